@@ -1,0 +1,53 @@
+"""Shared fixtures: a tiny deterministic embedder for unit tests, the real bundled model for e2e tests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+DATA = Path(__file__).parent / "data"
+ROOT = Path(__file__).parent.parent
+
+
+class FakeEmbedder:
+    """Hashed bag of words, L2-normalised: texts sharing words get similar vectors."""
+
+    name = "fake-hash-64"
+    dim = 64
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.seen = 0
+
+    def encode(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
+        self.calls += 1
+        self.seen += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, t in enumerate(texts):
+            for w in re.findall(r"[a-z]+", t.lower()):
+                h = int(hashlib.md5(w.encode()).hexdigest()[:8], 16)
+                out[i, h % self.dim] += 1.0 if (h >> 8) & 1 else -1.0
+            n = np.linalg.norm(out[i])
+            out[i] = out[i] / n if n else out[i]
+        return out
+
+
+@pytest.fixture
+def fake_embedder() -> FakeEmbedder:
+    return FakeEmbedder()
+
+
+@pytest.fixture(scope="session")
+def real_embedder():
+    from triage.embed import load_embedder
+
+    return load_embedder("default")
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

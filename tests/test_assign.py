@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage.assign import AssignParams, assign
+from triage.errors import InfeasibleError, InputError
+
+
+def problem(n_pap=4, n_rev=4, seed=0):
+    rng = np.random.default_rng(seed)
+    S = np.round(rng.uniform(0, 1, size=(n_pap, n_rev)), 4)
+    rows = [(f"p{i}", f"r{j}", S[i, j], f"e{j}") for i in range(n_pap) for j in range(n_rev)]
+    aff = pd.DataFrame(rows, columns=["paper_id", "reviewer_id", "score", "evidence_title"])
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(n_pap)]})
+    revs = pd.DataFrame({"reviewer_id": [f"r{j}" for j in range(n_rev)],
+                         "max_load": pd.array([None] * n_rev, dtype="Int64"),
+                         "min_load": pd.array([None] * n_rev, dtype="Int64")})
+    return S, aff, papers, revs
+
+
+def exhaustive(S, k, load, banned=frozenset()):
+    n_pap, n_rev = S.shape
+    choices = [[c for c in itertools.combinations(range(n_rev), k) if not any((i, j) in banned for j in c)]
+               for i in range(n_pap)]
+    best = -1.0
+    for combo in itertools.product(*choices):
+        counts = np.bincount([j for c in combo for j in c], minlength=n_rev)
+        if counts.max() <= load:
+            best = max(best, sum(S[i, j] for i, c in enumerate(combo) for j in c))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_flow_is_optimal_against_exhaustive_search(seed):
+    S, aff, papers, revs = problem(seed=seed)
+    banned = {(0, 1), (2, 3)}
+    conf = pd.DataFrame({"paper_id": ["p0", "p2"], "reviewer_id": ["r1", "r3"], "reason": "x"})
+    res = assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=2))
+    assert abs(res.total_score - exhaustive(S, 2, 2, banned)) < 1e-6
+    a = res.assignments
+    assert (a.groupby("paper_id").size() == 2).all()
+    assert a.groupby("reviewer_id").size().max() <= 2
+    assert not a.duplicated(["paper_id", "reviewer_id"]).any()
+    assert not set(zip(a.paper_id, a.reviewer_id)) & {("p0", "r1"), ("p2", "r3")}
+
+
+def test_conflict_never_assigned_even_when_best():
+    S, aff, papers, revs = problem()
+    aff.loc[(aff.paper_id == "p0") & (aff.reviewer_id == "r0"), "score"] = 99.0
+    conf = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": ["r0"], "reason": "author"})
+    res = assign(aff, papers, revs, conf, params=AssignParams(per_paper=1, max_load=4))
+    assert ("p0", "r0") not in set(zip(res.assignments.paper_id, res.assignments.reviewer_id))
+
+
+def test_infeasible_says_why():
+    S, aff, papers, revs = problem(n_pap=4, n_rev=3)
+    with pytest.raises(InfeasibleError, match=r"slot\(s\) missing"):
+        assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=2, max_load=2))
+    with pytest.raises(InputError, match="larger than the reviewer pool"):
+        assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=4))
+
+
+def test_min_load_filled_and_alternates():
+    S, aff, papers, revs = problem(n_pap=6, n_rev=4, seed=2)
+    revs["min_load"] = pd.array([0, 0, 0, 3], dtype="Int64")
+    res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=1, max_load=6, alternates=2))
+    assert (res.assignments["reviewer_id"] == "r3").sum() >= 3 and not res.unmet_min_load
+    assert (res.alternates.groupby("paper_id").size() == 2).all()
+
+
+def test_bids_shift_choice():
+    S, aff, papers, revs = problem(n_pap=1, n_rev=3)
+    worst = aff.sort_values("score").iloc[0]["reviewer_id"]
+    bids = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": [worst], "bid": ["Very High"]})
+    res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=1, bid_weight=2.0), bids=bids)
+    assert res.assignments["reviewer_id"].tolist() == [worst]

@@ -1,0 +1,111 @@
+"""End-to-end: the real bundled model on a real slice of the demo data, through the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+
+runner = CliRunner()
+
+
+def run_args(data_dir, out):
+    return ["run", str(data_dir / "submissions.csv"), "-p", str(data_dir / "publications.csv"),
+            "-r", str(data_dir / "reviewers.csv"), "-c", str(data_dir / "conflicts.csv"), "-o", str(out)]
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory):
+    from pathlib import Path
+
+    data_dir = Path(__file__).parent / "data"
+    out = tmp_path_factory.mktemp("run")
+    first = runner.invoke(app, run_args(data_dir, out))
+    return data_dir, out, first
+
+
+@pytest.mark.e2e
+def test_run_writes_every_artifact(e2e):
+    data_dir, out, res = e2e
+    assert res.exit_code == 0, res.output
+    subs = pd.read_csv(data_dir / "submissions.csv")
+    for name in ("topics.csv", "affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv",
+                 "summaries.csv", "summaries.jsonl", "triage.csv", "report.html", "manifest.json",
+                 "embeddings/papers.npy", "embeddings/publications.npy"):
+        assert (out / name).exists(), name
+    assert len(pd.read_csv(out / "topics.csv")) == len(subs)
+    assert len(pd.read_csv(out / "triage.csv")) == len(subs)
+    a = pd.read_csv(out / "assignments.csv")
+    assert (a.groupby("paper_id").size() == 3).all() and a["paper_id"].nunique() == len(subs)
+    c = pd.read_csv(out / "conflicts.csv")
+    assert not set(zip(a.paper_id, a.reviewer_id)) & set(zip(c.paper_id, c.reviewer_id))
+    # Real authors of COLT 2024 papers who reviewed for the test pool are found by name.
+    assert c["reason"].str.contains("reviewer is an author").any()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<svg" in html
+    for external in ('src="http', "src='http", 'href="http', "<link ", "@import"):
+        assert external not in html  # self-contained: opens offline
+
+
+@pytest.mark.e2e
+def test_rerun_embeds_nothing_and_is_byte_identical(e2e, tmp_path):
+    data_dir, out, first = e2e
+    before = {n: (out / n).read_bytes() for n in ("topics.csv", "affinity.csv", "assignments.csv", "triage.csv")}
+    again = runner.invoke(app, run_args(data_dir, out))
+    assert again.exit_code == 0, again.output
+    assert "embedded 0 new papers text(s), 40 from cache" in again.output
+    assert "embedded 0 new publications text(s)" in again.output
+    for n, b in before.items():
+        assert (out / n).read_bytes() == b, n
+
+
+@pytest.mark.e2e
+def test_late_submissions_embed_only_new(e2e, tmp_path):
+    data_dir, out, _ = e2e
+    subs = pd.read_csv(data_dir / "submissions.csv", keep_default_na=False)
+    late = pd.concat([subs, pd.DataFrame([{"paper_id": "late1", "title": "A late paper on bandits",
+                                           "abstract": "We prove regret bounds for late bandits."}])])
+    p = tmp_path / "late.csv"
+    late.to_csv(p, index=False)
+    res = runner.invoke(app, ["embed", str(p), "-p", str(data_dir / "publications.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "embedded 1 new papers text(s), 40 from cache" in res.output
+
+
+@pytest.mark.parametrize("args,code,needle", [
+    (["run", "tests/data/nope.csv"], 1, "file not found"),
+    (["run", "tests/data/conflicts.csv"], 1, "missing columns 'title' and 'abstract'"),
+    (["topics", "tests/data/submissions.csv", "--k", "0"], 2, "Invalid value"),
+    (["run"], 2, "Missing argument"),
+])
+def test_cli_errors(args, code, needle, tmp_path):
+    res = runner.invoke(app, [*args, "-o", str(tmp_path / "o")] if len(args) > 1 else args)
+    assert res.exit_code == code, res.output
+    assert needle in res.output
+    assert "Traceback" not in res.output
+
+
+def test_hub_model_without_download_is_one_line(tmp_path):
+    res = runner.invoke(app, ["embed", "tests/data/submissions.csv", "-m", "no-such-org/no-such-model",
+                              "-o", str(tmp_path)])
+    assert res.exit_code == 1
+    assert "downloads are off" in res.output and "--allow-download" in res.output
+
+
+def test_help_lists_commands():
+    res = runner.invoke(app, ["--help"])
+    assert res.exit_code == 0
+    for cmd in ("run", "demo", "embed", "topics", "match", "summarize", "export", "report", "status"):
+        assert cmd in res.output
+
+
+def test_import_cli_is_light():
+    code = ("import sys, triage.cli; heavy = [m for m in ('torch', 'faiss', 'sentence_transformers') "
+            "if m in sys.modules]; print(','.join(heavy))")
+    outp = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert outp.stdout.strip() == ""

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import numpy as np
+
+from triage.embed import EmbeddingCache, embed_texts
+
+
+def test_cache_embeds_only_new_texts(tmp_path, fake_embedder):
+    cache = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    texts = ["alpha beta", "gamma delta", "alpha beta"]
+    v1, s1 = embed_texts(texts, fake_embedder, cache)
+    assert (s1.unique, s1.embedded, s1.cached) == (2, 2, 0)
+    assert np.allclose(v1[0], v1[2])
+    # A new process (fresh cache object) with one late text embeds only that one.
+    cache2 = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    v2, s2 = embed_texts(texts + ["late submission"], fake_embedder, cache2)
+    assert (s2.embedded, s2.cached) == (1, 2)
+    assert np.allclose(v2[:3], v1)
+
+
+def test_interrupted_run_resumes(tmp_path, fake_embedder):
+    texts = [f"text number {i} " + "word " * (i % 7) for i in range(50)]
+
+    class Boom(Exception):
+        pass
+
+    calls = {"n": 0}
+
+    class Flaky:
+        name, dim = fake_embedder.name, fake_embedder.dim
+
+        def encode(self, batch, *, batch_size):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise Boom
+            return fake_embedder.encode(batch)
+
+    cache = EmbeddingCache.open(tmp_path, Flaky.name)
+    try:
+        embed_texts(texts, Flaky(), cache, chunk_size=10)
+    except Boom:
+        pass
+    resumed = EmbeddingCache.open(tmp_path, Flaky.name)
+    assert len(resumed) == 20  # two finished chunks survived
+    _, st = embed_texts(texts, fake_embedder, resumed, chunk_size=10)
+    assert st.embedded == 30 and st.cached == 20
+
+
+def test_orphan_shard_ignored(tmp_path, fake_embedder):
+    cache = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    embed_texts(["a b", "c d"], fake_embedder, cache)
+    (cache.folder / "shard-000099.npy").write_bytes(b"garbage")
+    again = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    assert len(again) == 2
+
+
+def test_empty_input(tmp_path, fake_embedder):
+    v, st = embed_texts([], fake_embedder, EmbeddingCache.open(tmp_path, "m"))
+    assert v.shape == (0, fake_embedder.dim) and st.embedded == 0
+
+
+def test_real_model_vectors(real_embedder):
+    v = real_embedder.encode(["neural tangent kernel of wide networks", "double descent in random features",
+                              "infinite-width neural networks and kernel regime"], batch_size=8)
+    assert v.shape == (3, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
+    assert v[0] @ v[2] > v[1] @ v[2] - 0.5  # sanity: vectors are informative, not constant

@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from triage.errors import InputError
+from triage.ingest import load_corpus, parse_list, read_conflicts, read_papers, read_publications, read_reviewers
+
+
+def write(tmp_path, name, text, mode="w"):
+    p = tmp_path / name
+    if mode == "wb":
+        p.write_bytes(text)
+    else:
+        p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_csv_with_aliases_and_lists(tmp_path):
+    p = write(tmp_path, "s.csv", 'id,Title,Abstract,keywords,authors\n'
+                                 'a1,T one,"Abs one, with comma",ntk; double descent,"[""A B"", ""C D""]"\n')
+    df = read_papers(p)
+    assert df.loc[0, "paper_id"] == "a1"
+    assert df.loc[0, "keywords"] == ["ntk", "double descent"]
+    assert df.loc[0, "authors"] == ["A B", "C D"]
+
+
+def test_tsv_and_bom_and_crlf(tmp_path):
+    p = write(tmp_path, "s.tsv", b"\xef\xbb\xbfpaper_id\ttitle\tabstract\r\nx\tT\tA a\r\n", mode="wb")
+    df = read_papers(p)
+    assert list(df["paper_id"]) == ["x"]
+    assert df.loc[0, "abstract"] == "A a"
+
+
+def test_openreview_json_v1_and_v2(tmp_path, caplog):
+    notes = [
+        {"id": "n1", "content": {"title": {"value": "V2 title"}, "abstract": {"value": "v2 abs"},
+                                 "keywords": {"value": ["x", None, "y"]}}},
+        {"id": "n2", "content": {"title": "V1 title", "abstract": "v1 abs", "authors": ["P Q"]}},
+    ]
+    p = write(tmp_path, "notes.json", json.dumps(notes))
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        df = read_papers(p)
+    assert list(df["title"]) == ["V2 title", "V1 title"]
+    assert df.loc[0, "keywords"] == ["x", "y"]
+    assert "mixes OpenReview API v1" in caplog.text
+
+
+def test_jsonl(tmp_path):
+    p = write(tmp_path, "s.jsonl", '{"paper_id": "1", "title": "t", "abstract": "a"}\n\n'
+                                   '{"paper_id": "2", "title": "u", "abstract": "b"}\n')
+    assert list(read_papers(p)["paper_id"]) == ["1", "2"]
+
+
+@pytest.mark.parametrize("content,needle", [
+    ("", "file is empty"),
+    ("paper_id,title,abstract\n", "header but no rows"),
+    ("title,abstract\nT,A\n", "missing column 'paper_id'"),
+    ("paper_id,title,abstract\n1,T,A\n1,U,B\n", "duplicate paper_id '1' in row 2 and row 3"),
+    ("paper_id,title,abstract\n1,,\n", "row 2 (paper_id '1') has neither title nor abstract"),
+])
+def test_bad_papers(tmp_path, content, needle):
+    p = write(tmp_path, "bad.csv", content)
+    with pytest.raises(InputError) as e:
+        read_papers(p)
+    assert needle in str(e.value)
+    assert str(p) in str(e.value)
+
+
+def test_latin1_suggests_encoding(tmp_path):
+    p = write(tmp_path, "l.csv", "paper_id,title,abstract\n1,Caf\xe9,x y\n".encode("latin-1"), mode="wb")
+    with pytest.raises(InputError, match="--encoding latin-1"):
+        read_papers(p)
+    assert read_papers(p, encoding="latin-1").loc[0, "title"] == "Café"
+
+
+def test_parse_list_variants():
+    assert parse_list("a; b;;c") == ["a", "b", "c"]
+    assert parse_list('["a", null, "b"]') == ["a", "b"]
+    assert parse_list(None) == []
+    assert parse_list(float("nan")) == []
+
+
+def test_publications_reviewers_conflicts(tmp_path, caplog):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\n")
+    pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract,year\nr1,T,A,2020\nr9,T2,A2,2021\n")
+    revs = write(tmp_path, "r.csv", "reviewer_id,name,max_load\nr1,Ann Lee,4\nr2,Bo Li,\n")
+    conf = write(tmp_path, "c.csv", "p1,r1,-1\np1,zz,-1\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        c = load_corpus(s, publications=pubs, reviewers=revs, conflicts=conf)
+    assert list(c.publications["reviewer_id"]) == ["r1"]
+    assert "not in" in caplog.text and "no publications" in caplog.text and "unknown" in caplog.text
+    assert list(c.conflicts["reviewer_id"]) == ["r1"]
+    assert c.reviewers["max_load"].tolist()[0] == 4
+
+
+def test_bad_load_and_year(tmp_path):
+    r = write(tmp_path, "r.csv", "reviewer_id,max_load\nr1,lots\n")
+    with pytest.raises(InputError, match="row 2 column 'max_load'"):
+        read_reviewers(r)
+    p = write(tmp_path, "p.csv", "reviewer_id,title,year\nr1,T,soon\n")
+    with pytest.raises(InputError, match="column 'year'"):
+        read_publications(p)
+    c = write(tmp_path, "c.csv", "paper,user\n,r1\n")
+    with pytest.raises(InputError, match="empty paper_id"):
+        read_conflicts(c)

@@ -1,0 +1,156 @@
+"""Load-balanced assignment by min-cost flow (OR-Tools).
+
+source -> paper (capacity k) -> reviewer (capacity 1, cost -score) -> sink (capacity max_load).
+Conflicted pairs have no arc, so they can never be assigned. ``min_load`` is honoured by
+a first reviewer->sink arc of capacity ``min_load`` that carries a large bonus, so the
+solver fills minimum loads whenever that is possible and says which it could not fill.
+The solution maximises the total affinity subject to these constraints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from triage.errors import InfeasibleError, InputError
+
+ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
+SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
+BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0}
+
+
+@dataclass(frozen=True)
+class AssignParams:
+    per_paper: int = 3
+    max_load: int = 6  # default for reviewers without their own max_load
+    min_load: int = 0  # default for reviewers without their own min_load
+    alternates: int = 3
+    bid_weight: float = 0.1  # added to the affinity per unit of bid (Very High = +1)
+
+
+@dataclass
+class Assignment:
+    assignments: pd.DataFrame
+    alternates: pd.DataFrame
+    total_score: float
+    unmet_min_load: list[str]
+
+
+def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, np.ndarray]:
+    mx = reviewers["max_load"].astype("Int64").fillna(params.max_load).to_numpy(dtype=np.int64)
+    mn = reviewers["min_load"].astype("Int64").fillna(params.min_load).to_numpy(dtype=np.int64)
+    return mx, np.minimum(mn, mx)
+
+
+def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float) -> pd.Series:
+    """Affinity plus ``weight`` x bid value (OpenReview labels Very High .. Very Low)."""
+    score = affinity["score"].astype(float)
+    if bids is None or bids.empty:
+        return score
+    b = bids.assign(v=bids["bid"].str.strip().str.lower().map(BIDS))
+    bad = b["v"].isna()
+    if bad.any():
+        raise InputError(f"bids: unknown bid {bids['bid'][bad].iloc[0]!r}; use one of "
+                         "Very High, High, Neutral, Low, Very Low")
+    key = affinity["paper_id"] + "\x00" + affinity["reviewer_id"]
+    m = dict(zip(b["paper_id"] + "\x00" + b["reviewer_id"], b["v"]))
+    return score + weight * key.map(m).fillna(0.0).astype(float)
+
+
+def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
+              capacity: int) -> str:
+    short = np.flatnonzero(flow_per_paper < k)
+    missing = int((k - flow_per_paper[short]).sum())
+    needed = k * len(paper_ids)
+    few = np.flatnonzero(cand_per_paper < k)
+    parts = [f"assignment is infeasible: {len(short)} paper(s) cannot get {k} reviewers ({missing} slot(s) missing"]
+    parts[0] += f"; {needed} needed, total reviewer capacity {capacity})"
+    if len(few):
+        ex = ", ".join(f"{paper_ids[i]} ({int(cand_per_paper[i])})" for i in few[:3])
+        parts.append(f"{len(few)} paper(s) have fewer than {k} candidate reviewers without conflicts, e.g. {ex}")
+    elif capacity < needed:
+        parts.append(f"raise max_load (add {-(-(needed - capacity) // max(1, 1))} slots) or lower --per-paper")
+    else:
+        ex = ", ".join(paper_ids[i] for i in short[:3])
+        parts.append(f"their candidate reviewers are full, e.g. {ex}")
+    return "; ".join(parts) + "; raise --top-k or max_load, add reviewers, or lower --per-paper"
+
+
+def assign(
+    affinity: pd.DataFrame,
+    papers: pd.DataFrame,
+    reviewers: pd.DataFrame,
+    conflicts: pd.DataFrame,
+    *,
+    params: AssignParams = AssignParams(),
+    bids: pd.DataFrame | None = None,
+) -> Assignment:
+    """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads."""
+    from ortools.graph.python import min_cost_flow
+
+    k = params.per_paper
+    if k < 1:
+        raise InputError(f"--per-paper {k}: must be at least 1")
+    n_rev = len(reviewers)
+    if k > n_rev:
+        raise InputError(f"--per-paper {k} is larger than the reviewer pool ({n_rev}); lower --per-paper or add "
+                         "reviewers")
+    paper_ids = papers["paper_id"].tolist()
+    rev_ids = reviewers["reviewer_id"].tolist()
+    p_code = {p: i for i, p in enumerate(paper_ids)}
+    r_code = {r: i for i, r in enumerate(rev_ids)}
+    aff = affinity[affinity["paper_id"].isin(p_code) & affinity["reviewer_id"].isin(r_code)].copy()
+    aff["value"] = apply_bids(aff, bids, params.bid_weight)
+    if len(conflicts):
+        ckey = set(conflicts["paper_id"] + "\x00" + conflicts["reviewer_id"])
+        aff = aff[~(aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(ckey)]
+    aff = aff.reset_index(drop=True)
+    pi = aff["paper_id"].map(p_code).to_numpy(dtype=np.int64)
+    ri = aff["reviewer_id"].map(r_code).to_numpy(dtype=np.int64)
+    mx, mn = _loads(reviewers, params)
+    n_pap = len(paper_ids)
+    src, sink = n_pap + n_rev, n_pap + n_rev + 1
+    bonus = int(SCALE * 10)  # larger than any affinity gain, so minimum loads come first
+
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    tails = np.concatenate([
+        np.full(n_pap, src), pi, n_pap + np.arange(n_rev), n_pap + np.arange(n_rev)]).astype(np.int64)
+    heads = np.concatenate([
+        np.arange(n_pap), n_pap + ri, np.full(n_rev, sink), np.full(n_rev, sink)]).astype(np.int64)
+    caps = np.concatenate([np.full(n_pap, k), np.ones(len(aff)), mn, mx - mn]).astype(np.int64)
+    costs = np.concatenate([
+        np.zeros(n_pap), -np.round(aff["value"].to_numpy() * SCALE), np.full(n_rev, -bonus), np.zeros(n_rev)
+    ]).astype(np.int64)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    smcf.set_node_supply(src, k * n_pap)
+    smcf.set_node_supply(sink, -k * n_pap)
+    status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise InfeasibleError(f"the min-cost-flow solver failed (status {status}); report this as a bug")
+    flows = smcf.flows(arcs)
+    pr_flow = flows[n_pap:n_pap + len(aff)]
+    per_paper = flows[:n_pap]
+    if int(per_paper.sum()) < k * n_pap:
+        cand = np.bincount(pi, minlength=n_pap)
+        raise InfeasibleError(_diagnose(paper_ids, per_paper, cand, k, int(mx.sum())))
+    chosen = aff[pr_flow > 0].copy()
+    min_flow = flows[n_pap + len(aff):n_pap + len(aff) + n_rev]
+    unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn)]
+
+    order = {p: i for i, p in enumerate(paper_ids)}
+
+    def ranked(df: pd.DataFrame) -> pd.DataFrame:
+        df = df.assign(_o=df["paper_id"].map(order))
+        df = df.sort_values(["_o", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
+        df["rank"] = df.groupby("_o", sort=False).cumcount() + 1
+        return df[ASSIGNMENT_COLUMNS].reset_index(drop=True)
+
+    assigned = ranked(chosen)
+    rest = aff[pr_flow == 0]
+    rest = rest.assign(_o=rest["paper_id"].map(order)).sort_values(
+        ["_o", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
+    alternates = ranked(rest[rest.groupby("_o", sort=False).cumcount() < params.alternates])
+    return Assignment(assignments=assigned, alternates=alternates,
+                      total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet)

@@ -1,0 +1,410 @@
+"""The ``triage`` command line: a thin layer over :mod:`triage.pipeline`.
+
+Each command parses its options, calls one pipeline function and prints where the results
+went. Results go to stdout; progress and warnings go to stderr. Errors the user can fix print
+one line (``Error: ...``) and exit 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from triage import __version__
+from triage.errors import TriageError
+
+app = typer.Typer(
+    name="triage",
+    help="Paper-review triage for conference chairs: topics, reviewer matching, claim summaries, reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+# ---------------------------------------------------------------------------------------------
+# Shared options
+# ---------------------------------------------------------------------------------------------
+Submissions = Annotated[Path, typer.Argument(help="Submissions: CSV, TSV, JSONL or JSON (OpenReview notes).",
+                                             show_default=False)]
+Publications = Annotated[Path | None, typer.Option(
+    "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]).")]
+Reviewers = Annotated[Path | None, typer.Option(
+    "--reviewers", "-r", help="Reviewer pool (reviewer_id[, name, email, domains, max_load, min_load]).")]
+Conflicts = Annotated[Path | None, typer.Option(
+    "--conflicts", "-c", help="Declared conflicts (paper_id, reviewer_id[, reason]).")]
+OutDir = Annotated[Path, typer.Option("--out", "-o", envvar="TRIAGE_OUT", help="Work/output folder.")]
+Encoding = Annotated[str | None, typer.Option(help="Encoding of the input files (default UTF-8), e.g. latin-1.")]
+Model = Annotated[str, typer.Option(
+    "--model", "-m", envvar="TRIAGE_MODEL",
+    help="Embedding model: 'default' (bundled all-MiniLM-L6-v2, offline), a local sentence-transformers folder, "
+         "or a hub name (needs --allow-download).")]
+AllowDownload = Annotated[bool, typer.Option(
+    "--allow-download", envvar="TRIAGE_ALLOW_DOWNLOAD",
+    help="Let a hub model name be downloaded. Off by default: the hub is set offline and only the bundled "
+         "model, local folders and already-cached models load.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Texts per embedding batch.")]
+UseKeywords = Annotated[bool, typer.Option("--use-keywords", help="Append author keywords to the embedded text.")]
+K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
+Seed = Annotated[int, typer.Option(help="Random seed for clustering.")]
+TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
+PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
+MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
+MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
+CoauthorYears = Annotated[int, typer.Option(
+    "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
+
+DEFAULT_OUT = Path("triage-out")
+
+
+class _StderrHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        prefix = "Warning: " if record.levelno >= logging.WARNING else ""
+        err.print(f"[yellow]{prefix}[/yellow]{record.getMessage()}", markup=True, highlight=False)
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    log = logging.getLogger("triage")
+    if not any(isinstance(h, _StderrHandler) for h in log.handlers):
+        log.addHandler(_StderrHandler())
+    log.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def handle_errors(fn: F) -> F:
+    """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        _setup_logging()
+        try:
+            return fn(*args, **kwargs)
+        except TriageError as exc:
+            err.print(f"Error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("Interrupted: finished work is kept (embedding cache, completed files); rerun to resume.",
+                      markup=False)
+            raise typer.Exit(130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _progress_factory() -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def factory(desc: str, total: int) -> tuple[Callable[[int], None], Callable[[], None]]:
+        prog = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                        console=err, transient=True, disable=not err.is_terminal)
+        prog.start()
+        task = prog.add_task(desc, total=total)
+        return (lambda n: prog.advance(task, n)), prog.stop
+
+    return factory
+
+
+def _inputs(submissions: Path, publications: Path | None, reviewers: Path | None, conflicts: Path | None,
+            encoding: str | None) -> Any:
+    from triage.pipeline import Inputs
+
+    return Inputs(submissions, publications, reviewers, conflicts, encoding)
+
+
+def _echo_outputs(paths: list[Path]) -> None:
+    for p in paths:
+        out.print(f"wrote {p}", markup=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------------------------
+@app.command()
+@handle_errors
+def run(
+    submissions: Submissions,
+    publications: Publications = None,
+    reviewers: Reviewers = None,
+    conflicts: Conflicts = None,
+    out_dir: OutDir = DEFAULT_OUT,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+    batch_size: BatchSize = 32,
+    use_keywords: UseKeywords = False,
+    k: K = None,
+    seed: Seed = 0,
+    top_k: TopK = 50,
+    per_paper: PerPaper = 3,
+    max_load: MaxLoad = 6,
+    min_load: MinLoad = 0,
+    coauthor_years: CoauthorYears = 3,
+    encoding: Encoding = None,
+) -> None:
+    """Run every stage: embed, topics, match, summarize, export, report.
+
+    Without --publications, reviewer matching is skipped (and said so).
+
+    Example:
+        triage run submissions.csv -p publications.csv -r reviewers.csv -o triage-out
+    """
+    from triage.assign import AssignParams
+    from triage.conflicts import ConflictParams
+    from triage.match import AffinityParams
+    from triage.pipeline import EmbedParams, RunOptions, run_all
+    from triage.topics import ClusterParams
+
+    options = RunOptions(
+        embed=EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
+                          use_keywords=use_keywords),
+        topics=ClusterParams(k=k, seed=seed),
+        affinity=AffinityParams(top_k=top_k),
+        conflicts=ConflictParams(coauthor_years=coauthor_years),
+        assignment=AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load),
+    )
+    t0 = time.perf_counter()
+    result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding), out_dir, options,
+                     progress=_progress_factory())
+    for m in result.messages:
+        out.print(m, markup=False)
+    _echo_outputs(result.outputs)
+    out.print(f"done in {time.perf_counter() - t0:.1f} s; open {result.outputs[-1]}", markup=False)
+
+
+@app.command()
+@handle_errors
+def demo(
+    out_dir: OutDir = DEFAULT_OUT,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+) -> None:
+    """Run the whole pipeline on the bundled demo conference (data/demo/).
+
+    Example:
+        triage demo -o triage-out
+    """
+    from triage.resources import DEMO_DIR
+
+    run(DEMO_DIR / "submissions.csv", publications=DEMO_DIR / "publications.csv",
+        reviewers=DEMO_DIR / "reviewers.csv", conflicts=DEMO_DIR / "conflicts.csv", out_dir=out_dir,
+        model=model, allow_download=allow_download)
+
+
+@app.command()
+@handle_errors
+def embed(
+    submissions: Submissions,
+    publications: Publications = None,
+    reviewers: Reviewers = None,
+    out_dir: OutDir = DEFAULT_OUT,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+    batch_size: BatchSize = 32,
+    use_keywords: UseKeywords = False,
+    encoding: Encoding = None,
+) -> None:
+    """Embed submissions and reviewer publications (cached: only new texts are embedded).
+
+    Example:
+        triage embed submissions.csv -p publications.csv -o triage-out
+    """
+    from triage.pipeline import EmbedParams, Workdir, load, run_embed
+
+    inputs = _inputs(submissions, publications, reviewers, None, encoding)
+    emb = run_embed(load(inputs), Workdir(out_dir),
+                    EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
+                                use_keywords=use_keywords), progress=_progress_factory(), inputs=inputs)
+    for name, st in emb.stats.items():
+        out.print(f"embedded {st.embedded} new {name} text(s), {st.cached} from cache", markup=False)
+    _echo_outputs([out_dir / "embeddings/papers.npy", out_dir / "embeddings/publications.npy"])
+
+
+@app.command()
+@handle_errors
+def topics(
+    submissions: Submissions,
+    out_dir: OutDir = DEFAULT_OUT,
+    k: K = None,
+    seed: Seed = 0,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+    use_keywords: UseKeywords = False,
+    encoding: Encoding = None,
+) -> None:
+    """Cluster submissions into topics labelled with their distinctive terms (topics.csv).
+
+    Example:
+        triage topics submissions.csv --k 20 -o triage-out
+    """
+    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_topics
+    from triage.topics import ClusterParams
+
+    inputs = _inputs(submissions, None, None, None, encoding)
+    corpus, wd = load(inputs), Workdir(out_dir)
+    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords),
+                    progress=_progress_factory(), inputs=inputs)
+    t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs)
+    out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers", markup=False)
+    _echo_outputs([wd.path("topics.csv")])
+
+
+@app.command()
+@handle_errors
+def match(
+    submissions: Submissions,
+    publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
+    reviewers: Reviewers = None,
+    conflicts: Conflicts = None,
+    out_dir: OutDir = DEFAULT_OUT,
+    top_k: TopK = 50,
+    per_paper: PerPaper = 3,
+    max_load: MaxLoad = 6,
+    min_load: MinLoad = 0,
+    coauthor_years: CoauthorYears = 3,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+    encoding: Encoding = None,
+) -> None:
+    """Score reviewers against papers, find conflicts and assign reviewers under loads.
+
+    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv.
+
+    Example:
+        triage match submissions.csv -p publications.csv -r reviewers.csv --per-paper 3 -o triage-out
+    """
+    from triage.assign import AssignParams
+    from triage.conflicts import ConflictParams
+    from triage.match import AffinityParams
+    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_match
+
+    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
+    corpus, wd = load(inputs), Workdir(out_dir)
+    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
+                    progress=_progress_factory(), inputs=inputs)
+    res = run_match(corpus, emb, wd, affinity=AffinityParams(top_k=top_k),
+                    conflicts=ConflictParams(coauthor_years=coauthor_years),
+                    assignment=AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load),
+                    inputs=inputs)
+    out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
+              f"{res.total_score:.2f}", markup=False)
+    _echo_outputs([wd.path(n) for n in ("affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv")
+                   if wd.exists(n)])
+
+
+@app.command()
+@handle_errors
+def summarize(
+    submissions: Submissions,
+    out_dir: OutDir = DEFAULT_OUT,
+    encoding: Encoding = None,
+) -> None:
+    """Extract each paper's TL;DR and claims, verbatim from its abstract (summaries.csv, summaries.jsonl).
+
+    Example:
+        triage summarize submissions.csv -o triage-out
+    """
+    from triage.pipeline import Workdir, load, run_summarize
+
+    inputs = _inputs(submissions, None, None, None, encoding)
+    wd = Workdir(out_dir)
+    wd.ensure()
+    s = run_summarize(load(inputs), wd, inputs=inputs)
+    out.print(f"summarised {len(s)} papers", markup=False)
+    _echo_outputs([wd.path("summaries.csv"), wd.path("summaries.jsonl")])
+
+
+@app.command()
+@handle_errors
+def export(
+    submissions: Submissions,
+    out_dir: OutDir = DEFAULT_OUT,
+    encoding: Encoding = None,
+) -> None:
+    """Write triage.csv: one row per paper with topic, summary and assigned reviewers.
+
+    Example:
+        triage export submissions.csv -o triage-out
+    """
+    from triage.pipeline import Workdir, load, run_export
+
+    wd = Workdir(out_dir)
+    wd.ensure()
+    t = run_export(load(_inputs(submissions, None, None, None, encoding)), wd)
+    out.print(f"{len(t)} rows", markup=False)
+    _echo_outputs([wd.path("triage.csv")])
+
+
+@app.command()
+@handle_errors
+def report(
+    submissions: Submissions,
+    publications: Publications = None,
+    reviewers: Reviewers = None,
+    out_dir: OutDir = DEFAULT_OUT,
+    encoding: Encoding = None,
+) -> None:
+    """Write report.html, one self-contained file from the artifacts in the output folder.
+
+    Example:
+        triage report submissions.csv -p publications.csv -o triage-out
+    """
+    from triage.pipeline import Workdir, load, run_export, run_report
+
+    wd = Workdir(out_dir)
+    wd.ensure()
+    corpus = load(_inputs(submissions, publications, reviewers, None, encoding))
+    run_export(corpus, wd)
+    _echo_outputs([run_report(corpus, wd)])
+
+
+@app.command()
+@handle_errors
+def status(
+    out_dir: OutDir = DEFAULT_OUT,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Show which stages have run in an output folder, when, and with which parameters.
+
+    Example:
+        triage status -o triage-out --json
+    """
+    from triage.workdir import Workdir
+
+    wd = Workdir(out_dir)
+    manifest = wd.read_manifest()
+    if as_json:
+        out.print(json.dumps(manifest, indent=2, sort_keys=True), markup=False)
+        return
+    if not manifest["stages"]:
+        out.print(f"{out_dir}: no stage has run yet", markup=False)
+        return
+    for stage, rec in manifest["stages"].items():
+        missing = [o for o in rec.get("outputs", []) if not wd.exists(o)]
+        state = "missing " + ", ".join(missing) if missing else "ok"
+        out.print(f"{stage:10s} {rec.get('time', '')}  {state}", markup=False)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        out.print(f"triage {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[bool, typer.Option("--version", callback=version_callback, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+) -> None:
+    """Paper-review triage for conference chairs."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,181 @@
+"""Conflicts of interest, each with the reason a chair can check.
+
+Sources, in order of strength:
+1. the declared conflicts file;
+2. the reviewer is an author: same profile id or email, or the same normalised name
+   (case, accents and punctuation ignored; "E. Abbe" matches "Emmanuel Abbe");
+3. a shared email or institution domain (parent domains expanded, webmail dropped);
+4. co-authorship: a paper author appears among the co-authors of the reviewer's own
+   publications within ``coauthor_years`` of the newest one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
+
+WEBMAIL = frozenset({
+    "gmail.com", "googlemail.com", "qq.com", "126.com", "163.com", "outlook.com", "hotmail.com", "yahoo.com",
+    "foxmail.com", "aol.com", "msn.com", "ymail.com", "live.com", "icloud.com", "me.com", "proton.me",
+    "protonmail.com", "mail.ru", "yandex.ru", "sina.com", "independent-researcher.org",
+})
+# Second-level labels under which the registrable domain has three parts (cs.ox.ac.uk -> ox.ac.uk).
+_SECOND_LEVEL = frozenset({"ac", "co", "edu", "gov", "org", "com", "net", "or", "ne", "go"})
+
+
+@dataclass(frozen=True)
+class ConflictParams:
+    coauthor_years: int | None = 3  # None: any co-authorship; 0 disables the rule
+    domains: bool = True
+
+
+def normalize_name(name: str) -> str:
+    """'Énric  Boix-Adserà' -> 'enric boix adsera'."""
+    s = unicodedata.normalize("NFKD", name)
+    s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
+    s = re.sub(r"[^a-z ]+", " ", s.replace("-", " "))
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def name_from_profile_id(pid: str) -> str:
+    """OpenReview '~Emmanuel_Abbe1' -> 'Emmanuel Abbe'; other ids give ''."""
+    if not pid.startswith("~"):
+        return ""
+    return re.sub(r"\d+$", "", pid[1:]).replace("_", " ").strip()
+
+
+def name_keys(name: str) -> tuple[str, str]:
+    """(full key, initial key): ('emmanuel abbe', 'e abbe'). Empty strings if no usable name."""
+    n = normalize_name(name)
+    parts = n.split()
+    if len(parts) < 2:
+        return n, ""
+    return " ".join(parts), f"{parts[0][0]} {parts[-1]}"
+
+
+def domain_of(email_or_domain: str) -> str:
+    s = email_or_domain.strip().lower()
+    s = s.rsplit("@", 1)[-1] if "@" in s else s
+    return s.strip(". ")
+
+
+def expand_domain(domain: str) -> set[str]:
+    """cs.stanford.edu -> {cs.stanford.edu, stanford.edu}; stops at the registrable domain."""
+    parts = [p for p in domain.split(".") if p]
+    if len(parts) < 2:
+        return set()
+    floor = 3 if len(parts) >= 3 and parts[-2] in _SECOND_LEVEL and len(parts[-1]) == 2 else 2
+    out = {".".join(parts[i:]) for i in range(0, len(parts) - floor + 1)}
+    return {d for d in out if d not in WEBMAIL}
+
+
+def _reviewer_names(reviewers: pd.DataFrame) -> dict[str, str]:
+    out = {}
+    for r in reviewers.itertuples(index=False):
+        out[r.reviewer_id] = r.name or name_from_profile_id(r.reviewer_id) or (
+            r.reviewer_id if " " in r.reviewer_id else "")
+    return out
+
+
+def detect_conflicts(
+    papers: pd.DataFrame,
+    reviewers: pd.DataFrame,
+    publications: pd.DataFrame,
+    declared: pd.DataFrame,
+    *,
+    params: ConflictParams = ConflictParams(),
+) -> pd.DataFrame:
+    """All conflicted (paper, reviewer) pairs with a reason; one row per pair, reasons ``; ``-joined."""
+    rows: list[tuple[str, str, str]] = [
+        (d.paper_id, d.reviewer_id, d.reason) for d in declared.itertuples(index=False)
+    ]
+    rev_ids = reviewers["reviewer_id"].tolist()
+    names = _reviewer_names(reviewers)
+    full_to_rev: dict[str, list[str]] = {}
+    init_to_rev: dict[str, list[str]] = {}
+    for rid in rev_ids:
+        full, init = name_keys(names.get(rid, ""))
+        if full and init:
+            full_to_rev.setdefault(full, []).append(rid)
+            init_to_rev.setdefault(init, []).append(rid)
+    id_to_rev: dict[str, list[str]] = {}
+    for r in reviewers.itertuples(index=False):
+        for key in {r.reviewer_id.lower(), (r.email or "").lower()} - {""}:
+            id_to_rev.setdefault(key, []).append(r.reviewer_id)
+
+    # Domains of each reviewer (email + declared domains).
+    rev_domains: dict[str, set[str]] = {}
+    if params.domains:
+        for r in reviewers.itertuples(index=False):
+            ds: set[str] = set()
+            for src in ([r.email] if r.email else []) + list(r.domains or []):
+                ds |= expand_domain(domain_of(src))
+            if ds:
+                rev_domains[r.reviewer_id] = ds
+
+    # Co-authors of each reviewer from their own publications.
+    coauthors: dict[str, dict[str, tuple[str, str]]] = {}
+    if params.coauthor_years != 0 and len(publications) and "authors" in publications.columns:
+        years = pd.to_numeric(publications["year"], errors="coerce")
+        newest = years.max() if years.notna().any() else None
+        for pub, yr in zip(publications.itertuples(index=False), years):
+            if params.coauthor_years is not None and newest is not None and pd.notna(yr) \
+                    and yr < newest - params.coauthor_years:
+                continue
+            own_full, own_init = name_keys(names.get(pub.reviewer_id, ""))
+            for a in pub.authors or []:
+                full, init = name_keys(a)
+                if not full or full == own_full:
+                    continue
+                label = f"'{pub.title[:60]}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
+                coauthors.setdefault(pub.reviewer_id, {}).setdefault(full, (a, label))
+
+    for p in papers.itertuples(index=False):
+        authors = list(p.authors or [])
+        ids = [x.lower() for x in (p.authorids or [])]
+        for aid in ids:
+            for rid in id_to_rev.get(aid, []):
+                rows.append((p.paper_id, rid, f"reviewer is an author (id {aid})"))
+        for a in authors:
+            full, init = name_keys(a)
+            if not full:
+                continue
+            for rid in full_to_rev.get(full, []):
+                rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
+            if init:
+                for rid in init_to_rev.get(init, []):
+                    if name_keys(names[rid])[0] != full:
+                        rows.append((p.paper_id, rid,
+                                     f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
+        if rev_domains:
+            pdoms: set[str] = set()
+            for aid in ids:
+                if "@" in aid:
+                    pdoms |= expand_domain(domain_of(aid))
+            if pdoms:
+                for rid, ds in rev_domains.items():
+                    shared = sorted(pdoms & ds, key=lambda d: (d.count("."), d))
+                    if shared:
+                        rows.append((p.paper_id, rid, f"shared domain {shared[0]}"))
+        if coauthors:
+            akeys = {name_keys(a)[0]: a for a in authors}
+            for rid, co in coauthors.items():
+                for key, a in akeys.items():
+                    if key in co:
+                        rows.append((p.paper_id, rid, f"co-author of {a} on {co[key][1]}"))
+                        break
+
+    if not rows:
+        return pd.DataFrame(columns=CONFLICT_COLUMNS)
+    df = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
+    df = (df.drop_duplicates()
+            .groupby(["paper_id", "reviewer_id"], sort=False)["reason"]
+            .agg(lambda s: "; ".join(dict.fromkeys(s))).reset_index())
+    order = {pid: i for i, pid in enumerate(papers["paper_id"])}
+    df["_o"] = df["paper_id"].map(order).fillna(len(order))
+    return df.sort_values(["_o", "reviewer_id"], kind="stable").drop(columns="_o").reset_index(drop=True)

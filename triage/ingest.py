@@ -1,0 +1,573 @@
+"""Read submissions, reviewer publications, reviewers and conflicts into validated DataFrames.
+
+This is the boundary: every check of the user's files happens here, and every problem is
+either fixed with a warning (logged on the ``triage`` logger) or raised as an
+:class:`~triage.errors.InputError` naming the file, the row or column, and the fix.
+
+Accepted formats: CSV, TSV (also CMT's tab-delimited ``.txt``), JSONL, and JSON (a list of
+OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
+``{"notes": [...]}``). Lists are JSON lists or ``;``-joined strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from triage.errors import InputError
+
+log = logging.getLogger("triage")
+
+MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far longer is a paste error
+
+PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf"]
+PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
+REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load"]
+CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
+LIST_COLUMNS = {"keywords", "authors", "authorids", "domains"}
+
+# Lower-cased, underscored header -> canonical column name.
+PAPER_ALIASES = {
+    "paper_id": "paper_id", "id": "paper_id", "forum": "paper_id", "note_id": "paper_id",
+    "submission_id": "paper_id", "paper": "paper_id", "#": "paper_id", "submission_#": "paper_id",
+    "startsubmissionid": "paper_id",
+    "title": "title", "paper_title": "title",
+    "abstract": "abstract", "paperabstract": "abstract", "summary": "abstract",
+    "keywords": "keywords", "keyword": "keywords",
+    "authors": "authors", "author_names": "authors",
+    "authorids": "authorids", "author_emails": "authorids", "author_ids": "authorids", "emails": "authorids",
+    "primary_area": "primary_area", "primary_subject_area": "primary_area", "area": "primary_area",
+    "pdf": "pdf", "pdf_path": "pdf",
+}
+PUB_ALIASES = {
+    "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "author_id": "reviewer_id",
+    "profile_id": "reviewer_id", "email": "reviewer_id",
+    "paper_id": "pub_id", "pub_id": "pub_id", "publication_id": "pub_id", "id": "pub_id",
+    "title": "title", "abstract": "abstract", "paperabstract": "abstract",
+    "year": "year", "authors": "authors", "venue": "venue",
+}
+REVIEWER_ALIASES = {
+    "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "id": "reviewer_id",
+    "profile_id": "reviewer_id", "username": "reviewer_id",
+    "name": "name", "email": "email", "e-mail": "email", "e_mail": "email",
+    "domains": "domains", "domain_conflicts": "domains", "conflict_domains": "domains",
+    "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
+    "min_load": "min_load", "min_papers": "min_load",
+}
+CONFLICT_ALIASES = {
+    "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "head": "paper_id",
+    "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "tail": "reviewer_id",
+    "reason": "reason", "label": "reason",
+}
+
+
+@dataclass
+class Corpus:
+    """Everything a run reads, validated. ``reviewers`` and friends are empty frames when absent."""
+
+    papers: pd.DataFrame
+    publications: pd.DataFrame
+    reviewers: pd.DataFrame
+    conflicts: pd.DataFrame
+
+
+# ---------------------------------------------------------------------------------------------
+# Low-level readers
+# ---------------------------------------------------------------------------------------------
+def _read_text(path: Path, encoding: str | None) -> str:
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found; check the path")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not a file; pass the CSV/JSONL file inside it")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+    if not raw.strip():
+        raise InputError(f"{path}: file is empty; export the table again with a header row and data")
+    if b"\x00" in raw[:65536]:
+        raise InputError(
+            f"{path}: looks like a binary file, not CSV/TSV/JSON text; export the sheet as CSV (UTF-8)"
+        )
+    enc = encoding or "utf-8-sig"
+    try:
+        text = raw.decode(enc)
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            f"{path}: line {line} is not valid {enc} (byte 0x{raw[exc.start]:02x}); "
+            f"re-save the file as UTF-8 or pass --encoding latin-1 (or cp1252)"
+        ) from None
+    except LookupError:
+        raise InputError(f"--encoding {encoding!r} is not a known encoding; try utf-8, latin-1 or cp1252") from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _norm_header(name: str) -> str:
+    return re.sub(r"\s+", "_", str(name).strip().lower())
+
+
+def _sniff_delimiter(path: Path, text: str) -> str:
+    suffix = path.suffix.lower()
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    header = text.split("\n", 1)[0]
+    counts = {d: header.count(d) for d in (",", "\t", ";")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _read_delimited(path: Path, text: str) -> pd.DataFrame:
+    sep = _sniff_delimiter(path, text)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL,
+                         skip_blank_lines=True)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: no header row found; the first line must name the columns") from None
+    except pd.errors.ParserError as exc:
+        msg = str(exc).strip().splitlines()[-1]
+        m = re.search(r"line (\d+)", msg)
+        where = f"line {m.group(1)}" if m else "a row"
+        raise InputError(
+            f"{path}: {where} has a different number of fields than the header ({msg}); "
+            "quote fields that contain the delimiter or newlines"
+        ) from None
+    return df
+
+
+def _unwrap(value: Any) -> Any:
+    """OpenReview API v2 wraps each content field as {"value": ...}; v1 has bare values."""
+    if isinstance(value, dict) and "value" in value:
+        return value["value"]
+    return value
+
+
+def _flatten_record(rec: Any, path: Path, index: int) -> dict[str, Any]:
+    if not isinstance(rec, dict):
+        raise InputError(
+            f"{path}: record {index + 1} is a {type(rec).__name__}, not an object; "
+            "each record must be a JSON object (an OpenReview note or a flat row)"
+        )
+    out: dict[str, Any] = {}
+    content = rec.get("content")
+    for key, value in rec.items():
+        if key == "content":
+            continue
+        out[key] = _unwrap(value)
+    if isinstance(content, dict):
+        for key, value in content.items():
+            out[key] = _unwrap(value)
+        # An OpenReview note: its own id is the paper id, not content fields.
+        if "id" in rec:
+            out["id"] = rec["id"]
+    return out
+
+
+def _read_json_records(path: Path, text: str) -> pd.DataFrame:
+    suffix = path.suffix.lower()
+    records: list[Any]
+    if suffix == ".jsonl" or (suffix != ".json" and "\n{" in text.strip()):
+        records = []
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except ValueError as exc:
+                raise InputError(
+                    f"{path}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line"
+                ) from None
+    else:
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            raise InputError(
+                f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the file"  # type: ignore[attr-defined]
+            ) from None
+        if isinstance(data, dict) and isinstance(data.get("notes"), list):
+            data = data["notes"]
+        if not isinstance(data, list):
+            raise InputError(
+                f"{path}: JSON must be a list of notes (or {{\"notes\": [...]}}), found a {type(data).__name__}; "
+                "export the submissions as a list"
+            )
+        records = data
+    flat = [_flatten_record(r, path, i) for i, r in enumerate(records)]
+    v2 = sum(1 for r in records if isinstance(r, dict) and isinstance(r.get("content"), dict)
+             and any(isinstance(v, dict) and "value" in v for v in r["content"].values()))
+    v1 = sum(1 for r in records if isinstance(r, dict) and isinstance(r.get("content"), dict)) - v2
+    if v1 and v2:
+        log.warning("%s: mixes OpenReview API v1 (%d) and v2 (%d) notes; read both", path, v1, v2)
+    if not flat:
+        raise InputError(f"{path}: contains no records; export the table again")
+    return pd.DataFrame(flat)
+
+
+def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read any supported file into a DataFrame of raw columns (not yet renamed)."""
+    path = Path(path)
+    text = _read_text(path, encoding)
+    suffix = path.suffix.lower()
+    stripped = text.lstrip()
+    if suffix in (".json", ".jsonl") or (suffix not in (".csv", ".tsv", ".txt", ".tab") and stripped[:1] in "[{"):
+        return _read_json_records(path, text)
+    return _read_delimited(path, text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cleaning helpers
+# ---------------------------------------------------------------------------------------------
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def clean_text(v: Any) -> str:
+    if _is_missing(v):
+        return ""
+    if isinstance(v, (list, tuple)):
+        v = " ".join(str(x) for x in v if not _is_missing(x))
+    s = unicodedata.normalize("NFC", str(v))
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def parse_list(v: Any) -> list[str]:
+    """A JSON list, a ``;``-joined string or a single value -> list of non-empty strings."""
+    if _is_missing(v):
+        return []
+    if isinstance(v, (list, tuple)):
+        items = list(v)
+    else:
+        s = str(v).strip()
+        if s.startswith("[") and s.endswith("]"):
+            try:
+                parsed = json.loads(s)
+                items = parsed if isinstance(parsed, list) else [s]
+            except ValueError:
+                items = s.strip("[]").split(",")
+        else:
+            items = s.split(";")
+    out = []
+    for x in items:
+        if _is_missing(x):
+            continue
+        t = clean_text(x)
+        if t and t.lower() not in ("nan", "none", "null"):
+            out.append(t)
+    return out
+
+
+def join_list(items: list[str]) -> str:
+    return "; ".join(items)
+
+
+def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path) -> pd.DataFrame:
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    unknown: list[str] = []
+    for col in df.columns:
+        key = _norm_header(col)
+        canon = aliases.get(key)
+        if canon and canon not in taken:
+            mapping[col] = canon
+            taken.add(canon)
+        else:
+            unknown.append(str(col))
+    df = df.rename(columns=mapping)
+    extra = [c for c in unknown if c not in mapping.values()]
+    if extra:
+        shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
+        log.info("%s: ignoring columns triage does not use: %s", path, shown)
+    return df[[c for c in df.columns if c in taken]]
+
+
+def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hint: str) -> None:
+    for col in cols:
+        if col not in df.columns:
+            raise InputError(
+                f"{path}: missing column '{col}' (found: {', '.join(map(str, found)) or 'none'}); {hint}"
+            )
+
+
+def _row(i: int, json_like: bool) -> str:
+    return f"record {i + 1}" if json_like else f"row {i + 2}"
+
+
+def _is_json(path: Path) -> bool:
+    return path.suffix.lower() in (".json", ".jsonl")
+
+
+def _check_ids(df: pd.DataFrame, col: str, path: Path) -> None:
+    json_like = _is_json(path)
+    empty = df.index[df[col] == ""]
+    if len(empty):
+        raise InputError(f"{path}: {_row(int(empty[0]), json_like)} has an empty '{col}'; give every row an id")
+    dup = df[col].duplicated(keep="first")
+    if dup.any():
+        i = int(df.index[dup][0])
+        first = int(df.index[df[col] == df.at[i, col]][0])
+        raise InputError(
+            f"{path}: duplicate {col} '{df.at[i, col]}' in {_row(first, json_like)} and {_row(i, json_like)}; "
+            "ids must be unique (remove or rename the duplicate)"
+        )
+
+
+def _truncate_long(df: pd.DataFrame, col: str, path: Path) -> None:
+    lengths = df[col].str.len()
+    too_long = lengths > MAX_TEXT_CHARS
+    if too_long.any():
+        i = int(df.index[too_long][0])
+        log.warning(
+            "%s: %d %s value(s) longer than %d characters (first: %s, %d chars); truncated",
+            path, int(too_long.sum()), col, MAX_TEXT_CHARS, _row(i, _is_json(path)), int(lengths[i]),
+        )
+        df.loc[too_long, col] = df.loc[too_long, col].str.slice(0, MAX_TEXT_CHARS)
+
+
+def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    for col in columns:
+        if col not in df.columns:
+            df[col] = [[] for _ in range(len(df))] if col in LIST_COLUMNS else ""
+    return df[columns].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Public readers
+# ---------------------------------------------------------------------------------------------
+def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read submissions: ``paper_id, title, abstract`` plus optional metadata columns."""
+    path = Path(path)
+    raw = read_table(path, encoding=encoding)
+    found = list(raw.columns)
+    df = _rename(raw, PAPER_ALIASES, path)
+    _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)")
+    if "title" not in df.columns and "abstract" not in df.columns:
+        raise InputError(
+            f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
+            "triage needs the text of each submission"
+        )
+    if len(df) == 0:
+        raise InputError(f"{path}: has a header but no rows; export the submissions again")
+    df = df.copy()
+    df["paper_id"] = df["paper_id"].map(clean_text)
+    for col in ("title", "abstract", "primary_area", "pdf"):
+        if col in df.columns:
+            df[col] = df[col].map(clean_text)
+    for col in ("keywords", "authors", "authorids"):
+        if col in df.columns:
+            df[col] = df[col].map(parse_list)
+    df = _finish(df, PAPER_COLUMNS)
+    _check_ids(df, "paper_id", path)
+    no_text = (df["title"] == "") & (df["abstract"] == "")
+    if no_text.any():
+        i = int(df.index[no_text][0])
+        raise InputError(
+            f"{path}: {_row(i, _is_json(path))} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
+            "fill them in or remove the row"
+        )
+    no_abs = df["abstract"] == ""
+    if no_abs.any():
+        i = int(df.index[no_abs][0])
+        log.warning("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
+                    path, int(no_abs.sum()), _row(i, _is_json(path)), df.at[i, "paper_id"])
+    _truncate_long(df, "abstract", path)
+    return df
+
+
+def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read reviewer publications: ``reviewer_id, title, abstract`` (+ year, pub_id, authors, venue)."""
+    path = Path(path)
+    raw = read_table(path, encoding=encoding)
+    found = list(raw.columns)
+    df = _rename(raw, PUB_ALIASES, path)
+    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'")
+    if "title" not in df.columns and "abstract" not in df.columns:
+        raise InputError(f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
+                         "each publication needs its text")
+    if len(df) == 0:
+        raise InputError(f"{path}: has a header but no rows; export the publications again")
+    df = df.copy()
+    for col in ("reviewer_id", "pub_id", "title", "abstract", "venue"):
+        if col in df.columns:
+            df[col] = df[col].map(clean_text)
+    if "authors" in df.columns:
+        df["authors"] = df["authors"].map(parse_list)
+    df = _finish(df, PUB_COLUMNS)
+    json_like = _is_json(path)
+    empty = df.index[df["reviewer_id"] == ""]
+    if len(empty):
+        raise InputError(f"{path}: {_row(int(empty[0]), json_like)} has an empty 'reviewer_id'; "
+                         "every publication must name its reviewer")
+    years = pd.to_numeric(df["year"].replace("", None), errors="coerce")
+    bad_year = (df["year"] != "") & years.isna()
+    if bad_year.any():
+        i = int(df.index[bad_year][0])
+        raise InputError(f"{path}: {_row(i, json_like)} column 'year' is {df.at[i, 'year']!r}, not a year; "
+                         "use a number such as 2023 or leave it empty")
+    df["year"] = years.astype("Int64")
+    no_text = (df["title"] == "") & (df["abstract"] == "")
+    if no_text.any():
+        log.warning("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))
+        df = df[~no_text]
+    if df.empty:
+        raise InputError(f"{path}: no publication has a title or abstract; nothing to build profiles from")
+    missing_id = df["pub_id"] == ""
+    df.loc[missing_id, "pub_id"] = [f"{r}#{i}" for i, r in zip(df.index[missing_id], df["reviewer_id"][missing_id])]
+    _truncate_long(df, "abstract", path)
+    return df.reset_index(drop=True)
+
+
+def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
+    vals = pd.to_numeric(df[col].replace("", None), errors="coerce")
+    bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals.notna() & (vals % 1 != 0))
+    if bad.any():
+        i = int(df.index[bad][0])
+        raise InputError(f"{path}: {_row(i, _is_json(path))} column '{col}' is {df.at[i, col]!r}; "
+                         "use a whole number >= 0 or leave it empty for the default")
+    df[col] = vals.astype("Int64")
+
+
+def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read the reviewer pool: ``reviewer_id`` (+ name, email, domains, max_load, min_load)."""
+    path = Path(path)
+    raw = read_table(path, encoding=encoding)
+    found = list(raw.columns)
+    df = _rename(raw, REVIEWER_ALIASES, path)
+    if "reviewer_id" not in df.columns and "email" in df.columns:
+        df["reviewer_id"] = df["email"]
+    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'")
+    if len(df) == 0:
+        raise InputError(f"{path}: has a header but no rows; export the reviewers again")
+    df = df.copy()
+    for col in ("reviewer_id", "name", "email", "max_load", "min_load"):
+        if col in df.columns:
+            df[col] = df[col].map(clean_text)
+    if "domains" in df.columns:
+        df["domains"] = df["domains"].map(parse_list)
+    df = _finish(df, REVIEWER_COLUMNS)
+    _check_ids(df, "reviewer_id", path)
+    _parse_load(df, "max_load", path)
+    _parse_load(df, "min_load", path)
+    both = df["max_load"].notna() & df["min_load"].notna() & (df["min_load"] > df["max_load"])
+    if both.any():
+        i = int(df.index[both][0])
+        raise InputError(f"{path}: {_row(i, _is_json(path))} has min_load {df.at[i, 'min_load']} > max_load "
+                         f"{df.at[i, 'max_load']}; lower min_load or raise max_load")
+    return df
+
+
+def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read declared conflicts: ``paper_id, reviewer_id[, reason]``.
+
+    OpenReview matcher constraint files are headerless ``paper,user,-1``; they are accepted too.
+    """
+    path = Path(path)
+    text = _read_text(path, encoding)
+    first = text.split("\n", 1)[0]
+    if not _is_json(path) and first.count(",") == 2 and first.rstrip().endswith(",-1"):
+        df = pd.read_csv(io.StringIO(text), header=None, names=["paper_id", "reviewer_id", "c"], dtype=str,
+                         keep_default_na=False)
+        df = df[df["c"].str.strip() == "-1"].assign(reason="declared conflict")[CONFLICT_COLUMNS]
+    else:
+        raw = read_table(path, encoding=encoding)
+        found = list(raw.columns)
+        df = _rename(raw, CONFLICT_ALIASES, path)
+        _require(df, ["paper_id", "reviewer_id"], path, found, "the file needs columns paper_id and reviewer_id")
+        df = df.copy()
+        if "reason" not in df.columns:
+            df["reason"] = ""
+    for col in CONFLICT_COLUMNS:
+        df[col] = df[col].map(clean_text)
+    df.loc[df["reason"] == "", "reason"] = "declared conflict"
+    bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
+    if bad.any():
+        i = int(df.index[bad][0])
+        raise InputError(f"{path}: {_row(i, _is_json(path))} has an empty paper_id or reviewer_id; fill it or "
+                         "delete the row")
+    return df[CONFLICT_COLUMNS].drop_duplicates(["paper_id", "reviewer_id"]).reset_index(drop=True)
+
+
+def empty_publications() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PUB_COLUMNS})
+
+
+def empty_reviewers() -> pd.DataFrame:
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in REVIEWER_COLUMNS})
+    df["max_load"] = df["max_load"].astype("Int64")
+    df["min_load"] = df["min_load"].astype("Int64")
+    return df
+
+
+def empty_conflicts() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS})
+
+
+def load_corpus(
+    submissions: Path,
+    *,
+    publications: Path | None = None,
+    reviewers: Path | None = None,
+    conflicts: Path | None = None,
+    encoding: str | None = None,
+) -> Corpus:
+    """Read and cross-check all inputs of a run."""
+    papers = read_papers(submissions, encoding=encoding)
+    pubs = read_publications(publications, encoding=encoding) if publications else empty_publications()
+    if reviewers:
+        revs = read_reviewers(reviewers, encoding=encoding)
+        known = set(revs["reviewer_id"])
+        unknown = ~pubs["reviewer_id"].isin(known)
+        if unknown.any():
+            first = pubs.loc[unknown, "reviewer_id"].iloc[0]
+            log.warning("%s: %d publication(s) belong to reviewers not in %s (first: '%s'); ignored",
+                        publications, int(unknown.sum()), reviewers, first)
+            pubs = pubs[~unknown].reset_index(drop=True)
+    else:
+        revs = empty_reviewers()
+        if len(pubs):
+            ids = sorted(pubs["reviewer_id"].unique())
+            revs = pd.concat([revs, pd.DataFrame({"reviewer_id": ids})], ignore_index=True)
+            revs = _finish(revs.fillna({"name": "", "email": ""}), REVIEWER_COLUMNS)
+            for col in ("domains",):
+                revs[col] = [[] for _ in range(len(revs))]
+    if len(revs) and len(pubs):
+        without = sorted(set(revs["reviewer_id"]) - set(pubs["reviewer_id"]))
+        if without:
+            log.warning("%d reviewer(s) have no publications (first: '%s'); they get no affinity and are not "
+                        "assigned; add their papers to %s", len(without), without[0], publications)
+    confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
+    if len(confl):
+        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
+        if (~ok).any():
+            bad = confl[~ok].iloc[0]
+            log.warning("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",
+                        conflicts, int((~ok).sum()), bad["paper_id"], bad["reviewer_id"])
+            confl = confl[ok].reset_index(drop=True)
+    return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl)
+
+
+def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:
+    """The text embedded for each row: title and abstract (and keywords when asked)."""
+    out = []
+    for row in df.itertuples(index=False):
+        title = getattr(row, "title", "")
+        abstract = getattr(row, "abstract", "")
+        text = f"{title}. {abstract}" if title and abstract else (title or abstract)
+        if use_keywords:
+            kws = getattr(row, "keywords", None) or []
+            if kws:
+                text = f"{text} Keywords: {', '.join(kws)}."
+        out.append(text)
+    return out

@@ -1,0 +1,287 @@
+"""The pipeline: ingest -> embed -> topics -> match (conflicts, affinity, assignment) -> summarize
+-> export -> report. Each ``run_*`` function calls one stage module and writes its artifacts
+through :class:`~triage.workdir.Workdir`; the CLI calls these and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from triage import workdir as W
+from triage.assign import AssignParams, assign
+from triage.conflicts import ConflictParams, detect_conflicts
+from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
+from triage.errors import MissingArtifactError
+from triage.export import build_triage_table
+from triage.ingest import Corpus, join_list, load_corpus, paper_texts
+from triage.match import AffinityParams, compute_affinity
+from triage.report import ReportData, render_report
+from triage.summarize import SummaryParams, summarize_papers
+from triage.topics import ClusterParams, cluster_papers
+from triage.workdir import Workdir
+
+log = logging.getLogger("triage")
+
+# A progress factory: given a description and a total, returns (advance, close).
+ProgressFactory = Callable[[str, int], tuple[Callable[[int], None], Callable[[], None]]]
+
+
+@dataclass(frozen=True)
+class Inputs:
+    submissions: Path
+    publications: Path | None = None
+    reviewers: Path | None = None
+    conflicts: Path | None = None
+    encoding: str | None = None
+
+    def files(self) -> dict[str, Path | None]:
+        return {"submissions": self.submissions, "publications": self.publications,
+                "reviewers": self.reviewers, "conflicts": self.conflicts}
+
+
+@dataclass(frozen=True)
+class EmbedParams:
+    model: str = DEFAULT_MODEL
+    batch_size: int = 32
+    device: str = "cpu"
+    allow_download: bool = False
+    use_keywords: bool = False
+
+
+@dataclass
+class Embedded:
+    papers: np.ndarray
+    publications: np.ndarray
+    model: str
+    stats: dict[str, EmbedStats] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    outputs: list[Path] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+def load(inputs: Inputs) -> Corpus:
+    return load_corpus(inputs.submissions, publications=inputs.publications, reviewers=inputs.reviewers,
+                       conflicts=inputs.conflicts, encoding=inputs.encoding)
+
+
+@contextlib.contextmanager
+def _progress(factory: ProgressFactory | None, desc: str, total: int) -> Iterator[Callable[[int], None]]:
+    if factory is None or total == 0:
+        yield lambda n: None
+        return
+    advance, close = factory(desc, total)
+    try:
+        yield advance
+    finally:
+        close()
+
+
+def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), *,
+              progress: ProgressFactory | None = None, inputs: Inputs | None = None) -> Embedded:
+    """Embed submissions and publications, reusing the cache; writes the row-aligned ``.npy`` files."""
+    wd.ensure()
+    embedder = load_embedder(params.model, device=params.device, allow_download=params.allow_download)
+    cache = EmbeddingCache.open(wd.path(W.EMBED_CACHE), embedder.name)
+    stats: dict[str, EmbedStats] = {}
+    arrays = {}
+    for name, df, use_kw in (("papers", corpus.papers, params.use_keywords), ("publications", corpus.publications,
+                                                                              False)):
+        texts = paper_texts(df, use_keywords=use_kw)
+        todo = len({t for t in texts}) - sum(1 for t in {t for t in texts} if _in_cache(cache, t))
+        with _progress(progress, f"embedding {name}", todo) as advance:
+            arrays[name], stats[name] = embed_texts(texts, embedder, cache, batch_size=params.batch_size,
+                                                    progress=advance)
+    wd.write_npy(W.PAPER_EMB, arrays["papers"])
+    wd.write_npy(W.PUB_EMB, arrays["publications"])
+    wd.record_stage("embed", inputs=(inputs.files() if inputs else {}),
+                    params={**dataclasses.asdict(params), "model_name": embedder.name, "dim": embedder.dim},
+                    outputs=[W.PAPER_EMB, W.PUB_EMB],
+                    stats={k: dataclasses.asdict(v) for k, v in stats.items()})
+    return Embedded(arrays["papers"], arrays["publications"], embedder.name, stats)
+
+
+def _in_cache(cache: EmbeddingCache, text: str) -> bool:
+    from triage.embed import text_key
+
+    return text_key(text) in cache
+
+
+def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
+               inputs: Inputs | None = None) -> pd.DataFrame:
+    topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
+    wd.write_csv(W.TOPICS, topics)
+    wd.write_npy(W.CENTROIDS, centroids)
+    wd.record_stage("topics", inputs=(inputs.files() if inputs else {}), params=dataclasses.asdict(params),
+                    outputs=[W.TOPICS, W.CENTROIDS], stats={"clusters": int(topics["cluster_id"].nunique())})
+    return topics
+
+
+@dataclass
+class MatchResult:
+    conflicts: pd.DataFrame
+    affinity: pd.DataFrame
+    assignments: pd.DataFrame | None
+    alternates: pd.DataFrame | None
+    total_score: float = 0.0
+
+
+def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
+              conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
+              inputs: Inputs | None = None, bids: pd.DataFrame | None = None) -> MatchResult:
+    """Conflicts, affinity with evidence and the load-balanced assignment."""
+    confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
+                             params=conflicts)
+    # Keep enough candidates per paper that conflicts and full reviewers leave room.
+    top_k = affinity.top_k
+    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
+                           params=affinity)
+    if len(confl):
+        key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
+        aff = aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
+    wd.write_csv(W.CONFLICTS, confl)
+    wd.write_csv(W.AFFINITY, aff)
+    result = MatchResult(conflicts=confl, affinity=aff, assignments=None, alternates=None)
+    outputs = [W.CONFLICTS, W.AFFINITY]
+    active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
+    if len(aff):
+        res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids)
+        wd.write_csv(W.ASSIGNMENTS, res.assignments)
+        wd.write_csv(W.ALTERNATES, res.alternates)
+        outputs += [W.ASSIGNMENTS, W.ALTERNATES]
+        result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
+        if res.unmet_min_load:
+            log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
+                        res.unmet_min_load[0])
+    wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
+                    params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
+                            "assignment": dataclasses.asdict(assignment), "top_k": top_k},
+                    outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
+                                            "total_score": round(result.total_score, 4)})
+    return result
+
+
+def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryParams(), *,
+                  inputs: Inputs | None = None) -> pd.DataFrame:
+    summ = summarize_papers(corpus.papers, params=params)
+    flat = summ.copy()
+    for col in ("claims", "results", "assumptions"):
+        if col in flat.columns:
+            flat[col] = flat[col].map(join_list)
+    if "evidence" in flat.columns:
+        flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v))
+    wd.write_csv(W.SUMMARIES, flat)
+    wd.write_jsonl(W.SUMMARIES_JSONL, [_jsonable(r) for r in summ.to_dict("records")])
+    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}), params=dataclasses.asdict(params),
+                    outputs=[W.SUMMARIES, W.SUMMARIES_JSONL])
+    return summ
+
+
+def _jsonable(rec: dict[str, Any]) -> dict[str, Any]:
+    out = {}
+    for k, v in rec.items():
+        if isinstance(v, np.generic):
+            v = v.item()
+        out[k] = v
+    return out
+
+
+def _read_optional(wd: Workdir, name: str) -> pd.DataFrame | None:
+    return wd.read_csv(name) if wd.exists(name) else None
+
+
+def _read_summaries(wd: Workdir) -> pd.DataFrame | None:
+    p = wd.path(W.SUMMARIES_JSONL)
+    if not p.exists():
+        return None
+    recs = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return pd.DataFrame(recs)
+
+
+def run_export(corpus: Corpus, wd: Workdir) -> pd.DataFrame:
+    """``triage.csv``: one row per paper from whatever stages have run."""
+    table = build_triage_table(corpus.papers, topics=_read_optional(wd, W.TOPICS), summaries=_read_summaries(wd),
+                               assignments=_read_optional(wd, W.ASSIGNMENTS),
+                               conflicts=_read_optional(wd, W.CONFLICTS))
+    wd.write_csv(W.TRIAGE, table)
+    return table
+
+
+def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None) -> Path:
+    """``report.html`` from the artifacts in the work directory."""
+    if not wd.exists(W.TRIAGE):
+        run_export(corpus, wd)
+    table = wd.read_csv(W.TRIAGE)
+    manifest = wd.read_manifest()
+    emb_rec = manifest["stages"].get("embed", {})
+    emb = wd.read_npy(W.PAPER_EMB) if wd.exists(W.PAPER_EMB) else None
+    if emb is not None and emb.shape[0] != len(corpus.papers):
+        raise MissingArtifactError(f"{wd.path(W.PAPER_EMB)} does not match the submissions; rerun 'triage embed'")
+    params: dict[str, Any] = {}
+    for stage in ("topics", "match"):
+        if stage in manifest["stages"]:
+            params[stage] = json.dumps(manifest["stages"][stage].get("params", {}), sort_keys=True)
+    data = ReportData(
+        papers=corpus.papers, table=table, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
+        assignments=_read_optional(wd, W.ASSIGNMENTS), conflicts=_read_optional(wd, W.CONFLICTS),
+        summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
+        n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
+        model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
+    )
+    return wd.write_text(W.REPORT, render_report(data))
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    embed: EmbedParams = EmbedParams()
+    topics: ClusterParams = ClusterParams()
+    affinity: AffinityParams = AffinityParams()
+    conflicts: ConflictParams = ConflictParams()
+    assignment: AssignParams = AssignParams()
+    summary: SummaryParams = SummaryParams()
+
+
+def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
+            progress: ProgressFactory | None = None) -> RunResult:
+    """Every stage in order. Without publications, matching is skipped (and said so)."""
+    wd = Workdir(out)
+    wd.ensure()
+    result = RunResult()
+    corpus = load(inputs)
+    emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
+    for name, st in emb.stats.items():
+        result.messages.append(
+            f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
+            + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
+    run_topics(corpus, emb, wd, options.topics, inputs=inputs)
+    notes = []
+    if len(corpus.publications):
+        m = run_match(corpus, emb, wd, affinity=options.affinity, conflicts=options.conflicts,
+                      assignment=options.assignment, inputs=inputs)
+        result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
+                               f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
+    else:
+        msg = "no --publications given: skipped reviewer matching"
+        result.messages.append(msg)
+        notes.append(msg)
+        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS):
+            if wd.exists(stale):
+                wd.path(stale).unlink()
+    run_summarize(corpus, wd, options.summary, inputs=inputs)
+    run_export(corpus, wd)
+    report = run_report(corpus, wd, notes=notes)
+    result.outputs = [wd.path(n) for n in (W.TOPICS, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES,
+                                             W.TRIAGE) if wd.exists(n)] + [report]
+    return result

@@ -1,0 +1,136 @@
+"""Discovered topics: spherical k-means (faiss, seeded) labelled with class-based TF-IDF terms."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from triage.errors import InputError
+
+
+@dataclass(frozen=True)
+class ClusterParams:
+    k: int | None = None  # None: automatic (see auto_k)
+    seed: int = 0
+    n_terms: int = 4
+
+
+def auto_k(n: int) -> int:
+    """Number of clusters when the chair does not give --k.
+
+    About sqrt(n/2) clusters (a common rule of thumb for k-means), so that a cluster holds
+    roughly sqrt(2n) papers: 16 clusters of ~30 papers for 500 submissions, 77 of ~150 for
+    12,000. Capped at 100 so that the report stays readable, and never more than n.
+    """
+    if n <= 2:
+        return max(n, 1)
+    return int(min(n, 100, max(2, round(math.sqrt(n / 2)))))
+
+
+def kmeans(emb: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means with faiss. Returns (labels, centroids); deterministic for a seed."""
+    import faiss
+
+    x = np.ascontiguousarray(emb, dtype=np.float32)
+    n, d = x.shape
+    if k == 1 or n <= 1:
+        c = x.mean(axis=0, keepdims=True)
+        c /= max(np.linalg.norm(c), 1e-12)
+        return np.zeros(n, dtype=np.int64), c.astype(np.float32)
+    km = faiss.Kmeans(d, k, niter=25, nredo=3, spherical=True, seed=seed, verbose=False,
+                      max_points_per_centroid=100_000, min_points_per_centroid=1)
+    km.train(x)
+    _, labels = km.index.search(x, 1)
+    return labels[:, 0].astype(np.int64), np.asarray(km.centroids, dtype=np.float32)
+
+
+def _stable_renumber(labels: np.ndarray, paper_ids: list[str]) -> np.ndarray:
+    """Renumber clusters by size (largest first), ties by their smallest paper id."""
+    order = sorted(
+        set(labels.tolist()),
+        key=lambda c: (-int((labels == c).sum()), min(pid for pid, lab in zip(paper_ids, labels) if lab == c)),
+    )
+    remap = {old: new for new, old in enumerate(order)}
+    return np.array([remap[c] for c in labels.tolist()], dtype=np.int64)
+
+
+def strip_latex(text: str) -> str:
+    """Drop math and LaTeX commands so that labels are made of words ('mathcal' is not a topic)."""
+    text = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", text, flags=re.DOTALL)
+    return re.sub(r"\\[A-Za-z]+", " ", text)
+
+
+def ctfidf_labels(docs: list[str], labels: np.ndarray, *, n_terms: int = 4) -> dict[int, list[str]]:
+    """Top terms per cluster by class-based TF-IDF (BERTopic's c-TF-IDF)."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    classes = sorted(set(labels.tolist()))
+    joined = [" ".join(d for d, lab in zip(docs, labels) if lab == c) for c in classes]
+    min_df = 2 if len(classes) > 3 else 1
+    try:
+        vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=min_df,
+                              token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
+        counts = vec.fit_transform(joined)
+    except ValueError:
+        return {c: [] for c in classes}
+    tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
+    freq = np.asarray(counts.sum(axis=0)).ravel()
+    avg_words = counts.sum() / len(classes)
+    idf = np.log(1.0 + avg_words / np.maximum(freq, 1))
+    scores = tf.multiply(idf).tocsr()
+    vocab = np.array(vec.get_feature_names_out())
+    out: dict[int, list[str]] = {}
+    for i, c in enumerate(classes):
+        row = scores.getrow(i).toarray().ravel()
+        top = np.argsort(-row, kind="stable")[: n_terms * 3]
+        terms: list[str] = []
+        for t in top:
+            if row[t] <= 0:
+                break
+            term = str(vocab[t])
+            # Skip a unigram already covered by a chosen bigram and vice versa.
+            if any(term in chosen or chosen in term for chosen in terms):
+                continue
+            terms.append(term)
+            if len(terms) == n_terms:
+                break
+        out[c] = terms
+    return out
+
+
+def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterParams = ClusterParams()
+                   ) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cluster submissions. Returns (frame with paper_id, cluster_id, cluster_label, centroid_sim; centroids)."""
+    n = len(papers)
+    if emb.shape[0] != n:
+        raise InputError(f"embeddings have {emb.shape[0]} rows but there are {n} papers; rerun 'triage embed'")
+    if n == 0:
+        return pd.DataFrame(columns=["paper_id", "cluster_id", "cluster_label", "centroid_sim"]), np.zeros((0, 0))
+    k = params.k if params.k is not None else auto_k(n)
+    if k < 1:
+        raise InputError(f"--k {k}: must be at least 1")
+    if k > n:
+        raise InputError(f"--k {k} is larger than the number of papers ({n}); pass a smaller --k")
+    raw, _ = kmeans(emb, k, seed=params.seed)
+    ids = papers["paper_id"].tolist()
+    labels = _stable_renumber(raw, ids)
+    # Recompute centroids in the stable numbering.
+    centroids = np.zeros((labels.max() + 1, emb.shape[1]), dtype=np.float32)
+    for c in range(centroids.shape[0]):
+        v = np.asarray(emb[labels == c]).mean(axis=0)
+        centroids[c] = v / max(float(np.linalg.norm(v)), 1e-12)
+    sims = np.einsum("ij,ij->i", np.asarray(emb, dtype=np.float32), centroids[labels])
+    docs = [strip_latex(t) for t in (papers["title"] + ". " + papers["abstract"]).tolist()]
+    terms = ctfidf_labels(docs, labels, n_terms=params.n_terms)
+    names = {c: ", ".join(t) if t else f"cluster {c}" for c, t in terms.items()}
+    out = pd.DataFrame({
+        "paper_id": ids,
+        "cluster_id": labels,
+        "cluster_label": [names[c] for c in labels.tolist()],
+        "centroid_sim": np.round(sims.astype(np.float64), 4),
+    })
+    return out, centroids
