@@ -1,47 +1,85 @@
-"""Claim summaries for area chairs: extractive, deterministic and verbatim.
+"""Claim cards for area chairs: TL;DR, claims, results and theory assumptions, with evidence.
 
-Every output sentence is a substring of the paper's own text. Sentences are scored by their
-TF-IDF similarity to the whole abstract (centrality), cue phrases ("we prove", "we show",
-"our results") and position; the TL;DR is the best contribution sentence.
+The default summarizer is extractive and deterministic: every sentence it outputs is a verbatim
+substring of the paper's text. A paper's text is a list of sentences: sentence 0 is the title,
+then the abstract, then (with ``--pdf-dir``) the introduction and conclusion from the PDF.
+Evidence indices refer to that list.
+
+Sentences are scored by embedding centrality (cosine to the whole paper's vector, or TF-IDF
+similarity when no embedder is given), cue phrases ("we prove", "we show", "our results") and
+position. Assumptions come from the vocabulary in ``data/assumptions.yaml``: regular
+expressions per label, minus negated mentions ("without assuming Gaussian inputs") and sentences
+that only describe other work.
+
+An optional LLM backend (:mod:`triage.llm`) uses the same sentence numbering; its answers are
+checked against it here and the paper falls back to the extractive summary on any error.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
-SUMMARY_COLUMNS = ["paper_id", "tldr", "claims"]
+from triage.errors import InputError
+
+SUMMARY_COLUMNS = ["paper_id", "tldr", "claims", "results", "assumptions", "evidence", "summarizer",
+                   "text_sha256", "prompt_sha256"]
 
 # Abbreviations after which a period does not end a sentence.
 _ABBREV = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Figs.", "Eq.", "Eqs.", "Sec.", "Thm.",
            "resp.", "approx.", "w.r.t.", "a.k.a.", "Dr.", "Prof.", "No.", "Ref.", "Refs.", "Lem.", "Def.", "Prop.",
-           "Cor.", "Alg.", "i.i.d.", "w.h.p.", "s.t.", "St.", "Ph.D.", "U.S.", "approx.")
+           "Cor.", "Alg.", "i.i.d.", "w.h.p.", "w.p.", "s.t.", "St.", "Ph.D.", "U.S.", "Ch.", "Sect.", "resp.",
+           "Thms.", "Assump.", "Tab.", "viz.")
 
 CLAIM_CUES = re.compile(
-    r"\b(we (?:prove|show|establish|demonstrate|propose|introduce|present|derive|develop|provide|give|obtain|"
-    r"characteri[sz]e|identify|find|design|study|analy[sz]e|argue|construct)|our (?:results?|main result|"
-    r"analysis|method|approach|framework|theory|findings?|contributions?|algorithm)|this (?:paper|work) "
-    r"(?:proves|shows|establishes|proposes|introduces|presents)|in this (?:paper|work)|main result)\b",
+    r"\b(we (?:(?:also|further|then|first|additionally|next|formally|rigorously|theoretically|empirically|"
+    r"provably) )?(?:prove|show|establish|demonstrate|propose|introduce|present|derive|develop|provide|give|obtain|"
+    r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
+    r"uncover|reveal|generali[sz]e)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
+    r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
+    r"proposes|introduces|presents|provides|gives|develops|studies|investigates|considers)|"
+    r"in this (?:paper|work|note)|main (?:result|contribution|finding)|(?:is|are) the first)\b",
     re.IGNORECASE,
 )
 RESULT_CUES = re.compile(
-    r"(\b(?:outperform\w*|improv\w*|achiev\w*|state[- ]of[- ]the[- ]art|reduc\w*|speed-?up|accuracy|"
-    r"converge\w*|bound|rate|optimal|lower bound|upper bound|regret|sample complexity|polynomial|"
-    r"exponential|theorem|guarantee\w*)\b|\d+(?:\.\d+)?\s?%|\$[^$]*\$)",
+    r"(\b(?:outperform\w*|state[- ]of[- ]the[- ]art|speed-?ups?|accuracy|converges?|convergence|"
+    r"(?:lower|upper|regret|generali[sz]ation|error|risk|sample[- ]complexity) bounds?|rates?|minimax|"
+    r"(?:near[- ]|nearly |minimax[- ])?optimal(?:ity)?|regret|sample complexity|polynomial[- ]time|"
+    r"exponential(?:ly)?|theorem|guarantees?|tight|matches|matching|improves? (?:on|upon|over)|"
+    r"hardness|impossib\w+|necessary and sufficient|if and only if|iff)\b|\d+(?:\.\d+)?\s?(?:%|x\b|×)|"
+    r"\$[^$]*(?:O|Omega|Theta|tilde|sqrt|log|frac|\^)[^$]*\$)",
     re.IGNORECASE,
 )
+# Sentences that set the scene rather than state what this paper does.
+BACKGROUND_CUES = re.compile(
+    r"^(?:however|recently|despite|although|while|in recent years|existing|prior|previous|many|most|a (?:central|"
+    r"fundamental|key|major) (?:question|problem|challenge|obstacle)|it is (?:well[- ])?known)\b",
+    re.IGNORECASE,
+)
+
+Centrality = Literal["embedding", "tfidf"]
 
 
 @dataclass(frozen=True)
 class SummaryParams:
     max_claims: int = 3
+    max_results: int = 2
+    centrality: Centrality = "embedding"
 
 
+# ---------------------------------------------------------------------------------------------
+# Sentences
+# ---------------------------------------------------------------------------------------------
 def _protect(text: str) -> tuple[str, dict[str, str]]:
-    """Replace spans whose periods are not sentence ends with placeholders of equal length."""
+    """Replace spans whose periods are not sentence ends with placeholders."""
     spans: dict[str, str] = {}
 
     def keep(m: re.Match[str]) -> str:
@@ -50,56 +88,166 @@ def _protect(text: str) -> tuple[str, dict[str, str]]:
         return key
 
     t = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", keep, text, flags=re.DOTALL)
-    t = re.sub("|".join(re.escape(a) for a in sorted(set(_ABBREV), key=len, reverse=True)), keep, t)
+    abbrev = "|".join(re.escape(a) for a in sorted(set(_ABBREV), key=len, reverse=True))
+    t = re.sub(rf"(?<![A-Za-z])(?:{abbrev})", keep, t)
     t = re.sub(r"\b(?:[A-Z]\.){1,3}(?=\s?[A-Z][a-z])", keep, t)  # initials: "J. Smith"
-    t = re.sub(r"\d+\.\d+", keep, t)  # decimals
+    t = re.sub(r"\d+\.\d+|\.\d+\b", keep, t)  # decimals
+    t = re.sub(r"\b(?:[A-Za-z]\.){2,}", keep, t)  # other dotted acronyms
     return t, spans
 
 
 def split_sentences(text: str) -> list[str]:
-    """Split an abstract into sentences, keeping LaTeX, abbreviations and decimals intact.
+    """Split text into sentences, keeping LaTeX, abbreviations and decimals intact.
 
     Each returned sentence is an exact substring of ``text``.
     """
     if not text.strip():
         return []
     protected, spans = _protect(text)
-    # Walk the protected text, mapping positions back to the original through the placeholders.
     bounds: list[tuple[int, int]] = []
-    orig_pos, start = 0, 0
-    i = 0
-    keys = sorted(spans, key=len, reverse=True)
+    orig_pos, start, i = 0, 0, 0
     while i < len(protected):
         if protected[i] == "\x00":
             j = protected.index("\x00", i + 1)
-            key = protected[i:j + 1]
-            orig_pos += len(spans[key])
+            orig_pos += len(spans[protected[i:j + 1]])
             i = j + 1
             continue
         ch = protected[i]
         orig_pos += 1
         i += 1
         if ch in ".!?":
-            # Consume closing quotes/brackets.
-            while i < len(protected) and protected[i] in "\"')]”’":
+            while i < len(protected) and protected[i] in "\"')]”’":  # closing quotes/brackets
                 orig_pos += 1
                 i += 1
             nxt = protected[i:i + 2]
-            if i >= len(protected) or (nxt[:1].isspace() and (len(nxt) < 2 or not nxt[1].islower())):
+            at_end = i >= len(protected)
+            # A new sentence starts after whitespace with a non-lowercase character, or right away with a
+            # capital followed by lowercase (abstracts often lose the space: "...hard.In particular").
+            glued = (ch == "." and len(nxt) == 2 and nxt[0].isupper() and nxt[1].islower()
+                     and i >= 3 and protected[i - 2].islower() and protected[i - 3].islower())
+            if at_end or glued or (nxt[:1].isspace() and (len(nxt) < 2 or not nxt[1].islower())):
                 bounds.append((start, orig_pos))
                 start = orig_pos
-    del keys
     if start < len(text):
         bounds.append((start, len(text)))
-    out = []
-    for a, b in bounds:
-        s = text[a:b].strip()
-        if s:
-            out.append(s)
-    return out
+    return [s for s in (text[a:b].strip() for a, b in bounds) if s]
 
 
-def _centrality(sentences: list[str]) -> np.ndarray:
+@dataclass
+class PaperText:
+    """The sentences of one paper: sentence 0 is the title, then the abstract, then any PDF text."""
+
+    sentences: list[str]
+    n_title: int  # 1 when the title is sentence 0, else 0
+    n_abstract: int
+    source: str  # the text every sentence is a substring of
+
+    @property
+    def body(self) -> range:
+        return range(self.n_title, len(self.sentences))
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+
+
+def paper_text(title: str, abstract: str, extra: str = "") -> PaperText:
+    title, abstract, extra = (title or "").strip(), (abstract or "").strip(), (extra or "").strip()
+    sents = [title] if title else []
+    ab = split_sentences(abstract)
+    ex = split_sentences(extra)
+    source = "\n\n".join(p for p in (title, abstract, extra) if p)
+    return PaperText(sents + ab + ex, len(sents), len(ab), source)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assumption vocabulary
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Vocabulary:
+    labels: dict[str, list[re.Pattern[str]]]
+    descriptions: dict[str, str]
+    negation: re.Pattern[str]
+    negation_window: int
+    skip_sentence: re.Pattern[str]
+    sha256: str = ""
+
+    def detect(self, sentences: Sequence[str]) -> dict[str, list[int]]:
+        """Label -> indices of the sentences that state it (in vocabulary order)."""
+        found: dict[str, list[int]] = {}
+        for i, s in enumerate(sentences):
+            if self.skip_sentence.search(s):
+                continue
+            for label, pats in self.labels.items():
+                if any(self._affirmed(s, m) for p in pats for m in p.finditer(s)):
+                    found.setdefault(label, []).append(i)
+        return {k: found[k] for k in self.labels if k in found}
+
+    def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
+        before = sentence[max(0, m.start() - self.negation_window):m.start()]
+        before = re.split(r"[;:]|,\s+(?:and|but|while|whereas)\b|\bbut\b|\bwhile\b|\bwhereas\b", before)[-1]
+        return not self.negation.search(before)
+
+
+def load_vocabulary(path: Path | None = None) -> Vocabulary:
+    """Read the assumption vocabulary (``data/assumptions.yaml`` unless ``path`` is given)."""
+    import yaml
+
+    from triage.resources import DATA_DIR
+
+    path = Path(path) if path else DATA_DIR / "assumptions.yaml"
+    try:
+        raw = path.read_bytes()
+        doc = yaml.safe_load(raw)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the assumption vocabulary ({exc.strerror})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise InputError(f"{path}: not valid YAML{where}; fix the file or pass another --assumptions") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("labels"), dict) or not doc["labels"]:
+        raise InputError(f"{path}: expected a 'labels:' mapping of label -> {{description, patterns}}")
+    labels: dict[str, list[re.Pattern[str]]] = {}
+    desc: dict[str, str] = {}
+    for name, spec in doc["labels"].items():
+        pats = (spec or {}).get("patterns") if isinstance(spec, dict) else None
+        if not pats or not isinstance(pats, list):
+            raise InputError(f"{path}: label '{name}' has no 'patterns:' list; add at least one regular expression")
+        compiled = []
+        for p in pats:
+            try:
+                compiled.append(re.compile(str(p), re.IGNORECASE))
+            except re.error as exc:
+                raise InputError(f"{path}: label '{name}': bad pattern {p!r} ({exc}); fix the regular expression"
+                                 ) from None
+        labels[str(name)] = compiled
+        desc[str(name)] = str(spec.get("description", name))
+
+    def rx(key: str, default: str) -> re.Pattern[str]:
+        src = re.sub(r"\s*\n\s*", "", str(doc.get(key) or default))
+        try:
+            return re.compile(src, re.IGNORECASE)
+        except re.error as exc:
+            raise InputError(f"{path}: bad '{key}' pattern ({exc}); fix the regular expression") from None
+
+    return Vocabulary(labels, desc, rx("negation_cues", r"\b(?:without|unlike|not)\b"),
+                      int(doc.get("negation_window", 60)), rx("skip_sentence_cues", r"(?!x)x"),
+                      hashlib.sha256(raw).hexdigest())
+
+
+# ---------------------------------------------------------------------------------------------
+# Extractive summarizer
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class Summary:
+    tldr: str = ""
+    claims: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    evidence: dict[str, Any] = field(default_factory=dict)
+    summarizer: str = "extractive"
+
+
+def _tfidf_centrality(sentences: list[str]) -> np.ndarray:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if len(sentences) == 1:
@@ -108,41 +256,151 @@ def _centrality(sentences: list[str]) -> np.ndarray:
         m = TfidfVectorizer(stop_words="english").fit_transform(sentences + [" ".join(sentences)])
     except ValueError:
         return np.zeros(len(sentences))
-    whole = m[len(sentences)]
-    return np.asarray((m[: len(sentences)] @ whole.T).todense()).ravel()
+    return np.asarray((m[: len(sentences)] @ m[len(sentences)].T).todense()).ravel()
 
 
-def summarize_text(text: str, *, params: SummaryParams = SummaryParams()) -> dict[str, object]:
-    """Extractive summary of one paper: tldr, claims (verbatim sentences) and their indices."""
-    sents = split_sentences(text)
-    if not sents:
-        return {"tldr": "", "claims": [], "evidence": []}
-    cent = _centrality(sents)
-    n = len(sents)
-    score = np.zeros(n)
-    for i, s in enumerate(sents):
-        score[i] = cent[i]
-        if CLAIM_CUES.search(s):
-            score[i] += 0.5
-        if RESULT_CUES.search(s):
-            score[i] += 0.15
-        if i == 0:
-            score[i] += 0.05
-        if len(s) < 40:
-            score[i] -= 0.3
-    order = np.argsort(-score, kind="stable")
-    chosen = sorted(int(i) for i in order[: params.max_claims])
-    cue = [i for i in range(n) if CLAIM_CUES.search(sents[i])]
-    tldr_i = max(cue, key=lambda i: (score[i], -i)) if cue else int(order[0])
-    return {"tldr": sents[tldr_i], "claims": [sents[i] for i in chosen], "evidence": chosen, "tldr_evidence": tldr_i}
+def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per body sentence (title excluded): (overall score, claim score, result score)."""
+    body = [text.sentences[i] for i in text.body]
+    n = len(body)
+    c = np.asarray(centrality, dtype=float)
+    if n and c.max() > c.min():
+        c = (c - c.min()) / (c.max() - c.min())
+    claim = np.array([1.0 if CLAIM_CUES.search(s) else 0.0 for s in body])
+    result = np.array([min(len(RESULT_CUES.findall(s)), 3) / 3.0 for s in body])
+    background = np.array([1.0 if BACKGROUND_CUES.search(s) else 0.0 for s in body])
+    length = np.array([len(s) for s in body], dtype=float)
+    pos = np.arange(n)
+    in_pdf = pos >= text.n_abstract
+    short = (length < 40) | (length > 600)
+    base = 0.5 * c - 0.3 * background - 0.5 * short - 0.25 * in_pdf
+    # Contribution sentences come early in an abstract ("We show ..."), results late: a mild position prior.
+    early = np.where(pos < max(text.n_abstract, 1), 1.0 - pos / max(text.n_abstract, 1), 0.0)
+    claim_score = base + claim + 0.15 * early + 0.2 * result
+    result_score = base + result + 0.3 * claim
+    overall = base + 0.6 * claim + 0.3 * result + 0.1 * early
+    return overall, claim_score, result_score
 
 
-def summarize_papers(papers: pd.DataFrame, *, params: SummaryParams = SummaryParams()) -> pd.DataFrame:
-    """One row per paper: ``paper_id, tldr, claims`` (claims is a list of verbatim sentences)."""
+def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *,
+                   params: SummaryParams = SummaryParams()) -> Summary:
+    """Extractive summary of one paper; ``centrality`` has one value per body sentence."""
+    assumptions = vocab.detect(text.sentences)
+    body_idx = list(text.body)
+    if not body_idx:
+        ev: dict[str, Any] = {"tldr": [0] if text.sentences else [], "claims": [], "results": [],
+                              "assumptions": assumptions}
+        return Summary(tldr=text.sentences[0] if text.sentences else "", assumptions=list(assumptions), evidence=ev)
+    overall, claim_score, result_score = score_sentences(text, centrality)
+    body = [text.sentences[i] for i in body_idx]
+    has_result = np.array([bool(RESULT_CUES.search(s)) for s in body])
+    has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
+    # Results: theorem-like or quantitative sentences, best first.
+    res = [int(i) for i in np.argsort(-result_score, kind="stable") if has_result[i] and result_score[i] > 0.5]
+    res = sorted(res[: params.max_results])
+    # Claims: contribution sentences not already listed as results; else the most central sentences.
+    cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
+    claims = sorted(([i for i in cands if has_claim[i]] or cands)[: params.max_claims])
+    cue = [i for i in range(len(body)) if has_claim[i] and i < max(text.n_abstract, 1)]
+    tldr = max(cue, key=lambda i: (overall[i], -i)) if cue else int(np.argmax(overall))
+    to_doc = [body_idx[i] for i in range(len(body))]
+    return Summary(
+        tldr=body[tldr],
+        claims=[body[i] for i in claims],
+        results=[body[i] for i in res],
+        assumptions=list(assumptions),
+        evidence={"tldr": [to_doc[tldr]], "claims": [to_doc[i] for i in claims],
+                  "results": [to_doc[i] for i in res], "assumptions": assumptions},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Papers -> summaries
+# ---------------------------------------------------------------------------------------------
+SentenceEmbedder = Callable[[list[str]], np.ndarray]
+
+
+class Summarizer(Protocol):
+    """Turns one paper (with its extractive summary as the fallback) into a Summary."""
+
+    name: str
+
+    def config_sha256(self) -> str: ...
+
+    def summarize(self, text: PaperText, fallback: Summary) -> Summary: ...
+
+
+def _centralities(texts: list[PaperText], params: SummaryParams, embed: SentenceEmbedder | None,
+                  paper_vectors: np.ndarray | None) -> list[np.ndarray]:
+    if params.centrality == "tfidf" or embed is None:
+        return [_tfidf_centrality([t.sentences[i] for i in t.body]) if len(t.body) else np.zeros(0) for t in texts]
+    flat = [t.sentences[i] for t in texts for i in t.body]
+    vecs = embed(flat) if flat else np.zeros((0, 1), dtype=np.float32)
+    out, pos = [], 0
+    for k, t in enumerate(texts):
+        v = vecs[pos:pos + len(t.body)]
+        pos += len(t.body)
+        if not len(v):
+            out.append(np.zeros(0))
+            continue
+        if paper_vectors is not None and len(v) > 1:
+            centre = np.asarray(paper_vectors[k], dtype=np.float32)
+        else:
+            centre = v.mean(axis=0)
+        norm = float(np.linalg.norm(centre)) or 1.0
+        out.append(v @ (centre / norm))
+    return out
+
+
+@dataclass
+class SummaryStats:
+    papers: int = 0
+    summarizer: str = "extractive"
+    fallbacks: dict[str, int] = field(default_factory=dict)
+    dropped: dict[str, int] = field(default_factory=dict)
+    cached: int = 0
+
+
+def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 1}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def summarize_papers(
+    papers: pd.DataFrame,
+    *,
+    params: SummaryParams = SummaryParams(),
+    vocab: Vocabulary | None = None,
+    embed: SentenceEmbedder | None = None,
+    paper_vectors: np.ndarray | None = None,
+    extra_text: Sequence[str] | None = None,
+    summarizer: Summarizer | None = None,
+    stats: SummaryStats | None = None,
+) -> pd.DataFrame:
+    """One row per paper with ``SUMMARY_COLUMNS``; lists are Python lists, ``evidence`` a dict.
+
+    ``embed`` turns sentences into L2-normalised vectors (for embedding centrality); without it,
+    TF-IDF centrality is used. ``paper_vectors`` (row-aligned) are the whole-paper vectors the
+    sentences are compared to. ``extra_text`` (row-aligned) is PDF text appended to the abstract.
+    ``summarizer`` (e.g. an LLM) is tried per paper, the extractive summary being its fallback.
+    """
+    vocab = vocab or load_vocabulary()
+    stats = stats if stats is not None else SummaryStats()
+    titles = papers["title"].tolist() if "title" in papers.columns else [""] * len(papers)
+    extras = list(extra_text) if extra_text is not None else [""] * len(papers)
+    texts = [paper_text(t, a, e) for t, a, e in zip(titles, papers["abstract"].tolist(), extras)]
+    cents = _centralities(texts, params, embed, paper_vectors)
+    ext_sha = extractive_config_sha256(params, vocab)
     rows = []
-    for p in papers.itertuples(index=False):
-        text = p.abstract or p.title
-        s = summarize_text(text, params=params)
-        rows.append({"paper_id": p.paper_id, "tldr": s["tldr"], "claims": s["claims"],
-                     "evidence": s["evidence"]})
-    return pd.DataFrame(rows, columns=["paper_id", "tldr", "claims", "evidence"])
+    for pid, text, cent in zip(papers["paper_id"].tolist(), texts, cents):
+        s = summarize_text(text, cent, vocab, params=params)
+        prompt_sha = ext_sha
+        if summarizer is not None:
+            s = summarizer.summarize(text, s)
+            prompt_sha = summarizer.config_sha256()
+        rows.append({"paper_id": pid, "tldr": s.tldr, "claims": s.claims, "results": s.results,
+                     "assumptions": s.assumptions, "evidence": s.evidence, "summarizer": s.summarizer,
+                     "text_sha256": text.sha256(), "prompt_sha256": prompt_sha})
+    stats.papers = len(rows)
+    stats.summarizer = summarizer.name if summarizer is not None else "extractive"
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
