@@ -1,18 +1,24 @@
 """The work directory: the one module that reads and writes run artifacts.
 
 Every write goes to a temporary file in the same folder and is then renamed over the
-target, so a failed or interrupted run never leaves a half-written file and never
-replaces a good artifact from an earlier run.
+target, so a failed or interrupted run never leaves a half-written file. Inside
+:func:`all_or_nothing` (every CLI command runs in one) the artifacts of a run are staged
+next to their targets and renamed into place only when the whole command succeeds, so a
+failed run never replaces any good artifact of an earlier run, not even the ones it got
+to before failing. The embedding cache is not staged: finished chunks are kept so that
+an interrupted run resumes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as _dt
 import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +47,9 @@ SUMMARIES = "summaries.csv"
 SUMMARIES_JSONL = "summaries.jsonl"
 TRIAGE = "triage.csv"
 REPORT = "report.html"
+TRIAGE_XLSX = "triage.xlsx"
+SPLIT_DIR = "by_{by}"  # triage export --by area|cluster: one file per group
+CHANGES = "changes.csv"
 
 FLOAT_FORMAT = "%.4f"
 
@@ -126,6 +135,121 @@ def read_npy(path: Path) -> np.ndarray:
     return np.load(path, mmap_mode="r", allow_pickle=False)
 
 
+# ---------------------------------------------------------------------------------------------
+# All-or-nothing runs
+# ---------------------------------------------------------------------------------------------
+class _Staging:
+    """Artifacts written (or removed) by the current run, committed together at its end."""
+
+    def __init__(self) -> None:
+        self.staged: dict[Path, Path | None] = {}  # final path -> staged file (None: remove on commit)
+
+    def stage(self, final: Path) -> Path:
+        staged = self.staged.get(final)
+        if staged is None:
+            try:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".staged", dir=final.parent)
+            except OSError as exc:
+                raise OutputError(_describe_os_error(final, exc)) from None
+            os.close(fd)
+            staged = self.staged[final] = Path(name)
+        return staged
+
+    def remove(self, final: Path) -> None:
+        staged = self.staged.get(final)
+        if staged is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(staged)
+        self.staged[final] = None
+
+    def lookup(self, final: Path) -> Path | None:
+        """The file a read of ``final`` sees now: staged, original, or None when removed."""
+        if final in self.staged:
+            return self.staged[final]
+        return final
+
+    def discard(self) -> None:
+        for staged in self.staged.values():
+            if staged is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(staged)
+        self.staged.clear()
+
+    def commit(self) -> None:
+        """Rename every staged file over its target (the manifest last); undo all on failure."""
+        items = sorted(self.staged.items(), key=lambda kv: kv[0].name == MANIFEST)
+        backups: dict[Path, Path] = {}
+        done: list[Path] = []
+        current: Path | None = None
+        try:
+            for final, _ in items:  # keep the old files aside, to put them back on failure
+                current = final
+                if final.exists():
+                    backup = final.with_name(f".{final.name}.{os.getpid()}.bak")
+                    try:
+                        os.link(final, backup)
+                    except OSError:
+                        shutil.copy2(final, backup)
+                    backups[final] = backup
+            for final, staged in items:
+                current = final
+                if staged is None:
+                    final.unlink(missing_ok=True)
+                else:
+                    os.replace(staged, final)
+                done.append(final)
+        except OSError as exc:
+            for final in done:
+                with contextlib.suppress(OSError):
+                    if final in backups:
+                        os.replace(backups.pop(final), final)
+                    else:
+                        os.unlink(final)
+            self.discard()
+            raise OutputError(_describe_os_error(current or Path("."), exc)) from None
+        finally:
+            for backup in backups.values():
+                with contextlib.suppress(OSError):
+                    os.unlink(backup)
+        self.staged.clear()
+
+
+_RUN: contextvars.ContextVar[_Staging | None] = contextvars.ContextVar("triage_run", default=None)
+
+
+@contextlib.contextmanager
+def all_or_nothing() -> Iterator[None]:
+    """Stage every :class:`Workdir` write of the block; commit them all if it succeeds, else none.
+
+    Nested blocks join the outermost one. The embedding cache is written directly.
+    """
+    if _RUN.get() is not None:
+        yield
+        return
+    staging = _Staging()
+    token = _RUN.set(staging)
+    try:
+        yield
+    except BaseException:
+        staging.discard()
+        raise
+    else:
+        staging.commit()
+    finally:
+        _RUN.reset(token)
+
+
+def _write_target(final: Path) -> Path:
+    staging = _RUN.get()
+    return final if staging is None else staging.stage(final)
+
+
+def _read_source(final: Path) -> Path | None:
+    staging = _RUN.get()
+    return final if staging is None else staging.lookup(final)
+
+
 @dataclass
 class Workdir:
     """A run's output folder: artifact paths, reading, writing and the manifest."""
@@ -149,45 +273,63 @@ class Workdir:
             )
 
     def exists(self, name: str) -> bool:
-        return self.path(name).exists()
+        src = _read_source(self.path(name))
+        return src is not None and src.exists()
+
+    def read_path(self, name: str) -> Path:
+        """Where to read ``name`` from: the version this run staged, else the file on disk."""
+        src = _read_source(self.path(name))
+        if src is None or not src.exists():
+            raise MissingArtifactError(
+                f"{self.path(name)}: not found; run the stage that writes it first (or 'triage run')")
+        return src
+
+    def remove(self, name: str) -> None:
+        """Delete an artifact that is no longer valid (at commit time inside :func:`all_or_nothing`)."""
+        staging = _RUN.get()
+        if staging is not None:
+            staging.remove(self.path(name))
+        elif self.path(name).exists():
+            self.path(name).unlink()
 
     def write_csv(self, name: str, df: pd.DataFrame, *, header: bool = True) -> Path:
         p = self.path(name)
-        write_csv(p, df, header=header)
+        write_csv(_write_target(p), df, header=header)
+        return p
+
+    def write_bytes(self, name: str, data: bytes) -> Path:
+        p = self.path(name)
+        write_bytes(_write_target(p), data)
         return p
 
     def write_text(self, name: str, text: str) -> Path:
         p = self.path(name)
-        write_text(p, text)
+        write_text(_write_target(p), text)
         return p
 
     def write_npy(self, name: str, array: np.ndarray) -> Path:
         p = self.path(name)
-        write_npy(p, array)
+        write_npy(_write_target(p), array)
         return p
 
     def write_jsonl(self, name: str, records: list[dict[str, Any]]) -> Path:
         p = self.path(name)
-        write_jsonl(p, records)
+        write_jsonl(_write_target(p), records)
         return p
 
     def read_csv(self, name: str) -> pd.DataFrame:
-        p = self.path(name)
-        if not p.exists():
-            raise MissingArtifactError(f"{p}: not found; run the stage that writes it first (or 'triage run')")
-        return pd.read_csv(p, dtype=str, keep_default_na=False)
+        return pd.read_csv(self.read_path(name), dtype=str, keep_default_na=False)
 
     def read_npy(self, name: str) -> np.ndarray:
-        p = self.path(name)
-        if not p.exists():
-            raise MissingArtifactError(f"{p}: not found; run 'triage embed' first")
-        return read_npy(p)
+        if not self.exists(name):
+            raise MissingArtifactError(f"{self.path(name)}: not found; run 'triage embed' first")
+        return read_npy(self.read_path(name))
 
     # -- manifest -------------------------------------------------------------------------
     def read_manifest(self) -> dict[str, Any]:
-        p = self.path(MANIFEST)
-        if not p.exists():
+        if not self.exists(MANIFEST):
             return {"version": __version__, "stages": {}}
+        p = self.read_path(MANIFEST)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -208,7 +350,7 @@ class Workdir:
             "versions": package_versions(),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
-        write_text(self.path(MANIFEST), json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+        self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
     def is_stale(self, stage: str, *, inputs: dict[str, Path | None], params: dict[str, Any]) -> bool:
         """True when ``stage`` has not run, or ran on other inputs or parameters, or lost an output."""
