@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -299,26 +300,95 @@ def match(
                    if wd.exists(n)])
 
 
+class CentralityChoice(str, Enum):
+    embedding = "embedding"
+    tfidf = "tfidf"
+
+
 @app.command()
 @handle_errors
 def summarize(
     submissions: Submissions,
     out_dir: OutDir = DEFAULT_OUT,
+    max_claims: Annotated[int, typer.Option(min=1, help="Claim sentences per paper.")] = 3,
+    max_results: Annotated[int, typer.Option(min=0, help="Result sentences per paper.")] = 2,
+    centrality: Annotated[CentralityChoice, typer.Option(
+        help="Sentence centrality: 'embedding' (cosine to the paper's vector; sentences are embedded once and "
+             "cached) or 'tfidf' (no model).")] = CentralityChoice.embedding,
+    assumptions: Annotated[Path | None, typer.Option(
+        exists=True, dir_okay=False, readable=True,
+        help="Assumption vocabulary (YAML: label -> description, patterns); default data/assumptions.yaml.")] = None,
+    pdf_dir: Annotated[Path | None, typer.Option(
+        exists=True, file_okay=False, readable=True,
+        help="Folder of PDFs named <paper_id>.pdf ('/' as '_'): their introduction and conclusion are "
+             "summarised with the abstract.")] = None,
+    llm_url: Annotated[str | None, typer.Option(
+        envvar="TRIAGE_LLM_URL",
+        help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, llama.cpp server, a hosted API). "
+             "Off by default: the summary is extractive.")] = None,
+    llm_model: Annotated[str | None, typer.Option(envvar="TRIAGE_LLM_MODEL",
+                                                  help="Model name sent to --llm-url.")] = None,
+    llm_key_env: Annotated[str, typer.Option(
+        help="Environment variable holding the API key for --llm-url (sent as a Bearer token).")]
+        = "TRIAGE_LLM_API_KEY",
+    llm_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for each LLM answer; "
+                                                           "on timeout the paper keeps its extractive summary.")]
+        = 60.0,
+    prompt_dir: Annotated[Path | None, typer.Option(
+        exists=True, file_okay=False, readable=True,
+        help="Folder with your own system.txt, tldr.txt, claims.txt, assumptions.txt (see prompts/README.md).")]
+        = None,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
     encoding: Encoding = None,
 ) -> None:
-    """Extract each paper's TL;DR and claims, verbatim from its abstract (summaries.csv, summaries.jsonl).
+    """Write claim cards: TL;DR, claims, results and theory assumptions with evidence (summaries.csv, .jsonl).
+
+    Extractive by default (every sentence verbatim from the paper); --llm-url asks an LLM instead,
+    falling back to the extractive summary per paper on errors.
 
     Example:
-        triage summarize submissions.csv -o triage-out
+        triage summarize submissions.csv --pdf-dir pdfs/ -o triage-out
     """
-    from triage.pipeline import Workdir, load, run_summarize
+    from triage.pipeline import EmbedParams, LLMParams, SummarizeSources, Workdir, load, run_summarize
+    from triage.summarize import SummaryParams
 
+    llm = None
+    if llm_url or llm_model:
+        if not (llm_url and llm_model):
+            raise typer.BadParameter("give both --llm-url and --llm-model (or neither, for extractive summaries)")
+        if not llm_url.startswith(("http://", "https://")):
+            raise typer.BadParameter(f"--llm-url {llm_url}: must start with http:// or https://")
+        llm = LLMParams(url=llm_url, model=llm_model, api_key_env=llm_key_env, timeout=llm_timeout)
     inputs = _inputs(submissions, None, None, None, encoding)
     wd = Workdir(out_dir)
-    wd.ensure()
-    s = run_summarize(load(inputs), wd, inputs=inputs)
-    out.print(f"summarised {len(s)} papers", markup=False)
+    messages: list[str] = []
+    s = run_summarize(load(inputs), wd, SummaryParams(max_claims=max_claims, max_results=max_results,
+                                                      centrality=centrality.value),
+                      inputs=inputs, embed=EmbedParams(model=model, allow_download=allow_download), llm=llm,
+                      sources=SummarizeSources(pdf_dir=pdf_dir, assumptions=assumptions, prompt_dir=prompt_dir),
+                      messages=messages)
+    for m in messages:
+        out.print(m, markup=False)
+    n_assume = int((s["assumptions"].map(len) > 0).sum()) if len(s) else 0
+    out.print(f"summarised {len(s)} papers; assumptions found in {n_assume}", markup=False)
     _echo_outputs([wd.path("summaries.csv"), wd.path("summaries.jsonl")])
+
+
+class FormatChoice(str, Enum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class SplitChoice(str, Enum):
+    area = "area"
+    cluster = "cluster"
+
+
+WeakThreshold = Annotated[float | None, typer.Option(
+    "--weak-threshold", min=-1.0, max=1.0,
+    help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.35, measured "
+         "on real data for the bundled model; see README).")]
 
 
 @app.command()

@@ -173,19 +173,96 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     return result
 
 
+@dataclass(frozen=True)
+class LLMParams:
+    """The optional LLM backend of ``run_summarize`` (OpenAI-compatible chat completions)."""
+
+    url: str
+    model: str
+    api_key_env: str = "TRIAGE_LLM_API_KEY"
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True)
+class SummarizeSources:
+    """Where ``run_summarize`` reads besides the submissions (all optional)."""
+
+    pdf_dir: Path | None = None
+    assumptions: Path | None = None
+    prompt_dir: Path | None = None
+
+
 def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryParams(), *,
-                  inputs: Inputs | None = None) -> pd.DataFrame:
-    summ = summarize_papers(corpus.papers, params=params)
+                  inputs: Inputs | None = None, embed: EmbedParams | None = None, llm: LLMParams | None = None,
+                  sources: SummarizeSources = SummarizeSources(), messages: list[str] | None = None) -> pd.DataFrame:
+    """Claim cards per paper: ``summaries.csv`` (lists ``; ``-joined, evidence as JSON) and ``summaries.jsonl``.
+
+    With embedding centrality the sentences are embedded through the run's embedding cache, and
+    each paper's vector (title. abstract) is reused from it. With ``llm`` the model is asked per
+    paper and the extractive summary is the fallback; its answers are cached in ``cache/llm``.
+    """
+    from triage.summarize import SummaryStats, load_vocabulary
+
+    wd.ensure()
+    papers = corpus.papers
+    vocab = load_vocabulary(sources.assumptions)
+    embed_fn = paper_vecs = None
+    if params.centrality == "embedding" and len(papers):
+        ep = embed or EmbedParams()
+        embedder = load_embedder(ep.model, device=ep.device, allow_download=ep.allow_download)
+        cache = EmbeddingCache.open(wd.path(W.EMBED_CACHE), embedder.name)
+        paper_vecs, _ = embed_texts(paper_texts(papers, use_keywords=ep.use_keywords), embedder, cache,
+                                    batch_size=ep.batch_size)
+
+        def embed_fn(sents: list[str]) -> np.ndarray:
+            return embed_texts(sents, embedder, cache, batch_size=ep.batch_size * 2)[0]
+
+    extra = None
+    n_pdf = 0
+    if sources.pdf_dir is not None:
+        from triage.pdftext import extract_intro_conclusion, pdf_for
+
+        extra = []
+        for pid in papers["paper_id"]:
+            pdf = pdf_for(pid, sources.pdf_dir)
+            extra.append(extract_intro_conclusion(pdf) if pdf else "")
+            n_pdf += bool(extra[-1])
+    stats = SummaryStats()
+    summarizer = None
+    if llm is not None:
+        import os
+
+        from triage.llm import ChatClient, LLMSummarizer, load_prompts
+
+        client = ChatClient(llm.url, llm.model, api_key=os.environ.get(llm.api_key_env) or None, timeout=llm.timeout)
+        summarizer = LLMSummarizer(client, vocab, load_prompts(sources.prompt_dir), stats=stats,
+                                   cache_dir=wd.path("cache/llm"), max_claims=params.max_claims,
+                                   max_results=params.max_results)
+    summ = summarize_papers(papers, params=params, vocab=vocab, embed=embed_fn, paper_vectors=paper_vecs,
+                            extra_text=extra, summarizer=summarizer, stats=stats)
     flat = summ.copy()
     for col in ("claims", "results", "assumptions"):
-        if col in flat.columns:
-            flat[col] = flat[col].map(join_list)
-    if "evidence" in flat.columns:
-        flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v))
+        flat[col] = flat[col].map(join_list)
+    flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, sort_keys=True))
     wd.write_csv(W.SUMMARIES, flat)
     wd.write_jsonl(W.SUMMARIES_JSONL, [_jsonable(r) for r in summ.to_dict("records")])
-    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}), params=dataclasses.asdict(params),
-                    outputs=[W.SUMMARIES, W.SUMMARIES_JSONL])
+    run_stats: dict[str, Any] = {"papers": len(summ), "with_pdf_text": n_pdf,
+                                 "with_assumptions": int((summ["assumptions"].map(len) > 0).sum())}
+    if llm is not None:
+        run_stats.update(llm_answers=len(summ) - sum(stats.fallbacks.values()), llm_cached=stats.cached,
+                         fallbacks=stats.fallbacks, dropped=stats.dropped)
+        if messages is not None:
+            fb = ", ".join(f"{k}: {v}" for k, v in sorted(stats.fallbacks.items())) or "none"
+            dr = ", ".join(f"{k}: {v}" for k, v in sorted(stats.dropped.items())) or "none"
+            messages.append(f"LLM {llm.model}: {run_stats['llm_answers']} of {len(summ)} papers answered "
+                            f"({stats.cached} from cache); fell back to extractive: {fb}; dropped items: {dr}")
+    if messages is not None and sources.pdf_dir is not None:
+        messages.append(f"PDF text (introduction, conclusion) found for {n_pdf} of {len(summ)} papers")
+    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}),
+                    params={**dataclasses.asdict(params), "llm": (dataclasses.asdict(llm) if llm else None),
+                            **{k: (str(v) if v else None) for k, v in dataclasses.asdict(sources).items()},
+                            "vocabulary_sha256": vocab.sha256},
+                    outputs=[W.SUMMARIES, W.SUMMARIES_JSONL], stats=run_stats)
     return summ
 
 
@@ -279,7 +356,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS):
             if wd.exists(stale):
                 wd.path(stale).unlink()
-    run_summarize(corpus, wd, options.summary, inputs=inputs)
+    run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
     run_export(corpus, wd)
     report = run_report(corpus, wd, notes=notes)
     result.outputs = [wd.path(n) for n in (W.TOPICS, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES,

@@ -1,0 +1,288 @@
+"""An optional LLM summarizer over the OpenAI-compatible chat-completions protocol.
+
+Works with anything that serves ``POST <url>/chat/completions`` (vLLM, llama.cpp server, a hosted
+API). Only the standard library is used. Prompts are files in ``prompts/`` with ``$placeholders``.
+
+The model must answer in JSON and cite sentence indices as evidence. Items that cite nothing or
+cite a sentence the paper does not have (and assumption labels outside the vocabulary) are
+dropped and counted. On any error for a paper (HTTP error, timeout, invalid JSON, wrong shape)
+that paper keeps its extractive summary, marked ``extractive (fallback: <reason>)``. After
+``max_consecutive_errors`` connection failures in a row the server is not asked again.
+Answers are cached on disk by (model, prompts, text) so a rerun asks nothing twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import string
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from triage.errors import InputError, TriageError
+from triage.summarize import PaperText, Summary, SummaryStats, Vocabulary
+from triage.workdir import write_text
+
+PROMPT_NAMES = ("system", "tldr", "claims", "assumptions")
+PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims", "max_results"}
+DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"
+
+
+class LLMError(TriageError):
+    """A request to the LLM server failed; ``reason`` is a short tag for the counts."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Prompts
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Prompt:
+    """A ``string.Template`` prompt read from a file; unknown or missing placeholders are errors."""
+
+    name: str
+    path: Path
+    text: str
+
+    @classmethod
+    def from_file(cls, path: Path) -> Prompt:
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read the prompt ({exc.strerror}); pass another --prompt-dir") from None
+        used = {m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(text)
+                if m.group("named") or m.group("braced")}
+        unknown = sorted(used - PLACEHOLDERS)
+        if unknown:
+            raise InputError(f"{path}: unknown placeholder ${unknown[0]}; valid ones are "
+                             f"{', '.join('$' + p for p in sorted(PLACEHOLDERS))} (write $$ for a literal $)")
+        return cls(Path(path).stem, Path(path), text)
+
+    def render(self, **values: Any) -> str:
+        try:
+            return string.Template(self.text).substitute(**values)
+        except KeyError as exc:
+            raise InputError(f"{self.path}: placeholder ${exc.args[0]} has no value here") from None
+        except ValueError as exc:
+            raise InputError(f"{self.path}: bad placeholder ({exc}); write $$ for a literal $") from None
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def load_prompts(prompt_dir: Path | None = None) -> dict[str, Prompt]:
+    """The prompts by name: from ``prompt_dir`` when it has the file, else the packaged ``prompts/``."""
+    from triage.resources import PROMPTS_DIR
+
+    out = {}
+    for name in PROMPT_NAMES:
+        path = PROMPTS_DIR / f"{name}.txt"
+        if prompt_dir is not None and (Path(prompt_dir) / f"{name}.txt").exists():
+            path = Path(prompt_dir) / f"{name}.txt"
+        out[name] = Prompt.from_file(path)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Client
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class ChatClient:
+    """Minimal OpenAI-compatible chat-completions client (``urllib``, JSON in and out)."""
+
+    url: str
+    model: str
+    api_key: str | None = None
+    timeout: float = 60.0
+    temperature: float = 0.0
+    max_tokens: int = 800
+
+    @property
+    def endpoint(self) -> str:
+        u = self.url.rstrip("/")
+        return u if u.endswith("/chat/completions") else f"{u}/chat/completions"
+
+    def complete(self, messages: list[dict[str, str]]) -> str:
+        body = json.dumps({"model": self.model, "messages": messages, "temperature": self.temperature,
+                           "max_tokens": self.max_tokens, "response_format": {"type": "json_object"}}).encode()
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        req = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                raw = resp.read()
+        except urllib.error.HTTPError as exc:
+            raise LLMError("http error", f"HTTP {exc.code}") from None
+        except TimeoutError:
+            raise LLMError("timeout", f"no answer within {self.timeout:g} s") from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise LLMError("timeout", f"no answer within {self.timeout:g} s") from None
+            raise LLMError("connection error", str(exc.reason)) from None
+        except OSError as exc:
+            raise LLMError("connection error", str(exc)) from None
+        try:
+            data = json.loads(raw)
+            content = data["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise LLMError("bad response", "not a chat-completions answer") from None
+        if not isinstance(content, str):
+            raise LLMError("bad response", "message content is not text")
+        return content
+
+
+def parse_json_answer(content: str) -> dict[str, Any]:
+    """The JSON object in a model answer (tolerates ```json fences and text around the object)."""
+    s = content.strip()
+    fence = re.search(r"```(?:json)?\s*(.*?)```", s, re.DOTALL)
+    if fence:
+        s = fence.group(1).strip()
+    try:
+        obj = json.loads(s)
+    except ValueError:
+        a, b = s.find("{"), s.rfind("}")
+        try:
+            obj = json.loads(s[a:b + 1]) if 0 <= a < b else None
+        except ValueError:
+            obj = None
+    if not isinstance(obj, dict):
+        raise LLMError("invalid JSON")
+    return obj
+
+
+# ---------------------------------------------------------------------------------------------
+# Summarizer
+# ---------------------------------------------------------------------------------------------
+def _evidence(item: dict[str, Any], n: int, dropped: dict[str, int]) -> list[int] | None:
+    ev = item.get("evidence", item.get("sentences"))
+    if isinstance(ev, int) and not isinstance(ev, bool):
+        ev = [ev]
+    if not isinstance(ev, list) or not ev:
+        dropped["cites no sentence"] = dropped.get("cites no sentence", 0) + 1
+        return None
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ev) or any(i < 0 or i >= n for i in ev):
+        dropped["cites a missing sentence"] = dropped.get("cites a missing sentence", 0) + 1
+        return None
+    return sorted(set(ev))
+
+
+def _items(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    v = obj.get(key, [])
+    if isinstance(v, dict):
+        v = [v]
+    if not isinstance(v, list) or not all(isinstance(x, dict) for x in v):
+        raise LLMError("wrong answer shape", f"'{key}' is not a list of objects")
+    return v
+
+
+@dataclass
+class LLMSummarizer:
+    """Asks the model for the TL;DR, claims/results and assumptions of each paper."""
+
+    client: ChatClient
+    vocab: Vocabulary
+    prompts: dict[str, Prompt]
+    stats: SummaryStats = field(default_factory=SummaryStats)
+    cache_dir: Path | None = None
+    max_claims: int = 3
+    max_results: int = 2
+    max_consecutive_errors: int = 3
+    _connection_errors: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"llm:{self.client.model}"
+
+    def config_sha256(self) -> str:
+        blob = json.dumps({"model": self.client.model, "prompts": {k: p.sha256() for k, p in self.prompts.items()},
+                           "vocab": self.vocab.sha256, "max": [self.max_claims, self.max_results]}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def _ask(self, prompt: str, values: dict[str, Any]) -> dict[str, Any]:
+        messages = [{"role": "system", "content": self.prompts["system"].render(**values)},
+                    {"role": "user", "content": self.prompts[prompt].render(**values)}]
+        return parse_json_answer(self.client.complete(messages))
+
+    def _cache_path(self, text: PaperText) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        key = hashlib.sha256(f"{self.config_sha256()}\x00{text.sha256()}".encode()).hexdigest()
+        return Path(self.cache_dir) / key[:2] / f"{key}.json"
+
+    def _fallback(self, fallback: Summary, reason: str) -> Summary:
+        self.stats.fallbacks[reason] = self.stats.fallbacks.get(reason, 0) + 1
+        fallback.summarizer = f"extractive (fallback: {reason})"
+        return fallback
+
+    def summarize(self, text: PaperText, fallback: Summary) -> Summary:
+        if self._connection_errors >= self.max_consecutive_errors:
+            return self._fallback(fallback, "server unreachable")
+        cache = self._cache_path(text)
+        answers: dict[str, dict[str, Any]] | None = None
+        if cache is not None and cache.exists():
+            try:
+                answers = json.loads(cache.read_text(encoding="utf-8"))
+                self.stats.cached += 1
+            except (OSError, ValueError):
+                answers = None
+        n = len(text.sentences)
+        values = {"title": text.sentences[0] if text.n_title else "",
+                  "sentences": "\n".join(f"[{i}] {s}" for i, s in enumerate(text.sentences)),
+                  "n_sentences": n, "max_claims": self.max_claims, "max_results": self.max_results,
+                  "vocabulary": "\n".join(f"- {k}: {d}" for k, d in self.vocab.descriptions.items())}
+        try:
+            if answers is None:
+                answers = {name: self._ask(name, values) for name in ("tldr", "claims", "assumptions")}
+            self._connection_errors = 0
+            out = self._build(answers, n)
+            if not out.tldr:  # the model's TL;DR was dropped: keep the extractive one
+                out.tldr, out.evidence["tldr"] = fallback.tldr, fallback.evidence.get("tldr", [])
+        except LLMError as exc:
+            if exc.reason == "connection error":
+                self._connection_errors += 1
+            return self._fallback(fallback, exc.reason)
+        if cache is not None and not cache.exists():
+            write_text(cache, json.dumps(answers, sort_keys=True))
+        return out
+
+    def _build(self, answers: dict[str, dict[str, Any]], n: int) -> Summary:
+        dropped = self.stats.dropped
+        s = Summary(summarizer=self.name)
+        tl = _items(answers["tldr"], "tldr")
+        ev: dict[str, Any] = {"tldr": [], "claims": [], "results": [], "assumptions": {}}
+        for item in tl[:1]:
+            e = _evidence(item, n, dropped)
+            if e is not None and isinstance(item.get("text"), str) and item["text"].strip():
+                s.tldr, ev["tldr"] = item["text"].strip(), e
+        for key, limit in (("claims", self.max_claims), ("results", self.max_results)):
+            for item in _items(answers["claims"], key)[:limit]:
+                e = _evidence(item, n, dropped)
+                if e is not None and isinstance(item.get("text"), str) and item["text"].strip():
+                    getattr(s, key).append(item["text"].strip())
+                    ev[key].append(e)
+        for item in _items(answers["assumptions"], "assumptions"):
+            label = item.get("label")
+            if label not in self.vocab.labels:
+                dropped["unknown assumption label"] = dropped.get("unknown assumption label", 0) + 1
+                continue
+            e = _evidence(item, n, dropped)
+            if e is not None and label not in ev["assumptions"]:
+                ev["assumptions"][label] = e
+        order = list(self.vocab.labels)
+        ev["assumptions"] = dict(sorted(ev["assumptions"].items(), key=lambda kv: order.index(kv[0])))
+        s.assumptions = list(ev["assumptions"])
+        s.evidence = ev
+        return s
+
+
+def api_key_from_env(env_var: str = DEFAULT_KEY_ENV) -> str | None:
+    return os.environ.get(env_var) or None
