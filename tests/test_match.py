@@ -3,7 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from triage.match import AffinityParams, Aggregate, compute_affinity
+from triage.lexical import LexicalParams, Weighting, fit_transform
+from triage.match import AffinityParams, Aggregate, aggregate_segments, blend_weight, compute_affinity
+
+DENSE = dict(lexical_weight=0.0)
 
 
 def setup(n_pap=30, n_rev=40, per=(0, 5), d=16, seed=1):
@@ -34,6 +37,8 @@ def brute(P, E, pubs, revs, how):
                 v = s[0]
             elif how == "mean":
                 v = s.mean()
+            elif how == "percentile":
+                v = np.percentile(s, 75)
             else:
                 w = np.array([1, 1 / 2, 1 / 3])[: len(s[:3])]
                 v = (s[:3] * w).sum() / w.sum()
@@ -44,7 +49,7 @@ def brute(P, E, pubs, revs, how):
 def test_all_pairs_equals_brute_force():
     papers, P, pubs, E, revs = setup()
     for how in Aggregate:
-        got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None))
+        got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
         ref = brute(P, E, pubs, revs, how.value)
         assert len(got) == len(ref)
         for row in got.itertuples():
@@ -53,18 +58,70 @@ def test_all_pairs_equals_brute_force():
             assert row.evidence_id == ev
 
 
-def test_sparse_topk_matches_dense_topk():
-    papers, P, pubs, E, revs = setup(n_pap=40, n_rev=200, per=(1, 3))
-    dense = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=5), exact=True)
-    sparse = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=5))
-    assert len(dense) == len(sparse) == 40 * 5
-    overlap = len(set(zip(dense.paper_id, dense.reviewer_id)) & set(zip(sparse.paper_id, sparse.reviewer_id)))
-    assert overlap / len(dense) > 0.97
+def test_top_k_equals_brute_force_top_k():
+    """The top-k path keeps, for every paper, exactly the k best reviewers of the exact all-pairs scores."""
+    papers, P, pubs, E, revs = setup(n_pap=40, n_rev=200, per=(0, 6))
+    for how in Aggregate:
+        allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
+        top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=5, **DENSE))
+        assert (top.groupby("paper_id").size() == 5).all()
+        ref = allp.groupby("paper_id", sort=False).head(5)
+        pd.testing.assert_frame_equal(top.reset_index(drop=True), ref.reset_index(drop=True))
+        merged = top.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+        assert len(merged) == len(top) and (merged.score == merged.score_all).all()
+
+
+def test_aggregate_segments_against_numpy():
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(0, 7, size=50)
+    ptr = np.concatenate([[0], np.cumsum(sizes)])
+    vals = rng.uniform(-1, 1, size=int(ptr[-1])).astype(np.float32)
+    for how in Aggregate:
+        got, best = aggregate_segments(vals, ptr, how, 60.0)
+        for i, n in enumerate(sizes):
+            seg = vals[ptr[i]:ptr[i + 1]]
+            if n == 0:
+                assert got[i] == -np.inf and best[i] == -1
+                continue
+            d = np.sort(seg)[::-1]
+            ref = {"max": d[0], "mean": seg.mean(), "percentile": np.percentile(seg, 60),
+                   "topk": (d[:3] * [1, 1 / 2, 1 / 3][:len(d[:3])]).sum() / sum([1, 1 / 2, 1 / 3][:len(d[:3])])}
+            assert abs(got[i] - ref[how.value]) < 1e-5
+            assert vals[best[i]] == d[0]
+
+
+def test_lexical_cosines_and_blend():
+    texts = ["leap complexity of SGD on neural networks", "SGD learning with leap complexity",
+             "private learning of halfspaces", "differentially private halfspaces learning", "bandits"] * 4
+    for weighting in Weighting:
+        (L,) = fit_transform([texts], LexicalParams(weighting=weighting, min_df=1))
+        S = (L @ L.T).toarray()
+        assert np.allclose(np.diag(S), 1.0, atol=1e-5) and S.min() >= 0
+        assert S[0, 1] > S[0, 2] and S[2, 3] > S[2, 0]
+    lp, le = fit_transform([texts[:2], texts[2:]], LexicalParams(min_df=1))
+    assert lp.shape[1] == le.shape[1] and lp.shape[0] == 2
+    papers, P, pubs, E, revs = setup(n_pap=5, n_rev=4, per=(1, 2))
+    assert blend_weight(P, E, lp, le, 0.0) == 0.0 and blend_weight(P, E, lp, le, 1.0) == 1.0
+
+
+def test_blended_scores_prefer_shared_terms(fake_embedder):
+    """With the lexical blend, the reviewer whose paper shares rare terms wins even if embeddings tie."""
+    papers = pd.DataFrame({"paper_id": ["p"], "title": ["Leap complexity"], "abstract": ["saddle-to-saddle SGD"]})
+    pubs = pd.DataFrame({"pub_id": ["a", "b"] + [f"z{i}" for i in range(20)],
+                         "reviewer_id": ["ra", "rb"] + ["rz"] * 20,
+                         "title": ["Leap complexity of SGD", "Online bandits"] + [f"filler {i}" for i in range(20)],
+                         "abstract": ["saddle-to-saddle dynamics", "regret bounds"] + ["words"] * 20, "year": 2020})
+    revs = pd.DataFrame({"reviewer_id": ["ra", "rb", "rz"]})
+    P = np.ones((1, 8), np.float32) / np.sqrt(8)
+    E = np.ones((len(pubs), 8), np.float32) / np.sqrt(8)
+    got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, lexical_weight=0.5))
+    assert got.iloc[0]["reviewer_id"] == "ra" and got.iloc[0]["evidence_id"] == "a"
 
 
 def test_reviewer_without_publications_gets_no_rows():
     papers, P, pubs, E, revs = setup(per=(0, 2), seed=3)
     got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None))
+    assert set(got["reviewer_id"]) == set(pubs["reviewer_id"])
     empty = set(revs["reviewer_id"]) - set(pubs["reviewer_id"])
     assert empty and not (set(got["reviewer_id"]) & empty)
 

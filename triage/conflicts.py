@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 import pandas as pd
 
@@ -82,6 +83,16 @@ def _reviewer_names(reviewers: pd.DataFrame) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=1 << 18)
+def _keys(name: str) -> tuple[str, str]:
+    return name_keys(name)
+
+
+def _is_self(author: str, own_full: str, own_init: str) -> bool:
+    full, init = _keys(author)
+    return full == own_full or (bool(init) and init == own_init and len(full.split()[0]) == 1)
+
+
 def detect_conflicts(
     papers: pd.DataFrame,
     reviewers: pd.DataFrame,
@@ -90,16 +101,20 @@ def detect_conflicts(
     *,
     params: ConflictParams = ConflictParams(),
 ) -> pd.DataFrame:
-    """All conflicted (paper, reviewer) pairs with a reason; one row per pair, reasons ``; ``-joined."""
+    """All conflicted (paper, reviewer) pairs with a reason; one row per pair, reasons ``; ``-joined.
+
+    Every rule looks reviewers up in an inverted index (by id/email, name key, initials key,
+    domain, co-author name key), so the cost grows with the number of conflicts found, not
+    with papers x reviewers.
+    """
     rows: list[tuple[str, str, str]] = [
         (d.paper_id, d.reviewer_id, d.reason) for d in declared.itertuples(index=False)
     ]
-    rev_ids = reviewers["reviewer_id"].tolist()
     names = _reviewer_names(reviewers)
+    own_keys = {rid: _keys(n) for rid, n in names.items()}
     full_to_rev: dict[str, list[str]] = {}
     init_to_rev: dict[str, list[str]] = {}
-    for rid in rev_ids:
-        full, init = name_keys(names.get(rid, ""))
+    for rid, (full, init) in own_keys.items():
         if full and init:
             full_to_rev.setdefault(full, []).append(rid)
             init_to_rev.setdefault(init, []).append(rid)
@@ -108,32 +123,35 @@ def detect_conflicts(
         for key in {r.reviewer_id.lower(), (r.email or "").lower()} - {""}:
             id_to_rev.setdefault(key, []).append(r.reviewer_id)
 
-    # Domains of each reviewer (email + declared domains).
-    rev_domains: dict[str, set[str]] = {}
+    # Domain -> reviewers (email + declared domains, parent domains expanded, webmail dropped).
+    domain_to_rev: dict[str, list[str]] = {}
     if params.domains:
         for r in reviewers.itertuples(index=False):
             ds: set[str] = set()
             for src in ([r.email] if r.email else []) + list(r.domains or []):
                 ds |= expand_domain(domain_of(src))
-            if ds:
-                rev_domains[r.reviewer_id] = ds
+            for d in ds:
+                domain_to_rev.setdefault(d, []).append(r.reviewer_id)
 
-    # Co-authors of each reviewer from their own publications.
-    coauthors: dict[str, dict[str, tuple[str, str]]] = {}
+    # Co-author name key -> {reviewer: evidence label}, from the reviewers' own publications.
+    coauthor_to_rev: dict[str, dict[str, str]] = {}
     if params.coauthor_years != 0 and len(publications) and "authors" in publications.columns:
         years = pd.to_numeric(publications["year"], errors="coerce")
         newest = years.max() if years.notna().any() else None
-        for pub, yr in zip(publications.itertuples(index=False), years):
-            if params.coauthor_years is not None and newest is not None and pd.notna(yr) \
-                    and yr < newest - params.coauthor_years:
+        cutoff = None if params.coauthor_years is None or newest is None else newest - params.coauthor_years
+        for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
+                                            publications["authors"], years):
+            if not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff):
                 continue
-            own_full, own_init = name_keys(names.get(pub.reviewer_id, ""))
-            for a in pub.authors or []:
-                full, init = name_keys(a)
-                if not full or full == own_full:
+            own_full, own_init = own_keys.get(rid, ("", ""))
+            label = None
+            for a in authors:
+                full = _keys(a)[0]
+                if not full or _is_self(a, own_full, own_init):
                     continue
-                label = f"'{pub.title[:60]}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
-                coauthors.setdefault(pub.reviewer_id, {}).setdefault(full, (a, label))
+                if label is None:
+                    label = f"'{title[:60]}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
+                coauthor_to_rev.setdefault(full, {}).setdefault(rid, label)
 
     for p in papers.itertuples(index=False):
         authors = list(p.authors or [])
@@ -142,33 +160,29 @@ def detect_conflicts(
             for rid in id_to_rev.get(aid, []):
                 rows.append((p.paper_id, rid, f"reviewer is an author (id {aid})"))
         for a in authors:
-            full, init = name_keys(a)
+            full, init = _keys(a)
             if not full:
                 continue
             for rid in full_to_rev.get(full, []):
                 rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
-                    if name_keys(names[rid])[0] != full:
+                    if own_keys[rid][0] != full:
                         rows.append((p.paper_id, rid,
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
-        if rev_domains:
-            pdoms: set[str] = set()
+            for rid, label in coauthor_to_rev.get(full, {}).items():
+                rows.append((p.paper_id, rid, f"co-author of {a} on {label}"))
+        if domain_to_rev:
+            shared: dict[str, str] = {}
             for aid in ids:
-                if "@" in aid:
-                    pdoms |= expand_domain(domain_of(aid))
-            if pdoms:
-                for rid, ds in rev_domains.items():
-                    shared = sorted(pdoms & ds, key=lambda d: (d.count("."), d))
-                    if shared:
-                        rows.append((p.paper_id, rid, f"shared domain {shared[0]}"))
-        if coauthors:
-            akeys = {name_keys(a)[0]: a for a in authors}
-            for rid, co in coauthors.items():
-                for key, a in akeys.items():
-                    if key in co:
-                        rows.append((p.paper_id, rid, f"co-author of {a} on {co[key][1]}"))
-                        break
+                if "@" not in aid:
+                    continue
+                for d in expand_domain(domain_of(aid)):
+                    for rid in domain_to_rev.get(d, []):
+                        if rid not in shared or (d.count("."), d) < (shared[rid].count("."), shared[rid]):
+                            shared[rid] = d
+            for rid, d in shared.items():
+                rows.append((p.paper_id, rid, f"shared domain {d}"))
 
     if not rows:
         return pd.DataFrame(columns=CONFLICT_COLUMNS)

@@ -1,27 +1,42 @@
 """Reviewer affinity from each reviewer's own publications.
 
-A reviewer's affinity to a paper aggregates the cosine similarities between the paper and
-each of the reviewer's publications (their *profile*). The publication with the highest
-similarity is the score's evidence. Two paths compute the same scores:
+A reviewer's affinity to a paper aggregates the similarities between the paper and each of
+the reviewer's publications (their *profile*). The similarity of a paper and a publication is
+the cosine of their embeddings, optionally blended with a lexical (BM25 or TF-IDF) cosine
+fitted on the run's corpus. The publication with the highest similarity is the evidence.
 
-* all pairs: exact, papers in blocks against every publication (BLAS);
-* top-k (default): faiss finds each paper's nearest publications; their owners are the
-  candidate reviewers, whose aggregated scores are then computed exactly.
+The score of a (paper, reviewer) pair depends only on that paper and that reviewer's profile,
+never on the other papers or reviewers, so a reviewer's scores are comparable across papers.
+
+Two paths compute the same scores:
+
+* all pairs (``top_k=None``): exact, papers in blocks against every publication (BLAS);
+* top-k: for each paper the reviewers whose *closest* publication is most similar are the
+  candidates (exact brute force, blockwise BLAS); their aggregated, blended scores are then
+  computed exactly and the best ``top_k`` kept.
+
+Publications are grouped by reviewer into contiguous segments, so every aggregation is a
+``reduceat`` over segments: no Python loop over papers x reviewers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
+from triage.lexical import LexicalParams, Weighting
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 AFFINITY_COLUMNS = ["paper_id", "reviewer_id", "score", "evidence_id", "evidence_title"]
 BLOCK = 64
-TOPK_WEIGHTS = np.array([1.0, 1 / 2, 1 / 3], dtype=np.float32)
+TOPK_WEIGHTS = (1.0, 1 / 2, 1 / 3)
 
 
 class Aggregate(str, Enum):
@@ -29,25 +44,33 @@ class Aggregate(str, Enum):
 
     max = "max"
     mean = "mean"
-    topk = "topk"  # (s1 + s2/2 + s3/3) / (1 + 1/2 + 1/3), over the best three publications
+    topk = "topk"  # (s1 + s2/2 + s3/3) / (1 + 1/2 + 1/3) over the best three publications
+    percentile = "percentile"  # the given percentile of the reviewer's similarities
 
 
 @dataclass(frozen=True)
 class AffinityParams:
-    aggregate: Aggregate = Aggregate.max
+    aggregate: Aggregate = Aggregate.topk
+    lexical_weight: float = 0.5  # lexical share of the blend's spread (see blend_weight); 0 = embeddings only
+    lexical: LexicalParams = field(default_factory=LexicalParams)
+    percentile: float = 75.0  # used by Aggregate.percentile
     top_k: int | None = 50  # reviewers kept per paper; None keeps every pair
     recent: int | None = None  # keep each reviewer's N most recent publications
     since: int | None = None  # keep publications from this year on
 
 
 def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int | None = None) -> np.ndarray:
-    """Boolean mask of publications kept in the reviewer profiles."""
+    """Boolean mask of publications kept in the reviewer profiles.
+
+    ``since`` drops older publications (those without a year are kept only without ``since``);
+    ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks ties).
+    """
     keep = np.ones(len(pubs), dtype=bool)
     if len(pubs) == 0:
         return keep
     years = pd.to_numeric(pubs["year"], errors="coerce")
     if since is not None:
-        keep &= (years >= since).fillna(False).to_numpy()
+        keep &= (years >= since).fillna(False).to_numpy(dtype=bool)
     if recent is not None:
         order = pd.DataFrame({"r": pubs["reviewer_id"].to_numpy(), "y": years.fillna(-1).to_numpy(),
                               "i": np.arange(len(pubs)), "k": keep})
@@ -59,108 +82,191 @@ def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int
     return keep
 
 
-def profile_index(owner_codes: np.ndarray, n_reviewers: int) -> np.ndarray:
-    """(n_reviewers, max_pubs) matrix of publication row indices per reviewer, -1 padded."""
+def segments(owner_codes: np.ndarray, n_reviewers: int) -> tuple[np.ndarray, np.ndarray]:
+    """(perm, ptr): publication rows grouped by reviewer; reviewer r owns ``perm[ptr[r]:ptr[r+1]]``."""
+    perm = np.argsort(owner_codes, kind="stable")
     counts = np.bincount(owner_codes, minlength=n_reviewers) if len(owner_codes) else np.zeros(n_reviewers, int)
-    width = max(int(counts.max()) if n_reviewers else 0, 1)
-    idx = np.full((n_reviewers, width), -1, dtype=np.int64)
-    order = np.argsort(owner_codes, kind="stable")
-    pos = np.zeros(n_reviewers, dtype=np.int64)
-    for row in order:
-        r = owner_codes[row]
-        idx[r, pos[r]] = row
-        pos[r] += 1
-    return idx
+    ptr = np.zeros(n_reviewers + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return perm, ptr
 
 
-def _aggregate(sims: np.ndarray, valid: np.ndarray, how: Aggregate) -> tuple[np.ndarray, np.ndarray]:
-    """sims (..., width) with invalid entries anything; returns (scores, argmax position)."""
-    masked = np.where(valid, sims, -np.inf)
-    best = masked.argmax(axis=-1)
+def aggregate_segments(vals: np.ndarray, ptr: np.ndarray, how: Aggregate = Aggregate.max,
+                       percentile: float = 75.0) -> tuple[np.ndarray, np.ndarray]:
+    """Aggregate a flat array of similarities over contiguous segments ``vals[ptr[i]:ptr[i+1]]``.
+
+    Returns (score per segment, index into ``vals`` of the segment's largest value); empty
+    segments score ``-inf`` with index -1.
+    """
+    n_seg = len(ptr) - 1
+    counts = np.diff(ptr)
+    score = np.full(n_seg, -np.inf, dtype=np.float32)
+    best = np.full(n_seg, -1, dtype=np.int64)
+    full = counts > 0
+    if not full.any():
+        return score, best
+    vals = np.asarray(vals, dtype=np.float32)
+    starts = ptr[:-1][full]
+    cnt = counts[full]
+    seg_of = np.repeat(np.arange(len(starts)), cnt)
+    mx = np.maximum.reduceat(vals, starts)
+    pos = np.arange(len(vals), dtype=np.int64)
+    first = np.minimum.reduceat(np.where(vals == mx[seg_of], pos, len(vals)), starts)
     if how is Aggregate.max:
-        score = np.take_along_axis(masked, best[..., None], axis=-1)[..., 0]
+        s = mx
     elif how is Aggregate.mean:
-        n = valid.sum(axis=-1)
-        score = np.where(valid, sims, 0).sum(axis=-1) / np.maximum(n, 1)
+        s = np.add.reduceat(vals.astype(np.float64), starts) / cnt
     else:
-        k = min(3, masked.shape[-1])
-        part = -np.sort(-masked, axis=-1)[..., :k] if masked.shape[-1] <= 8 else \
-            -np.sort(-np.partition(masked, masked.shape[-1] - k, axis=-1)[..., -k:], axis=-1)
-        w = np.broadcast_to(TOPK_WEIGHTS[:k], part.shape)
-        ok = np.isfinite(part)
-        score = np.where(ok, part * w, 0).sum(axis=-1) / np.maximum(np.where(ok, w, 0).sum(axis=-1), 1e-12)
-    none = ~valid.any(axis=-1)
-    score = np.where(none, -np.inf, score)
-    return score.astype(np.float32), best
+        order = np.lexsort((-vals, seg_of))  # by segment, then descending value
+        sv = vals[order].astype(np.float64)
+        rank = pos - np.repeat(starts, cnt)
+        if how is Aggregate.topk:
+            w = np.zeros(len(vals))
+            for i, wi in enumerate(TOPK_WEIGHTS):
+                w[rank == i] = wi
+            s = np.add.reduceat(sv * w, starts) / np.add.reduceat(w, starts)
+        elif how is Aggregate.percentile:
+            at = (1.0 - percentile / 100.0) * (cnt - 1)  # position in descending order
+            lo = np.floor(at).astype(np.int64)
+            hi = np.ceil(at).astype(np.int64)
+            frac = at - lo
+            s = sv[starts + lo] * (1 - frac) + sv[starts + hi] * frac
+        else:  # pragma: no cover - exhaustive over Aggregate
+            raise ValueError(how)
+    score[full] = s
+    best[full] = first
+    return score, best
 
 
-def score_pairs(paper_emb: np.ndarray, pub_emb: np.ndarray, prof: np.ndarray, paper_rows: np.ndarray,
-                rev_rows: np.ndarray, how: Aggregate) -> tuple[np.ndarray, np.ndarray]:
-    """Exact aggregated scores for given (paper row, reviewer row) pairs; also the evidence pub row."""
-    scores = np.empty(len(paper_rows), dtype=np.float32)
-    evidence = np.empty(len(paper_rows), dtype=np.int64)
-    step = 4096
-    for s in range(0, len(paper_rows), step):
-        pr, rr = paper_rows[s:s + step], rev_rows[s:s + step]
-        idx = prof[rr]  # (m, width)
-        valid = idx >= 0
-        vecs = pub_emb[np.where(valid, idx, 0)]  # (m, width, d)
-        sims = np.einsum("md,mwd->mw", paper_emb[pr], vecs)
-        sc, best = _aggregate(sims, valid, how)
-        scores[s:s + step] = sc
-        evidence[s:s + step] = np.take_along_axis(idx, best[:, None], axis=1)[:, 0]
-    return scores, evidence
+def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalParams
+                      ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    from triage.ingest import paper_texts
+    from triage.lexical import fit_transform
+
+    lp, le = fit_transform([paper_texts(papers), paper_texts(pubs)], params)
+    return lp, le
 
 
-def _dense(paper_emb: np.ndarray, pub_emb: np.ndarray, prof: np.ndarray, how: Aggregate, top_k: int | None
-           ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    n_pap, n_rev = paper_emb.shape[0], prof.shape[0]
-    keep = n_rev if top_k is None else min(top_k, n_rev)
-    valid = prof >= 0
-    safe = np.where(valid, prof, 0)
-    rows_p, rows_r, out_s, out_e = [], [], [], []
-    for s in range(0, n_pap, BLOCK):
-        sims_all = paper_emb[s:s + BLOCK] @ pub_emb.T  # (b, n_pubs)
-        sims = sims_all[:, safe]  # (b, n_rev, width)
-        sc, best = _aggregate(sims, valid[None, :, :], how)
-        ev = np.take_along_axis(np.broadcast_to(prof, sims.shape), best[..., None], axis=-1)[..., 0]
-        if keep < n_rev:
-            top = np.argpartition(-sc, keep - 1, axis=1)[:, :keep]
-        else:
-            top = np.broadcast_to(np.arange(n_rev), sc.shape)
-        b = sc.shape[0]
-        rows_p.append(np.repeat(np.arange(s, s + b), top.shape[1]))
-        rows_r.append(top.reshape(-1))
-        out_s.append(np.take_along_axis(sc, top, axis=1).reshape(-1))
-        out_e.append(np.take_along_axis(ev, top, axis=1).reshape(-1))
-    return (np.concatenate(rows_p), np.concatenate(rows_r), np.concatenate(out_s), np.concatenate(out_e))
+def blend_weight(P: np.ndarray, E: np.ndarray, LP: sp.csr_matrix, LE: sp.csr_matrix, share: float, *,
+                 n_pairs: int = 20_000, seed: int = 0) -> float:
+    """Mixing weight w of ``(1 - w) * dense + w * lexical`` that gives lexical ``share`` of the spread.
+
+    Dense and lexical cosines live on different scales (on COLT abstracts their standard
+    deviations over random pairs are about 0.11 and 0.02), so a fixed w would mean different
+    things on different corpora. The standard deviations are measured on a seeded sample of
+    (paper, publication) pairs of the run; w is a constant of the run, so scores stay comparable.
+    """
+    if share <= 0 or LP is None or E.shape[0] == 0 or P.shape[0] == 0:
+        return 0.0
+    if share >= 1:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    i = rng.integers(0, P.shape[0], n_pairs)
+    j = rng.integers(0, E.shape[0], n_pairs)
+    dense = np.einsum("nd,nd->n", P[i], E[j])
+    lex = np.asarray(LP[i].multiply(LE[j]).sum(axis=1)).ravel()
+    sd, sl = float(dense.std()), float(lex.std())
+    if sl <= 1e-9:
+        return 0.0
+    if sd <= 1e-9:
+        return 1.0
+    return share * sd / (share * sd + (1 - share) * sl)
 
 
-def _sparse(paper_emb: np.ndarray, pub_emb: np.ndarray, owner: np.ndarray, prof: np.ndarray, how: Aggregate,
-            top_k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    import faiss
+def _rows_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
+    """Dense ``a @ b.T`` for two small sparse blocks."""
+    return np.asarray((a @ b.T).toarray(), dtype=np.float32)
 
-    n_pubs = pub_emb.shape[0]
-    n_rev = prof.shape[0]
-    # Enough neighbours that top_k distinct owners are found for almost every paper.
-    per_rev = max(1.0, n_pubs / max(n_rev, 1))
-    k_pubs = int(min(n_pubs, max(4 * top_k * per_rev, 256)))
-    index = faiss.IndexFlatIP(pub_emb.shape[1])
-    index.add(np.ascontiguousarray(pub_emb, dtype=np.float32))
-    rows_p, rows_r = [], []
-    for s in range(0, paper_emb.shape[0], 1024):
-        _, nn = index.search(np.ascontiguousarray(paper_emb[s:s + 1024], dtype=np.float32), k_pubs)
-        for i, row in enumerate(nn):
-            cand = pd.unique(owner[row[row >= 0]])[: 2 * top_k]
-            rows_p.append(np.full(len(cand), s + i, dtype=np.int64))
-            rows_r.append(cand.astype(np.int64))
-    pr = np.concatenate(rows_p) if rows_p else np.zeros(0, np.int64)
-    rr = np.concatenate(rows_r) if rows_r else np.zeros(0, np.int64)
-    sc, ev = score_pairs(paper_emb, pub_emb, prof, pr, rr, how)
-    df = pd.DataFrame({"p": pr, "r": rr, "s": sc, "e": ev})
-    df = df.sort_values(["p", "s", "r"], ascending=[True, False, True], kind="stable")
-    df = df[df.groupby("p", sort=False).cumcount() < top_k]
-    return df["p"].to_numpy(), df["r"].to_numpy(), df["s"].to_numpy(), df["e"].to_numpy()
+
+def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams,
+                    LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every (paper row, reviewer row) pair with a profile: (paper, reviewer, score, evidence pub row).
+
+    ``E`` (and ``LE``) must be sorted by reviewer so that ``ptr`` delimits each profile.
+    """
+    n_pubs, n_rev = E.shape[0], len(ptr) - 1
+    w = blend_weight(P, E, LP, LE, params.lexical_weight) if LP is not None else 0.0
+    out_p, out_r, out_s, out_e = [], [], [], []
+    for s in range(0, P.shape[0], BLOCK):
+        V = P[s:s + BLOCK] @ E.T
+        if w:
+            V = (1 - w) * V + w * _rows_dot(LP[s:s + BLOCK], LE)
+        b = V.shape[0]
+        flat_ptr = (np.arange(b)[:, None] * n_pubs + ptr[None, :-1]).ravel()
+        flat_ptr = np.append(flat_ptr, b * n_pubs)
+        sc, best = aggregate_segments(V.ravel(), flat_ptr, params.aggregate, params.percentile)
+        ok = np.isfinite(sc)
+        idx = np.flatnonzero(ok)
+        out_p.append(s + idx // n_rev)
+        out_r.append(idx % n_rev)
+        out_s.append(sc[ok])
+        out_e.append(best[ok] % n_pubs)
+    return _cat(out_p, out_r, out_s, out_e)
+
+
+def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """``(A[ia] * B[ib]).sum(1)``: the dot product of each listed pair of sparse rows."""
+    out = np.empty(len(ia), dtype=np.float32)
+    step = 1 << 16
+    for s in range(0, len(ia), step):
+        out[s:s + step] = np.asarray(A[ia[s:s + step]].multiply(B[ib[s:s + step]]).sum(axis=1)).ravel()
+    return out
+
+
+def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, top_k: int,
+                LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each paper's ``top_k`` reviewers: candidates by their closest publication, then exact scores.
+
+    Every aggregate is at most the reviewer's closest publication, so with embeddings alone the
+    candidate list grows until no reviewer left out could still enter the top k (exact). With
+    the lexical blend the candidates are the ``2 * top_k + 20`` closest by embeddings.
+    """
+    counts = np.diff(ptr)
+    active = np.flatnonzero(counts > 0)
+    n_act = len(active)
+    w = blend_weight(P, E, LP, LE, params.lexical_weight) if LP is not None else 0.0
+    out_p, out_r, out_s, out_e = [], [], [], []
+    for s in range(0, P.shape[0], BLOCK):
+        D = P[s:s + BLOCK] @ E.T  # (b, n_pubs)
+        b = D.shape[0]
+        mx = np.maximum.reduceat(D, ptr[active], axis=1)  # (b, n_act): closest publication per reviewer
+        order = np.argsort(-mx, axis=1, kind="stable")
+        n_cand = min(n_act, 2 * top_k + 20)
+        while True:
+            rev = active[order[:, :n_cand]].ravel()  # (b * n_cand,)
+            row = np.repeat(np.arange(b), n_cand)
+            c = counts[rev]
+            pair_ptr = np.zeros(len(rev) + 1, dtype=np.int64)
+            np.cumsum(c, out=pair_ptr[1:])
+            entry_row = np.repeat(row, c)
+            entry_pub = np.repeat(ptr[rev], c) + (np.arange(pair_ptr[-1]) - np.repeat(pair_ptr[:-1], c))
+            vals = D[entry_row, entry_pub]
+            if w:
+                vals = (1 - w) * vals + w * _pair_dots(LP, LE, s + entry_row, entry_pub)
+            sc, best = aggregate_segments(vals, pair_ptr, params.aggregate, params.percentile)
+            sc = sc.reshape(b, n_cand)
+            keep = min(top_k, n_cand)
+            top = np.argsort(-sc, axis=1, kind="stable")[:, :keep]
+            if w or n_cand >= n_act or params.aggregate is Aggregate.max:
+                break
+            kth = np.take_along_axis(sc, top[:, -1:], axis=1)[:, 0]
+            bound = np.take_along_axis(mx, order[:, n_cand:n_cand + 1], axis=1)[:, 0]
+            if (bound < kth).all():
+                break
+            n_cand = min(n_act, 2 * n_cand)
+        pick = (np.arange(b)[:, None] * n_cand + top).ravel()
+        out_p.append(s + row[pick])
+        out_r.append(rev[pick])
+        out_s.append(sc.ravel()[pick])
+        out_e.append(entry_pub[best[pick]])
+    return _cat(out_p, out_r, out_s, out_e)
+
+
+def _cat(*parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    p, r, s, e = (np.concatenate(x) if x else np.zeros(0) for x in parts)
+    return p.astype(np.int64), r.astype(np.int64), s.astype(np.float32), e.astype(np.int64)
 
 
 def compute_affinity(
@@ -171,7 +277,6 @@ def compute_affinity(
     reviewers: pd.DataFrame,
     *,
     params: AffinityParams = AffinityParams(),
-    exact: bool = False,
 ) -> pd.DataFrame:
     """Long table ``paper_id, reviewer_id, score, evidence_id, evidence_title``.
 
@@ -182,24 +287,33 @@ def compute_affinity(
         raise InputError("embeddings do not match the tables; rerun 'triage embed'")
     if params.top_k is not None and params.top_k < 1:
         raise InputError(f"--top-k {params.top_k}: must be at least 1")
-    keep = select_profiles(pubs, recent=params.recent, since=params.since)
-    pubs = pubs[keep].reset_index(drop=True)
-    pub_emb = np.asarray(pub_emb)[keep]
+    if not 0.0 <= params.lexical_weight <= 1.0:
+        raise InputError(f"--lexical-weight {params.lexical_weight}: must be between 0 and 1")
+    if not 0.0 <= params.percentile <= 100.0:
+        raise InputError(f"--percentile {params.percentile}: must be between 0 and 100")
     rev_ids = reviewers["reviewer_id"].tolist()
     code = {r: i for i, r in enumerate(rev_ids)}
     owner = np.array([code.get(r, -1) for r in pubs["reviewer_id"]], dtype=np.int64)
-    pubs, pub_emb, owner = pubs[owner >= 0].reset_index(drop=True), pub_emb[owner >= 0], owner[owner >= 0]
-    if len(papers) == 0 or len(pubs) == 0 or not rev_ids:
+    keep = select_profiles(pubs, recent=params.recent, since=params.since) & (owner >= 0)
+    if len(papers) == 0 or not keep.any() or not rev_ids:
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
-    prof = profile_index(owner, len(rev_ids))
+    LP = LE = None
+    if params.lexical_weight > 0:
+        LP, LE_all = _lexical_matrices(papers, pubs, params.lexical)  # fitted on the whole run's corpus
+        LE = LE_all[np.flatnonzero(keep)]
+    rows = np.flatnonzero(keep)
+    perm, ptr = segments(owner[rows], len(rev_ids))
+    rows = rows[perm]  # publication table row of each sorted entry
     P = np.ascontiguousarray(paper_emb, dtype=np.float32)
-    E = np.ascontiguousarray(pub_emb, dtype=np.float32)
-    if params.top_k is None or exact or params.top_k * 4 >= len(rev_ids):
-        p, r, s, e = _dense(P, E, prof, params.aggregate, params.top_k)
+    E = np.ascontiguousarray(np.asarray(pub_emb)[rows], dtype=np.float32)
+    if LE is not None:
+        LE = LE[perm]
+    if params.top_k is None:
+        p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE)
     else:
-        p, r, s, e = _sparse(P, E, owner, prof, params.aggregate, params.top_k)
+        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE)
     ok = np.isfinite(s)
-    p, r, s, e = p[ok], r[ok], s[ok], e[ok]
+    p, r, s, e = p[ok], r[ok], s[ok], rows[e[ok]]
     out = pd.DataFrame({
         "paper_id": papers["paper_id"].to_numpy()[p],
         "reviewer_id": np.asarray(rev_ids, dtype=object)[r],
@@ -210,3 +324,7 @@ def compute_affinity(
     })
     out = out.sort_values(["_p", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
     return out.drop(columns="_p").reset_index(drop=True)
+
+
+__all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "LexicalParams", "Weighting", "aggregate_segments",
+           "compute_affinity", "score_all_pairs", "score_top_k", "segments", "select_profiles"]
