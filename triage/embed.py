@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 DEFAULT_MODEL = "default"
+FAST_MODEL = "fast"
 BUNDLED_NAME = "all-MiniLM-L6-v2"
 ALLOW_DOWNLOAD_ENV = "TRIAGE_ALLOW_DOWNLOAD"
 
@@ -107,6 +108,12 @@ class SentenceTransformerEmbedder:
 
 
 def load_embedder(model: str = DEFAULT_MODEL, *, device: str = "cpu", allow_download: bool = False) -> Embedder:
+    """``default``: the bundled MiniLM; ``fast``: a static model distilled from it (see triage.fast_embed);
+    otherwise a local sentence-transformers folder or a hub name."""
+    if model == FAST_MODEL:
+        from triage.fast_embed import load_fast_embedder
+
+        return load_fast_embedder(_bundled_model_path())
     return SentenceTransformerEmbedder(model, device=device, allow_download=allow_download)
 
 
@@ -164,9 +171,13 @@ class EmbeddingCache:
         if not keys:
             return np.zeros((0, self.dim or 0), dtype=np.float32)
         out = np.empty((len(keys), self.dim or 0), dtype=np.float32)
-        for i, k in enumerate(keys):
-            sid, row = self._index[k]
-            out[i] = self._loaded[sid][row]
+        index = self._index
+        loc = np.array([index[k] for k in keys], dtype=np.int64).reshape(len(keys), 2)
+        order = np.argsort(loc[:, 0], kind="stable")  # gather shard by shard, rows in one fancy index each
+        sids, starts = np.unique(loc[order, 0], return_index=True)
+        for sid, lo, hi in zip(sids, starts, list(starts[1:]) + [len(order)]):
+            dest = order[lo:hi]
+            out[dest] = self._loaded[int(sid)][loc[dest, 1]]
         return out
 
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
