@@ -59,6 +59,15 @@ BatchSize = Annotated[int, typer.Option(min=1, help="Texts per embedding batch."
 UseKeywords = Annotated[bool, typer.Option("--use-keywords", help="Append author keywords to the embedded text.")]
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
 Seed = Annotated[int, typer.Option(help="Random seed for clustering.")]
+Taxonomy = Annotated[str, typer.Option(
+    "--taxonomy", help="Venue areas: a shipped taxonomy ('iclr'), a path to your own YAML/TOML/JSON file, or 'none'.")]
+Theory = Annotated[str, typer.Option(
+    "--theory", help="Theory topics for theory papers: 'dl-theory', a path to your own file, or 'none'.")]
+TheoryThreshold = Annotated[float | None, typer.Option(
+    "--theory-threshold", help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
+QualifiedAffinity = Annotated[float, typer.Option(
+    "--qualified-affinity",
+    help="topic_supply.csv: a reviewer qualifies for a topic with this affinity to a quarter of its papers.")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
@@ -143,6 +152,10 @@ def run(
     use_keywords: UseKeywords = False,
     k: K = None,
     seed: Seed = 0,
+    taxonomy: Taxonomy = "iclr",
+    theory: Theory = "dl-theory",
+    theory_threshold: TheoryThreshold = None,
+    qualified_affinity: QualifiedAffinity = 0.55,
     top_k: TopK = 50,
     per_paper: PerPaper = 3,
     max_load: MaxLoad = 6,
@@ -161,7 +174,8 @@ def run(
     from triage.conflicts import ConflictParams
     from triage.match import AffinityParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
-    from triage.topics import ClusterParams
+    from triage.taxonomy import TaxonomyParams
+    from triage.topics import ClusterParams, SupplyParams
 
     options = RunOptions(
         embed=EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
@@ -170,6 +184,9 @@ def run(
         affinity=AffinityParams(top_k=top_k),
         conflicts=ConflictParams(coauthor_years=coauthor_years),
         assignment=AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load),
+        taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
+                                use_keywords=use_keywords),
+        supply=SupplyParams(qualified_affinity=qualified_affinity),
     )
     t0 = time.perf_counter()
     result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding), out_dir, options,
@@ -232,29 +249,52 @@ def embed(
 @handle_errors
 def topics(
     submissions: Submissions,
+    publications: Publications = None,
+    reviewers: Reviewers = None,
     out_dir: OutDir = DEFAULT_OUT,
     k: K = None,
     seed: Seed = 0,
+    taxonomy: Taxonomy = "iclr",
+    theory: Theory = "dl-theory",
+    theory_threshold: TheoryThreshold = None,
+    qualified_affinity: QualifiedAffinity = 0.55,
+    per_paper: PerPaper = 3,
+    max_load: MaxLoad = 6,
     model: Model = "default",
     allow_download: AllowDownload = False,
     use_keywords: UseKeywords = False,
     encoding: Encoding = None,
 ) -> None:
-    """Cluster submissions into topics labelled with their distinctive terms (topics.csv).
+    """Cluster submissions into labelled topics, suggest venue areas and theory topics (topics.csv).
+
+    With --publications, also writes topic_supply.csv: per area and theory topic, the
+    submissions, the qualified reviewers and the review slots needed vs available.
 
     Example:
-        triage topics submissions.csv --k 20 -o triage-out
+        triage topics submissions.csv --taxonomy iclr --theory dl-theory -p publications.csv -o triage-out
     """
-    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_topics
-    from triage.topics import ClusterParams
+    import dataclasses
 
-    inputs = _inputs(submissions, None, None, None, encoding)
+    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_supply, run_topics
+    from triage.taxonomy import TaxonomyParams
+    from triage.topics import ClusterParams, SupplyParams
+
+    inputs = _inputs(submissions, publications, reviewers, None, encoding)
     corpus, wd = load(inputs), Workdir(out_dir)
-    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords),
-                    progress=_progress_factory(), inputs=inputs)
-    t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs)
-    out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers", markup=False)
-    _echo_outputs([wd.path("topics.csv")])
+    embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
+    emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
+    t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
+                   taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
+                                           use_keywords=use_keywords))
+    supply = run_supply(corpus, emb, wd, t, dataclasses.replace(
+        SupplyParams(qualified_affinity=qualified_affinity), per_paper=per_paper, max_load=max_load))
+    n_theory = int((t["theory_topic"] != "").sum())
+    out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers; {int(t['area_mismatch'].sum())} area "
+              f"mismatch(es); {n_theory} paper(s) with a theory topic", markup=False)
+    if supply is not None and supply["shortage"].any():
+        out.print(f"{int(supply['shortage'].sum())} topic(s) short of qualified reviewers (see topic_supply.csv)",
+                  markup=False)
+    _echo_outputs([wd.path("topics.csv")] + ([wd.path("topic_supply.csv")] if supply is not None else []))
 
 
 @app.command()

@@ -27,7 +27,16 @@ from triage.ingest import Corpus, join_list, load_corpus, paper_texts
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
 from triage.summarize import SummaryParams, summarize_papers
-from triage.topics import ClusterParams, cluster_papers
+from triage.taxonomy import TaxonomyParams, TheoryParams, assign_areas, assign_theory, load_taxonomy, taxonomy_phrases
+from triage.taxonomy import enabled as tax_enabled
+from triage.topics import (
+    SUPPLY_COLUMNS,
+    ClusterParams,
+    SupplyParams,
+    cluster_papers,
+    reviewer_paper_qualified,
+    topic_supply,
+)
 from triage.workdir import Workdir
 
 log = logging.getLogger("triage")
@@ -119,14 +128,106 @@ def _in_cache(cache: EmbeddingCache, text: str) -> bool:
     return text_key(text) in cache
 
 
+def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams) -> np.ndarray:
+    """Embed taxonomy phrases through the run's cache; the model is loaded only if one is missing."""
+    from triage.embed import text_key
+
+    cache_root = wd.path(W.EMBED_CACHE)
+    embedder = _LazyEmbedder(embed)
+    cache = EmbeddingCache.open(cache_root, embedder.name)
+    if all(text_key(t) in cache for t in texts):
+        return cache.get([text_key(t) for t in texts])
+    vecs, _ = embed_texts(texts, embedder.load(), cache, batch_size=embed.batch_size)
+    return vecs
+
+
+class _LazyEmbedder:
+    """The run's embedder, loaded on first use (taxonomy phrases are usually cached)."""
+
+    def __init__(self, params: EmbedParams) -> None:
+        from triage.embed import BUNDLED_NAME
+
+        self.params = params
+        spec = params.model
+        if spec in (DEFAULT_MODEL, BUNDLED_NAME, f"sentence-transformers/{BUNDLED_NAME}"):
+            self.name = BUNDLED_NAME
+        elif Path(spec).expanduser().exists():
+            self.name = Path(spec).expanduser().resolve().name
+        else:
+            self.name = spec
+
+    def load(self) -> Any:
+        return load_embedder(self.params.model, device=self.params.device, allow_download=self.params.allow_download)
+
+
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
-               inputs: Inputs | None = None) -> pd.DataFrame:
+               inputs: Inputs | None = None, taxonomy: TaxonomyParams = TaxonomyParams(),
+               embed: EmbedParams = EmbedParams()) -> pd.DataFrame:
+    """Clusters, venue areas and theory topics per paper (topics.csv)."""
     topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
+    stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
+    topics = topics.merge(label_papers(corpus, emb.papers, wd, taxonomy, embed, stats), on="paper_id", how="left")
+    topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
     wd.write_csv(W.TOPICS, topics)
     wd.write_npy(W.CENTROIDS, centroids)
-    wd.record_stage("topics", inputs=(inputs.files() if inputs else {}), params=dataclasses.asdict(params),
-                    outputs=[W.TOPICS, W.CENTROIDS], stats={"clusters": int(topics["cluster_id"].nunique())})
+    wd.record_stage("topics", inputs=(inputs.files() if inputs else {}),
+                    params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy)},
+                    outputs=[W.TOPICS, W.CENTROIDS], stats=stats)
     return topics
+
+
+TOPIC_COLUMNS = ["paper_id", "cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch",
+                 "theory_topic", "theory_score"]
+
+
+def label_papers(corpus: Corpus, paper_emb: np.ndarray, wd: Workdir, taxonomy: TaxonomyParams,
+                 embed: EmbedParams, stats: dict[str, Any]) -> pd.DataFrame:
+    """Zero-shot venue area and theory topic of each paper (empty columns when a taxonomy is off)."""
+    papers = corpus.papers
+    n = len(papers)
+    out = pd.DataFrame({"paper_id": papers["paper_id"].tolist(), "area": [""] * n, "area_score": [np.nan] * n,
+                        "area_top3": [""] * n, "area_mismatch": [False] * n, "theory_topic": [""] * n,
+                        "theory_score": [np.nan] * n})
+    if n == 0:
+        return out
+    if tax_enabled(taxonomy.taxonomy):
+        tax = load_taxonomy(str(taxonomy.taxonomy))
+        areas = assign_areas(papers, paper_emb, tax, _embed_phrases(taxonomy_phrases(tax).texts, wd, embed))
+        out[areas.columns] = areas
+        stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum())}
+    if tax_enabled(taxonomy.theory):
+        th = load_taxonomy(str(taxonomy.theory))
+        texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)
+        res = assign_theory(papers, texts, paper_emb, th, _embed_phrases(taxonomy_phrases(th).texts, wd, embed),
+                            params=TheoryParams(threshold=taxonomy.theory_threshold))
+        out[["theory_topic", "theory_score"]] = res.frame[["theory_topic", "theory_score"]]
+        stats["theory"] = {"taxonomy": th.name, "theory_papers": int(res.is_theory.sum()),
+                           "with_topic": int((res.frame["theory_topic"] != "").sum())}
+    return out
+
+
+def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
+               params: SupplyParams = SupplyParams()) -> pd.DataFrame | None:
+    """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots."""
+    if len(corpus.publications) == 0 or len(topics) == 0:
+        wd.write_csv(W.TOPIC_SUPPLY, pd.DataFrame(columns=SUPPLY_COLUMNS))  # no stale table from an earlier run
+        return None
+    revs = corpus.reviewers.reset_index(drop=True)
+    rid = {r: i for i, r in enumerate(revs["reviewer_id"])}
+    owner = corpus.publications["reviewer_id"].map(rid)
+    keep = owner.notna().to_numpy()
+    qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
+                                         owner[keep].astype(np.int64).to_numpy(), len(revs),
+                                         threshold=params.qualified_affinity)
+    has_pubs = np.zeros(len(revs), dtype=bool)
+    has_pubs[owner[keep].astype(np.int64).unique()] = True
+    loads = revs["max_load"].astype("Float64").fillna(params.max_load).to_numpy(dtype=np.float64) * has_pubs
+    by_id = topics.set_index("paper_id")
+    groups = {kind: by_id.loc[corpus.papers["paper_id"], col].fillna("").astype(str).tolist()
+              for kind, col in (("area", "area"), ("theory", "theory_topic")) if col in by_id.columns}
+    supply = topic_supply(groups, qualified, loads, params=params)
+    wd.write_csv(W.TOPIC_SUPPLY, supply)
+    return supply if len(supply) else None
 
 
 @dataclass
@@ -328,6 +429,8 @@ class RunOptions:
     conflicts: ConflictParams = ConflictParams()
     assignment: AssignParams = AssignParams()
     summary: SummaryParams = SummaryParams()
+    taxonomy: TaxonomyParams = TaxonomyParams()
+    supply: SupplyParams = SupplyParams()
 
 
 def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
@@ -342,7 +445,10 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(
             f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
-    run_topics(corpus, emb, wd, options.topics, inputs=inputs)
+    topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
+                        embed=options.embed)
+    run_supply(corpus, emb, wd, topics, dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
+                                                            max_load=options.assignment.max_load))
     notes = []
     if len(corpus.publications):
         m = run_match(corpus, emb, wd, affinity=options.affinity, conflicts=options.conflicts,
@@ -359,6 +465,6 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
     run_export(corpus, wd)
     report = run_report(corpus, wd, notes=notes)
-    result.outputs = [wd.path(n) for n in (W.TOPICS, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES,
-                                             W.TRIAGE) if wd.exists(n)] + [report]
+    result.outputs = [wd.path(n) for n in (W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS,
+                                             W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result

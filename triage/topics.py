@@ -134,3 +134,83 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
         "centroid_sim": np.round(sims.astype(np.float64), 4),
     })
     return out, centroids
+
+
+# ---------------------------------------------------------------------------------------------
+# Supply: submissions per area / theory topic against qualified reviewers
+# ---------------------------------------------------------------------------------------------
+SUPPLY_COLUMNS = ["kind", "topic", "submissions", "qualified_reviewers", "slots_needed", "slots_available",
+                  "shortage"]
+
+
+@dataclass(frozen=True)
+class SupplyParams:
+    qualified_affinity: float = 0.55  # a reviewer is close enough to a paper at this affinity or above
+    qualified_share: float = 0.25  # ... and qualifies for a topic when close to this share of its papers
+    per_paper: int = 3
+    max_load: int = 6  # for reviewers without their own max_load
+
+
+def reviewer_paper_qualified(paper_emb: np.ndarray, pub_emb: np.ndarray, pub_owner: np.ndarray, n_reviewers: int,
+                             *, threshold: float, block: int = 256) -> np.ndarray:
+    """(papers, reviewers) booleans: the reviewer's best publication has cosine >= threshold with the paper.
+
+    This is the match stage's default affinity (max over the reviewer's publications), computed
+    in blocks so memory stays at block x publications.
+    """
+    n = paper_emb.shape[0]
+    out = np.zeros((n, n_reviewers), dtype=bool)
+    if n == 0 or pub_emb.shape[0] == 0 or n_reviewers == 0:
+        return out
+    x = np.asarray(paper_emb, dtype=np.float32)
+    pubs = np.asarray(pub_emb, dtype=np.float32)
+    order = np.argsort(pub_owner, kind="stable")
+    owners = pub_owner[order]
+    starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+    present = owners[starts]
+    pubs = pubs[order]
+    for s in range(0, n, block):
+        sims = x[s:s + block] @ pubs.T
+        best = np.maximum.reduceat(sims, starts, axis=1)
+        out[s:s + block, present] = best >= threshold
+    return out
+
+
+def topic_supply(groups: dict[str, list[str]], qualified: np.ndarray, loads: np.ndarray, *,
+                 params: SupplyParams = SupplyParams()) -> pd.DataFrame:
+    """One row per (kind, topic) with submissions, qualified reviewers and slots.
+
+    ``groups`` maps a kind (``area``, ``theory``) to the topic of each paper ('' for none).
+    ``qualified`` is (papers, reviewers): affinity >= ``qualified_affinity``. A reviewer
+    qualifies for a topic when that holds for at least ``qualified_share`` of its papers (and at
+    least one). A reviewer qualified for several topics of one kind splits their ``max_load``
+    across them in proportion to the number of close papers in each, so available slots are
+    not counted twice. ``shortage`` is true when the slots needed exceed the slots available
+    or fewer reviewers qualify than each paper needs.
+    """
+    rows = []
+    for kind, topic_of in groups.items():
+        topics = np.array(topic_of, dtype=object)
+        names = sorted({t for t in topic_of if t})
+        if not names:
+            continue
+        counts = np.stack([qualified[topics == t].sum(axis=0) for t in names]).astype(np.float64)  # (T, R)
+        sizes = np.array([(topics == t).sum() for t in names], dtype=np.float64)
+        need = np.maximum(1.0, np.ceil(params.qualified_share * sizes - 1e-9))
+        counts = np.where(counts >= need[:, None], counts, 0.0)
+        totals = counts.sum(axis=0)
+        share = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+        for i, t in enumerate(names):
+            n_sub = int((topics == t).sum())
+            n_q = int((counts[i] > 0).sum())
+            needed = n_sub * params.per_paper
+            available = int(np.floor(float((share[i] * loads).sum()) + 1e-9))
+            rows.append({"kind": kind, "topic": t, "submissions": n_sub, "qualified_reviewers": n_q,
+                         "slots_needed": needed, "slots_available": available,
+                         "shortage": bool(available < needed or n_q < min(params.per_paper, len(loads)))})
+    if not rows:
+        return pd.DataFrame(columns=SUPPLY_COLUMNS)
+    out = pd.DataFrame(rows, columns=SUPPLY_COLUMNS)
+    out["_k"] = out["kind"].map({k: i for i, k in enumerate(groups)})
+    out = out.sort_values(["_k", "submissions", "topic"], ascending=[True, False, True], kind="stable")
+    return out.drop(columns="_k").reset_index(drop=True)

@@ -1,0 +1,236 @@
+"""Benchmark zero-shot venue areas and theory topics on ICLR 2021-22 (development data).
+
+    python bench/topics.py --data DIR [--cache DIR] [--taxonomy iclr] [--theory dl-theory]
+
+DIR holds ``iclr_2021_2022_submissions.csv.gz``. The predictor sees title + abstract only;
+the author keywords are used as labels, never as input.
+
+Areas. ICLR 2021-22 has no author-chosen primary area, so the area table is measured on a
+PROXY: each paper's keywords are mapped to an ICLR area by the hand-written rules in
+``AREA_RULES`` below (first mapped keyword wins; papers with no mapped keyword are left out).
+The proxy is not the authors' choice: the rules are mine, ICLR 2021-22 topics differ from
+later years, and many keywords fit two areas. Read its numbers as a comparison between
+methods, not as the held-out figure.
+
+Theory topics. A paper's label is the dl-theory topic its keywords name (``THEORY_RULES``).
+F1 per topic is measured on the papers whose keywords name at least one topic; the share of
+non-theory papers left empty is measured on papers whose keywords name no theory at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from triage.embed import EmbeddingCache, embed_texts, load_embedder  # noqa: E402
+from triage.ingest import paper_texts  # noqa: E402
+from triage.taxonomy import (  # noqa: E402
+    AreaParams,
+    TheoryParams,
+    area_scores,
+    assign_theory,
+    load_taxonomy,
+    taxonomy_phrases,
+)
+
+# PROXY labels: keyword pattern -> ICLR area id. Checked in order for each keyword.
+AREA_RULES: list[tuple[str, str]] = [
+    (r"large language model|\bllms?\b|prompt|in-context learning|foundation model", "foundation-models"),
+    (r"neural tangent|\bntk\b|learning theory|generalization bound|pac-bayes|implicit bias|double descent|"
+     r"sample complexity|expressiv|universal approximation|mean[- ]field|deep learning theory|"
+     r"theoretical", "learning-theory"),
+    (r"reinforcement|\brl\b|policy gradient|policy optimization|q-learning|imitation learning|multi-agent|"
+     r"actor-critic|reward", "reinforcement-learning"),
+    (r"graph neural|\bgnns?\b|graph representation|graph convolution|message passing|link prediction|"
+     r"node classification|knowledge graph|equivarian|geometric deep|hyperbolic|graph", "graphs"),
+    (r"generative|\bgans?\b|variational auto|\bvaes?\b|normalizing flow|diffusion|score-based|energy-based|"
+     r"image synthesis|image generation", "generative-models"),
+    (r"fairness|privacy|private|adversarial|backdoor|poisoning|membership inference|certified robust|"
+     r"randomized smoothing|safety", "societal"),
+    (r"meta[- ]learning|few[- ]shot|continual|lifelong|catastrophic forgetting|domain adaptation|"
+     r"domain generalization|transfer learning|multi-?task", "transfer-meta-lifelong"),
+    (r"interpretab|explainab|explanation|saliency|attribution|visuali[sz]ation|probing", "interpretability"),
+    (r"causal|counterfactual|treatment effect", "causal"),
+    (r"time[- ]series|forecasting|neural odes?\b|dynamical system|point process", "time-series"),
+    (r"program synthesis|theorem proving|symbolic|logic|physics-informed|partial differential|\bpdes?\b|"
+     r"compositional", "neurosymbolic"),
+    (r"molecul|drug|protein|chemistry|biolog|genomic|physics|material|healthcare|medical|climate|weather|"
+     r"single-cell", "physical-sciences"),
+    (r"neuroscience|cognitive|spiking|biologically plausible|brain|visual cortex", "neuroscience"),
+    (r"robot|autonomous driving|navigation|motion planning|manipulation|locomotion|embodied", "robotics"),
+    (r"self-supervised|contrastive|semi-supervised|representation learning|disentangle|unsupervised|"
+     r"knowledge distillation|label noise|noisy label|data augmentation|metric learning", "representation-learning"),
+    (r"bayesian optimization|hyperparameter optimization|neural architecture search|\bnas\b|automl|"
+     r"recommend|tabular|active learning|learning to rank", "other"),
+    (r"bayesian|variational inference|gaussian process|mcmc|uncertainty|calibration|probabilistic|"
+     r"monte carlo", "probabilistic"),
+    (r"optimization|optimizer|\bsgd\b|stochastic gradient|gradient descent|learning rate|convergence|"
+     r"\badam\b", "optimization"),
+    (r"quantization|pruning|compression|hardware|distributed training|compiler|lottery ticket|"
+     r"efficient inference|memory", "infrastructure"),
+    (r"benchmark|dataset", "datasets-benchmarks"),
+    (r"computer vision|natural language|\bnlp\b|machine translation|object detection|segmentation|"
+     r"image classification|speech|audio|question answering|language model|vision transformer|video|"
+     r"point cloud|text classification|summarization|image recognition|\bbert\b|pre-?training|"
+     r"transformer", "applications-modalities"),
+]
+
+# Theory labels from keywords: pattern -> dl-theory topic id.
+THEORY_RULES: list[tuple[str, str]] = [
+    (r"neural tangent|\bntk\b|lazy training|infinite[- ]width|\bnngp\b", "ntk"),
+    (r"double descent|benign overfit|multiple descent", "double-descent"),
+    (r"mean[- ]field|wasserstein gradient flow", "mean-field"),
+    (r"implicit bias|implicit regulari", "implicit-bias"),
+    (r"pac-?bayes|generalization bound|rademacher|vc[- ]dimension", "generalization-bounds"),
+    (r"scaling law", "scaling-laws"),
+    (r"grokking", "training-dynamics"),
+    (r"universal approximation|expressive power|expressivity|depth separation", "approximation"),
+    (r"edge of stability|loss landscape|non-?convex optimization", "optimization-theory"),
+    (r"bandit|online learning|regret", "online-learning"),
+]
+MAIN_THEORY = ["ntk", "double-descent", "mean-field", "implicit-bias"]
+# A paper counts as non-theory when none of its keywords matches this.
+THEORY_WORDS = (r"theor|bound|convergen|generaliz|kernel|provabl|complexity|regret|bandit|optimi[sz]|approximat|"
+                r"expressiv|dynamics|landscape|implicit|descent|mean[- ]field|\bntk\b|pac|statistic|minimax|"
+                r"privacy|private|scaling|in-context|overparam|over-param|gradient|sgd|loss|stability|"
+                r"information|random|linear|width|depth|lottery|sparse|robust")
+
+
+def area_proxy(keywords: str) -> str:
+    for kw in [k.strip().lower() for k in keywords.split(";") if k.strip()]:
+        for pat, area in AREA_RULES:
+            if re.search(pat, kw):
+                return area
+    return ""
+
+
+def theory_labels(keywords: str) -> set[str]:
+    kws = [k.strip().lower() for k in keywords.split(";") if k.strip()]
+    return {t for kw in kws for pat, t in THEORY_RULES if re.search(pat, kw)}
+
+
+def embed(texts: list[str], cache_dir: Path | None, embedder) -> np.ndarray:
+    cache = EmbeddingCache.open(cache_dir, embedder.name) if cache_dir else None
+    vecs, _ = embed_texts(texts, embedder, cache)
+    return vecs
+
+
+def topk_acc(scores: np.ndarray, gold: np.ndarray, k: int) -> float:
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float((top == gold[:, None]).any(axis=1).mean())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="folder with iclr_2021_2022_submissions.csv.gz")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-cache",
+                    help="embedding cache folder (reused across runs)")
+    ap.add_argument("--taxonomy", default="iclr")
+    ap.add_argument("--theory", default="dl-theory")
+    ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median reported)")
+    args = ap.parse_args()
+
+    df = pd.read_csv(args.data / "iclr_2021_2022_submissions.csv.gz", keep_default_na=False)
+    texts = paper_texts(df)
+    embedder = load_embedder("default")
+    x = embed(texts, args.cache, embedder)
+
+    # ---------------- areas (proxy) -------------------------------------------------------
+    tax = load_taxonomy(args.taxonomy)
+    phrases = taxonomy_phrases(tax)
+    p_emb = embed(phrases.texts, None, embedder)
+    names_emb = embed(tax.names, None, embedder)
+    idx = {t.id: i for i, t in enumerate(tax.topics)}
+    proxy = df["keywords"].map(area_proxy)
+    mask = (proxy != "").to_numpy()
+    gold = np.array([idx[a] for a in proxy[mask]])
+    print(f"ICLR 2021-22: {len(df)} submissions; PROXY area labels (keyword rules) for {mask.sum()} "
+          f"({mask.mean():.0%}); {len(tax.topics)} areas in '{tax.name}'")
+    counts = proxy[mask].value_counts()
+    print("proxy label counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+    k = len(tax.topics)
+    base = AreaParams()
+    variants = [
+        ("area names only, nearest", None),
+        ("description + seeds (raw)", replace(base, calibrate=False, neighbours=0, refine=0)),
+        ("+ per-area calibration", replace(base, neighbours=0, refine=0)),
+        ("+ prototype refinement", replace(base, neighbours=0)),
+        ("+ neighbour context (default)", base),
+        ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
+        ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
+        ("default, neighbours 20", replace(base, neighbours=20)),
+        ("default, context 0.3", replace(base, context=0.3)),
+        ("default, refine 4", replace(base, refine=4)),
+    ]
+    print("\n| method | top-1 | top-3 |\n|---|---|---|")
+    for label, params in variants:
+        if params is None:
+            s = x @ names_emb.T
+        else:
+            s = area_scores(x, p_emb, phrases, k, params=params)
+        print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
+    for year in (2021, 2022):
+        ym = (df["year"] == year).to_numpy()
+        s = area_scores(x[ym], p_emb, phrases, k, params=base)
+        gm = mask[ym]
+        g = np.array([idx[a] for a in proxy[ym][gm]])
+        print(f"| default, ICLR {year} alone ({gm.sum()} labelled) | {topk_acc(s[gm], g, 1):.3f} | "
+              f"{topk_acc(s[gm], g, 3):.3f} |")
+    times = []
+    for _ in range(args.repeats):
+        t0 = time.perf_counter()
+        area_scores(x, p_emb, phrases, k, params=base)
+        times.append(time.perf_counter() - t0)
+    print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
+          f"over {args.repeats} runs")
+
+    # ---------------- theory topics -------------------------------------------------------
+    th = load_taxonomy(args.theory)
+    tph = taxonomy_phrases(th)
+    t_emb = embed(tph.texts, None, embedder)
+    res = assign_theory(df, texts, x, th, t_emb, params=TheoryParams())
+    pred_name = res.frame["theory_topic"].tolist()
+    name_to_id = {t.name: t.id for t in th.topics}
+    pred = [name_to_id.get(p, "") for p in pred_name]
+    labels = df["keywords"].map(theory_labels).tolist()
+    labelled = [i for i, lab in enumerate(labels) if lab]
+    print(f"\ntheory topics ('{th.name}', threshold {th.threshold}): {len(labelled)} papers whose keywords name "
+          "a topic")
+    print("| topic | papers (keywords) | predicted | precision | recall | F1 | also predicted on unlabelled |")
+    print("|---|---|---|---|---|---|---|")
+    f1s = {}
+    for tid in dict.fromkeys(t for _, t in THEORY_RULES):
+        pos = [i for i in labelled if tid in labels[i]]
+        predicted = [i for i in labelled if pred[i] == tid]
+        tp = sum(1 for i in predicted if tid in labels[i])
+        prec = tp / len(predicted) if predicted else 0.0
+        rec = tp / len(pos) if pos else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        f1s[tid] = f1
+        extra = sum(1 for i, p in enumerate(pred) if p == tid and not labels[i])
+        print(f"| {tid}{' *' if tid in MAIN_THEORY else ''} | {len(pos)} | {len(predicted)} | {prec:.2f} | "
+              f"{rec:.2f} | {f1:.2f} | {extra} |")
+    print(f"macro F1 over the issue's four topics (*): {np.mean([f1s[t] for t in MAIN_THEORY]):.3f}")
+    kw = df["keywords"].str.lower()
+    non_theory = ((kw != "") & ~kw.str.contains(THEORY_WORDS, regex=True)).to_numpy()
+    empty = np.array([p == "" for p in pred])
+    print(f"non-theory papers (keywords name no theory word): {non_theory.sum()}; left empty: "
+          f"{empty[non_theory].mean():.1%}; gate passed: {res.is_theory[non_theory].mean():.1%}")
+    print(f"all papers: theory gate passed {res.is_theory.mean():.1%}, topic given {(~empty).mean():.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,438 @@
+"""Taxonomies (venue areas, theory topics) and zero-shot assignment of submissions to them.
+
+A taxonomy is a YAML (or TOML/JSON) file: a list of topics, each with a ``name``, a
+``description`` and ``seeds`` (short phrases a paper on the topic might contain), optional
+``aliases`` (other spellings of the name, e.g. an older call for papers), and optionally a
+``gate`` (theory cues) and a ``threshold`` for taxonomies whose topics only some papers get.
+The shipped files live in ``data/taxonomies/``; see the README there for the format.
+
+Assignment is zero-shot: nothing is trained on labels. A paper's score for a topic is
+``desc_weight * sim(description) + (1 - desc_weight) * mean of its best seed similarities``.
+Scores are then calibrated per topic (each topic's mean over the submission set is
+subtracted, so one broad topic cannot absorb everything), smoothed with the paper's nearest
+neighbours among the submissions (papers on the same subject should get the same area), and
+the topic prototypes are refined a few rounds towards the papers they confidently own.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from triage.errors import InputError
+from triage.resources import TAXONOMY_DIR
+
+SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+
+
+@dataclass(frozen=True)
+class Topic:
+    id: str
+    name: str
+    description: str
+    seeds: tuple[str, ...]
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Gate:
+    """Theory-vs-not gate: cue patterns in the text, or a similarity margin theory - empirical."""
+
+    theory: tuple[str, ...]
+    empirical: tuple[str, ...]
+    cues: tuple[str, ...] = ()
+    margin: float = 0.05
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    title: str
+    topics: tuple[Topic, ...]
+    source: str = ""
+    threshold: float | None = None
+    gate: Gate | None = None
+
+    @property
+    def names(self) -> list[str]:
+        return [t.name for t in self.topics]
+
+
+def available_taxonomies() -> list[str]:
+    """Names of the taxonomies that ship with triage."""
+    if not TAXONOMY_DIR.exists():
+        return []
+    return sorted(p.stem for p in TAXONOMY_DIR.iterdir() if p.suffix in SUFFIXES)
+
+
+def resolve_taxonomy(spec: str | Path) -> Path:
+    """A shipped name (``iclr``, ``dl-theory``) or a path to the user's own file."""
+    p = Path(spec).expanduser()
+    if p.suffix in SUFFIXES or p.exists() or "/" in str(spec) or "\\" in str(spec):
+        if not p.exists():
+            raise InputError(f"{p}: taxonomy file not found; check the path or use a shipped name "
+                             f"({', '.join(available_taxonomies())})")
+        if p.is_dir():
+            raise InputError(f"{p}: is a folder; pass the taxonomy's .yaml file")
+        return p
+    for suffix in SUFFIXES:
+        cand = TAXONOMY_DIR / f"{spec}{suffix}"
+        if cand.exists():
+            return cand
+    raise InputError(f"taxonomy '{spec}' is not a shipped taxonomy ({', '.join(available_taxonomies())}) "
+                     "nor an existing file; pass one of those names or a path to a .yaml file")
+
+
+def _parse(path: Path) -> object:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: is not UTF-8 text; re-save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+    if path.suffix == ".toml":
+        try:
+            import tomllib
+        except ImportError:  # Python 3.10
+            raise InputError(f"{path}: TOML taxonomies need Python 3.11 or later; write the file as YAML") from None
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{path}: not valid TOML ({exc}); fix the syntax") from None
+    try:
+        if path.suffix == ".json":
+            return json.loads(text)
+        import yaml
+
+        return yaml.safe_load(text)
+    except ValueError as exc:  # json errors
+        raise InputError(f"{path}: not valid {path.suffix[1:].upper()} ({exc}); fix the syntax") from None
+    except Exception as exc:  # yaml.YAMLError and friends
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "somewhere"
+        raise InputError(f"{path}: not valid YAML at {where} ({getattr(exc, 'problem', exc)}); "
+                         "fix the indentation or quoting there") from None
+
+
+def _str_list(value: object, path: Path, where: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InputError(f"{path}: {where} '{key}' must be a list of non-empty strings")
+    return tuple(" ".join(v.split()) for v in value)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def load_taxonomy(spec: str | Path) -> Taxonomy:
+    """Read and validate a taxonomy file (shipped name or path)."""
+    path = resolve_taxonomy(spec)
+    data = _parse(path)
+    if isinstance(data, list):
+        data = {"topics": data}
+    if not isinstance(data, dict) or not isinstance(data.get("topics"), list) or not data["topics"]:
+        raise InputError(f"{path}: needs a non-empty 'topics:' list (each with name, description, seeds); "
+                         "see data/taxonomies/README.md")
+    topics: list[Topic] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(data["topics"], start=1):
+        where = f"topic {i}"
+        if not isinstance(raw, dict):
+            raise InputError(f"{path}: {where} is not a mapping; write it as '- name: ...' with description and "
+                             "seeds under it")
+        name = raw.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
+        name = " ".join(name.split())
+        where = f"topic {i} ('{name}')"
+        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases"}
+        if unknown:
+            raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                             "allowed: id, name, description, seeds, aliases")
+        desc = raw.get("description") or ""
+        if not isinstance(desc, str):
+            raise InputError(f"{path}: {where} 'description' must be a string")
+        seeds = _str_list(raw.get("seeds"), path, where, "seeds")
+        if not desc.strip() and not seeds:
+            raise InputError(f"{path}: {where} has neither description nor seeds; add a description and a few "
+                             "seed phrases so papers can be scored against it")
+        tid = str(raw.get("id") or _slug(name))
+        if tid in seen:
+            raise InputError(f"{path}: {where} repeats the id '{tid}' of topic {seen[tid]}; ids must be unique")
+        seen[tid] = i
+        topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
+                            _str_list(raw.get("aliases"), path, where, "aliases")))
+    threshold = data.get("threshold")
+    if threshold is not None and not isinstance(threshold, (int, float)):
+        raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
+    gate = None
+    if data.get("gate") is not None:
+        g = data["gate"]
+        if not isinstance(g, dict):
+            raise InputError(f"{path}: 'gate' must be a mapping with theory, empirical, cues and margin")
+        cues = _str_list(g.get("cues"), path, "gate", "cues")
+        for c in cues:
+            try:
+                re.compile(c)
+            except re.error as exc:
+                raise InputError(f"{path}: gate cue {c!r} is not a valid regular expression ({exc})") from None
+        theory = _str_list(g.get("theory"), path, "gate", "theory")
+        empirical = _str_list(g.get("empirical"), path, "gate", "empirical")
+        if bool(theory) != bool(empirical):
+            raise InputError(f"{path}: gate needs both 'theory' and 'empirical' phrases (or neither)")
+        margin = g.get("margin", 0.05)
+        if not isinstance(margin, (int, float)):
+            raise InputError(f"{path}: gate 'margin' must be a number such as 0.05")
+        gate = Gate(theory, empirical, cues, float(margin))
+    name = str(data.get("name") or path.stem)
+    return Taxonomy(name=name, title=str(data.get("title") or name), topics=tuple(topics), source=str(path),
+                    threshold=None if threshold is None else float(threshold), gate=gate)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phrases to embed
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Phrases:
+    """Every text of a taxonomy to embed, with what each one is."""
+
+    texts: list[str]
+    topic: np.ndarray  # topic index per text, -1 for gate phrases
+    kind: list[str]  # "desc", "seed", "gate-theory", "gate-empirical"
+
+
+def taxonomy_phrases(tax: Taxonomy) -> Phrases:
+    texts: list[str] = []
+    topic: list[int] = []
+    kind: list[str] = []
+    for i, t in enumerate(tax.topics):
+        texts.append(f"{t.name}. {t.description}" if t.description else t.name)
+        topic.append(i)
+        kind.append("desc")
+        for s in t.seeds:
+            texts.append(s)
+            topic.append(i)
+            kind.append("seed")
+    if tax.gate is not None:
+        for label, phrases in (("gate-theory", tax.gate.theory), ("gate-empirical", tax.gate.empirical)):
+            texts += list(phrases)
+            topic += [-1] * len(phrases)
+            kind += [label] * len(phrases)
+    return Phrases(texts, np.array(topic, dtype=np.int64), kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AreaParams:
+    desc_weight: float = 0.3  # weight of the description similarity vs the seeds
+    top_seeds: int = 2  # mean of the best this many seed similarities
+    calibrate: bool = True  # subtract each topic's mean score over the submissions
+    neighbours: int = 10  # smooth scores over this many nearest submissions (0: off)
+    context: float = 0.5  # weight of the neighbours' scores
+    refine: int = 2  # rounds of moving prototypes towards confidently owned papers (0: off)
+    refine_weight: float = 0.5  # weight of the paper centroid in a refined prototype
+
+
+def raw_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
+               desc_weight: float = 0.3, top_seeds: int = 2) -> np.ndarray:
+    """(papers, topics) cosine scores from the descriptions and the best seeds."""
+    x = np.asarray(paper_emb, dtype=np.float32)
+    sims = x @ np.asarray(phrase_emb, dtype=np.float32).T
+    out = np.zeros((x.shape[0], n_topics), dtype=np.float32)
+    kinds = np.array(phrases.kind)
+    for t in range(n_topics):
+        d = sims[:, (phrases.topic == t) & (kinds == "desc")]
+        s = sims[:, (phrases.topic == t) & (kinds == "seed")]
+        if s.shape[1]:
+            m = min(top_seeds, s.shape[1])
+            seed_score = -np.sort(-s, axis=1)[:, :m].mean(axis=1)
+            out[:, t] = desc_weight * d.max(axis=1) + (1 - desc_weight) * seed_score if d.shape[1] else seed_score
+        else:
+            out[:, t] = d.max(axis=1)
+    return out
+
+
+def _neighbour_smooth(emb: np.ndarray, scores: np.ndarray, k: int, weight: float) -> np.ndarray:
+    n = emb.shape[0]
+    k = min(k, n - 1)
+    if k <= 0 or weight <= 0:
+        return scores
+    out = np.empty_like(scores)
+    for start in range(0, n, 1024):
+        block = emb[start:start + 1024] @ emb.T
+        rows = np.arange(block.shape[0])
+        block[rows, start + rows] = -np.inf  # not itself
+        nn = np.argpartition(-block, k - 1, axis=1)[:, :k]
+        out[start:start + block.shape[0]] = scores[nn].mean(axis=1)
+    return (1 - weight) * scores + weight * out
+
+
+def _normalize_rows(x: np.ndarray) -> np.ndarray:
+    return x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+
+
+def area_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
+                params: AreaParams = AreaParams()) -> np.ndarray:
+    """Final (papers, topics) scores: raw, refined, calibrated and smoothed over neighbours."""
+    x = np.asarray(paper_emb, dtype=np.float32)
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros((0, n_topics), dtype=np.float32)
+    s = raw_scores(x, phrase_emb, phrases, n_topics, desc_weight=params.desc_weight, top_seeds=params.top_seeds)
+    for _ in range(params.refine if n >= 2 * n_topics else 0):
+        cal = s - s.mean(axis=0, keepdims=True)
+        best = cal.argmax(axis=1)
+        margin = cal.max(axis=1) - np.partition(cal, -2, axis=1)[:, -2] if n_topics > 1 else cal.max(axis=1)
+        protos = np.zeros((n_topics, x.shape[1]), dtype=np.float32)
+        owned = np.zeros(n_topics, dtype=bool)
+        for t in range(n_topics):
+            mine = np.flatnonzero(best == t)
+            if len(mine) == 0:
+                continue
+            # The more confident half of the papers a topic wins moves its prototype.
+            keep = mine[margin[mine] >= np.median(margin[mine])]
+            protos[t] = x[keep].mean(axis=0)
+            owned[t] = True
+        protos = _normalize_rows(protos)
+        refined = x @ protos.T
+        w = params.refine_weight
+        s_new = s.copy()
+        s_new[:, owned] = (1 - w) * s[:, owned] + w * refined[:, owned]
+        s = s_new
+    if params.calibrate and n > 1:
+        s = s - s.mean(axis=0, keepdims=True) + float(s.mean())
+    return _neighbour_smooth(x, s, params.neighbours, params.context)
+
+
+def _norm_name(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", str(name).lower()).strip()
+
+
+def alias_index(tax: Taxonomy) -> dict[str, int]:
+    """Normalised name/alias/id -> topic index (for matching author-chosen areas)."""
+    out: dict[str, int] = {}
+    for i, t in enumerate(tax.topics):
+        for a in (t.name, t.id, *t.aliases):
+            out.setdefault(_norm_name(a), i)
+    return out
+
+
+def display_names(tax: Taxonomy, used: list[str]) -> list[str]:
+    """Topic names, spelled as the submissions spell them when they use an alias (e.g. an older call)."""
+    names = tax.names
+    idx = alias_index(tax)
+    for value in dict.fromkeys(used):
+        i = idx.get(_norm_name(value))
+        if i is not None and value.strip():
+            names[i] = " ".join(value.split())
+    return names
+
+
+def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phrase_emb: np.ndarray, *,
+                 params: AreaParams = AreaParams()) -> pd.DataFrame:
+    """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission."""
+    phrases = taxonomy_phrases(tax)
+    k = len(tax.topics)
+    s = area_scores(paper_emb, phrase_emb, phrases, k, params=params)
+    primary = papers["primary_area"].tolist() if "primary_area" in papers.columns else [""] * len(papers)
+    names = display_names(tax, [p for p in primary if p])
+    idx = alias_index(tax)
+    order = np.argsort(-s, axis=1, kind="stable")[:, :3] if len(s) else np.zeros((0, 3), dtype=np.int64)
+    mismatch = []
+    for p, top in zip(primary, order):
+        if not p:
+            mismatch.append(False)
+            continue
+        chosen = idx.get(_norm_name(p))
+        mismatch.append(chosen is None or chosen not in set(top.tolist()))
+    return pd.DataFrame({
+        "paper_id": papers["paper_id"].tolist(),
+        "area": [names[top[0]] for top in order],
+        "area_score": np.round(s[np.arange(len(s)), order[:, 0]].astype(np.float64), 4) if len(s) else [],
+        "area_top3": ["; ".join(names[i] for i in top) for top in order],
+        "area_mismatch": mismatch,
+    })
+
+
+# ---------------------------------------------------------------------------------------------
+# Theory topics
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TheoryParams:
+    threshold: float | None = None  # None: the taxonomy's own threshold (or 0.3)
+    desc_weight: float = 0.3
+    top_seeds: int = 2
+    min_cues: int = 1  # cue hits that make a paper theory without the similarity margin
+
+
+@dataclass
+class TheoryResult:
+    frame: pd.DataFrame
+    is_theory: np.ndarray
+    cue_hits: np.ndarray
+    gate_margin: np.ndarray
+    scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def cue_hits(texts: list[str], cues: tuple[str, ...]) -> np.ndarray:
+    """Number of distinct cue patterns found in each text (case-insensitive)."""
+    pats = [re.compile(c, re.IGNORECASE) for c in cues]
+    return np.array([sum(1 for p in pats if p.search(t)) for t in texts], dtype=np.int64)
+
+
+def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray, tax: Taxonomy,
+                  phrase_emb: np.ndarray, *, params: TheoryParams = TheoryParams()) -> TheoryResult:
+    """``paper_id, theory_topic, theory_score``; the topic is empty unless the paper passes the gate
+    and its best topic score reaches the threshold."""
+    phrases = taxonomy_phrases(tax)
+    k = len(tax.topics)
+    x = np.asarray(paper_emb, dtype=np.float32)
+    s = raw_scores(x, phrase_emb, phrases, k, desc_weight=params.desc_weight, top_seeds=params.top_seeds)
+    n = len(papers)
+    hits = np.zeros(n, dtype=np.int64)
+    margin = np.zeros(n, dtype=np.float32)
+    if tax.gate is not None:
+        hits = cue_hits(texts, tax.gate.cues)
+        kinds = np.array(phrases.kind)
+        if (kinds == "gate-theory").any():
+            sims = x @ np.asarray(phrase_emb, dtype=np.float32)[phrases.topic == -1].T
+            gk = kinds[phrases.topic == -1]
+            margin = sims[:, gk == "gate-theory"].max(axis=1) - sims[:, gk == "gate-empirical"].max(axis=1)
+        is_theory = (hits >= params.min_cues) | (margin >= tax.gate.margin)
+    else:
+        is_theory = np.ones(n, dtype=bool)
+    threshold = params.threshold if params.threshold is not None else (tax.threshold or 0.3)
+    best = s.argmax(axis=1) if k and n else np.zeros(n, dtype=np.int64)
+    best_score = s[np.arange(n), best] if n else np.zeros(0)
+    give = is_theory & (best_score >= threshold)
+    frame = pd.DataFrame({
+        "paper_id": papers["paper_id"].tolist(),
+        "theory_topic": [tax.topics[b].name if g else "" for b, g in zip(best.tolist(), give)],
+        "theory_score": np.where(give, np.round(best_score.astype(np.float64), 4), np.nan),
+    })
+    return TheoryResult(frame, is_theory, hits, margin, s)
+
+
+@dataclass(frozen=True)
+class TaxonomyParams:
+    """Which taxonomies the topics stage scores papers against ('none' or None: skip)."""
+
+    taxonomy: str | None = "iclr"
+    theory: str | None = "dl-theory"
+    theory_threshold: float | None = None
+    use_keywords: bool = False  # let the theory cue words also read the author keywords
+
+
+def enabled(spec: str | None) -> bool:
+    return bool(spec) and str(spec).lower() not in ("none", "off", "")
