@@ -92,13 +92,19 @@ def _setup_logging(verbose: bool = False) -> None:
 
 
 def handle_errors(fn: F) -> F:
-    """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130."""
+    """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130.
+
+    The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from triage.workdir import all_or_nothing
+
         _setup_logging()
         try:
-            return fn(*args, **kwargs)
+            with all_or_nothing():
+                return fn(*args, **kwargs)
         except TriageError as exc:
             err.print(f"Error: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
