@@ -383,6 +383,7 @@ def _read_optional(wd: Workdir, name: str) -> pd.DataFrame | None:
 def _read_summaries(wd: Workdir) -> pd.DataFrame | None:
     if not wd.exists(W.SUMMARIES_JSONL):
         return None
+    p = wd.read_path(W.SUMMARIES_JSONL)
     recs = [json.loads(line) for line in p.read_text(encoding="utf-8").splitlines() if line.strip()]
     return pd.DataFrame(recs)
 
@@ -442,7 +443,6 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
     for name, st in emb.stats.items():
         result.messages.append(
-    p = wd.read_path(W.SUMMARIES_JSONL)
             f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
