@@ -10,6 +10,7 @@ The solution maximises the total affinity subject to these constraints.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,6 +61,28 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
 
 
 def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
+def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
+    from triage.ingest import read_table
+
+    path = Path(path)
+    df = read_table(path, encoding=encoding)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
+                            "user": "reviewer_id", "reviewer": "reviewer_id"})
+    missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
+                         "a bids file needs paper_id, reviewer_id, bid")
+    df = df[["paper_id", "reviewer_id", "bid"]].astype(str).apply(lambda c: c.str.strip())
+    bad = ~df["bid"].str.lower().isin(BIDS)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path}: row {i + 2} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
+                         "Very High, High, Neutral, Low, Very Low")
+    return df
+
+
               capacity: int) -> str:
     short = np.flatnonzero(flow_per_paper < k)
     missing = int((k - flow_per_paper[short]).sum())

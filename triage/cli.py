@@ -74,6 +74,40 @@ MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max pap
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
     "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
+class AggregateChoice(str, Enum):
+    topk = "topk"
+    max = "max"
+    mean = "mean"
+    percentile = "percentile"
+
+
+class ScoresFormat(str, Enum):
+    triage = "triage"
+    openreview = "openreview"
+    cmt = "cmt"
+
+
+class ExportChoice(str, Enum):
+    openreview = "openreview"
+    cmt = "cmt"
+
+
+AggregateOpt = Annotated[AggregateChoice, typer.Option(
+    "--aggregate", help="How a reviewer's per-publication similarities combine: topk (s1 + s2/2 + s3/3, "
+                        "normalised), max, mean or percentile.")]
+LexicalWeight = Annotated[float, typer.Option(
+    "--lexical-weight", min=0.0, max=1.0,
+    help="Share of the BM25 lexical similarity in the blend with embeddings (0: embeddings only).")]
+Recent = Annotated[int | None, typer.Option("--recent", min=1, help="Use each reviewer's N most recent publications.")]
+Since = Annotated[int | None, typer.Option("--since", help="Use publications from this year on.")]
+AllPairs = Annotated[bool, typer.Option("--all-pairs", help="Score every (paper, reviewer) pair (ignores --top-k).")]
+Bids = Annotated[Path | None, typer.Option(
+    "--bids", exists=True, dir_okay=False, readable=True,
+    help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
+Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
+ExportFormat = Annotated[list[ExportChoice] | None, typer.Option(
+    "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
+                            "(scores + assignments XML). Repeat for both.")]
 
 DEFAULT_OUT = Path("triage-out")
 
@@ -166,19 +200,25 @@ def run(
     per_paper: PerPaper = 3,
     max_load: MaxLoad = 6,
     min_load: MinLoad = 0,
+    all_pairs: AllPairs = False,
+    aggregate: AggregateOpt = AggregateChoice.topk,
+    lexical_weight: LexicalWeight = 0.5,
+    recent: Recent = None,
+    since: Since = None,
     coauthor_years: CoauthorYears = 3,
     encoding: Encoding = None,
 ) -> None:
+    alternates: Alternates = 3,
+    bids: Bids = None,
     """Run every stage: embed, topics, match, summarize, export, report.
+    export_format: ExportFormat = None,
 
     Without --publications, reviewer matching is skipped (and said so).
 
     Example:
         triage run submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    from triage.assign import AssignParams
     from triage.conflicts import ConflictParams
-    from triage.match import AffinityParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
     from triage.taxonomy import TaxonomyParams
     from triage.topics import ClusterParams, SupplyParams
@@ -187,9 +227,11 @@ def run(
         embed=EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
                           use_keywords=use_keywords),
         topics=ClusterParams(k=k, seed=seed),
-        affinity=AffinityParams(top_k=top_k),
+        affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
         conflicts=ConflictParams(coauthor_years=coauthor_years),
-        assignment=AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load),
+        assignment=_assign_params(per_paper, max_load, min_load, alternates),
+        bids=bids,
+        export_formats=tuple(f.value for f in export_format or []),
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
                                 use_keywords=use_keywords),
         supply=SupplyParams(qualified_affinity=qualified_affinity),
@@ -317,33 +359,104 @@ def match(
     min_load: MinLoad = 0,
     coauthor_years: CoauthorYears = 3,
     model: Model = "default",
+    all_pairs: AllPairs = False,
+    aggregate: AggregateOpt = AggregateChoice.topk,
+    lexical_weight: LexicalWeight = 0.5,
+    recent: Recent = None,
+    since: Since = None,
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
 ) -> None:
+    alternates: Alternates = 3,
+    bids: Bids = None,
     """Score reviewers against papers, find conflicts and assign reviewers under loads.
+    export_format: ExportFormat = None,
 
-    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv.
+    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv (and, with
+    --export-format, the OpenReview or CMT upload files).
 
     Example:
         triage match submissions.csv -p publications.csv -r reviewers.csv --per-paper 3 -o triage-out
     """
-    from triage.assign import AssignParams
+    from triage.assign import read_bids
     from triage.conflicts import ConflictParams
-    from triage.match import AffinityParams
     from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_match
 
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
+    bid_table = read_bids(bids, encoding=encoding) if bids else None
     corpus, wd = load(inputs), Workdir(out_dir)
     emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
                     progress=_progress_factory(), inputs=inputs)
-    res = run_match(corpus, emb, wd, affinity=AffinityParams(top_k=top_k),
+    res = run_match(corpus, emb, wd,
+                    affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                     conflicts=ConflictParams(coauthor_years=coauthor_years),
-                    assignment=AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load),
-                    inputs=inputs)
+                    assignment=_assign_params(per_paper, max_load, min_load, alternates),
+                    inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
-    _echo_outputs([wd.path(n) for n in ("affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv")
-                   if wd.exists(n)])
+    for line in res.changes:
+        out.print(line, markup=False)
+    names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",
+             "openreview_constraints.csv", "cmt_scores.csv", "cmt_assignments.xml"]
+    _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
+
+
+def _affinity_params(top_k: int, all_pairs: bool, aggregate: AggregateChoice, lexical_weight: float,
+                     recent: int | None, since: int | None) -> Any:
+    from triage.match import AffinityParams, Aggregate
+
+    return AffinityParams(top_k=None if all_pairs else top_k, aggregate=Aggregate(aggregate.value),
+                          lexical_weight=lexical_weight, recent=recent, since=since)
+
+
+def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int) -> Any:
+    from triage.assign import AssignParams
+
+    return AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load, alternates=alternates)
+
+
+@app.command()
+@handle_errors
+def affinity(
+    submissions: Submissions,
+    publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
+    scores: Annotated[Path, typer.Option("--out", "-o", help="Scores file to write.")] = Path("scores.csv"),
+    reviewers: Reviewers = None,
+    top_k: TopK = 50,
+    all_pairs: AllPairs = False,
+    aggregate: AggregateOpt = AggregateChoice.topk,
+    lexical_weight: LexicalWeight = 0.5,
+    recent: Recent = None,
+    since: Since = None,
+    fmt: Annotated[ScoresFormat, typer.Option(
+        "--format", help="triage (header; paper_id, reviewer_id, score, evidence_id, evidence_title), "
+                         "openreview (headerless paper,reviewer,score) or cmt (headerless paper,email,score).")
+    ] = ScoresFormat.triage,
+    work_dir: Annotated[Path, typer.Option("--work", help="Folder for the embedding cache and vectors.")] = DEFAULT_OUT,
+    model: Model = "default",
+    allow_download: AllowDownload = False,
+    encoding: Encoding = None,
+) -> None:
+    """Score reviewers against papers and write one row per pair with its evidence publication.
+
+    The evidence is the reviewer's publication closest to the paper. Scores of one reviewer are
+    comparable across papers.
+
+    Example:
+        triage affinity submissions.csv -p publications.csv -o scores.csv --all-pairs
+    """
+    from triage.pipeline import EmbedParams, Workdir, load, run_affinity, run_embed
+
+    inputs = _inputs(submissions, publications, reviewers, None, encoding)
+    corpus, wd = load(inputs), Workdir(work_dir)
+    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
+                    progress=_progress_factory(), inputs=inputs)
+    aff = run_affinity(corpus, emb, scores,
+                       affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
+                       fmt=fmt.value)
+    out.print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, {aff['reviewer_id'].nunique()} "
+              "reviewers)", markup=False)
+    _echo_outputs([scores])
 
 
 class CentralityChoice(str, Enum):

@@ -84,8 +84,11 @@ def sif_weights(vocab_size: int, *, a: float = SIF_A) -> np.ndarray:
     return (a / (a + p)).astype(np.float32)
 
 
-def distill(model_dir: Path, *, batch_size: int = 1024, threads: int | None = None) -> np.ndarray:
-    """(vocab, dim) float32: the bundled model's mean-pooled output for each piece on its own."""
+def distill(model_dir: Path, *, ids: np.ndarray | None = None, batch_size: int = 1024,
+            threads: int | None = None) -> np.ndarray:
+    """(vocab, dim) float32: the bundled model's mean-pooled output for each piece on its own.
+
+    ``ids`` restricts the table to those vocabulary ids (rows in that order)."""
     import torch
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
@@ -99,13 +102,14 @@ def distill(model_dir: Path, *, batch_size: int = 1024, threads: int | None = No
     if threads:
         torch.set_num_threads(threads)
     model = AutoModel.from_pretrained(str(model_dir)).eval()
-    out = np.empty((vocab, model.config.hidden_size), dtype=np.float32)
+    todo = torch.arange(vocab, dtype=torch.long) if ids is None else torch.as_tensor(np.asarray(ids, dtype=np.int64))
+    out = np.empty((len(todo), model.config.hidden_size), dtype=np.float32)
     with torch.inference_mode():
-        for s in range(0, vocab, batch_size):
-            ids = torch.arange(s, min(s + batch_size, vocab), dtype=torch.long)
-            inp = torch.stack([torch.full_like(ids, cls_id), ids, torch.full_like(ids, sep_id)], dim=1)
+        for s in range(0, len(todo), batch_size):
+            piece = todo[s:s + batch_size]
+            inp = torch.stack([torch.full_like(piece, cls_id), piece, torch.full_like(piece, sep_id)], dim=1)
             hidden = model(input_ids=inp, attention_mask=torch.ones_like(inp)).last_hidden_state
-            out[s:s + len(ids)] = hidden.mean(dim=1).numpy()
+            out[s:s + len(piece)] = hidden.mean(dim=1).numpy()
     return out
 
 
@@ -187,4 +191,4 @@ def load_fast_embedder(model_dir: Path, *, cache_dir: Path | None = None) -> Sta
             write_npy(path, table)
         except OSError:
             pass  # a read-only home still works: the table is simply distilled again next time
-    return StaticEmbedder(model_dir, np.asarray(table))
+    return StaticEmbedder(model_dir, table)

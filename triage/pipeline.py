@@ -241,8 +241,9 @@ class MatchResult:
 
 def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
               conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
-              inputs: Inputs | None = None, bids: pd.DataFrame | None = None) -> MatchResult:
-    """Conflicts, affinity with evidence and the load-balanced assignment."""
+              inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
+              export_formats: tuple[str, ...] = ()) -> MatchResult:
+    """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
     confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
                              params=conflicts)
     # Keep enough candidates per paper that conflicts and full reviewers leave room.
@@ -250,6 +251,53 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=affinity)
     if len(confl):
+
+
+# Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
+EXPORT_FILES = {
+    "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
+    "cmt": ("cmt_scores.csv", "cmt_assignments.xml"),
+}
+
+
+def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, fmt: str = "triage") -> Path:
+    """Write affinity scores to ``path`` as ``triage`` (with header and evidence), ``openreview`` or ``cmt``."""
+    from triage.export import cmt_scores, openreview_affinity
+
+    if fmt == "openreview":
+        W.write_csv(path, openreview_affinity(aff), header=False)
+    elif fmt == "cmt":
+        W.write_csv(path, cmt_scores(aff, reviewers), header=False)
+    else:
+        W.write_csv(path, aff)
+    return path
+
+
+def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: AffinityParams = AffinityParams(),
+                 fmt: str = "triage") -> pd.DataFrame:
+    """Affinity of every paper to its ``top_k`` reviewers (or every pair) written to ``path``."""
+    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
+                           params=affinity)
+    write_affinity_file(path, aff, corpus.reviewers, fmt)
+    return aff
+
+
+def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
+                   reviewers: pd.DataFrame, assignments: pd.DataFrame | None) -> list[str]:
+    from triage.export import cmt_assignments_xml, openreview_constraints
+
+    written = []
+    for fmt in formats:
+        scores, other = EXPORT_FILES[fmt]
+        write_affinity_file(wd.path(scores), aff, reviewers, fmt)
+        written.append(scores)
+        if fmt == "openreview":
+            wd.write_csv(other, openreview_constraints(confl), header=False)
+            written.append(other)
+        elif assignments is not None:
+            wd.write_text(other, cmt_assignments_xml(assignments, reviewers))
+            written.append(other)
+    return written
         key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
         aff = aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
     wd.write_csv(W.CONFLICTS, confl)
@@ -268,7 +316,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                         res.unmet_min_load[0])
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
-                            "assignment": dataclasses.asdict(assignment), "top_k": top_k},
+                            "assignment": dataclasses.asdict(assignment), "top_k": top_k,
+                            "bids": None if bids is None else len(bids), "export_formats": list(export_formats)},
                     outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
                                             "total_score": round(result.total_score, 4)})
     return result
@@ -289,6 +338,7 @@ class SummarizeSources:
     """Where ``run_summarize`` reads besides the submissions (all optional)."""
 
     pdf_dir: Path | None = None
+    outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments)
     assumptions: Path | None = None
     prompt_dir: Path | None = None
 
@@ -452,7 +502,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     notes = []
     if len(corpus.publications):
         m = run_match(corpus, emb, wd, affinity=options.affinity, conflicts=options.conflicts,
-                      assignment=options.assignment, inputs=inputs)
+                      assignment=options.assignment, inputs=inputs, bids=bids,
+                      export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
     else:
@@ -467,3 +518,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     result.outputs = [wd.path(n) for n in (W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS,
                                              W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result
+    bids: Path | None = None
+    export_formats: tuple[str, ...] = ()
+        from triage.assign import read_bids
+
+        bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None

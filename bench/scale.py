@@ -1,0 +1,306 @@
+"""Scale benchmark: conflicts, affinity and assignment at conference size on synthetic data.
+
+Random unit vectors stand in for the model's embeddings (so embedding cost is excluded); they
+are drawn around ``--topics`` random topic centres so that nearest neighbours mean something.
+Papers, reviewers and publications get synthetic but realistic metadata: names (some with
+accents), institutional emails with sub-domains, co-authors drawn from topic communities,
+publication years and short texts from per-topic vocabularies (for the lexical part of the
+affinity). The real code paths run on it:
+
+* ``triage.conflicts.detect_conflicts`` (author ids/emails, names, domains, co-authors);
+* ``triage.match.compute_affinity`` with the default parameters (top-k candidates, evidence);
+* ``triage.assign.assign``: ``--per-paper`` reviewers per paper under reviewer loads.
+
+Each stage prints its wall time and the peak resident memory of the process while it ran.
+Then a growth table (``--growth``, papers; reviewers and publications scale with them) and the
+quality cost of the top-k candidate lists: the assignment made from top-k candidates against
+the dense optimum (every pair scored), both scored on the dense affinities, at ``--dense-size``.
+
+Usage:
+    python bench/scale.py --papers 12000 --reviewers 15000 --pubs-per-reviewer 20
+    python bench/scale.py --papers 2000 --reviewers 2500 --growth "" --dense-size 0   # quick check
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import resource
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from triage.assign import AssignParams, assign
+from triage.conflicts import detect_conflicts
+from triage.errors import InfeasibleError
+from triage.match import AffinityParams, compute_affinity
+
+FIRST = ["James", "Maria", "Wei", "Li", "Ana", "José", "Hannah", "Jörg", "Priya", "Amit", "Yuki", "Olga",
+         "Chen", "David", "Fatima", "Omar", "Sofia", "Lucas", "Emma", "Noah", "Zoë", "Élodie", "Ravi", "Mei",
+         "Ahmed", "Sara", "Ivan", "Nina", "Pierre", "Laura", "Hiroshi", "Kwame", "Aisha", "Tomás", "Ingrid"]
+LAST = ["Smith", "García", "Wang", "Zhang", "Müller", "Kumar", "Sato", "Ivanova", "Nguyen", "Rossi", "Kim",
+        "Dubois", "Silva", "Cohen", "Okafor", "Novak", "Andersson", "Takahashi", "Lopez", "Chen", "Singh",
+        "Brown", "Martin", "Hoffmann", "Yılmaz", "Kowalski", "Park", "Ali", "Fischer", "Bianchi", "O'Brien",
+        "Van der Berg", "Petrov", "Sánchez", "Li", "Ito", "Moreau", "Jansen", "Costa", "Haddad"]
+WEBMAIL = ["gmail.com", "outlook.com", "qq.com", "163.com"]
+
+
+@dataclass
+class Synthetic:
+    papers: pd.DataFrame
+    reviewers: pd.DataFrame
+    pubs: pd.DataFrame
+    declared: pd.DataFrame
+    paper_emb: np.ndarray
+    pub_emb: np.ndarray
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384, topics: int = 100,
+              seed: int = 0) -> Synthetic:
+    rng = np.random.default_rng(seed)
+    # People: reviewers first, then as many again who only author.
+    n_people = 2 * n_reviewers
+    n_inst = max(20, n_people // 12)
+    first = rng.integers(0, len(FIRST), n_people)
+    last = rng.integers(0, len(LAST), n_people)
+    suffix = rng.integers(0, 400, n_people)  # keeps most full names distinct, as in a real pool
+    names = [f"{FIRST[f]} {LAST[s]}{'' if k == 0 else ' ' + chr(65 + k % 26) + 'x' * (k // 26)}"
+             for f, s, k in zip(first, last, suffix)]
+    inst = rng.integers(0, n_inst, n_people)
+    sub = rng.integers(0, 4, n_people)
+    webmail = rng.random(n_people) < 0.15
+    emails = [f"p{i}@{WEBMAIL[i % 4]}" if webmail[i] else
+              f"p{i}@{['', 'cs.', 'math.', 'ee.'][sub[i]]}univ{inst[i]}.{'edu' if inst[i] % 3 else 'ac.uk'}"
+              for i in range(n_people)]
+    topic_of = rng.integers(0, topics, n_people)
+    by_topic = [np.flatnonzero(topic_of == t) for t in range(topics)]
+
+    centres = _unit(rng.standard_normal((topics, dim)))
+    per_topic, n_common = 60, 300
+    words = [f"t{t}w{j}" for t in range(topics) for j in range(per_topic)] + [f"c{j}" for j in range(n_common)]
+
+    def texts(t: np.ndarray, n_words: int) -> list[str]:
+        """One text per topic in ``t``: a third topic words, the rest common words."""
+        k = n_words // 3
+        own = rng.integers(0, per_topic, (len(t), k)) + (t[:, None] * per_topic)
+        gen = rng.integers(0, n_common, (len(t), n_words - k)) + topics * per_topic
+        return [" ".join([words[i] for i in row]) for row in np.concatenate([own, gen], axis=1).tolist()]
+
+    def coauthors(t: int, k: int) -> np.ndarray:
+        pool = by_topic[t] if len(by_topic[t]) >= k else np.arange(n_people)
+        return rng.choice(pool, k, replace=False)
+
+    def near(t: np.ndarray) -> np.ndarray:
+        return _unit(centres[t] + 0.9 * _unit(rng.standard_normal((len(t), dim))))
+
+    rev_people = np.arange(n_reviewers)
+    load = int(np.ceil(1.3 * 3 * n_papers / n_reviewers))
+    reviewers = pd.DataFrame({
+        "reviewer_id": [f"~{names[i].replace(' ', '_')}{i}" for i in rev_people],
+        "name": [names[i] for i in rev_people],
+        "email": [emails[i] for i in rev_people],
+        "domains": [[] for _ in rev_people],
+        "max_load": pd.array([load] * n_reviewers, dtype="Int64"),
+        "min_load": pd.array([pd.NA] * n_reviewers, dtype="Int64"),
+    })
+    # Publications: each reviewer writes in their own topic (sometimes a neighbouring one).
+    owner = np.repeat(rev_people, pubs_per)
+    ptopic = np.where(rng.random(len(owner)) < 0.8, topic_of[owner], rng.integers(0, topics, len(owner)))
+    pub_authors = []
+    for o, t in zip(owner, ptopic):
+        co = coauthors(int(t), int(rng.integers(1, 4)))
+        pub_authors.append([names[o]] + [names[c] for c in co if c != o])
+    pubs = pd.DataFrame({
+        "pub_id": [f"pub{i}" for i in range(len(owner))],
+        "reviewer_id": reviewers["reviewer_id"].to_numpy()[owner],
+        "title": texts(ptopic, 8),
+        "abstract": texts(ptopic, 60),
+        "year": rng.integers(2015, 2025, len(owner)),
+        "authors": pub_authors,
+    })
+    # Papers: 2-6 authors from the paper's topic community.
+    ttopic = rng.integers(0, topics, n_papers)
+    p_auth = [coauthors(int(t), int(rng.integers(2, 7))) for t in ttopic]
+    papers = pd.DataFrame({
+        "paper_id": [f"sub{i}" for i in range(n_papers)],
+        "title": texts(ttopic, 8),
+        "abstract": texts(ttopic, 60),
+        "authors": [[names[a] for a in au] for au in p_auth],
+        "authorids": [[emails[a] for a in au] for au in p_auth],
+    })
+    n_decl = n_papers // 10
+    declared = pd.DataFrame({
+        "paper_id": papers["paper_id"].to_numpy()[rng.integers(0, n_papers, n_decl)],
+        "reviewer_id": reviewers["reviewer_id"].to_numpy()[rng.integers(0, n_reviewers, n_decl)],
+        "reason": "declared",
+    }).drop_duplicates(["paper_id", "reviewer_id"]).reset_index(drop=True)
+    return Synthetic(papers, reviewers, pubs, declared, near(ttopic), near(ptopic))
+
+
+class PeakRSS:
+    """Peak resident memory of this process while the block runs (sampled from /proc every 20 ms)."""
+
+    def __init__(self) -> None:
+        self.peak = 0
+        self._stop = threading.Event()
+        self._page = os.sysconf("SC_PAGE_SIZE")
+
+    def _rss(self) -> int:
+        try:
+            with open("/proc/self/statm") as f:
+                return int(f.read().split()[1]) * self._page
+        except OSError:  # not Linux: fall back to the lifetime peak
+            return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self._rss())
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self.peak = self._rss()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+    gc.collect()
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        out = fn()
+        dt = time.perf_counter() - t0
+    return out, dt, mem.peak / 2**30
+
+
+def run_stages(d: Synthetic, params: AffinityParams, per_paper: int) -> list[dict[str, Any]]:
+    rows = []
+    conf, t, m = timed(lambda: detect_conflicts(d.papers, d.reviewers, d.pubs, d.declared))
+    rows.append({"stage": "conflicts", "seconds": t, "peak_rss_gb": m, "rows": len(conf)})
+    aff, t, m = timed(lambda: compute_affinity(d.papers, d.paper_emb, d.pubs, d.pub_emb, d.reviewers,
+                                               params=params))
+    rows.append({"stage": "affinity", "seconds": t, "peak_rss_gb": m, "rows": len(aff)})
+    res, t, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf, params=AssignParams(per_paper=per_paper)))
+    rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "peak_rss_gb": m,
+                 "rows": len(res.assignments)})
+    rows.append({"stage": "total", "seconds": sum(r["seconds"] for r in rows),
+                 "peak_rss_gb": max(r["peak_rss_gb"] for r in rows), "rows": None})
+    return rows
+
+
+def dense_vs_topk(d: Synthetic, params: AffinityParams, per_paper: int) -> pd.DataFrame:
+    conf = detect_conflicts(d.papers, d.reviewers, d.pubs, d.declared)
+    args = (d.papers, d.paper_emb, d.pubs, d.pub_emb, d.reviewers)
+    t0 = time.perf_counter()
+    dense = compute_affinity(*args, params=replace(params, top_k=None))
+    t_dense = time.perf_counter() - t0
+    ap = AssignParams(per_paper=per_paper)
+    opt = assign(dense, d.papers, d.reviewers, conf, params=ap)
+    key = dense.set_index(["paper_id", "reviewer_id"])["score"]
+    out = [{"candidates": "all pairs (dense optimum)", "affinity_rows": len(dense), "affinity_s": t_dense,
+            "objective": opt.total_score, "ratio": 1.0, "same_pairs": 1.0}]
+    best = set(zip(opt.assignments["paper_id"], opt.assignments["reviewer_id"]))
+    for k in sorted({10, 25, params.top_k or 50}):
+        t0 = time.perf_counter()
+        sparse = compute_affinity(*args, params=replace(params, top_k=k))
+        dt = time.perf_counter() - t0
+        try:
+            res = assign(sparse, d.papers, d.reviewers, conf, params=ap)
+        except InfeasibleError as exc:
+            out.append({"candidates": f"top-{k} per paper", "affinity_rows": len(sparse), "affinity_s": dt,
+                        "objective": float("nan"), "ratio": float("nan"), "same_pairs": float("nan")})
+            print(f"top-{k}: {exc}")
+            continue
+        pairs = list(zip(res.assignments["paper_id"], res.assignments["reviewer_id"]))
+        obj = float(key.loc[pairs].sum())  # the sparse assignment scored on the dense affinities
+        out.append({"candidates": f"top-{k} per paper", "affinity_rows": len(sparse), "affinity_s": dt,
+                    "objective": obj, "ratio": obj / opt.total_score,
+                    "same_pairs": len(best & set(pairs)) / len(best)})
+    return pd.DataFrame(out)
+
+
+def fmt(df: pd.DataFrame) -> str:
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        return df.to_string(index=False, float_format=lambda x: f"{x:.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--papers", type=int, default=12_000)
+    ap.add_argument("--reviewers", type=int, default=15_000)
+    ap.add_argument("--pubs-per-reviewer", type=int, default=20)
+    ap.add_argument("--per-paper", type=int, default=3)
+    ap.add_argument("--dim", type=int, default=384)
+    ap.add_argument("--papers-per-topic", type=int, default=100,
+                    help="the random vectors are drawn around N / this many topic centres")
+    ap.add_argument("--top-k", type=int, default=AffinityParams().top_k, help="candidate reviewers per paper")
+    ap.add_argument("--lexical-weight", type=float, default=AffinityParams().lexical_weight,
+                    help="lexical share of the affinity (0: embeddings only)")
+    ap.add_argument("--growth", default="1000,4000,12000",
+                    help="comma-separated paper counts for the growth table ('' to skip)")
+    ap.add_argument("--dense-size", type=int, default=1000,
+                    help="papers for the top-k vs dense comparison (0 to skip)")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    params = replace(AffinityParams(), top_k=args.top_k, lexical_weight=args.lexical_weight)
+    ratio_r = args.reviewers / args.papers
+    print(f"{os.cpu_count()} CPUs; affinity {params.aggregate.value}, top-k {params.top_k}, "
+          f"lexical weight {params.lexical_weight}; vectors dim {args.dim}, one topic per "
+          f"{args.papers_per_topic} papers\n")
+
+    def build(n: int) -> tuple[Synthetic, float]:
+        t0 = time.perf_counter()
+        d = make_data(n, max(args.per_paper, round(n * ratio_r)), args.pubs_per_reviewer, dim=args.dim,
+                      topics=max(2, n // args.papers_per_topic), seed=args.seed)
+        return d, time.perf_counter() - t0
+
+    d, t_gen = build(args.papers)
+    print(f"N={args.papers} papers, M={len(d.reviewers)} reviewers, {len(d.pubs)} publications "
+          f"(synthetic data made in {t_gen:.1f} s)")
+    main_rows = run_stages(d, params, args.per_paper)
+    print(fmt(pd.DataFrame(main_rows)) + "\n")
+    del d
+    sizes = [int(x) for x in args.growth.split(",") if x.strip()]
+    if sizes:
+        growth = []
+        for n in sizes:
+            if n == args.papers:
+                rows = main_rows
+                m = max(args.per_paper, round(n * ratio_r))
+            else:
+                dn, _ = build(n)
+                m = len(dn.reviewers)
+                rows = run_stages(dn, params, args.per_paper)
+                del dn
+            by = {r["stage"].split(" ")[0]: r for r in rows}
+            growth.append({"papers": n, "reviewers": m, "pubs": m * args.pubs_per_reviewer,
+                           "conflicts_s": by["conflicts"]["seconds"], "affinity_s": by["affinity"]["seconds"],
+                           "assign_s": by["assign"]["seconds"], "total_s": by["total"]["seconds"],
+                           "peak_rss_gb": by["total"]["peak_rss_gb"]})
+        print("growth (reviewers and publications scale with papers)")
+        print(fmt(pd.DataFrame(growth)) + "\n")
+    if args.dense_size:
+        dq, _ = build(args.dense_size)
+        print(f"top-k candidates vs the dense optimum at N={args.dense_size}, M={len(dq.reviewers)}, "
+              f"{len(dq.pubs)} publications (objective = total dense affinity of the assignment)")
+        print(fmt(dense_vs_topk(dq, params, args.per_paper)))
+    print(f"\nprocess peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GB")
+
+
+if __name__ == "__main__":
+    main()
