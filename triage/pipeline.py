@@ -239,20 +239,6 @@ class MatchResult:
     total_score: float = 0.0
 
 
-def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
-              conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
-              inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
-              export_formats: tuple[str, ...] = ()) -> MatchResult:
-    """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
-    confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
-                             params=conflicts)
-    # Keep enough candidates per paper that conflicts and full reviewers leave room.
-    top_k = affinity.top_k
-    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
-                           params=affinity)
-    if len(confl):
-
-
 # Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
 EXPORT_FILES = {
     "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
@@ -298,6 +284,20 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
             wd.write_text(other, cmt_assignments_xml(assignments, reviewers))
             written.append(other)
     return written
+
+
+def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
+              conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
+              inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
+              export_formats: tuple[str, ...] = ()) -> MatchResult:
+    """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
+    confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
+                             params=conflicts)
+    # Keep enough candidates per paper that conflicts and full reviewers leave room.
+    top_k = affinity.top_k
+    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
+                           params=affinity)
+    if len(confl):
         key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
         aff = aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
     wd.write_csv(W.CONFLICTS, confl)
@@ -314,6 +314,7 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                         res.unmet_min_load[0])
+    outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments)
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
                             "assignment": dataclasses.asdict(assignment), "top_k": top_k,
@@ -338,7 +339,6 @@ class SummarizeSources:
     """Where ``run_summarize`` reads besides the submissions (all optional)."""
 
     pdf_dir: Path | None = None
-    outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments)
     assumptions: Path | None = None
     prompt_dir: Path | None = None
 
@@ -481,6 +481,8 @@ class RunOptions:
     summary: SummaryParams = SummaryParams()
     taxonomy: TaxonomyParams = TaxonomyParams()
     supply: SupplyParams = SupplyParams()
+    bids: Path | None = None
+    export_formats: tuple[str, ...] = ()
 
 
 def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
@@ -501,6 +503,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                                                             max_load=options.assignment.max_load))
     notes = []
     if len(corpus.publications):
+        from triage.assign import read_bids
+
+        bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None
         m = run_match(corpus, emb, wd, affinity=options.affinity, conflicts=options.conflicts,
                       assignment=options.assignment, inputs=inputs, bids=bids,
                       export_formats=options.export_formats)
@@ -518,8 +523,3 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     result.outputs = [wd.path(n) for n in (W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS,
                                              W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result
-    bids: Path | None = None
-    export_formats: tuple[str, ...] = ()
-        from triage.assign import read_bids
-
-        bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None
