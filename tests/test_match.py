@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 
 from triage.lexical import LexicalParams, Weighting, fit_transform
-from triage.match import AffinityParams, Aggregate, aggregate_segments, blend_weight, compute_affinity
+from triage.match import (
+    AffinityParams,
+    Aggregate,
+    aggregate_segments,
+    blend_calibration,
+    blend_weight,
+    compute_affinity,
+)
 
 DENSE = dict(lexical_weight=0.0)
 
@@ -100,8 +107,11 @@ def test_lexical_cosines_and_blend():
         assert S[0, 1] > S[0, 2] and S[2, 3] > S[2, 0]
     lp, le = fit_transform([texts[:2], texts[2:]], LexicalParams(min_df=1))
     assert lp.shape[1] == le.shape[1] and lp.shape[0] == 2
-    papers, P, pubs, E, revs = setup(n_pap=5, n_rev=4, per=(1, 2))
+    rng = np.random.default_rng(0)
+    P, E = rng.normal(size=(2, 8)), rng.normal(size=(18, 8))
     assert blend_weight(P, E, lp, le, 0.0) == 0.0 and blend_weight(P, E, lp, le, 1.0) == 1.0
+    w, scale, shift = blend_calibration(P, E, lp, le, 0.5)
+    assert 0 < w < 1 and scale > 0
 
 
 def test_blended_scores_prefer_shared_terms(fake_embedder):

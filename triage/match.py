@@ -51,7 +51,7 @@ class Aggregate(str, Enum):
 @dataclass(frozen=True)
 class AffinityParams:
     aggregate: Aggregate = Aggregate.topk
-    lexical_weight: float = 0.5  # lexical share of the blend's spread (see blend_weight); 0 = embeddings only
+    lexical_weight: float = 0.5  # lexical share of the blend's spread (see blend_calibration); 0 = embeddings only
     lexical: LexicalParams = field(default_factory=LexicalParams)
     percentile: float = 75.0  # used by Aggregate.percentile
     top_k: int | None = 50  # reviewers kept per paper; None keeps every pair
@@ -147,30 +147,41 @@ def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalP
     return lp, le
 
 
-def blend_weight(P: np.ndarray, E: np.ndarray, LP: sp.csr_matrix, LE: sp.csr_matrix, share: float, *,
-                 n_pairs: int = 20_000, seed: int = 0) -> float:
-    """Mixing weight w of ``(1 - w) * dense + w * lexical`` that gives lexical ``share`` of the spread.
+def blend_weight(P: np.ndarray, E: np.ndarray, LP: sp.csr_matrix | None, LE: sp.csr_matrix | None,
+                 share: float, *, n_pairs: int = 20_000, seed: int = 0) -> float:
+    """Mixing weight w of ``(1 - w) * dense + w * lexical`` that gives lexical ``share`` of the spread."""
+    return blend_calibration(P, E, LP, LE, share, n_pairs=n_pairs, seed=seed)[0]
+
+
+def blend_calibration(P: np.ndarray, E: np.ndarray, LP: sp.csr_matrix | None, LE: sp.csr_matrix | None,
+                      share: float, *, n_pairs: int = 20_000, seed: int = 0) -> tuple[float, float, float]:
+    """(w, scale, shift): a similarity is ``scale * ((1 - w) * dense + w * lexical) + shift``.
 
     Dense and lexical cosines live on different scales (on COLT abstracts their standard
-    deviations over random pairs are about 0.11 and 0.02), so a fixed w would mean different
-    things on different corpora. The standard deviations are measured on a seeded sample of
-    (paper, publication) pairs of the run; w is a constant of the run, so scores stay comparable.
+    deviations over random pairs differ about fourfold), so a fixed w would mean different
+    things on different corpora: w gives the lexical part ``share`` of the spread instead.
+    ``scale`` and ``shift`` then put the blend back on the embedding-cosine scale (same mean and
+    spread over random pairs), so thresholds on scores keep their meaning. All three are
+    measured on a seeded sample of the run's (paper, publication) pairs and are constants of
+    the run; they change no ranking and keep a reviewer's scores comparable across papers.
     """
-    if share <= 0 or LP is None or E.shape[0] == 0 or P.shape[0] == 0:
-        return 0.0
-    if share >= 1:
-        return 1.0
+    if share <= 0 or LP is None or LE is None or E.shape[0] == 0 or P.shape[0] == 0:
+        return 0.0, 1.0, 0.0
     rng = np.random.default_rng(seed)
     i = rng.integers(0, P.shape[0], n_pairs)
     j = rng.integers(0, E.shape[0], n_pairs)
-    dense = np.einsum("nd,nd->n", P[i], E[j])
-    lex = np.asarray(LP[i].multiply(LE[j]).sum(axis=1)).ravel()
+    dense = np.einsum("nd,nd->n", P[i], E[j]).astype(np.float64)
+    lex = np.asarray(LP[i].multiply(LE[j]).sum(axis=1), dtype=np.float64).ravel()
     sd, sl = float(dense.std()), float(lex.std())
     if sl <= 1e-9:
-        return 0.0
-    if sd <= 1e-9:
-        return 1.0
-    return share * sd / (share * sd + (1 - share) * sl)
+        return 0.0, 1.0, 0.0
+    w = 1.0 if share >= 1 or sd <= 1e-9 else share * sd / (share * sd + (1 - share) * sl)
+    blend = (1 - w) * dense + w * lex
+    sb = float(blend.std())
+    if sd <= 1e-9 or sb <= 1e-9:
+        return w, 1.0, 0.0
+    scale = sd / sb
+    return w, scale, float(dense.mean() - scale * blend.mean())
 
 
 def _rows_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
@@ -179,19 +190,20 @@ def _rows_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
 
 
 def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams,
-                    LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None
+                    LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
+                    calib: tuple[float, float, float] | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every (paper row, reviewer row) pair with a profile: (paper, reviewer, score, evidence pub row).
 
     ``E`` (and ``LE``) must be sorted by reviewer so that ``ptr`` delimits each profile.
     """
     n_pubs, n_rev = E.shape[0], len(ptr) - 1
-    w = blend_weight(P, E, LP, LE, params.lexical_weight) if LP is not None else 0.0
+    w, a, c = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
     out_p, out_r, out_s, out_e = [], [], [], []
     for s in range(0, P.shape[0], BLOCK):
         V = P[s:s + BLOCK] @ E.T
         if w:
-            V = (1 - w) * V + w * _rows_dot(LP[s:s + BLOCK], LE)
+            V = a * ((1 - w) * V + w * _rows_dot(LP[s:s + BLOCK], LE)) + c
         b = V.shape[0]
         flat_ptr = (np.arange(b)[:, None] * n_pubs + ptr[None, :-1]).ravel()
         flat_ptr = np.append(flat_ptr, b * n_pubs)
@@ -215,7 +227,8 @@ def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarra
 
 
 def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, top_k: int,
-                LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None
+                LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
+                calib: tuple[float, float, float] | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each paper's ``top_k`` reviewers: candidates by their closest publication, then exact scores.
 
@@ -226,7 +239,7 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
     counts = np.diff(ptr)
     active = np.flatnonzero(counts > 0)
     n_act = len(active)
-    w = blend_weight(P, E, LP, LE, params.lexical_weight) if LP is not None else 0.0
+    w, scale, shift = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
     out_p, out_r, out_s, out_e = [], [], [], []
     for s in range(0, P.shape[0], BLOCK):
         D = P[s:s + BLOCK] @ E.T  # (b, n_pubs)
@@ -244,7 +257,7 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
             entry_pub = np.repeat(ptr[rev], c) + (np.arange(pair_ptr[-1]) - np.repeat(pair_ptr[:-1], c))
             vals = D[entry_row, entry_pub]
             if w:
-                vals = (1 - w) * vals + w * _pair_dots(LP, LE, s + entry_row, entry_pub)
+                vals = scale * ((1 - w) * vals + w * _pair_dots(LP, LE, s + entry_row, entry_pub)) + shift
             sc, best = aggregate_segments(vals, pair_ptr, params.aggregate, params.percentile)
             sc = sc.reshape(b, n_cand)
             keep = min(top_k, n_cand)
@@ -302,16 +315,18 @@ def compute_affinity(
         LP, LE_all = _lexical_matrices(papers, pubs, params.lexical)  # fitted on the whole run's corpus
         LE = LE_all[np.flatnonzero(keep)]
     rows = np.flatnonzero(keep)
+    P = np.ascontiguousarray(paper_emb, dtype=np.float32)
+    # Measured in input order, so the blend does not depend on the order of the reviewers file.
+    calib = blend_calibration(P, np.asarray(pub_emb)[rows], LP, LE, params.lexical_weight)
     perm, ptr = segments(owner[rows], len(rev_ids))
     rows = rows[perm]  # publication table row of each sorted entry
-    P = np.ascontiguousarray(paper_emb, dtype=np.float32)
     E = np.ascontiguousarray(np.asarray(pub_emb)[rows], dtype=np.float32)
     if LE is not None:
         LE = LE[perm]
     if params.top_k is None:
-        p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE)
+        p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE, calib)
     else:
-        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE)
+        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib)
     ok = np.isfinite(s)
     p, r, s, e = p[ok], r[ok], s[ok], rows[e[ok]]
     out = pd.DataFrame({
@@ -327,4 +342,5 @@ def compute_affinity(
 
 
 __all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "LexicalParams", "Weighting", "aggregate_segments",
-           "compute_affinity", "score_all_pairs", "score_top_k", "segments", "select_profiles"]
+           "blend_calibration", "blend_weight", "compute_affinity", "score_all_pairs", "score_top_k", "segments",
+           "select_profiles"]
