@@ -1,0 +1,230 @@
+"""The LLM backend against a small OpenAI-compatible server on 127.0.0.1 that gives canned answers.
+
+The paper's title picks the server's behaviour: a good answer, answers citing nothing or a missing
+sentence, an unknown label, invalid JSON, a timeout or an HTTP error.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from triage.cli import app
+from triage.errors import InputError
+from triage.llm import ChatClient, LLMSummarizer, Prompt, load_prompts, parse_json_answer
+from triage.summarize import SummaryParams, SummaryStats, load_vocabulary, summarize_papers
+
+ABSTRACT = ("We study two-layer neural networks trained by gradient flow. "
+            "We prove that with small initialization the network learns a sparse feature. "
+            "Our bound improves the sample complexity from $O(d^3)$ to $O(d \\log d)$. "
+            "Experiments on synthetic data confirm the theory.")
+
+
+def answer(kind: str, prompt: str) -> str:
+    if kind == "badjson":
+        return "Sure! Here are the claims: claims = [first, second"
+    if prompt == "tldr":
+        ev = {"good": [2], "nocite": [], "missing": [42]}.get(kind, [2])
+        return json.dumps({"tldr": {"text": "Small initialization makes two-layer nets learn sparse features.",
+                                    "evidence": ev}})
+    if prompt == "claims":
+        if kind == "nocite":
+            return json.dumps({"claims": [{"text": "A claim without evidence."}],
+                               "results": [{"text": "A result citing nothing.", "evidence": []}]})
+        if kind == "missing":
+            return json.dumps({"claims": [{"text": "We prove it.", "evidence": [2, 99]}],
+                               "results": [{"text": "Bound improves.", "evidence": [3]}]})
+        return "```json\n" + json.dumps({"claims": [{"text": "We prove a sparse feature is learned.", "evidence": [2]}],
+                                         "results": [{"text": "Sample complexity O(d log d).", "evidence": [3]}]}
+                                        ) + "\n```"
+    labels = [{"label": "two-layer", "evidence": [1]}, {"label": "small-step-size", "evidence": [1]},
+              {"label": "special-initialization", "evidence": [2]}]
+    if kind == "unknown":
+        labels.append({"label": "spherical-cows", "evidence": [1]})
+    return json.dumps({"assumptions": labels})
+
+
+class Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:  # keep pytest output clean
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server API)
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),  # type: ignore
+                                     "body": body})
+        user = body["messages"][-1]["content"]
+        title = user.split("\n", 1)[0]
+        kind = next((k for k in ("nocite", "missing", "badjson", "slow", "http500", "unknown")
+                     if k.upper() in title), "good")
+        prompt = ("assumptions" if "assumptions or settings" in user else
+                  "tldr" if "TL;DR" in user else "claims")
+        if kind == "http500":
+            self.send_response(500)
+            self.end_headers()
+            return
+        if kind == "slow":
+            time.sleep(1.5)
+        data = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
+                           "choices": [{"index": 0, "message": {"role": "assistant",
+                                                                "content": answer(kind, prompt)}}]}).encode()
+        try:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+@pytest.fixture
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    httpd.requests = []  # type: ignore[attr-defined]
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def url(httpd) -> str:
+    return f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+
+
+def papers(*kinds: str) -> pd.DataFrame:
+    return pd.DataFrame({"paper_id": [f"p{i}" for i in range(len(kinds))],
+                         "title": [f"{k.upper()} paper on features" for k in kinds],
+                         "abstract": [ABSTRACT] * len(kinds)})
+
+
+def run(httpd, df, tmp_path=None, timeout=5.0):
+    stats = SummaryStats()
+    vocab = load_vocabulary()
+    client = ChatClient(url(httpd), "test-model", api_key="sekret", timeout=timeout)
+    llm = LLMSummarizer(client, vocab, load_prompts(), stats=stats, cache_dir=tmp_path)
+    out = summarize_papers(df, params=SummaryParams(centrality="tfidf"), vocab=vocab, summarizer=llm, stats=stats)
+    return out.set_index("paper_id"), stats
+
+
+def test_good_answer_is_used_with_evidence(server):
+    out, stats = run(server, papers("good"))
+    r = out.loc["p0"]
+    assert r.summarizer == "llm:test-model"
+    assert r.claims == ["We prove a sparse feature is learned."] and r.results == ["Sample complexity O(d log d)."]
+    assert r.assumptions == ["small-step-size", "special-initialization", "two-layer"]  # vocabulary order
+    assert r.evidence["claims"] == [[2]] and r.evidence["assumptions"]["two-layer"] == [1]
+    assert stats.fallbacks == {} and stats.dropped == {}
+    req = server.requests[0]
+    assert req["path"] == "/v1/chat/completions" and req["auth"] == "Bearer sekret"
+    assert req["body"]["model"] == "test-model" and req["body"]["messages"][0]["role"] == "system"
+    assert "[0] GOOD paper on features" in req["body"]["messages"][1]["content"]
+
+
+def test_items_citing_nothing_or_missing_sentences_are_dropped_and_counted(server):
+    out, stats = run(server, papers("nocite", "missing", "unknown"))
+    nocite, missing, unknown = out.loc["p0"], out.loc["p1"], out.loc["p2"]
+    assert nocite.claims == [] and nocite.results == []
+    assert nocite.tldr and nocite.tldr in ABSTRACT  # the dropped TL;DR is replaced by the extractive one
+    assert missing.claims == [] and missing.results == ["Bound improves."]
+    assert unknown.assumptions == ["small-step-size", "special-initialization", "two-layer"]
+    assert stats.dropped == {"cites no sentence": 3, "cites a missing sentence": 2, "unknown assumption label": 1}
+    assert stats.fallbacks == {}
+
+
+@pytest.mark.parametrize(("kind", "reason"), [("badjson", "invalid JSON"), ("slow", "timeout"),
+                                              ("http500", "http error")])
+def test_errors_fall_back_to_extractive_per_paper(server, kind, reason):
+    out, stats = run(server, papers(kind, "good"), timeout=0.5)
+    bad, good = out.loc["p0"], out.loc["p1"]
+    assert bad.summarizer == f"extractive (fallback: {reason})"
+    assert bad.tldr in ABSTRACT and all(c in ABSTRACT for c in bad.claims + bad.results)
+    assert good.summarizer == "llm:test-model"
+    assert stats.fallbacks == {reason: 1}
+
+
+def test_answers_are_cached(server, tmp_path):
+    run(server, papers("good"), tmp_path)
+    n = len(server.requests)
+    assert n == 3  # tldr, claims, assumptions
+    out, stats = run(server, papers("good"), tmp_path)
+    assert len(server.requests) == n and stats.cached == 1
+    assert out.loc["p0"].summarizer == "llm:test-model"
+
+
+def test_unreachable_server_stops_being_asked():
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens on this port now
+    stats = SummaryStats()
+    vocab = load_vocabulary()
+    llm = LLMSummarizer(ChatClient(f"http://127.0.0.1:{port}/v1", "m", timeout=2), vocab, load_prompts(),
+                        stats=stats)
+    out = summarize_papers(papers(*["good"] * 5), params=SummaryParams(centrality="tfidf"), vocab=vocab,
+                           summarizer=llm, stats=stats)
+    assert stats.fallbacks == {"connection error": 3, "server unreachable": 2}
+    assert out["tldr"].map(lambda t: t in ABSTRACT).all()
+
+
+def test_parse_json_answer():
+    assert parse_json_answer('```json\n{"a": 1}\n```') == {"a": 1}
+    assert parse_json_answer('Here you go: {"a": [1, 2]} hope it helps') == {"a": [1, 2]}
+    with pytest.raises(Exception, match="invalid JSON"):
+        parse_json_answer("[1, 2]")
+
+
+def test_prompt_placeholders(tmp_path):
+    p = tmp_path / "claims.txt"
+    p.write_text("Title: $title, cost $$5\n$sentences", encoding="utf-8")
+    assert Prompt.from_file(p).render(title="T", sentences="[0] T") == "Title: T, cost $5\n[0] T"
+    p.write_text("Title: $titel", encoding="utf-8")
+    with pytest.raises(InputError, match=r"claims.txt: unknown placeholder \$titel; valid ones are"):
+        Prompt.from_file(p)
+    p.write_text("Title: $title $vocabulary", encoding="utf-8")
+    with pytest.raises(InputError, match=r"placeholder \$vocabulary has no value"):
+        Prompt.from_file(p).render(title="T")
+
+
+def test_prompt_dir_overrides_one_file(tmp_path):
+    (tmp_path / "tldr.txt").write_text("One line for $title, please. JSON.", encoding="utf-8")
+    prompts = load_prompts(tmp_path)
+    assert prompts["tldr"].path == tmp_path / "tldr.txt"
+    assert prompts["claims"].path.parent.name == "prompts"
+
+
+def test_cli_summarize_with_llm(server, tmp_path):
+    sub = tmp_path / "subs.csv"
+    papers("good", "badjson", "nocite").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", url(server), "--llm-model", "test-model", "--llm-timeout", "5"])
+    assert res.exit_code == 0, res.output
+    assert "2 of 3 papers answered" in res.output and "invalid JSON: 1" in res.output
+    assert "cites no sentence: 3" in res.output
+    rows = [json.loads(line) for line in (tmp_path / "out" / "summaries.jsonl").read_text().splitlines()]
+    assert [r["summarizer"] for r in rows] == ["llm:test-model", "extractive (fallback: invalid JSON)",
+                                               "llm:test-model"]
+    csv = pd.read_csv(tmp_path / "out" / "summaries.csv", keep_default_na=False)
+    assert list(csv.columns) == ["paper_id", "tldr", "claims", "results", "assumptions", "evidence", "summarizer",
+                                 "text_sha256", "prompt_sha256"]
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--llm-url", "http://127.0.0.1:9/v1"], "give both --llm-url and --llm-model"),
+    (["--llm-url", "127.0.0.1:9", "--llm-model", "m"], "must start with http:// or https://"),
+])
+def test_cli_llm_usage_errors(tmp_path, extra, message):
+    sub = tmp_path / "subs.csv"
+    papers("good").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), *extra])
+    assert res.exit_code == 2 and message in res.output
+    assert not (tmp_path / "out" / "summaries.csv").exists()
