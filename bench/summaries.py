@@ -1,0 +1,164 @@
+"""Claim-card benchmark: assumption-detection quality on the labelled set, speed and faithfulness.
+
+    python bench/summaries.py --data DIR [--cache DIR] [--n 1000] [--runs 3]
+
+1. Assumption detection: micro precision/recall of ``data/assumptions.yaml`` against the hand labels
+   in ``tests/data/assumptions_labelled.csv``, on the ``tune`` split (used while writing the
+   patterns), the ``holdout`` split (not used) and all; plus per-label counts with ``--per-label``.
+2. Speed: summaries of ``--n`` abstracts drawn (seeded) from the development CSVs in ``--data``,
+   with TF-IDF centrality and with embedding centrality. Paper vectors ("title. abstract") come
+   from the embedding cache in ``--cache``; sentence vectors are embedded on the first (cold) run
+   into ``--sentence-cache`` and read from it afterwards (warm). Warm figures are medians of ``--runs`` runs.
+3. Faithfulness: the share of output sentences (TL;DR, claims, results) that are substrings of
+   the paper's abstract, which must be 100%.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from triage.ingest import paper_texts  # noqa: E402
+from triage.summarize import SummaryParams, load_vocabulary, paper_text, summarize_papers  # noqa: E402
+
+LABELLED = ROOT / "tests" / "data" / "assumptions_labelled.csv"
+FILES = ("iclr_2021_2022_submissions.csv.gz", "neurips_2013_2018_accepted.csv.gz", "colt_2023_2024_papers.csv.gz")
+
+
+def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
+    df = pd.read_csv(LABELLED, keep_default_na=False)
+    vocab = load_vocabulary()
+    rows = []
+    label_counts: dict[str, list[int]] = {}
+    for split in ("tune", "holdout", "all"):
+        part = df if split == "all" else df[df["split"] == split]
+        tp = fp = fn = 0
+        for r in part.itertuples():
+            gold = {x.strip() for x in r.assumptions.split(";") if x.strip()}
+            pred = set(vocab.detect(paper_text(r.title, r.abstract).sentences))
+            tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
+            if split == "all":
+                for lab in gold | pred:
+                    c = label_counts.setdefault(lab, [0, 0, 0])
+                    c[0] += lab in gold and lab in pred
+                    c[1] += lab in pred and lab not in gold
+                    c[2] += lab in gold and lab not in pred
+        rows.append((split, len(part), tp, fp, fn))
+    print("\n## Assumption detection (micro over (paper, label) pairs)\n")
+    print("| split | abstracts | gold labels | TP | FP | FN | precision | recall |")
+    print("|---|---|---|---|---|---|---|---|")
+    for split, n, tp, fp, fn in rows:
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        print(f"| {split} | {n} | {tp + fn} | {tp} | {fp} | {fn} | {p:.3f} | {r:.3f} |")
+    if per_label:
+        print("\n| label | TP | FP | FN |\n|---|---|---|---|")
+        for lab, (tp, fp, fn) in sorted(label_counts.items()):
+            print(f"| {lab} | {tp} | {fp} | {fn} |")
+    return rows
+
+
+def sample_abstracts(data: Path, n: int, seed: int) -> pd.DataFrame:
+    frames = []
+    for name in FILES:
+        p = data / name
+        if not p.exists():
+            raise SystemExit(f"{p}: not found; pass the development data folder with --data")
+        df = pd.read_csv(p, keep_default_na=False)
+        frames.append(df[["id", "title", "abstract"]].rename(columns={"id": "paper_id"}))
+    allp = pd.concat(frames, ignore_index=True)
+    allp = allp[allp["abstract"].str.len() > 0]
+    return allp.sample(n=min(n, len(allp)), random_state=seed).reset_index(drop=True)
+
+
+def faithfulness(out: pd.DataFrame, papers: pd.DataFrame) -> tuple[int, int]:
+    ok = total = 0
+    for row, ab in zip(out.itertuples(), papers["abstract"]):
+        for s in [row.tldr, *row.claims, *row.results]:
+            total += 1
+            ok += s in ab
+    return ok, total
+
+
+def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, seed: int) -> None:
+    from triage.embed import EmbeddingCache, embed_texts, load_embedder
+
+    papers = sample_abstracts(data, n, seed)
+    vocab = load_vocabulary()
+    t0 = time.perf_counter()
+    emb = load_embedder("default")
+    t_load = time.perf_counter() - t0
+    cache = EmbeddingCache.open(cache_dir, emb.name)
+    scache = EmbeddingCache.open(sentence_cache, emb.name)
+    t0 = time.perf_counter()
+    vecs, st = embed_texts(paper_texts(papers), emb, cache)
+    t_papers = time.perf_counter() - t0
+    n_sent = sum(len(paper_text(t, a).body) for t, a in zip(papers["title"], papers["abstract"]))
+
+    def embed_fn(sents: list[str]):
+        return embed_texts(sents, emb, scache, batch_size=64)[0]
+
+    def timed(**kw) -> tuple[float, pd.DataFrame]:
+        t = time.perf_counter()
+        out = summarize_papers(papers, vocab=vocab, **kw)
+        return time.perf_counter() - t, out
+
+    sent_keys_cached = sum(1 for t, a in zip(papers["title"], papers["abstract"])
+                           for s in (paper_text(t, a).sentences[1:]) if _key(s) in scache)
+    cold, out_cold = timed(embed=embed_fn, paper_vectors=vecs)
+    warm = [timed(embed=embed_fn, paper_vectors=vecs)[0] for _ in range(runs)]
+    tfidf_runs = [timed(params=SummaryParams(centrality="tfidf")) for _ in range(runs)]
+    ok, total = faithfulness(out_cold, papers)
+    ok2, total2 = faithfulness(tfidf_runs[0][1], papers)
+    print(f"\n## Speed: {len(papers)} abstracts, {n_sent} sentences (seed {seed})\n")
+    print(f"model load {t_load:.1f} s; paper vectors: {st.cached} from cache, {st.embedded} embedded "
+          f"({t_papers:.1f} s); sentence vectors already cached before the first run: {sent_keys_cached}\n")
+    print("| centrality | run | seconds | papers/s |")
+    print("|---|---|---|---|")
+    print(f"| embedding | first run (sentences embedded unless cached) | {cold:.1f} | {len(papers) / cold:.0f} |")
+    med = statistics.median(warm)
+    print(f"| embedding | warm, median of {runs} | {med:.1f} | {len(papers) / med:.0f} |")
+    tmed = statistics.median(t for t, _ in tfidf_runs)
+    print(f"| tfidf | median of {runs} | {tmed:.1f} | {len(papers) / tmed:.0f} |")
+    print("\n## Faithfulness (output sentences that are substrings of the abstract)\n")
+    print(f"embedding: {ok}/{total} ({100 * ok / max(total, 1):.1f}%); tfidf: {ok2}/{total2} "
+          f"({100 * ok2 / max(total2, 1):.1f}%)")
+    with_assump = int((out_cold["assumptions"].map(len) > 0).sum())
+    print(f"\npapers with at least one assumption label: {with_assump} of {len(papers)}")
+
+
+def _key(text: str) -> str:
+    from triage.embed import text_key
+
+    return text_key(text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, required=True, help="folder with the development CSVs")
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-cache",
+                    help="embedding cache of the paper texts ('title. abstract'), e.g. a shared cache of the dev data")
+    ap.add_argument("--sentence-cache", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-sentences",
+                    help="embedding cache of the sentences (kept apart so a shared paper cache is only read)")
+    ap.add_argument("--n", type=int, default=1000, help="abstracts for the speed run")
+    ap.add_argument("--runs", type=int, default=3, help="warm runs (the median is reported)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--per-label", action="store_true", help="also print per-label counts")
+    ap.add_argument("--quality-only", action="store_true", help="skip the speed run")
+    args = ap.parse_args()
+    detection_quality(args.per_label)
+    if not args.quality_only:
+        speed(args.data, args.cache, args.sentence_cache, args.n, args.runs, args.seed)
+
+
+if __name__ == "__main__":
+    main()
