@@ -65,6 +65,11 @@ BACKGROUND_CUES = re.compile(
     re.IGNORECASE,
 )
 
+# Sentences about other people's work (without "we"/"our") are context, not this paper's claims or results.
+OTHERS_CUES = re.compile(r"\b(?:prior|previous|existing|earlier|past)\s+(?:work|works|results?|approaches|methods|"
+                         r"analyses|literature|studies)\b|\bet al\.", re.IGNORECASE)
+OURS = re.compile(r"\b(?:we|our|us|this (?:paper|work))\b", re.IGNORECASE)
+
 Centrality = Literal["embedding", "tfidf"]
 
 
@@ -268,7 +273,8 @@ def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray
         c = (c - c.min()) / (c.max() - c.min())
     claim = np.array([1.0 if CLAIM_CUES.search(s) else 0.0 for s in body])
     result = np.array([min(len(RESULT_CUES.findall(s)), 3) / 3.0 for s in body])
-    background = np.array([1.0 if BACKGROUND_CUES.search(s) else 0.0 for s in body])
+    background = np.array([1.0 if BACKGROUND_CUES.search(s) or (OTHERS_CUES.search(s) and not OURS.search(s))
+                           else 0.0 for s in body])
     length = np.array([len(s) for s in body], dtype=float)
     pos = np.arange(n)
     in_pdf = pos >= text.n_abstract
