@@ -78,3 +78,60 @@ def test_bids_shift_choice():
     bids = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": [worst], "bid": ["Very High"]})
     res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=1, bid_weight=2.0), bids=bids)
     assert res.assignments["reviewer_id"].tolist() == [worst]
+
+
+def exhaustive_loads(V, k, loads, banned=frozenset()):
+    """Best total value over every feasible choice of k reviewers per paper, per-reviewer max loads."""
+    n_pap, n_rev = V.shape
+    choices = [[c for c in itertools.combinations(range(n_rev), k) if not any((i, j) in banned for j in c)]
+               for i in range(n_pap)]
+    best = None
+    for combo in itertools.product(*choices):
+        counts = np.bincount([j for c in combo for j in c], minlength=n_rev)
+        if (counts <= loads).all():
+            v = sum(V[i, j] for i, c in enumerate(combo) for j in c)
+            best = v if best is None else max(best, v)
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flow_optimal_with_reviewer_loads_and_bids(seed):
+    S, aff, papers, revs = problem(n_pap=4, n_rev=5, seed=seed)
+    loads = np.array([1, 2, 2, 1, 3])
+    revs["max_load"] = pd.array(loads, dtype="Int64")
+    rng = np.random.default_rng(seed)
+    labels = ["Very High", "High", "Neutral", "Low", "Very Low"]
+    pairs = [(i, j) for i in range(4) for j in range(5) if rng.random() < 0.4]
+    bids = pd.DataFrame({"paper_id": [f"p{i}" for i, _ in pairs], "reviewer_id": [f"r{j}" for _, j in pairs],
+                         "bid": [labels[rng.integers(0, 5)] for _ in pairs]})
+    V = S.copy()
+    for (i, j), b in zip(pairs, bids["bid"]):
+        V[i, j] += 0.1 * {"Very High": 1, "High": 0.5, "Neutral": 0, "Low": -0.5, "Very Low": -1}[b]
+    banned = {(1, 0)}
+    conf = pd.DataFrame({"paper_id": ["p1"], "reviewer_id": ["r0"], "reason": "x"})
+    res = assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=9, bid_weight=0.1), bids=bids)
+    a = res.assignments
+    got = sum(V[int(p[1:]), int(r[1:])] for p, r in zip(a.paper_id, a.reviewer_id))
+    assert got == pytest.approx(exhaustive_loads(V, 2, loads, banned), abs=1e-6)
+    counts = a.groupby("reviewer_id").size()
+    assert all(counts.get(f"r{j}", 0) <= loads[j] for j in range(5))
+    assert ("p1", "r0") not in set(zip(a.paper_id, a.reviewer_id))
+
+
+def test_reviewers_without_publications_are_never_assigned():
+    S, aff, papers, revs = problem(n_pap=3, n_rev=3)
+    idle = pd.DataFrame({"reviewer_id": ["idle"], "max_load": pd.array([None], dtype="Int64"),
+                         "min_load": pd.array([2], dtype="Int64")})
+    res = assign(aff, papers, pd.concat([revs, idle], ignore_index=True), aff.iloc[:0],
+                 params=AssignParams(per_paper=2, max_load=2))
+    assert "idle" not in set(res.assignments["reviewer_id"]) and res.unmet_min_load == ["idle"]
+    assert (res.assignments.groupby("paper_id").size() == 2).all()
+
+
+def test_infeasible_names_papers_without_candidates():
+    S, aff, papers, revs = problem(n_pap=3, n_rev=3)
+    conf = pd.DataFrame({"paper_id": ["p2", "p2"], "reviewer_id": ["r0", "r1"], "reason": "x"})
+    with pytest.raises(InfeasibleError) as exc:
+        assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=3))
+    msg = str(exc.value)
+    assert "p2 (1)" in msg and "1 slot(s) missing" in msg and "\n" not in msg

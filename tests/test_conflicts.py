@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from triage.conflicts import ConflictParams, detect_conflicts, expand_domain, name_keys
@@ -41,3 +42,49 @@ def test_no_conflicts():
     papers, reviewers, pubs, declared = frames()
     c = detect_conflicts(papers.iloc[:0], reviewers, pubs.iloc[:0], declared.iloc[:0])
     assert c.empty and list(c.columns) == ["paper_id", "reviewer_id", "reason"]
+
+
+def brute_force(papers, reviewers, pubs, years_window):
+    """Papers x reviewers loop over the domain and co-author rules, the oracle for the indexed version."""
+    from triage.conflicts import domain_of
+
+    out = set()
+    newest = pubs["year"].max()
+    for p in papers.itertuples():
+        pdoms = set().union(*[expand_domain(domain_of(a)) for a in p.authorids if "@" in a])
+        akeys = {name_keys(a)[0] for a in p.authors}
+        for r in reviewers.itertuples():
+            rdoms = set().union(*[expand_domain(domain_of(d)) for d in [r.email, *r.domains] if d])
+            if pdoms & rdoms:
+                out.add((p.paper_id, r.reviewer_id))
+            own = name_keys(r.name)[0]
+            for q in pubs[pubs["reviewer_id"] == r.reviewer_id].itertuples():
+                if q.year >= newest - years_window and akeys & ({name_keys(a)[0] for a in q.authors} - {own}):
+                    out.add((p.paper_id, r.reviewer_id))
+    return out
+
+
+def test_indexed_rules_equal_brute_force():
+    rng = np.random.default_rng(7)
+    people = [f"Person{chr(97 + i)} Surname{chr(97 + j)}" for i in range(8) for j in range(8)]
+    doms = ["cs.uni-a.edu", "uni-a.edu", "math.uni-b.ac.uk", "lab.org", "gmail.com", "qq.com"]
+
+    def pick(k):
+        return [people[i] for i in rng.choice(len(people), size=k, replace=False)]
+
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(40)],
+                           "authors": [pick(rng.integers(1, 4)) for _ in range(40)],
+                           "authorids": [[f"x{i}@{rng.choice(doms)}"] for i in range(40)]})
+    names = pick(30)
+    reviewers = pd.DataFrame({"reviewer_id": [f"r{i}" for i in range(30)], "name": names,
+                              "email": [f"r{i}@{rng.choice(doms)}" if i % 3 else "" for i in range(30)],
+                              "domains": [[str(rng.choice(doms))] if i % 4 == 0 else [] for i in range(30)]})
+    pubs = pd.DataFrame({"reviewer_id": [f"r{i % 30}" for i in range(90)], "title": "t",
+                         "year": rng.integers(2010, 2025, size=90),
+                         "authors": [[names[i % 30], *pick(2)] for i in range(90)]})
+    got = detect_conflicts(papers, reviewers, pubs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]),
+                           params=ConflictParams(coauthor_years=5))
+    rule = got[got["reason"].str.contains("shared domain|co-author of")]
+    expected = brute_force(papers, reviewers, pubs, 5)
+    assert expected and set(zip(rule.paper_id, rule.reviewer_id)) == expected
+    assert not rule["reason"].str.contains("gmail|qq.com").any()

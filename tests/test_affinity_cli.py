@@ -1,0 +1,169 @@
+"""`triage affinity` and the matching options of `triage match`, end to end with the bundled model."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from triage.conflicts import normalize_name
+from triage.match import AFFINITY_COLUMNS
+
+DATA = Path(__file__).parent / "data"
+runner = CliRunner()
+SUB, PUB, REV, CONF = (str(DATA / f) for f in ("submissions.csv", "publications.csv", "reviewers.csv",
+                                                "conflicts.csv"))
+
+
+@pytest.fixture
+def work(demo_run, tmp_path) -> Path:
+    """A copy of the shared real run: its embedding cache makes these commands cheap."""
+    dst = tmp_path / "work"
+    shutil.copytree(demo_run, dst)
+    return dst
+
+
+def invoke(*args: str):
+    from triage.cli import app
+
+    return runner.invoke(app, list(args))
+
+
+def read_headerless(path: Path, names: list[str]) -> pd.DataFrame:
+    return pd.read_csv(path, header=None, names=names, dtype=str, keep_default_na=False)
+
+
+def test_affinity_all_pairs_has_evidence_and_ranks_authors_high(work, tmp_path):
+    out = tmp_path / "scores.csv"
+    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(out), "--work", str(work), "--all-pairs")
+    assert res.exit_code == 0, res.output
+    aff = pd.read_csv(out, dtype={"score": float}, keep_default_na=False)
+    assert list(aff.columns) == AFFINITY_COLUMNS
+    subs = pd.read_csv(SUB, keep_default_na=False)
+    pubs = pd.read_csv(PUB, keep_default_na=False)
+    revs = pd.read_csv(REV, keep_default_na=False)
+    with_pubs = set(pubs["reviewer_id"])
+    assert len(aff) == len(subs) * len(with_pubs)  # every pair of a paper and a reviewer with a profile
+    owner = dict(zip(zip(pubs["reviewer_id"], pubs["pub_id"]), pubs["title"]))
+    assert all((r, e) in owner for r, e in zip(aff["reviewer_id"], aff["evidence_id"]))  # evidence is their own
+    # Real-data check: a submission's authors who are in the pool rank near the top (chance MRR ~ 0.06).
+    name = {r.reviewer_id: normalize_name(r.name) for r in revs.itertuples()}
+    rr = []
+    for p in subs.itertuples():
+        authors = {normalize_name(a) for a in p.authors.split(";") if a.strip()}
+        ranked = aff[aff["paper_id"] == p.paper_id]["reviewer_id"].tolist()
+        hits = [i + 1 for i, r in enumerate(ranked) if name.get(r) in authors]
+        if hits:
+            rr.append(1 / min(hits))
+    assert len(rr) >= 5 and sum(rr) / len(rr) > 0.2
+
+    # --top-k keeps each paper's best k, with the very same scores (a reviewer's scores are comparable).
+    top = tmp_path / "top.csv"
+    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(top), "--work", str(work), "--top-k", "5")
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(top, dtype={"score": float}, keep_default_na=False)
+    assert (t.groupby("paper_id").size() == 5).all()
+    both = t.merge(aff, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+    assert len(both) == len(t) and (both["score"] == both["score_all"]).all()
+    assert (t.groupby("paper_id")["score"].max() == aff.groupby("paper_id")["score"].max()).all()
+
+
+@pytest.mark.parametrize("fmt, second", [("openreview", "reviewer_id"), ("cmt", "reviewer_email")])
+def test_affinity_upload_formats_are_exact(work, tmp_path, fmt, second):
+    out = tmp_path / f"{fmt}.csv"
+    res = invoke("affinity", SUB, "-p", PUB, "-o", str(out), "--work", str(work), "--format", fmt)
+    assert res.exit_code == 0, res.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    assert lines and not lines[0].startswith("paper_id")  # headerless
+    assert all(re.fullmatch(r"[^,]+,[^,]+,\d+\.\d{4}", line) for line in lines)  # 4 decimals, never negative
+
+
+def test_match_exports_and_conflicts(work, tmp_path):
+    out = tmp_path / "m"
+    shutil.copytree(work, out)
+    res = invoke("match", SUB, "-p", PUB, "-r", REV, "-c", CONF, "-o", str(out), "--per-paper", "2",
+                 "--alternates", "2", "--export-format", "openreview", "--export-format", "cmt")
+    assert res.exit_code == 0, res.output
+    confl = pd.read_csv(out / "conflicts.csv", keep_default_na=False)
+    assign = pd.read_csv(out / "assignments.csv", keep_default_na=False)
+    alts = pd.read_csv(out / "alternates.csv", keep_default_na=False)
+    banned = set(zip(confl["paper_id"], confl["reviewer_id"]))
+    assert ("v247/addanki24a", "~Emmanuel_Abbe1") in banned  # declared
+    assert any("reviewer is an author" in r for r in confl["reason"])  # detected from author names
+    assert not banned & set(zip(assign["paper_id"], assign["reviewer_id"]))
+    assert not banned & set(zip(alts["paper_id"], alts["reviewer_id"]))
+    assert (assign.groupby("paper_id").size() == 2).all()
+    assert assign.groupby("reviewer_id").size().max() <= 6
+    cons = read_headerless(out / "openreview_constraints.csv", ["paper", "user", "c"])
+    assert set(zip(cons["paper"], cons["user"])) == banned and set(cons["c"]) == {"-1"}
+    scores = read_headerless(out / "openreview_affinity.csv", ["paper", "user", "score"])
+    assert (scores["score"].astype(float) >= 0).all()
+    tree = ET.parse(out / "cmt_assignments.xml").getroot()
+    got = {(s.get("submissionId"), u.get("email")) for s in tree for u in s}
+    assert got == set(zip(assign["paper_id"], assign["reviewer_id"]))  # no emails in the fixture: ids
+
+
+def test_match_with_bids_and_idle_reviewer(work, tmp_path):
+    revs = pd.read_csv(REV, keep_default_na=False)
+    idle = pd.concat([revs, pd.DataFrame({"reviewer_id": ["~No_Papers1"], "name": ["No Papers"]})])
+    rev_file = tmp_path / "reviewers.csv"
+    idle.to_csv(rev_file, index=False)
+    aff = pd.read_csv(work / "affinity.csv", keep_default_na=False)
+    paper = aff["paper_id"].iloc[0]
+    low = aff[aff["paper_id"] == paper]["reviewer_id"].iloc[-1]  # that paper's weakest candidate
+    bids = tmp_path / "bids.csv"
+    bids.write_text(f"paper_id,reviewer_id,bid\n{paper},{low},Very High\n", encoding="utf-8")
+    out = tmp_path / "m"
+    shutil.copytree(work, out)
+    base = invoke("match", SUB, "-p", PUB, "-r", str(rev_file), "-o", str(out), "--per-paper", "1")
+    assert base.exit_code == 0, base.output
+    before = pd.read_csv(out / "assignments.csv", keep_default_na=False)
+    res = invoke("match", SUB, "-p", PUB, "-r", str(rev_file), "-o", str(out), "--per-paper", "1",
+                 "--bids", str(bids))
+    assert res.exit_code == 0, res.output
+    after = pd.read_csv(out / "assignments.csv", keep_default_na=False)
+    assert "~No_Papers1" not in set(after["reviewer_id"]) | set(pd.read_csv(out / "affinity.csv")["reviewer_id"])
+    assert len(after) == len(before)
+    if low not in set(before[before["paper_id"] == paper]["reviewer_id"]):
+        # A Very High bid is worth +0.1: it only wins if the gap is smaller; the solver stays optimal either way.
+        gap = aff[aff["paper_id"] == paper]["score"].max() - aff[(aff["paper_id"] == paper) &
+                                                                 (aff["reviewer_id"] == low)]["score"].iloc[0]
+        chosen = after[after["paper_id"] == paper]["reviewer_id"].iloc[0]
+        assert (chosen == low) == (gap < 0.1) or gap == pytest.approx(0.1, abs=1e-3)
+
+
+@pytest.mark.parametrize("content, needle", [
+    ("paper_id,reviewer_id,bid\np,r,Maybe\n", "row 2 column 'bid' is 'Maybe'"),
+    ("paper_id,user\np,r\n", "missing column(s) bid"),
+])
+def test_bad_bids_file_is_one_line(tmp_path, content, needle):
+    bids = tmp_path / "bids.csv"
+    bids.write_text(content, encoding="utf-8")
+    res = invoke("match", SUB, "-p", PUB, "-o", str(tmp_path / "o"), "--bids", str(bids))
+    assert res.exit_code == 1
+    lines = [x for x in res.output.splitlines() if x.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and needle in lines[0] and "bids.csv" in lines[0]
+    assert not (tmp_path / "o" / "assignments.csv").exists()
+
+
+def test_export_functions_exact_bytes(tmp_path):
+    from triage.export import cmt_assignments_xml, cmt_scores, openreview_affinity, openreview_constraints
+    from triage.workdir import write_csv
+
+    aff = pd.DataFrame({"paper_id": ["p1", "p1"], "reviewer_id": ["~A1", "b"], "score": [0.123456, -0.2],
+                        "evidence_id": ["e", "f"], "evidence_title": ["t", "u"]})
+    revs = pd.DataFrame({"reviewer_id": ["~A1", "b"], "email": ["a@x.org", ""]})
+    write_csv(tmp_path / "or.csv", openreview_affinity(aff), header=False)
+    assert (tmp_path / "or.csv").read_bytes() == b"p1,~A1,0.1235\np1,b,0.0000\n"
+    write_csv(tmp_path / "cmt.csv", cmt_scores(aff, revs), header=False)
+    assert (tmp_path / "cmt.csv").read_bytes() == b"p1,a@x.org,0.1235\np1,b,0.0000\n"
+    conf = pd.DataFrame({"paper_id": ["p1"], "reviewer_id": ["b"], "reason": "author"})
+    write_csv(tmp_path / "c.csv", openreview_constraints(conf), header=False)
+    assert (tmp_path / "c.csv").read_bytes() == b"p1,b,-1\n"
+    xml = cmt_assignments_xml(aff.iloc[:1], revs)
+    assert '<submission submissionId="p1">' in xml and '<user email="a@x.org" />' in xml
