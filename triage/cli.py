@@ -49,7 +49,8 @@ OutDir = Annotated[Path, typer.Option("--out", "-o", envvar="TRIAGE_OUT", help="
 Encoding = Annotated[str | None, typer.Option(help="Encoding of the input files (default UTF-8), e.g. latin-1.")]
 Model = Annotated[str, typer.Option(
     "--model", "-m", envvar="TRIAGE_MODEL",
-    help="Embedding model: 'default' (bundled all-MiniLM-L6-v2, offline), a local sentence-transformers folder, "
+    help="Embedding model: 'default' (bundled all-MiniLM-L6-v2, offline), 'fast' (a static model distilled "
+         "from it on first use, for very large pools), a local sentence-transformers folder, "
          "or a hub name (needs --allow-download).")]
 AllowDownload = Annotated[bool, typer.Option(
     "--allow-download", envvar="TRIAGE_ALLOW_DOWNLOAD",
