@@ -51,3 +51,19 @@ def real_embedder():
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory) -> Path:
+    """One real run (bundled model) of `triage run` on tests/data, shared by the report, export and browser
+    tests. Treat it as read-only: copy it (shutil.copytree) before writing into it."""
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    out = tmp_path_factory.mktemp("demo-run")
+    res = CliRunner().invoke(app, ["run", str(DATA / "submissions.csv"), "-p", str(DATA / "publications.csv"),
+                                   "-r", str(DATA / "reviewers.csv"), "-c", str(DATA / "conflicts.csv"),
+                                   "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    return out

@@ -555,21 +555,30 @@ WeakThreshold = Annotated[float | None, typer.Option(
 @handle_errors
 def export(
     submissions: Submissions,
+    reviewers: Reviewers = None,
     out_dir: OutDir = DEFAULT_OUT,
+    fmt: Annotated[FormatChoice, typer.Option(
+        "--format", "-f", help="csv: triage.csv; xlsx: also triage.xlsx with one sheet per table.")] = FormatChoice.csv,
+    by: Annotated[SplitChoice | None, typer.Option(
+        "--by", help="Also write one file per area (or cluster) into by_area/ (by_cluster/) for area chairs.")] = None,
+    weak_threshold: WeakThreshold = None,
     encoding: Encoding = None,
 ) -> None:
-    """Write triage.csv: one row per paper with topic, summary and assigned reviewers.
+    """Write triage.csv (one row per paper: topic, area, summary, reviewers), optionally xlsx and per-area files.
 
     Example:
-        triage export submissions.csv -o triage-out
+        triage export submissions.csv -r reviewers.csv --format xlsx --by area -o triage-out
     """
-    from triage.pipeline import Workdir, load, run_export
+    from triage.export import ExportFormat, SplitBy
+    from triage.pipeline import ExportParams, Workdir, load, run_export
 
     wd = Workdir(out_dir)
     wd.ensure()
-    t = run_export(load(_inputs(submissions, None, None, None, encoding)), wd)
-    out.print(f"{len(t)} rows", markup=False)
-    _echo_outputs([wd.path("triage.csv")])
+    weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
+    params = ExportParams(format=ExportFormat(fmt.value), by=SplitBy(by.value) if by else None, **weak)
+    res = run_export(load(_inputs(submissions, None, reviewers, None, encoding)), wd, params)
+    out.print(f"{len(res.table)} papers", markup=False)
+    _echo_outputs(res.outputs)
 
 
 @app.command()
@@ -579,20 +588,24 @@ def report(
     publications: Publications = None,
     reviewers: Reviewers = None,
     out_dir: OutDir = DEFAULT_OUT,
+    weak_threshold: WeakThreshold = None,
     encoding: Encoding = None,
 ) -> None:
     """Write report.html, one self-contained file from the artifacts in the output folder.
 
+    Pass the same --publications and --reviewers as the run to get reviewer names and counts.
+
     Example:
-        triage report submissions.csv -p publications.csv -o triage-out
+        triage report submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    from triage.pipeline import Workdir, load, run_export, run_report
+    from triage.pipeline import ExportParams, Workdir, load, run_export, run_report
 
     wd = Workdir(out_dir)
     wd.ensure()
     corpus = load(_inputs(submissions, publications, reviewers, None, encoding))
-    run_export(corpus, wd)
-    _echo_outputs([run_report(corpus, wd)])
+    weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
+    run_export(corpus, wd, ExportParams(**weak))
+    _echo_outputs([run_report(corpus, wd, **weak)])
 
 
 @app.command()

@@ -2,17 +2,109 @@
 
 from __future__ import annotations
 
+import io
+import json
+import re
+import unicodedata
+from enum import Enum
+from typing import Any
+
 import pandas as pd
 
+from triage.errors import MissingArtifactError
 from triage.ingest import join_list
 
+# Below this affinity, a paper's best assigned reviewer is a weak match. Measured with the default model on
+# the development data (bench/weak_threshold.py): 0.35 is above the 99th percentile of the best affinity a
+# paper gets from a pool of random off-topic reviewers, and below the affinity of 90% of the pairs where the
+# reviewer is an author of the paper. See README, "Outputs".
+WEAK_SCORE = 0.35
 
-def _as_list(v: object) -> list[str]:
-    if isinstance(v, list):
-        return [str(x) for x in v]
-    if isinstance(v, str) and v:
-        return [x for x in v.split("\n") if x]
-    return []
+# Internal column -> spreadsheet header. Unknown columns (added by later stages) get a header made from
+# their name ("area_score" -> "Area score").
+HEADERS = {
+    "paper_id": "Paper ID",
+    "title": "Title",
+    "keywords": "Keywords",
+    "author_area": "Author area",
+    "cluster_id": "Cluster",
+    "cluster_label": "Cluster terms",
+    "area": "Area",
+    "area_score": "Area score",
+    "area_top3": "Area top 3",
+    "area_mismatch": "Area mismatch",
+    "theory_topic": "Theory topic",
+    "theory_score": "Theory score",
+    "tldr": "TL;DR",
+    "claims": "Claims",
+    "results": "Results",
+    "assumptions": "Assumptions",
+    "n_conflicts": "Conflicts",
+    "n_reviewers": "Reviewers assigned",
+    "best_score": "Best reviewer score",
+    "min_assigned_score": "Lowest reviewer score",
+    "weak_match": "Weak match",
+    "reviewer_id": "Reviewer ID",
+    "reviewer_name": "Reviewer name",
+    "name": "Name",
+    "score": "Score",
+    "rank": "Rank",
+    "evidence_id": "Evidence ID",
+    "evidence_title": "Evidence (reviewer's paper)",
+    "reason": "Reason",
+    "load": "Assigned papers",
+    "max_load": "Max load",
+    "min_load": "Min load",
+    "mean_score": "Mean score",
+    "papers": "Papers",
+    "centroid_sim": "Similarity to centre",
+}
+TOPIC_COLUMNS = ("cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch", "theory_topic",
+                 "theory_score")
+LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
+FLAG_COLUMNS = ("area_mismatch", "weak_match")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_CELL = 32_767
+
+
+class ExportFormat(str, Enum):
+    """``triage export --format``: csv writes triage.csv; xlsx also writes triage.xlsx (one sheet per table)."""
+
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class SplitBy(str, Enum):
+    """How ``triage export --by`` splits the papers into one file per group."""
+
+    area = "area"
+    cluster = "cluster"
+
+
+def _joined(v: object) -> str:
+    """A list (or a JSON list in a string) as ``; ``-joined text; other strings unchanged."""
+    if isinstance(v, (list, tuple)):
+        return join_list([str(x) for x in v if str(x)])
+    if isinstance(v, str):
+        s = v.strip()
+        if s.startswith("[") and s.endswith("]"):
+            try:
+                parsed = json.loads(s)
+            except ValueError:
+                return v
+            if isinstance(parsed, list):
+                return join_list([str(x) for x in parsed if str(x)])
+        return v
+    return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
+
+
+def _flag(v: object) -> str:
+    s = str(v).strip().lower()
+    if s in ("true", "1", "yes", "y"):
+        return "yes"
+    if s in ("false", "0", "no", "n"):
+        return "no"
+    return ""
 
 
 def build_triage_table(
@@ -22,40 +114,279 @@ def build_triage_table(
     summaries: pd.DataFrame | None = None,
     assignments: pd.DataFrame | None = None,
     conflicts: pd.DataFrame | None = None,
+    reviewers: pd.DataFrame | None = None,
+    weak_threshold: float = WEAK_SCORE,
 ) -> pd.DataFrame:
-    """One row per paper, lists ``; ``-joined, reviewers as ``reviewer_1, reviewer_1_score, ...``."""
-    out = papers[["paper_id", "title"]].copy()
-    out["keywords"] = papers["keywords"].map(join_list)
-    out["author_area"] = papers["primary_area"]
+    """One row per paper, in input order; lists ``; ``-joined, flags ``yes``/``no``.
+
+    Topic columns (cluster, area, theory topic) are copied from ``topics`` when present, summary
+    lists (claims, results, assumptions) from ``summaries``; reviewers become ``reviewer_1``,
+    ``reviewer_1_name``, ``reviewer_1_score``, ``reviewer_1_evidence``, ... by rank.
+    """
+    out = papers[["paper_id", "title"]].copy().reset_index(drop=True)
+    out["keywords"] = papers["keywords"].map(_joined).to_numpy() if "keywords" in papers else ""
+    out["author_area"] = papers["primary_area"].fillna("").to_numpy() if "primary_area" in papers else ""
     if topics is not None and len(topics):
-        cols = [c for c in ("cluster_id", "cluster_label", "area", "area_top3", "area_mismatch", "theory_topic")
-                if c in topics.columns]
-        out = out.merge(topics[["paper_id", *cols]], on="paper_id", how="left")
+        cols = [c for c in TOPIC_COLUMNS if c in topics.columns]
+        t = topics[["paper_id", *cols]].drop_duplicates("paper_id")
+        out = out.merge(t, on="paper_id", how="left")
     if summaries is not None and len(summaries):
-        s = summaries[["paper_id", "tldr", "claims"]].copy()
-        s["claims"] = s["claims"].map(lambda v: join_list(_as_list(v)))
-        for extra in ("results", "assumptions"):
-            if extra in summaries.columns:
-                s[extra] = summaries[extra].map(lambda v: join_list(_as_list(v)))
+        cols = [c for c in ("tldr", "claims", "results", "assumptions") if c in summaries.columns]
+        s = summaries[["paper_id", *cols]].drop_duplicates("paper_id").copy()
         out = out.merge(s, on="paper_id", how="left")
+    for col in LIST_COLUMNS:
+        if col in out.columns:
+            out[col] = out[col].map(_joined)
+    if "area_mismatch" in out.columns:
+        out["area_mismatch"] = out["area_mismatch"].map(_flag)
     if conflicts is not None:
         n = conflicts.groupby("paper_id").size() if len(conflicts) else pd.Series(dtype=int)
         out["n_conflicts"] = out["paper_id"].map(n).fillna(0).astype(int)
+    if assignments is not None:
+        a = assignments.copy()
+        a["rank"] = pd.to_numeric(a["rank"]).astype(int)
+        a["score"] = pd.to_numeric(a["score"]).astype(float)
+        names = _reviewer_names(reviewers)
+        per = a.groupby("paper_id")["score"]
+        out["n_reviewers"] = out["paper_id"].map(per.size()).fillna(0).astype(int)
+        out["best_score"] = out["paper_id"].map(per.max()).round(4)
+        out["min_assigned_score"] = out["paper_id"].map(per.min()).round(4)
+        out["weak_match"] = [("yes" if (pd.isna(b) or b < weak_threshold) else "no") for b in out["best_score"]]
+        wide: dict[str, pd.Series] = {}
+        for r in sorted(a["rank"].unique()):
+            sub = a[a["rank"] == r].drop_duplicates("paper_id").set_index("paper_id")
+            wide[f"reviewer_{r}"] = sub["reviewer_id"]
+            if names:
+                wide[f"reviewer_{r}_name"] = sub["reviewer_id"].map(names).fillna("")
+            wide[f"reviewer_{r}_score"] = sub["score"].round(4)
+            wide[f"reviewer_{r}_evidence"] = sub["evidence_title"] if "evidence_title" in sub else ""
+        if wide:
+            w = pd.DataFrame(wide)
+            w.index.name = "paper_id"
+            out = out.merge(w.reset_index(), on="paper_id", how="left")
+    return out.fillna("")
+
+
+def _reviewer_names(reviewers: pd.DataFrame | None) -> dict[str, str]:
+    if reviewers is None or "name" not in reviewers.columns or not len(reviewers):
+        return {}
+    names = {str(r): str(n) for r, n in zip(reviewers["reviewer_id"], reviewers["name"].fillna("")) if str(n)}
+    return names
+
+
+def header_for(col: str) -> str:
+    """The spreadsheet header of an internal column name (``reviewer_2_score`` -> ``Reviewer 2 score``)."""
+    if col in HEADERS:
+        return HEADERS[col]
+    m = re.fullmatch(r"reviewer_(\d+)(?:_(name|score|evidence))?", col)
+    if m:
+        return f"Reviewer {m.group(1)}" + (f" {m.group(2)}" if m.group(2) else "")
+    words = col.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _safe_text(v: Any) -> Any:
+    """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        try:
+            float(v)
+        except ValueError:
+            return "'" + v
+    return v
+
+
+def spreadsheet(df: pd.DataFrame) -> pd.DataFrame:
+    """Readable headers, and text cells that cannot start a formula (=, +, -, @) when opened in a spreadsheet."""
+    out = df.copy()
+    for col in out.columns:
+        if not pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].map(_safe_text)
+    headers = [header_for(c) for c in out.columns]
+    seen: dict[str, int] = {}
+    for i, h in enumerate(headers):
+        seen[h] = seen.get(h, 0) + 1
+        if seen[h] > 1:
+            headers[i] = f"{h} ({seen[h]})"
+    out.columns = headers
+    return out
+
+
+def reviewer_table(assignments: pd.DataFrame | None, reviewers: pd.DataFrame | None) -> pd.DataFrame:
+    """One row per reviewer: name, assigned papers, load limits and mean assigned score."""
+    cols = ["reviewer_id", "name", "load", "max_load", "min_load", "mean_score"]
+    if reviewers is None or not len(reviewers):
+        if assignments is None or not len(assignments):
+            return pd.DataFrame(columns=cols)
+        reviewers = pd.DataFrame({"reviewer_id": sorted(assignments["reviewer_id"].unique())})
+    out = pd.DataFrame({"reviewer_id": reviewers["reviewer_id"].astype(str).to_numpy()})
+    for c in ("name", "max_load", "min_load"):
+        out[c] = reviewers[c].to_numpy() if c in reviewers.columns else ""
+    if assignments is not None and len(assignments):
+        sc = pd.to_numeric(assignments["score"]).astype(float).groupby(assignments["reviewer_id"])
+        out["load"] = out["reviewer_id"].map(sc.size()).fillna(0).astype(int)
+        out["mean_score"] = out["reviewer_id"].map(sc.mean())
+    else:
+        out["load"] = 0
+        out["mean_score"] = float("nan")
+    return out[cols].fillna("")
+
+
+def _titles(papers: pd.DataFrame) -> dict[str, str]:
+    return dict(zip(papers["paper_id"], papers["title"]))
+
+
+def workbook_tables(
+    table: pd.DataFrame,
+    papers: pd.DataFrame,
+    *,
+    topics: pd.DataFrame | None = None,
+    assignments: pd.DataFrame | None = None,
+    conflicts: pd.DataFrame | None = None,
+    reviewers: pd.DataFrame | None = None,
+    supply: pd.DataFrame | None = None,
+) -> dict[str, pd.DataFrame]:
+    """The sheets of ``triage.xlsx``, in order; tables that a run did not make are left out."""
+    titles = _titles(papers)
+    names = _reviewer_names(reviewers)
+    sheets: dict[str, pd.DataFrame] = {"Papers": table}
     if assignments is not None and len(assignments):
         a = assignments.copy()
-        a["rank"] = a["rank"].astype(int)
-        wide = {}
-        for r in sorted(a["rank"].unique()):
-            sub = a[a["rank"] == r].set_index("paper_id")
-            wide[f"reviewer_{r}"] = sub["reviewer_id"]
-            wide[f"reviewer_{r}_score"] = sub["score"].astype(float)
-            wide[f"reviewer_{r}_evidence"] = sub["evidence_title"]
-        w = pd.DataFrame(wide)
-        w.index.name = "paper_id"
-        out = out.merge(w.reset_index(), on="paper_id", how="left")
-        out["min_assigned_score"] = out["paper_id"].map(a.groupby("paper_id")["score"].apply(
-            lambda s: s.astype(float).min()))
-    return out.fillna("")
+        a.insert(1, "title", a["paper_id"].map(titles).fillna(""))
+        a.insert(3, "reviewer_name", a["reviewer_id"].map(names).fillna(""))
+        a["score"] = pd.to_numeric(a["score"]).astype(float)
+        a["rank"] = pd.to_numeric(a["rank"]).astype(int)
+        sheets["Assignments"] = a
+        sheets["Reviewers"] = reviewer_table(assignments, reviewers)
+    if conflicts is not None and len(conflicts):
+        c = conflicts[["paper_id", "reviewer_id", "reason"]].copy()
+        c.insert(1, "title", c["paper_id"].map(titles).fillna(""))
+        c.insert(3, "reviewer_name", c["reviewer_id"].map(names).fillna(""))
+        sheets["Conflicts"] = c
+    if topics is not None and len(topics) and "cluster_id" in topics.columns:
+        g = (topics.assign(cluster_id=pd.to_numeric(topics["cluster_id"]).astype(int))
+             .groupby(["cluster_id", "cluster_label"]).size().reset_index(name="papers"))
+        sheets["Topics"] = g.sort_values("cluster_id")
+    if topics is not None and "area" in topics.columns:
+        counts = area_counts(table)
+        if len(counts):
+            sheets["Areas"] = counts
+    if supply is not None and len(supply):
+        sheets["Supply"] = supply
+    return sheets
+
+
+def area_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Papers per area, with how many of them the authors filed under another area (mismatch)."""
+    if "area" not in table.columns:
+        return pd.DataFrame(columns=["area", "papers", "area_mismatch"])
+    t = table.assign(area=table["area"].replace("", "(none)"))
+    mism = t["area_mismatch"].eq("yes") if "area_mismatch" in t.columns else pd.Series(False, index=t.index)
+    g = t.assign(m=mism).groupby("area").agg(papers=("paper_id", "size"), area_mismatch=("m", "sum"))
+    return g.reset_index().sort_values(["papers", "area"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _sheet_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31] or "Sheet"
+    out, i = base, 2
+    while out.lower() in taken:
+        suffix = f" ({i})"
+        out, i = base[: 31 - len(suffix)] + suffix, i + 1
+    taken.add(out.lower())
+    return out
+
+
+def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
+    """An Excel workbook with one sheet per table: readable headers, frozen header row, filters.
+
+    Text is stored as text (never as a formula), illegal control characters are dropped and
+    cells are cut at Excel's 32,767-character limit.
+    """
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: set[str] = set()
+    bold = Font(bold=True)
+    for name, df in sheets.items():
+        ws = wb.create_sheet(_sheet_name(name, taken))
+        frame = spreadsheet(df)
+        ws.append(list(frame.columns))
+        for cell in ws[1]:
+            cell.font = bold
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        widths = [min(max(len(str(h)), 6), 60) for h in frame.columns]
+        for values in frame.itertuples(index=False, name=None):
+            row = []
+            for j, v in enumerate(values):
+                if isinstance(v, str):
+                    v = ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", v))[:XLSX_MAX_CELL]
+                    widths[j] = min(max(widths[j], len(v)), 60)
+                elif v is None or (isinstance(v, float) and pd.isna(v)):
+                    v = None
+                elif hasattr(v, "item"):
+                    v = v.item()
+                row.append(v)
+            ws.append(row)
+            for cell in ws[ws.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "0.000"
+        for j, w in enumerate(widths, start=1):
+            ws.column_dimensions[get_column_letter(j)].width = w + 2
+        ws.freeze_panes = "A2"
+        if ws.max_row > 1:
+            ws.auto_filter.ref = ws.dimensions
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _slug(text: str, limit: int = 48) -> str:
+    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
+    return s[:limit].rstrip("-") or "none"
+
+
+def split_table(table: pd.DataFrame, by: SplitBy) -> dict[str, pd.DataFrame]:
+    """Group the triage table for area chairs: file stem -> the rows of one area (or cluster).
+
+    ``--by area`` uses the predicted area (``topics.csv`` column ``area``) and falls back to the
+    area the authors chose (``primary_area``); papers without one go to ``no-area``.
+    """
+    if by is SplitBy.cluster:
+        if "cluster_id" not in table.columns:
+            raise MissingArtifactError("topics.csv: not found; run 'triage topics' (or 'triage run') before "
+                                       "'triage export --by cluster'")
+        ids = pd.to_numeric(table["cluster_id"], errors="coerce")
+        width = max(2, len(str(int(ids.max())))) if ids.notna().any() else 2
+        groups: dict[str, pd.DataFrame] = {}
+        for cid, sub in table.groupby(ids, sort=True):
+            label = str(sub["cluster_label"].iloc[0]) if "cluster_label" in sub else ""
+            groups[f"cluster-{int(cid):0{width}d}-{_slug(label, 40)}".rstrip("-")] = sub
+        missing = table[ids.isna()]
+        if len(missing):
+            groups["no-cluster"] = missing
+        return groups
+    col = next((c for c in ("area", "author_area") if c in table.columns and table[c].astype(str).ne("").any()),
+               None)
+    if col is None:
+        raise MissingArtifactError("no area for any paper: topics.csv has no 'area' column and the submissions "
+                                   "have no 'primary_area'; run the area classifier or use 'triage export --by "
+                                   "cluster'")
+    groups = {}
+    taken: set[str] = set()
+    for area, sub in table.groupby(table[col].astype(str), sort=True):
+        stem = _slug(area) if area else "no-area"
+        base, i = stem, 2
+        while stem in taken:
+            stem, i = f"{base}-{i}", i + 1
+        taken.add(stem)
+        groups[stem] = sub
+    return groups
 
 
 def openreview_affinity(affinity: pd.DataFrame) -> pd.DataFrame:

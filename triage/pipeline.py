@@ -21,8 +21,17 @@ from triage import workdir as W
 from triage.assign import AssignParams, assign
 from triage.conflicts import ConflictParams, detect_conflicts
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
-from triage.errors import MissingArtifactError
-from triage.export import build_triage_table
+from triage.errors import StaleArtifactError
+from triage.export import (
+    WEAK_SCORE,
+    ExportFormat,
+    SplitBy,
+    build_triage_table,
+    split_table,
+    spreadsheet,
+    to_xlsx,
+    workbook_tables,
+)
 from triage.ingest import Corpus, join_list, load_corpus, paper_texts
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
@@ -438,35 +447,86 @@ def _read_summaries(wd: Workdir) -> pd.DataFrame | None:
     return pd.DataFrame(recs)
 
 
-def run_export(corpus: Corpus, wd: Workdir) -> pd.DataFrame:
-    """``triage.csv``: one row per paper from whatever stages have run."""
-    table = build_triage_table(corpus.papers, topics=_read_optional(wd, W.TOPICS), summaries=_read_summaries(wd),
-                               assignments=_read_optional(wd, W.ASSIGNMENTS),
-                               conflicts=_read_optional(wd, W.CONFLICTS))
-    wd.write_csv(W.TRIAGE, table)
-    return table
+@dataclass(frozen=True)
+class ExportParams:
+    format: ExportFormat = ExportFormat.csv
+    by: SplitBy | None = None
+    weak_threshold: float = WEAK_SCORE
 
 
-def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None) -> Path:
+@dataclass
+class Exported:
+    table: pd.DataFrame
+    outputs: list[Path] = field(default_factory=list)
+
+
+def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams()) -> Exported:
+    """``triage.csv`` (one row per paper, from whatever stages have run), ``triage.xlsx`` with
+    ``--format xlsx`` (one sheet per table), and with ``--by`` one file per area or cluster."""
+    topics, assignments = _read_optional(wd, W.TOPICS), _read_optional(wd, W.ASSIGNMENTS)
+    conflicts = _read_optional(wd, W.CONFLICTS)
+    reviewers = corpus.reviewers if len(corpus.reviewers) else None
+    table = build_triage_table(corpus.papers, topics=topics, summaries=_read_summaries(wd), assignments=assignments,
+                               conflicts=conflicts, reviewers=reviewers, weak_threshold=params.weak_threshold)
+    result = Exported(table, [wd.write_csv(W.TRIAGE, spreadsheet(table))])
+    if params.format is ExportFormat.xlsx:
+        sheets = workbook_tables(table, corpus.papers, topics=topics, assignments=assignments, conflicts=conflicts,
+                                 reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY))
+        result.outputs.append(wd.write_bytes(W.TRIAGE_XLSX, to_xlsx(sheets)))
+    if params.by is not None:
+        folder = W.SPLIT_DIR.format(by=params.by.value)
+        ext = params.format.value
+        written = set()
+        for stem, part in split_table(table, params.by).items():
+            name = f"{folder}/{stem}.{ext}"
+            written.add(name)
+            data = spreadsheet(part.reset_index(drop=True))
+            result.outputs.append(wd.write_bytes(name, to_xlsx({"Papers": part})) if ext == "xlsx"
+                                  else wd.write_csv(name, data))
+        if wd.path(folder).is_dir():  # files of groups that no longer exist would mislead an area chair
+            for old in sorted(wd.path(folder).glob("*.*")):
+                if old.suffix in (".csv", ".xlsx") and f"{folder}/{old.name}" not in written:
+                    wd.remove(f"{folder}/{old.name}")
+    wd.record_stage("export", inputs={}, params={"format": params.format.value,
+                                                 "by": params.by.value if params.by else None,
+                                                 "weak_threshold": params.weak_threshold},
+                    outputs=[str(p.relative_to(wd.root)) for p in result.outputs])
+    return result
+
+
+def _flat_params(params: dict[str, Any], prefix: str = "") -> list[str]:
+    out = []
+    for k, v in params.items():
+        if isinstance(v, dict):
+            out += _flat_params(v, f"{prefix}{k}.")
+        elif v is not None and v != "":
+            out.append(f"{prefix}{k}={v}")
+    return out
+
+
+def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
+               weak_threshold: float = WEAK_SCORE) -> Path:
     """``report.html`` from the artifacts in the work directory."""
-    if not wd.exists(W.TRIAGE):
-        run_export(corpus, wd)
-    table = wd.read_csv(W.TRIAGE)
     manifest = wd.read_manifest()
-    emb_rec = manifest["stages"].get("embed", {})
+    stages = manifest["stages"]
+    emb_rec = stages.get("embed", {})
     emb = wd.read_npy(W.PAPER_EMB) if wd.exists(W.PAPER_EMB) else None
     if emb is not None and emb.shape[0] != len(corpus.papers):
-        raise MissingArtifactError(f"{wd.path(W.PAPER_EMB)} does not match the submissions; rerun 'triage embed'")
-    params: dict[str, Any] = {}
-    for stage in ("topics", "match"):
-        if stage in manifest["stages"]:
-            params[stage] = json.dumps(manifest["stages"][stage].get("params", {}), sort_keys=True)
+        raise StaleArtifactError(f"{wd.path(W.PAPER_EMB)} has {emb.shape[0]} rows but the submissions have "
+                                 f"{len(corpus.papers)}; rerun 'triage run' (or 'triage embed') on these submissions")
+    params = {stage: ", ".join(_flat_params(stages[stage].get("params", {})))
+              for stage in ("embed", "topics", "match", "summarize") if stage in stages}
+    times = sorted(str(rec.get("time", "")) for rec in stages.values() if rec.get("time"))
+    per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
     data = ReportData(
-        papers=corpus.papers, table=table, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
+        papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
         assignments=_read_optional(wd, W.ASSIGNMENTS), conflicts=_read_optional(wd, W.CONFLICTS),
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
+        reviewers=corpus.reviewers if len(corpus.reviewers) else None,
         n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
+        run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
+        per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold,
     )
     return wd.write_text(W.REPORT, render_report(data))
 

@@ -1,9 +1,14 @@
-"""The chair's report: one self-contained HTML file (inline SVG plots, no network)."""
+"""The chair's report: one self-contained HTML file (inline SVG plots, a few lines of inline script).
+
+Every section is built from whatever artifacts the run has: a run without reviewers, without an
+area taxonomy or without the supply table still gets a report, with the missing parts said so.
+"""
 
 from __future__ import annotations
 
 import datetime as _dt
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,142 +16,326 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-WEAK_SCORE = 0.35  # see README "Outputs": below this best-assigned cosine, the match is weak
+from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for
+
+# Above this many papers the topic map's points are drawn as one embedded image (the SVG stays small).
+RASTER_POINTS = 2000
+PALETTE = "tab20"
+SECTIONS = ("overview", "topics", "areas", "assignment", "conflicts", "papers")
 
 
 @dataclass
 class ReportData:
     papers: pd.DataFrame
-    table: pd.DataFrame
+    table: pd.DataFrame | None = None
     embeddings: np.ndarray | None = None
     topics: pd.DataFrame | None = None
     assignments: pd.DataFrame | None = None
     conflicts: pd.DataFrame | None = None
     summaries: pd.DataFrame | None = None
     supply: pd.DataFrame | None = None
+    reviewers: pd.DataFrame | None = None
     n_reviewers: int = 0
     n_publications: int = 0
     params: dict[str, Any] = field(default_factory=dict)
     model: str = ""
+    run_time: str = ""
+    per_paper: int | None = None
+    weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
 
 
-def _svg(fig: Any) -> str:
+# ---------------------------------------------------------------------------------------------
+# Plots (matplotlib, Agg, inline SVG)
+# ---------------------------------------------------------------------------------------------
+def _svg(fig: Any, prefix: str) -> str:
+    """The figure as inline SVG markup. Its element ids get ``prefix`` so that several figures in one
+    page never share an id (matplotlib names every figure ``figure_1`` and reuses clip-path ids)."""
     import matplotlib
     import matplotlib.pyplot as plt
 
-    matplotlib.rcParams["svg.hashsalt"] = "triage"  # stable element ids
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
-
+    with matplotlib.rc_context({"svg.hashsalt": "triage", "svg.fonttype": "none"}):  # stable ids; text as text
+        fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
     plt.close(fig)
     text = buf.getvalue()
     text = re.sub(r"<metadata>.*?</metadata>", "", text[text.find("<svg"):], flags=re.DOTALL)
-    return text
+    text = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', text)
+    text = re.sub(r'(href|xlink:href)="#([^"]+)"', rf'\1="#{prefix}-\2"', text)
+    text = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", text)
+    # Let CSS size the figure (it keeps its aspect ratio through the viewBox).
+    return re.sub(r'^<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 role="img"', text, count=1)
 
 
-def topic_map_svg(emb: np.ndarray, topics: pd.DataFrame) -> str:
-    """2-D PCA of the submission embeddings, coloured by cluster, labelled at cluster centres."""
+def _pyplot() -> Any:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
+    return plt
+
+
+def cluster_colors(n: int) -> list[str]:
+    """Hex colour of cluster i (the map and the legend table use the same)."""
+    plt = _pyplot()
+    from matplotlib.colors import to_hex
+
+    cmap = plt.get_cmap(PALETTE)
+    return [to_hex(cmap(i % cmap.N)) for i in range(n)]
+
+
+def project_2d(emb: np.ndarray, *, seed: int = 0) -> np.ndarray:
+    """2-D PCA of the embeddings: deterministic and instant at any size. (t-SNE separates clusters
+    better but took 30 s for 439 papers on a busy 2-core machine, longer than the rest of the report.)"""
     from sklearn.decomposition import PCA
 
+    return PCA(n_components=2, random_state=seed).fit_transform(np.asarray(emb, dtype=np.float64))
+
+
+def topic_map_svg(emb: np.ndarray, topics: pd.DataFrame, *, seed: int = 0) -> tuple[str, str]:
+    """Scatter of the submissions coloured by cluster, each cluster's number at its centre.
+
+    Returns (svg, projection name). The legend is the cluster table next to the map.
+    """
     if len(emb) < 3:
-        return ""
-    xy = PCA(n_components=2, random_state=0).fit_transform(np.asarray(emb, dtype=np.float64))
-    labels = topics["cluster_id"].astype(int).to_numpy()
-    fig, ax = plt.subplots(figsize=(9, 6.5))
-    cmap = plt.get_cmap("tab20")
-    ax.scatter(xy[:, 0], xy[:, 1], c=[cmap(i % 20) for i in labels], s=10, alpha=0.75, linewidths=0)
-    names = dict(zip(topics["cluster_id"].astype(int), topics["cluster_label"]))
-    for c in sorted(set(labels.tolist())):
+        return "", ""
+    plt = _pyplot()
+    xy, how = project_2d(emb, seed=seed), "PCA"
+    labels = pd.to_numeric(topics["cluster_id"], errors="coerce").fillna(-1).astype(int).to_numpy()
+    colors = cluster_colors(int(labels.max()) + 1 if len(labels) else 1)
+    fig, ax = plt.subplots(figsize=(8, 5.6))
+    ax.scatter(xy[:, 0], xy[:, 1], c=[colors[i] if i >= 0 else "#999999" for i in labels], s=12, alpha=0.8,
+               linewidths=0, rasterized=len(xy) > RASTER_POINTS)
+    for c in sorted(set(labels.tolist()) - {-1}):
         cx, cy = np.median(xy[labels == c], axis=0)
-        ax.annotate(f"{c}: {names[c][:28]}", (cx, cy), fontsize=7, ha="center",
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.7, "lw": 0})
+        ax.annotate(str(c), (cx, cy), fontsize=8, ha="center", va="center", fontweight="bold",
+                    bbox={"boxstyle": "circle,pad=0.25", "fc": "white", "ec": colors[c], "alpha": 0.85, "lw": 1.2})
     ax.set_xticks([])
     ax.set_yticks([])
-    ax.set_title("Submissions by topic (PCA of embeddings)")
-    return _svg(fig)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.set_title(f"Submissions by topic cluster ({how} of the embeddings)", fontsize=10)
+    return _svg(fig, "map"), how
 
 
-def histogram_svg(values: np.ndarray, *, title: str, xlabel: str, bins: int | list[float] = 20) -> str:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def histogram_svg(values: np.ndarray, *, title: str, xlabel: str, bins: int | list[float] = 20,
+                  mark: float | None = None, mark_label: str = "", prefix: str = "hist") -> str:
     if len(values) == 0:
         return ""
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.hist(values, bins=bins, color="#4c72b0")
-    ax.set_title(title)
+    if mark is not None:
+        ax.axvline(mark, color="#b3261e", linestyle="--", linewidth=1.2)
+        ax.annotate(mark_label, (mark, 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                    textcoords="offset points", color="#b3261e", fontsize=8, va="top")
+    ax.set_title(title, fontsize=10)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("count")
-    return _svg(fig)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return _svg(fig, prefix)
 
 
-def build_cards(data: ReportData) -> list[dict[str, Any]]:
+# ---------------------------------------------------------------------------------------------
+# Section data
+# ---------------------------------------------------------------------------------------------
+def _truthy(v: Any) -> bool:
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.integer, np.floating)):
+        return not pd.isna(v) and v > 0
+    return str(v).strip().lower() in ("true", "yes", "1")
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (float, np.floating)):
+        return "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.3g}")
+    return str(v)
+
+
+def _as_list(v: Any) -> list[str]:
+    if isinstance(v, (list, tuple)):
+        return [str(x) for x in v if str(x)]
+    if isinstance(v, str) and v.strip():
+        s = v.strip()
+        if s.startswith("[") and s.endswith("]"):
+            try:
+                parsed = json.loads(s)
+                if isinstance(parsed, list):
+                    return [str(x) for x in parsed if str(x)]
+            except ValueError:
+                pass
+        return [x.strip() for x in s.split("; ") if x.strip()]
+    return []
+
+
+def supply_rows(supply: pd.DataFrame | None) -> tuple[list[str], list[dict[str, Any]]]:
+    """Headers and rows of the supply table; ``short`` marks the rows a chair must act on."""
+    if supply is None or not len(supply):
+        return [], []
+    cols = list(supply.columns)
+    rows = []
+    for rec in supply.to_dict("records"):
+        short = _truthy(rec.get("shortage", False))
+        rows.append({"cells": [_fmt(rec[c]) for c in cols], "short": short})
+    rows.sort(key=lambda r: not r["short"])  # shortages first, order kept otherwise
+    return [header_for(c) for c in cols], rows
+
+
+def mismatch_rows(table: pd.DataFrame) -> list[dict[str, str]]:
+    if "area_mismatch" not in table.columns:
+        return []
+    m = table[table["area_mismatch"].map(_truthy)]
+    return [{"paper_id": r["paper_id"], "title": r["title"], "author_area": r.get("author_area", ""),
+             "area_top3": "; ".join(_as_list(r.get("area_top3", "")))} for r in m.to_dict("records")]
+
+
+def theory_counts(table: pd.DataFrame) -> list[dict[str, Any]]:
+    if "theory_topic" not in table.columns:
+        return []
+    t = table["theory_topic"].astype(str)
+    t = t[t != ""]
+    return [{"topic": k, "papers": int(v)} for k, v in t.value_counts().sort_index().items()]
+
+
+def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+    a = data.assignments
+    if a is None or not len(a):
+        return {}
+    a = a.assign(score=pd.to_numeric(a["score"]).astype(float))
+    loads = a.groupby("reviewer_id").size()
+    best_rows = a.sort_values("score", ascending=False, kind="stable").drop_duplicates("paper_id")
+    best = best_rows.set_index("paper_id")
+    weak = [{"paper_id": p, "title": titles.get(p, ""), "score": float(r["score"]),
+             "reviewer": names.get(r["reviewer_id"]) or r["reviewer_id"],
+             "evidence": r.get("evidence_title", "")}
+            for p, r in best[best["score"] < data.weak_threshold].sort_values("score").iterrows()]
+    counts = a.groupby("paper_id").size()
+    want = data.per_paper or int(counts.max())
+    missing = []
+    for pid in data.papers["paper_id"]:
+        n = int(counts.get(pid, 0))
+        if n < want:
+            missing.append({"paper_id": pid, "title": titles.get(pid, ""), "assigned": n})
+    max_load = int(loads.max())
+    return {
+        "score_svg": histogram_svg(a["score"].to_numpy(), title="Affinity of every assigned pair", xlabel="affinity",
+                                   mark=data.weak_threshold, mark_label=f"weak < {data.weak_threshold:g}",
+                                   prefix="scores"),
+        "best_svg": histogram_svg(best["score"].to_numpy(), title="Best assigned reviewer per paper",
+                                  xlabel="affinity", mark=data.weak_threshold,
+                                  mark_label=f"weak < {data.weak_threshold:g}", prefix="best"),
+        "load_svg": histogram_svg(loads.to_numpy(), title="Reviewer load", xlabel="papers per reviewer",
+                                  bins=[x - 0.5 for x in range(1, max_load + 2)], prefix="load"),
+        "n_pairs": len(a), "n_used": len(loads), "mean": float(a["score"].mean()),
+        "median_best": float(best["score"].median()), "weak": weak, "missing": missing, "want": want,
+        "max_load": max_load,
+    }
+
+
+def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str],
+                  names: dict[str, str]) -> tuple[list[dict[str, str]], list[tuple[str, int]]]:
+    """Every conflict with its reason, and how many conflicts each kind of reason gave."""
+    if conflicts is None or not len(conflicts):
+        return [], []
+    rows = [{"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "reviewer_id": r["reviewer_id"],
+             "name": names.get(r["reviewer_id"], ""), "reason": r.get("reason", "")}
+            for r in conflicts.to_dict("records")]
+    kinds: dict[str, int] = {}
+    for r in rows:
+        for part in str(r["reason"]).split("; "):
+            kind = re.split(r"[:(]", part, maxsplit=1)[0].strip() or "unspecified"
+            kinds[kind] = kinds.get(kind, 0) + 1
+    return rows, sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
     """Per-paper cards: the triage row plus claim lists and assigned reviewers."""
     summ = {} if data.summaries is None else {r["paper_id"]: r for r in data.summaries.to_dict("records")}
     by_paper: dict[str, list[dict[str, Any]]] = {}
     if data.assignments is not None:
-        for r in data.assignments.to_dict("records"):
-            by_paper.setdefault(r["paper_id"], []).append(r)
+        a = data.assignments.assign(rank=pd.to_numeric(data.assignments["rank"], errors="coerce"))
+        for r in a.sort_values(["paper_id", "rank"], kind="stable").to_dict("records"):
+            by_paper.setdefault(r["paper_id"], []).append(
+                {"reviewer_id": r["reviewer_id"], "name": names.get(r["reviewer_id"], ""),
+                 "score": float(r["score"]), "evidence_title": r.get("evidence_title", "")})
     cards = []
-    for row in data.table.to_dict("records"):
+    for row in table.to_dict("records"):
         s = summ.get(row["paper_id"], {})
+        revs = by_paper.get(row["paper_id"], [])
+        best = max((r["score"] for r in revs), default=None)
+        area = str(row.get("area", "") or "")
+        cluster = str(row.get("cluster_id", ""))
         cards.append({
-            **row,
-            "claims_list": list(s.get("claims", []) or []),
-            "results_list": list(s.get("results", []) or []),
-            "assumptions_list": list(s.get("assumptions", []) or []),
-            "reviewers": by_paper.get(row["paper_id"], []),
+            "paper_id": row["paper_id"], "title": row["title"], "tldr": s.get("tldr", row.get("tldr", "")),
+            "cluster": cluster, "cluster_label": row.get("cluster_label", ""), "area": area,
+            "author_area": row.get("author_area", ""), "theory_topic": row.get("theory_topic", ""),
+            "mismatch": _truthy(row.get("area_mismatch", False)),
+            "claims": _as_list(s.get("claims", row.get("claims", ""))),
+            "results": _as_list(s.get("results", row.get("results", ""))),
+            "assumptions": _as_list(s.get("assumptions", row.get("assumptions", ""))),
+            "reviewers": revs, "weak": best is not None and best < data.weak_threshold,
+            "unassigned": data.assignments is not None and not revs,
+            "n_conflicts": row.get("n_conflicts", ""),
         })
     return cards
 
 
+def _reviewer_names(reviewers: pd.DataFrame | None) -> dict[str, str]:
+    if reviewers is None or "name" not in reviewers.columns:
+        return {}
+    return {str(r): str(n) for r, n in zip(reviewers["reviewer_id"], reviewers["name"].fillna("")) if str(n)}
+
+
 def render_report(data: ReportData) -> str:
+    """The report as one HTML string (no network access needed to open it)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("triage", "templates"), autoescape=select_autoescape(["html", "j2"]))
     tpl = env.get_template("report.html.j2")
-    topic_svg = ""
+    table = data.table if data.table is not None else build_triage_table(
+        data.papers, topics=data.topics, summaries=data.summaries, assignments=data.assignments,
+        conflicts=data.conflicts, reviewers=data.reviewers, weak_threshold=data.weak_threshold)
+    titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
+    names = _reviewer_names(data.reviewers)
+
+    topic_svg, projection = "", ""
     clusters: list[dict[str, Any]] = []
-    if data.topics is not None and len(data.topics) and data.embeddings is not None:
-        topic_svg = topic_map_svg(data.embeddings, data.topics)
-        g = data.topics.groupby(["cluster_id", "cluster_label"]).size().reset_index(name="n")
-        g["cluster_id"] = g["cluster_id"].astype(int)
-        clusters = g.sort_values("cluster_id").to_dict("records")
-    score_svg = load_svg = ""
-    weak: list[dict[str, Any]] = []
-    unassigned: list[str] = []
-    loads: pd.Series = pd.Series(dtype=int)
-    if data.assignments is not None and len(data.assignments):
-        a = data.assignments.assign(score=data.assignments["score"].astype(float))
-        score_svg = histogram_svg(a["score"].to_numpy(), title="Assigned affinities", xlabel="affinity")
-        loads = a.groupby("reviewer_id").size()
-        load_svg = histogram_svg(loads.to_numpy(), title="Reviewer load", xlabel="papers per reviewer",
-                                 bins=[x - 0.5 for x in range(0, int(loads.max()) + 2)])
-        best = a.groupby("paper_id")["score"].max()
-        titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
-        weak = [{"paper_id": p, "title": titles.get(p, ""), "score": s}
-                for p, s in best[best < WEAK_SCORE].sort_values().items()]
-        unassigned = sorted(set(data.papers["paper_id"]) - set(a["paper_id"]))
-    cards = build_cards(data)
+    if data.topics is not None and len(data.topics) and "cluster_id" in data.topics.columns:
+        t = data.topics.assign(cluster_id=pd.to_numeric(data.topics["cluster_id"], errors="coerce"))
+        t = t[t["cluster_id"].notna()].assign(cluster_id=lambda d: d["cluster_id"].astype(int))
+        g = t.groupby(["cluster_id", "cluster_label"]).size().reset_index(name="n").sort_values("cluster_id")
+        colors = cluster_colors(int(g["cluster_id"].max()) + 1) if len(g) else []
+        clusters = [{**r, "color": colors[r["cluster_id"]]} for r in g.to_dict("records")]
+        if data.embeddings is not None and len(data.embeddings) == len(data.topics):
+            topic_svg, projection = topic_map_svg(data.embeddings, data.topics)
+
+    has_areas = "area" in table.columns and table["area"].astype(str).ne("").any()
+    areas = area_counts(table).to_dict("records") if has_areas else []
+    supply_head, supply = supply_rows(data.supply)
+    conflicts, conflict_kinds = conflict_rows(data.conflicts, titles, names)
+    cards = build_cards(data, table, names)
     return tpl.render(
         d=data,
+        n_papers=len(data.papers),
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         topic_svg=topic_svg,
+        projection=projection,
         clusters=clusters,
-        score_svg=score_svg,
-        load_svg=load_svg,
-        weak=weak,
-        weak_threshold=WEAK_SCORE,
-        unassigned=unassigned,
-        conflicts=[] if data.conflicts is None else data.conflicts.to_dict("records"),
-        supply=[] if data.supply is None else data.supply.to_dict("records"),
+        areas=areas,
+        theory=theory_counts(table),
+        mismatches=mismatch_rows(table),
+        supply_head=supply_head,
+        supply=supply,
+        n_short=sum(1 for r in supply if r["short"]),
+        q=assignment_quality(data, titles, names),
+        conflicts=conflicts,
+        conflict_kinds=conflict_kinds,
         cards=cards,
-        n_loads=len(loads),
+        cluster_options=[(c["cluster_id"], c["cluster_label"]) for c in clusters],
+        area_options=sorted({c["area"] for c in cards if c["area"]}),
     )

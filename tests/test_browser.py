@@ -1,0 +1,79 @@
+"""The report of a real run, opened in headless chromium from a file URL: sections, script, filters, screenshot.
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it with apt-get when missing).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from triage.report import SECTIONS
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run", "--enable-logging=stderr", "--v=0"]
+CONSOLE = re.compile(r":CONSOLE[:(]\d+\)?\] (.*)")
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        pytest.fail("chromium not found: install Debian's chromium (apt-get install -y chromium; .ci/run does)")
+    return exe
+
+
+def open_page(url: str, profile: Path, *extra: str) -> tuple[str, list[str]]:
+    """Load ``url`` headless; returns (stdout, console messages). Any console message fails a report."""
+    res = subprocess.run([_chromium(), *FLAGS, f"--user-data-dir={profile}", *extra, url],
+                         capture_output=True, text=True, timeout=120)
+    return res.stdout, CONSOLE.findall(res.stderr)
+
+
+def test_console_errors_are_detected(tmp_path):
+    page = tmp_path / "bad.html"
+    page.write_text("<!DOCTYPE html><html><body><p>x</p><script>"
+                    "document.documentElement.setAttribute('data-ready','1');throw new Error('boom');"
+                    "</script></body></html>")
+    dom, console = open_page(page.as_uri(), tmp_path / "profile", "--dump-dom")
+    assert 'data-ready="1"' in dom
+    assert any("Uncaught Error: boom" in m for m in console), console
+
+
+@pytest.mark.e2e
+def test_report_in_browser(demo_run, tmp_path):
+    report = demo_run / "report.html"
+    topics = pd.read_csv(demo_run / "topics.csv")
+    n = len(topics)
+    cluster = int(topics["cluster_id"].value_counts().idxmax())
+    in_cluster = int((topics["cluster_id"] == cluster).sum())
+
+    # 1. Every section is there and the script ran to its end without a console message.
+    dom, console = open_page(report.as_uri() + f"?cluster={cluster}", tmp_path / "p1", "--dump-dom")
+    assert console == [], console
+    assert 'data-ready="1"' in dom, "the report's script did not finish"
+    for s in SECTIONS:
+        assert f'<section id="{s}">' in dom, s
+    # The cluster filter from the URL was applied by the script: exact count, hidden cards.
+    assert f"{in_cluster} of {n} papers" in dom
+    assert dom.count('<article class="card') == n
+    assert len(re.findall(r'<article [^>]*hidden', dom)) == n - in_cluster
+    assert '<div class="controls" id="controls">' in dom  # shown once the script runs
+
+    # 2. A screenshot of the unfiltered report, for a person to look at (tests/artifacts/, git-ignored).
+    ARTIFACTS.mkdir(exist_ok=True)
+    shot = ARTIFACTS / "report.png"
+    shot.unlink(missing_ok=True)
+    _, console = open_page(report.as_uri(), tmp_path / "p2", f"--screenshot={shot}", "--window-size=1280,2600",
+                           "--hide-scrollbars")
+    assert console == [], console
+    assert shot.exists() and shot.stat().st_size > 50_000
+    from PIL import Image
+
+    img = Image.open(shot).convert("RGB").resize((64, 130))
+    assert len(set(img.getdata())) > 50  # not a blank page

@@ -1,0 +1,188 @@
+"""report.html structure, without a browser: sections, self-containment, escaping, the flagged lists."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage.report import SECTIONS, ReportData, render_report
+
+VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base", "embed", "param",
+        "track"}
+
+
+class _Tree(HTMLParser):
+    """Collects ids and classes and checks that every non-void HTML element is closed in order."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.ids: list[str] = []
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.in_svg = 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if a.get("id"):
+            self.ids.append(a["id"])
+        if tag == "svg":
+            self.in_svg += 1
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):  # <path .../> inside svg
+        a = dict(attrs)
+        self.tags.append((tag, a))
+        if a.get("id"):
+            self.ids.append(a["id"])
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if not self.stack or self.stack[-1] != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else None}>")
+            return
+        self.stack.pop()
+        if tag == "svg":
+            self.in_svg -= 1
+
+
+def parse(html: str) -> _Tree:
+    t = _Tree()
+    t.feed(html)
+    t.close()
+    return t
+
+
+def _data(n: int = 12, *, with_areas: bool = True, with_supply: bool = True) -> ReportData:
+    rng = np.random.default_rng(0)
+    ids = [f"p{i}" for i in range(n)]
+    papers = pd.DataFrame({"paper_id": ids, "title": [f"Paper {i} on bandits" for i in range(n)],
+                           "abstract": ["x"] * n, "keywords": [[]] * n, "primary_area": ["theory"] * n})
+    papers.loc[0, "title"] = "<script>alert('x')</script> & friends"
+    emb = rng.normal(size=(n, 8)).astype(np.float32)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    topics = pd.DataFrame({"paper_id": ids, "cluster_id": [str(i % 3) for i in range(n)],
+                           "cluster_label": [["bandits, regret", "kernels", "graphs"][i % 3] for i in range(n)]})
+    if with_areas:
+        topics["area"] = ["learning theory" if i % 2 else "optimization" for i in range(n)]
+        topics["area_top3"] = ["learning theory; optimization; rl"] * n
+        topics["area_mismatch"] = ["True" if i == 3 else "False" for i in range(n)]
+        topics["theory_topic"] = ["neural tangent kernel" if i % 4 == 0 else "" for i in range(n)]
+    # p1 best 0.20 (weak), p2 has one reviewer only, the last paper has none
+    rows = []
+    for i, pid in enumerate(ids[:-1]):
+        for r in range(1 if i == 2 else 2):
+            score = 0.20 - 0.05 * r if i == 1 else 0.6 - 0.1 * r
+            rows.append({"paper_id": pid, "reviewer_id": f"r{(i + r) % 5}", "score": f"{score:.4f}",
+                         "rank": str(r + 1), "evidence_title": f"Evidence {i}-{r}"})
+    assignments = pd.DataFrame(rows)
+    conflicts = pd.DataFrame({"paper_id": ["p0", "p4"], "reviewer_id": ["r9", "r8"],
+                              "reason": ["reviewer is an author (name)", "co-author in 2023 (Foo)"]})
+    summaries = pd.DataFrame({"paper_id": ids, "tldr": [f"TLDR {i}" for i in range(n)],
+                              "claims": [["We prove a bound.", "We show a gap."]] * n,
+                              "assumptions": [["convexity"] if i == 5 else [] for i in range(n)]})
+    supply = None
+    if with_supply:
+        supply = pd.DataFrame({"kind": ["area", "area", "theory"], "topic": ["optimization", "learning theory",
+                                                                           "neural tangent kernel"],
+                               "submissions": [6, 6, 3], "qualified_reviewers": [9, 1, 2],
+                               "slots_needed": [18, 18, 9], "slots_available": [30.0, 4.5, 12.0],
+                               "shortage": ["False", "True", "True"]})
+    reviewers = pd.DataFrame({"reviewer_id": [f"r{i}" for i in range(5)],
+                              "name": ["Ada Lovelace", "Alan Turing", "", "Grace Hopper", "Kurt Gödel"]})
+    return ReportData(papers=papers, embeddings=emb, topics=topics, assignments=assignments, conflicts=conflicts,
+                      summaries=summaries, supply=supply, reviewers=reviewers, n_reviewers=5, n_publications=9,
+                      model="all-MiniLM-L6-v2", params={"match": "per_paper=2"}, per_paper=2,
+                      run_time="2026-01-01 10:00:00 UTC", weak_threshold=0.35)
+
+
+@pytest.fixture(scope="module")
+def full_html() -> str:
+    return render_report(_data())
+
+
+def test_sections_present_once_and_well_formed(full_html):
+    tree = parse(full_html)
+    assert not tree.errors, tree.errors[:5]
+    assert tree.stack == []
+    for s in SECTIONS:
+        assert tree.ids.count(s) == 1, s
+    assert len(tree.ids) == len(set(tree.ids)), "duplicate element ids"
+    nav = re.search(r"<nav.*?</nav>", full_html, flags=re.DOTALL).group(0)
+    assert [m for m in re.findall(r'href="#([^"]+)"', nav)] == list(SECTIONS)
+
+
+def test_self_contained_and_escaped(full_html):
+    for external in ('src="http', "src='http", 'href="http', "<link ", "@import", "url(http", "//cdn"):
+        assert external not in full_html
+    assert "<script>alert" not in full_html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends" in full_html
+    assert full_html.count("<script>") == 1  # only the report's own filter script
+    assert "Kurt Gödel" in full_html
+
+
+def test_cards_and_flagged_lists(full_html):
+    d = _data()
+    tree = parse(full_html)
+    cards = [a for t, a in tree.tags if t == "article"]
+    assert len(cards) == len(d.papers)
+    assert [a["data-weak"] for a in cards].count("1") == 2  # p1 (best 0.20) and the unassigned last paper
+    weak = re.search(r'<table id="weak">.*?</table>', full_html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td>", weak) == ["p1"]
+    short = re.search(r'<table id="unassigned">.*?</table>', full_html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td>", short) == ["p2", "p11"]
+    supply = re.search(r'<table id="supply">.*?</table>', full_html, flags=re.DOTALL).group(0)
+    assert supply.count('class="short"') == 2
+    assert "Qualified reviewers" in supply and "qualified_reviewers" not in supply
+    conflicts = re.search(r'<table id="conflict-table">.*?</table>', full_html, flags=re.DOTALL).group(0)
+    assert conflicts.count("<tr>") == 3 and "co-author in 2023 (Foo)" in conflicts
+    assert "reviewer is an author (1)" in full_html and "co-author in 2023 (1)" in full_html
+    assert "assumes: convexity" in full_html
+    assert 'authors\' area "theory" not in the top 3' in full_html
+    assert full_html.count("<svg") == 4  # topic map + three histograms
+
+
+def test_report_without_optional_artifacts_still_renders():
+    d = _data(with_areas=False, with_supply=False)
+    d.assignments = d.conflicts = d.summaries = d.embeddings = None
+    html = render_report(d)
+    tree = parse(html)
+    assert not tree.errors and all(tree.ids.count(s) == 1 for s in SECTIONS)
+    assert "No area or theory-topic classification in this run." in html
+    assert "No assignment in this run" in html and "No conflicts found." in html
+    assert "No embeddings for a map." in html
+    assert len([t for t, _ in tree.tags if t == "article"]) == len(d.papers)
+
+
+def test_weak_threshold_moves_papers_in_and_out():
+    d = _data()
+    d.weak_threshold = 0.7  # every assigned pair in _data scores <= 0.6
+    html = render_report(d)
+    weak = re.search(r'<table id="weak">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert len(re.findall(r"<tr><td>(p\d+)</td>", weak)) == len(d.papers) - 1  # all assigned papers
+
+
+@pytest.mark.e2e
+def test_demo_run_report(demo_run, data_dir):
+    html = (demo_run / "report.html").read_text(encoding="utf-8")
+    tree = parse(html)
+    assert not tree.errors, tree.errors[:5]
+    subs = pd.read_csv(data_dir / "submissions.csv", keep_default_na=False)
+    assert len([t for t, _ in tree.tags if t == "article"]) == len(subs)
+    a = pd.read_csv(demo_run / "assignments.csv")
+    n_weak = int((a.groupby("paper_id")["score"].max() < 0.35).sum())
+    assert re.search(rf'<b>{n_weak}</b><span>weak matches</span>', html)
+    conflicts = pd.read_csv(demo_run / "conflicts.csv")
+    assert f"<b>{len(conflicts)}</b><span>conflicts found</span>" in html
+    assert "all-MiniLM-L6-v2" in html
+    names = pd.read_csv(data_dir / "reviewers.csv", keep_default_na=False).set_index("reviewer_id")["name"]
+    first = a.sort_values(["paper_id", "rank"]).iloc[0]
+    assert names[first["reviewer_id"]] in html
+    assert len(html) < 3_000_000
