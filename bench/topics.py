@@ -34,7 +34,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from triage.embed import EmbeddingCache, embed_texts, load_embedder  # noqa: E402
+from triage.embed import EmbeddingCache, embed_texts, load_embedder, text_key  # noqa: E402
 from triage.ingest import paper_texts  # noqa: E402
 from triage.taxonomy import (  # noqa: E402
     AreaParams,
@@ -140,11 +140,18 @@ def main() -> None:
     ap.add_argument("--taxonomy", default="iclr")
     ap.add_argument("--theory", default="dl-theory")
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median reported)")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="quick look: only the rows already in the cache (a biased subset; not for the report)")
     args = ap.parse_args()
 
     df = pd.read_csv(args.data / "iclr_2021_2022_submissions.csv.gz", keep_default_na=False)
-    texts = paper_texts(df)
+    df = df.rename(columns={"id": "paper_id"})
     embedder = load_embedder("default")
+    if args.cached_only:
+        cache = EmbeddingCache.open(args.cache, embedder.name)
+        df = df[[text_key(t) in cache for t in paper_texts(df)]].reset_index(drop=True)
+        print(f"--cached-only: {len(df)} rows")
+    texts = paper_texts(df)
     x = embed(texts, args.cache, embedder)
 
     # ---------------- areas (proxy) -------------------------------------------------------
@@ -174,6 +181,10 @@ def main() -> None:
         ("default, neighbours 20", replace(base, neighbours=20)),
         ("default, context 0.3", replace(base, context=0.3)),
         ("default, refine 4", replace(base, refine=4)),
+        ("calibration, standardized", replace(base, neighbours=0, refine=0, standardize=True)),
+        ("calibration + refine 1 (weight 0.25)", replace(base, neighbours=0, refine=1, refine_weight=0.25)),
+        ("calibration + neighbours 5 (context 0.2)", replace(base, neighbours=5, context=0.2, refine=0)),
+        ("calibration + neighbours 10 (context 0.3)", replace(base, neighbours=10, context=0.3, refine=0)),
     ]
     print("\n| method | top-1 | top-3 |\n|---|---|---|")
     for label, params in variants:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,3 +57,96 @@ def test_ctfidf_distinctive_terms():
     terms = ctfidf_labels(docs, labels, n_terms=3)
     assert any("kernel" in t or "tangent" in t for t in terms[0])
     assert any("bandit" in t or "regret" in t for t in terms[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Supply table
+# ---------------------------------------------------------------------------------------------
+def test_qualified_matches_brute_force():
+    from triage.topics import reviewer_paper_qualified
+
+    rng = np.random.default_rng(1)
+    papers = rng.normal(size=(37, 16)).astype(np.float32)
+    pubs = rng.normal(size=(50, 16)).astype(np.float32)
+    papers /= np.linalg.norm(papers, axis=1, keepdims=True)
+    pubs /= np.linalg.norm(pubs, axis=1, keepdims=True)
+    owner = rng.integers(0, 9, size=50)  # reviewer 9 has no publication
+    got = reviewer_paper_qualified(papers, pubs, owner, 10, threshold=0.3, block=8)
+    sims = papers @ pubs.T
+    want = np.zeros((37, 10), dtype=bool)
+    for r in range(10):
+        if (owner == r).any():
+            want[:, r] = sims[:, owner == r].max(axis=1) >= 0.3
+    assert (got == want).all() and not got[:, 9].any()
+
+
+def test_topic_supply_counts_split_and_shortage():
+    from triage.topics import SupplyParams, topic_supply
+
+    # 4 double-descent papers, 2 NTK papers, 1 paper without a theory topic; 3 reviewers.
+    topics = ["dd", "dd", "dd", "dd", "ntk", "ntk", ""]
+    q = np.zeros((7, 3), dtype=bool)
+    q[0:4, 0] = True  # r0: all dd papers
+    q[0, 1] = True  # r1: one dd paper (a quarter of 4: qualifies) ...
+    q[4:6, 1] = True  # ... and both ntk papers
+    q[6, 2] = True  # r2: only the untopicked paper
+    loads = np.array([6.0, 6.0, 6.0])
+    out = topic_supply({"theory": topics}, q, loads, params=SupplyParams(per_paper=2))
+    assert list(out.columns) == ["kind", "topic", "submissions", "qualified_reviewers", "slots_needed",
+                                 "slots_available", "shortage"]
+    dd, ntk = out.iloc[0], out.iloc[1]
+    assert (dd["topic"], dd["submissions"], dd["qualified_reviewers"], dd["slots_needed"]) == ("dd", 4, 2, 8)
+    # r0 gives all 6 slots to dd; r1 splits 6 slots 1:2 between dd and ntk.
+    assert dd["slots_available"] == 8 and not dd["shortage"]
+    assert (ntk["qualified_reviewers"], ntk["slots_available"], ntk["shortage"]) == (1, 4, True)
+    # With a stricter share, r1 no longer qualifies for dd (1 of 4 papers < half).
+    strict = topic_supply({"theory": topics}, q, loads, params=SupplyParams(per_paper=2, qualified_share=0.5))
+    assert strict.iloc[0]["qualified_reviewers"] == 1 and strict.iloc[0]["slots_available"] == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# The topics command on real data with the real model
+# ---------------------------------------------------------------------------------------------
+TOPIC_COLUMNS = ["paper_id", "cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch",
+                 "theory_topic", "theory_score"]
+
+
+@pytest.mark.e2e
+def test_topics_command_end_to_end(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    data = Path(__file__).parent / "data"
+    out = tmp_path / "out"
+    args = ["topics", str(data / "topics_slice.csv"), "-p", str(data / "publications.csv"), "-r",
+            str(data / "reviewers.csv"), "--taxonomy", "iclr", "--theory", "dl-theory", "-o", str(out)]
+    res = CliRunner().invoke(app, args)
+    assert res.exit_code == 0, res.output
+    topics = pd.read_csv(out / "topics.csv", keep_default_na=False)
+    assert list(topics.columns[:9]) == TOPIC_COLUMNS and len(topics) == 34
+    assert topics["area_top3"].str.count("; ").eq(2).all()
+    assert set(topics["area_mismatch"].astype(str)) <= {"True", "False"}
+    assert (topics["theory_topic"] != "").sum() >= 8 and topics["cluster_label"].str.len().gt(0).all()
+    supply = pd.read_csv(out / "topic_supply.csv", keep_default_na=False)
+    assert set(supply["kind"]) == {"area", "theory"} and "shortage" in supply.columns
+    areas = supply[supply["kind"] == "area"]
+    assert areas["submissions"].sum() == 34
+    # Reruns are byte-identical (clusters, labels, areas, topics): tests/test_cli.py checks topics.csv.
+
+
+def test_topics_command_bad_taxonomy_is_one_line(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    bad = tmp_path / "areas.yaml"
+    bad.write_text("topics:\n  - name: x\n", encoding="utf-8")
+    data = Path(__file__).parent / "data"
+    res = CliRunner().invoke(app, ["topics", str(data / "topics_slice.csv"), "--taxonomy", str(bad),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error:") and "areas.yaml" in lines[0]
+    assert "neither description nor seeds" in lines[0] and "Traceback" not in res.output
+    assert not (tmp_path / "out" / "topics.csv").exists()

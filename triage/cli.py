@@ -322,21 +322,21 @@ def topics(
     Example:
         triage topics submissions.csv --taxonomy iclr --theory dl-theory -p publications.csv -o triage-out
     """
-    import dataclasses
-
     from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_supply, run_topics
-    from triage.taxonomy import TaxonomyParams
+    from triage.taxonomy import TaxonomyParams, check_taxonomies
     from triage.topics import ClusterParams, SupplyParams
 
+    tax_params = TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
+                                use_keywords=use_keywords)
+    check_taxonomies(tax_params)
     inputs = _inputs(submissions, publications, reviewers, None, encoding)
     corpus, wd = load(inputs), Workdir(out_dir)
     embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
-                   taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
-                                           use_keywords=use_keywords))
-    supply = run_supply(corpus, emb, wd, t, dataclasses.replace(
-        SupplyParams(qualified_affinity=qualified_affinity), per_paper=per_paper, max_load=max_load))
+                   taxonomy=tax_params)
+    supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,
+                                                         max_load=max_load))
     n_theory = int((t["theory_topic"] != "").sum())
     out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers; {int(t['area_mismatch'].sum())} area "
               f"mismatch(es); {n_theory} paper(s) with a theory topic", markup=False)

@@ -36,7 +36,15 @@ from triage.ingest import Corpus, join_list, load_corpus, paper_texts
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
 from triage.summarize import SummaryParams, summarize_papers
-from triage.taxonomy import TaxonomyParams, TheoryParams, assign_areas, assign_theory, load_taxonomy, taxonomy_phrases
+from triage.taxonomy import (
+    TaxonomyParams,
+    TheoryParams,
+    assign_areas,
+    assign_theory,
+    check_taxonomies,
+    load_taxonomy,
+    taxonomy_phrases,
+)
 from triage.taxonomy import enabled as tax_enabled
 from triage.topics import (
     SUPPLY_COLUMNS,
@@ -551,6 +559,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     wd = Workdir(out)
     wd.ensure()
     result = RunResult()
+    check_taxonomies(options.taxonomy)
     corpus = load(inputs)
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
     for name, st in emb.stats.items():

@@ -28,6 +28,7 @@ from triage.errors import InputError
 from triage.resources import TAXONOMY_DIR
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
+TERM_BONUS = 0.2  # added to a topic's score when one of its terms occurs in the paper's text
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Topic:
     description: str
     seeds: tuple[str, ...]
     aliases: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()  # regular expressions; a match in title/abstract adds TERM_BONUS
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,10 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())
         where = f"topic {i} ('{name}')"
-        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases"}
+        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms"}
         if unknown:
             raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                             "allowed: id, name, description, seeds, aliases")
+                             "allowed: id, name, description, seeds, aliases, terms")
         desc = raw.get("description") or ""
         if not isinstance(desc, str):
             raise InputError(f"{path}: {where} 'description' must be a string")
@@ -169,8 +171,15 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         if tid in seen:
             raise InputError(f"{path}: {where} repeats the id '{tid}' of topic {seen[tid]}; ids must be unique")
         seen[tid] = i
+        terms = _str_list(raw.get("terms"), path, where, "terms")
+        for term in terms:
+            try:
+                re.compile(term)
+            except re.error as exc:
+                raise InputError(f"{path}: {where} term {term!r} is not a valid regular expression ({exc}); "
+                                 "escape special characters with a backslash") from None
         topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
-                            _str_list(raw.get("aliases"), path, where, "aliases")))
+                            _str_list(raw.get("aliases"), path, where, "aliases"), terms))
     threshold = data.get("threshold")
     if threshold is not None and not isinstance(threshold, (int, float)):
         raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
@@ -238,6 +247,7 @@ class AreaParams:
     desc_weight: float = 0.3  # weight of the description similarity vs the seeds
     top_seeds: int = 2  # mean of the best this many seed similarities
     calibrate: bool = True  # subtract each topic's mean score over the submissions
+    standardize: bool = False  # also divide by each topic's standard deviation
     neighbours: int = 10  # smooth scores over this many nearest submissions (0: off)
     context: float = 0.5  # weight of the neighbours' scores
     refine: int = 2  # rounds of moving prototypes towards confidently owned papers (0: off)
@@ -311,7 +321,11 @@ def area_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases,
         s_new[:, owned] = (1 - w) * s[:, owned] + w * refined[:, owned]
         s = s_new
     if params.calibrate and n > 1:
-        s = s - s.mean(axis=0, keepdims=True) + float(s.mean())
+        centred = s - s.mean(axis=0, keepdims=True)
+        if params.standardize:
+            sd = s.std(axis=0, keepdims=True)
+            centred = centred / np.maximum(sd, 1e-6) * float(sd.mean())
+        s = centred + float(s.mean())
     return _neighbour_smooth(x, s, params.neighbours, params.context)
 
 
@@ -373,6 +387,8 @@ class TheoryParams:
     threshold: float | None = None  # None: the taxonomy's own threshold (or 0.3)
     desc_weight: float = 0.3
     top_seeds: int = 2
+    calibrate: bool = True  # pick the topic after subtracting each topic's mean over the submissions
+    term_bonus: float = TERM_BONUS
     min_cues: int = 1  # cue hits that make a paper theory without the similarity margin
 
 
@@ -383,6 +399,17 @@ class TheoryResult:
     cue_hits: np.ndarray
     gate_margin: np.ndarray
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def term_hits(texts: list[str], tax: Taxonomy) -> np.ndarray:
+    """(texts, topics) booleans: a topic's distinctive term occurs in the text (case-insensitive)."""
+    out = np.zeros((len(texts), len(tax.topics)), dtype=bool)
+    for j, t in enumerate(tax.topics):
+        if not t.terms:
+            continue
+        pat = re.compile("|".join(f"(?:{x})" for x in t.terms), re.IGNORECASE)
+        out[:, j] = [bool(pat.search(text)) for text in texts]
+    return out
 
 
 def cue_hits(texts: list[str], cues: tuple[str, ...]) -> np.ndarray:
@@ -413,7 +440,11 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
     else:
         is_theory = np.ones(n, dtype=bool)
     threshold = params.threshold if params.threshold is not None else (tax.threshold or 0.3)
-    best = s.argmax(axis=1) if k and n else np.zeros(n, dtype=np.int64)
+    bonus = params.term_bonus * term_hits(texts, tax)
+    # Calibrate the similarities (a broad topic cannot take every paper); a named term then decides.
+    choose = (s - s.mean(axis=0, keepdims=True) if params.calibrate and n > 1 else s) + bonus
+    s = np.minimum(s + bonus, 1.0)
+    best = choose.argmax(axis=1) if k and n else np.zeros(n, dtype=np.int64)
     best_score = s[np.arange(n), best] if n else np.zeros(0)
     give = is_theory & (best_score >= threshold)
     frame = pd.DataFrame({
@@ -436,3 +467,10 @@ class TaxonomyParams:
 
 def enabled(spec: str | None) -> bool:
     return bool(spec) and str(spec).lower() not in ("none", "off", "")
+
+
+def check_taxonomies(params: TaxonomyParams) -> None:
+    """Load the chosen taxonomies once so that a bad file stops the run before any embedding."""
+    for spec in (params.taxonomy, params.theory):
+        if enabled(spec):
+            load_taxonomy(str(spec))
