@@ -150,6 +150,7 @@ def variants(which: str) -> list[tuple[str, str, float, Aggregate, float, int | 
             v.append((f"dense+bm25 share={share} {how.value}", "bm25", share, how, 75, None))
     v += [
         ("dense+tfidf share=0.5 topk", "tfidf", 0.5, A.topk, 75, None),
+        ("dense+bm25 unigram share=0.5 topk", "bm25-1", 0.5, A.topk, 75, None),
         ("dense+bm25 share=0.5 topk, recent 1", "bm25", 0.5, A.topk, 75, 1),
         ("dense+bm25 share=0.5 topk, recent 2", "bm25", 0.5, A.topk, 75, 2),
     ]

@@ -218,11 +218,28 @@ def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: Affin
 
 
 def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-    """``(A[ia] * B[ib]).sum(1)``: the dot product of each listed pair of sparse rows."""
-    out = np.empty(len(ia), dtype=np.float32)
-    step = 1 << 16
+    """``(A[ia] * B[ib]).sum(1)``: the dot product of each listed pair of sparse rows.
+
+    ``ia`` holds few distinct rows (one block of papers), so those rows are made dense over
+    the columns they use and every nonzero of ``B[ib]`` is looked up there.
+    """
+    rows, inv = np.unique(ia, return_inverse=True)
+    sub = A[rows]
+    cols = np.unique(sub.indices)
+    dense = np.zeros((len(rows), len(cols) + 1), dtype=np.float32)  # last column: terms the rows lack
+    dense[:, :-1] = sub[:, cols].toarray()
+    colmap = np.full(A.shape[1], len(cols), dtype=np.int64)
+    colmap[cols] = np.arange(len(cols))
+    out = np.zeros(len(ia), dtype=np.float32)
+    step = 1 << 15
     for s in range(0, len(ia), step):
-        out[s:s + step] = np.asarray(A[ia[s:s + step]].multiply(B[ib[s:s + step]]).sum(axis=1)).ravel()
+        g = B[ib[s:s + step]]
+        nnz = np.diff(g.indptr)
+        r = np.repeat(inv[s:s + step], nnz)
+        prod = g.data * dense[r, colmap[g.indices]]
+        full = nnz > 0
+        if full.any():
+            out[s:s + step][full] = np.add.reduceat(prod, g.indptr[:-1][full])
     return out
 
 
