@@ -19,6 +19,7 @@ from triage.errors import InfeasibleError, InputError
 
 ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
 SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
+FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bonus
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0}
 
 
@@ -109,8 +110,13 @@ def assign(
     *,
     params: AssignParams = AssignParams(),
     bids: pd.DataFrame | None = None,
+    fixed: pd.DataFrame | None = None,
 ) -> Assignment:
-    """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads."""
+    """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads.
+
+    ``fixed`` pairs (``paper_id, reviewer_id``, e.g. an earlier assignment) are kept whenever a
+    complete assignment with them exists: their bonus outweighs any affinity or min-load gain.
+    """
     from ortools.graph.python import min_cost_flow
 
     k = params.per_paper
@@ -126,6 +132,9 @@ def assign(
     r_code = {r: i for i, r in enumerate(rev_ids)}
     aff = affinity[affinity["paper_id"].isin(p_code) & affinity["reviewer_id"].isin(r_code)].copy()
     aff["value"] = apply_bids(aff, bids, params.bid_weight)
+    if fixed is not None and len(fixed):
+        keep = set(fixed["paper_id"] + "\x00" + fixed["reviewer_id"])
+        aff["value"] += np.where((aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(keep), FIXED_BONUS, 0.0)
     if len(conflicts):
         ckey = set(conflicts["paper_id"] + "\x00" + conflicts["reviewer_id"])
         aff = aff[~(aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(ckey)]

@@ -11,22 +11,55 @@ OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
 
 from __future__ import annotations
 
+import contextvars
 import csv
+import functools
 import io
 import json
 import logging
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from triage.errors import InputError
 
 log = logging.getLogger("triage")
+_PENDING: contextvars.ContextVar[list[tuple[str, tuple[Any, ...]]] | None] = contextvars.ContextVar(
+    "triage_ingest_warnings", default=None)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _warn(msg: str, *args: Any) -> None:
+    """A warning about the inputs, said once the read succeeds (a failed read prints only its error)."""
+    pending = _PENDING.get()
+    if pending is None:
+        log.warning(msg, *args)
+    else:
+        pending.append((msg, args))
+
+
+def _warnings_on_success(fn: F) -> F:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if _PENDING.get() is not None:  # nested: the outermost read says them
+            return fn(*args, **kwargs)
+        pending: list[tuple[str, tuple[Any, ...]]] = []
+        token = _PENDING.set(pending)
+        try:
+            result = fn(*args, **kwargs)
+        finally:
+            _PENDING.reset(token)
+        for msg, a in pending:
+            log.warning(msg, *a)
+        return result
+
+    return wrapper  # type: ignore[return-value]
 
 MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far longer is a paste error
 
@@ -70,6 +103,13 @@ CONFLICT_ALIASES = {
     "reason": "reason", "label": "reason",
 }
 
+# Bookkeeping fields of OpenReview notes: not worth a warning when they are ignored.
+OPENREVIEW_META = {
+    "forum", "number", "cdate", "mdate", "tcdate", "tmdate", "odate", "pdate", "ddate", "invitation", "invitations",
+    "signatures", "readers", "writers", "nonreaders", "replyto", "original", "referent", "domain", "license",
+    "details", "version", "venue", "venueid", "_bibtex", "paperhash", "html", "supplementary_material",
+}
+
 
 @dataclass
 class Corpus:
@@ -79,6 +119,7 @@ class Corpus:
     publications: pd.DataFrame
     reviewers: pd.DataFrame
     conflicts: pd.DataFrame
+    previous: pd.DataFrame | None = None  # an earlier assignment to keep (--keep-assignments)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +147,7 @@ def _read_text(path: Path, encoding: str | None) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(
-            f"{path}: line {line} is not valid {enc} (byte 0x{raw[exc.start]:02x}); "
+            f"{path}: line {line} is not valid {encoding or 'UTF-8'} (byte 0x{raw[exc.start]:02x}); "
             f"re-save the file as UTF-8 or pass --encoding latin-1 (or cp1252)"
         ) from None
     except LookupError:
@@ -139,6 +180,12 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
         raise InputError(f"{path}: no header row found; the first line must name the columns") from None
     except pd.errors.ParserError as exc:
         msg = str(exc).strip().splitlines()[-1]
+        eof = re.search(r"EOF inside string starting at row (\d+)", msg)
+        if eof:
+            raise InputError(
+                f"{path}: line {int(eof.group(1)) + 1} opens a quoted field that is never closed (unclosed quote); "
+                'close the quote, or double the quote character ("") inside a quoted field'
+            ) from None
         m = re.search(r"line (\d+)", msg)
         where = f"line {m.group(1)}" if m else "a row"
         raise InputError(
@@ -210,12 +257,13 @@ def _read_json_records(path: Path, text: str) -> pd.DataFrame:
              and any(isinstance(v, dict) and "value" in v for v in r["content"].values()))
     v1 = sum(1 for r in records if isinstance(r, dict) and isinstance(r.get("content"), dict)) - v2
     if v1 and v2:
-        log.warning("%s: mixes OpenReview API v1 (%d) and v2 (%d) notes; read both", path, v1, v2)
+        _warn("%s: mixes OpenReview API v1 (%d) and v2 (%d) notes; read both", path, v1, v2)
     if not flat:
         raise InputError(f"{path}: contains no records; export the table again")
     return pd.DataFrame(flat)
 
 
+@_warnings_on_success
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read any supported file into a DataFrame of raw columns (not yet renamed)."""
     path = Path(path)
@@ -286,10 +334,10 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path) -> pd.DataFra
         else:
             unknown.append(str(col))
     df = df.rename(columns=mapping)
-    extra = [c for c in unknown if c not in mapping.values()]
+    extra = [c for c in unknown if c not in mapping.values() and _norm_header(c) not in OPENREVIEW_META]
     if extra:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
-        log.info("%s: ignoring columns triage does not use: %s", path, shown)
+        _warn("%s: ignoring columns triage does not use: %s", path, shown)
     return df[[c for c in df.columns if c in taken]]
 
 
@@ -329,7 +377,7 @@ def _truncate_long(df: pd.DataFrame, col: str, path: Path) -> None:
     too_long = lengths > MAX_TEXT_CHARS
     if too_long.any():
         i = int(df.index[too_long][0])
-        log.warning(
+        _warn(
             "%s: %d %s value(s) longer than %d characters (first: %s, %d chars); truncated",
             path, int(too_long.sum()), col, MAX_TEXT_CHARS, _row(i, _is_json(path)), int(lengths[i]),
         )
@@ -346,6 +394,7 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Public readers
 # ---------------------------------------------------------------------------------------------
+@_warnings_on_success
 def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read submissions: ``paper_id, title, abstract`` plus optional metadata columns."""
     path = Path(path)
@@ -380,12 +429,13 @@ def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
-        log.warning("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
+        _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
                     path, int(no_abs.sum()), _row(i, _is_json(path)), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
     return df
 
 
+@_warnings_on_success
 def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read reviewer publications: ``reviewer_id, title, abstract`` (+ year, pub_id, authors, venue)."""
     path = Path(path)
@@ -419,7 +469,7 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     df["year"] = years.astype("Int64")
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
-        log.warning("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))
+        _warn("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))
         df = df[~no_text]
     if df.empty:
         raise InputError(f"{path}: no publication has a title or abstract; nothing to build profiles from")
@@ -439,6 +489,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.astype("Int64")
 
 
+@_warnings_on_success
 def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read the reviewer pool: ``reviewer_id`` (+ name, email, domains, max_load, min_load)."""
     path = Path(path)
@@ -468,6 +519,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     return df
 
 
+@_warnings_on_success
 def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read declared conflicts: ``paper_id, reviewer_id[, reason]``.
 
@@ -499,6 +551,42 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     return df[CONFLICT_COLUMNS].drop_duplicates(["paper_id", "reviewer_id"]).reset_index(drop=True)
 
 
+ASSIGNMENT_ALIASES = {
+    "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "forum": "paper_id", "head": "paper_id",
+    "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "tail": "reviewer_id",
+    "rank": "rank",
+}
+
+
+@_warnings_on_success
+def read_assignments(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Read an earlier assignment (``paper_id, reviewer_id[, rank]``, e.g. a previous assignments.csv)."""
+    path = Path(path)
+    text = _read_text(path, encoding)
+    if text.strip().count("\n") == 0 and not _is_json(path):
+        _warn("%s: has a header but no assignments; nothing to keep", path)
+        return pd.DataFrame({"paper_id": pd.Series(dtype=object), "reviewer_id": pd.Series(dtype=object)})
+    raw = read_table(path, encoding=encoding)
+    found = list(raw.columns)
+    df = _rename(raw, ASSIGNMENT_ALIASES, path)
+    _require(df, ["paper_id", "reviewer_id"], path, found,
+             "pass the assignments.csv of the earlier run (columns paper_id, reviewer_id)")
+    df = df.copy()
+    df["paper_id"] = df["paper_id"].map(clean_text)
+    df["reviewer_id"] = df["reviewer_id"].map(clean_text)
+    bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
+    if bad.any():
+        i = int(df.index[bad][0])
+        raise InputError(f"{path}: {_row(i, _is_json(path))} has an empty paper_id or reviewer_id; fill it or "
+                         "delete the row")
+    dup = df.duplicated(["paper_id", "reviewer_id"])
+    if dup.any():
+        _warn("%s: %d repeated (paper_id, reviewer_id) pair(s) (first: %s); counted once", path,
+                    int(dup.sum()), _row(int(df.index[dup][0]), _is_json(path)))
+        df = df[~dup]
+    return df[["paper_id", "reviewer_id"]].reset_index(drop=True)
+
+
 def empty_publications() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in PUB_COLUMNS})
 
@@ -514,6 +602,7 @@ def empty_conflicts() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in CONFLICT_COLUMNS})
 
 
+@_warnings_on_success
 def load_corpus(
     submissions: Path,
     *,
@@ -521,6 +610,7 @@ def load_corpus(
     reviewers: Path | None = None,
     conflicts: Path | None = None,
     encoding: str | None = None,
+    keep_assignments: Path | None = None,
 ) -> Corpus:
     """Read and cross-check all inputs of a run."""
     papers = read_papers(submissions, encoding=encoding)
@@ -531,7 +621,7 @@ def load_corpus(
         unknown = ~pubs["reviewer_id"].isin(known)
         if unknown.any():
             first = pubs.loc[unknown, "reviewer_id"].iloc[0]
-            log.warning("%s: %d publication(s) belong to reviewers not in %s (first: '%s'); ignored",
+            _warn("%s: %d publication(s) belong to reviewers not in %s (first: '%s'); ignored",
                         publications, int(unknown.sum()), reviewers, first)
             pubs = pubs[~unknown].reset_index(drop=True)
     else:
@@ -545,17 +635,18 @@ def load_corpus(
     if len(revs) and len(pubs):
         without = sorted(set(revs["reviewer_id"]) - set(pubs["reviewer_id"]))
         if without:
-            log.warning("%d reviewer(s) have no publications (first: '%s'); they get no affinity and are not "
+            _warn("%d reviewer(s) have no publications (first: '%s'); they get no affinity and are not "
                         "assigned; add their papers to %s", len(without), without[0], publications)
     confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
     if len(confl):
         ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
         if (~ok).any():
             bad = confl[~ok].iloc[0]
-            log.warning("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",
+            _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",
                         conflicts, int((~ok).sum()), bad["paper_id"], bad["reviewer_id"])
             confl = confl[ok].reset_index(drop=True)
-    return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl)
+    previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
+    return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous)
 
 
 def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:

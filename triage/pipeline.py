@@ -35,6 +35,7 @@ from triage.export import (
 from triage.ingest import Corpus, join_list, load_corpus, paper_texts
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
+from triage.rerun import describe_changes, plan_keep
 from triage.summarize import SummaryParams, summarize_papers
 from triage.taxonomy import (
     TaxonomyParams,
@@ -69,10 +70,12 @@ class Inputs:
     reviewers: Path | None = None
     conflicts: Path | None = None
     encoding: str | None = None
+    keep_assignments: Path | None = None  # an earlier assignments.csv to keep where still feasible
 
     def files(self) -> dict[str, Path | None]:
         return {"submissions": self.submissions, "publications": self.publications,
-                "reviewers": self.reviewers, "conflicts": self.conflicts}
+                "reviewers": self.reviewers, "conflicts": self.conflicts,
+                **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {})}
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ class RunResult:
 
 def load(inputs: Inputs) -> Corpus:
     return load_corpus(inputs.submissions, publications=inputs.publications, reviewers=inputs.reviewers,
-                       conflicts=inputs.conflicts, encoding=inputs.encoding)
+                       conflicts=inputs.conflicts, encoding=inputs.encoding,
+                       keep_assignments=inputs.keep_assignments)
 
 
 @contextlib.contextmanager
@@ -254,6 +258,7 @@ class MatchResult:
     assignments: pd.DataFrame | None
     alternates: pd.DataFrame | None
     total_score: float = 0.0
+    changes: list[str] = field(default_factory=list)  # what --keep-assignments kept and changed
 
 
 # Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
@@ -323,10 +328,19 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
     if len(aff):
-        res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids)
+        plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
+                                                              params=assignment)
+        res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
+                     fixed=None if plan is None else plan.fixed)
         wd.write_csv(W.ASSIGNMENTS, res.assignments)
         wd.write_csv(W.ALTERNATES, res.alternates)
         outputs += [W.ASSIGNMENTS, W.ALTERNATES]
+        if plan is not None and corpus.previous is not None:
+            changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
+            wd.write_csv(W.CHANGES, changes)
+            outputs.append(W.CHANGES)
+    if corpus.previous is None or not len(aff):
+        wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
         result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
@@ -580,6 +594,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                       export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
+        result.messages += m.changes
     else:
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)

@@ -1,0 +1,470 @@
+"""The bad-input battery (tests/bad_inputs/, described in its README.md), run through the CLI.
+
+Every case either works with one clear warning or exits 1 with one line naming the file and
+the fix. Never a traceback, never a partial output file, and a failed run never replaces the
+outputs of an earlier good run. The model is the deterministic fake embedder, so the battery
+is fast; test_rerun.py and test_determinism.py run the real model.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from conftest import FakeEmbedder
+from typer.testing import CliRunner
+
+from triage.cli import app
+
+HERE = Path(__file__).parent
+BAD = HERE / "bad_inputs"
+GOOD = BAD / "good"
+ROOT = HERE.parent
+runner = CliRunner()
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    code: int
+    needle: str  # the error (exit 1) or the warning (exit 0), in stderr
+    sub: str = "good/submissions.csv"
+    pubs: str | None = "good/publications.csv"
+    revs: str | None = "good/reviewers.csv"
+    conf: str | None = "good/conflicts.csv"
+    extra: tuple[str, ...] = ()
+    names_file: bool = True  # the message names the offending file
+    rows: int | None = None  # for cases that work: papers in triage.csv
+    more: tuple[str, ...] = field(default_factory=tuple)  # more substrings of stderr
+
+    def args(self, out: Path) -> list[str]:
+        # Errors go through 'run' (they stop at ingest); cases that work through 'match', which
+        # ingests, embeds, finds conflicts and assigns without the slower topics and report.
+        a = ["run" if self.code else "match", str(BAD / self.sub)]
+        for flag, f in (("-p", self.pubs), ("-r", self.revs), ("-c", self.conf)):
+            if f:
+                a += [flag, str(BAD / f)]
+        return [*a, *self.extra, "-o", str(out)]
+
+    def offending(self) -> str:
+        for f in (self.sub, self.pubs, self.revs, self.conf, *self.extra):
+            if f and not f.startswith(("good/", "-")) and (BAD / f).exists():
+                return Path(f).name
+        return ""
+
+
+CASES = [
+    # submissions: structure
+    Case("empty", 1, "file is empty", sub="empty.csv"),
+    Case("blank_lines_only", 1, "file is empty", sub="blank_lines_only.csv"),
+    Case("header_only", 1, "has a header but no rows", sub="header_only.csv"),
+    Case("missing_paper_id", 1, "missing column 'paper_id'", sub="missing_paper_id.csv", more=("rename",)),
+    Case("missing_text_columns", 1, "missing columns 'title' and 'abstract'", sub="missing_text_columns.csv"),
+    Case("extra_columns", 0, "ignoring columns triage does not use: decision, Reviewer Scores",
+         sub="extra_columns.csv", rows=3),
+    Case("duplicate_paper_id", 1, "duplicate paper_id 'v247/addanki24a' in row 2 and row 4",
+         sub="duplicate_paper_id.csv"),
+    Case("empty_paper_id", 1, "row 3 has an empty 'paper_id'", sub="empty_paper_id.csv"),
+    Case("empty_abstract", 0, "1 submission(s) have no abstract (first: row 3", sub="empty_abstract.csv", rows=3),
+    Case("whitespace_abstract", 0, "1 submission(s) have no abstract (first: row 4", sub="whitespace_abstract.csv",
+         rows=3),
+    Case("no_title_no_abstract", 1, "row 3 (paper_id 'v247/aden-ali24a') has neither title nor abstract",
+         sub="no_title_no_abstract.csv"),
+    # submissions: encodings, line ends, quoting
+    Case("latin1", 1, "--encoding latin-1", sub="latin1.csv", more=("line 3 is not valid UTF-8 (byte 0xe9)",)),
+    Case("latin1_with_encoding", 0, "", sub="latin1.csv", extra=("--encoding", "latin-1"), rows=3),
+    Case("unknown_encoding", 1, "--encoding 'klingon' is not a known encoding", sub="latin1.csv",
+         extra=("--encoding", "klingon"), names_file=False),
+    Case("utf8_bom", 0, "", sub="utf8_bom.csv", rows=3),
+    Case("crlf", 0, "", sub="crlf.csv", rows=3),
+    Case("quoted_newlines", 0, "", sub="quoted_newlines.csv", rows=3),
+    Case("semicolon_delimited", 0, "", sub="semicolon_delimited.csv", rows=3),
+    Case("ragged_rows", 1, "line 3 has a different number of fields", sub="ragged_rows.csv",
+         more=("quote fields",)),
+    Case("unclosed_quote", 1, "unclosed quote", sub="unclosed_quote.csv"),
+    Case("spreadsheet_saved_as_csv", 1, "looks like a binary file", sub="spreadsheet_saved_as.csv",
+         more=("export the sheet as CSV",)),
+    Case("html_saved_as_csv", 1, "missing column 'paper_id'", sub="html_saved_as.csv"),
+    # submissions: JSON and OpenReview notes
+    Case("json_object_not_list", 1, "JSON must be a list of notes", sub="json_object_not_list.json"),
+    Case("json_list_of_strings", 1, "record 1 is a str, not an object", sub="json_list_of_strings.json"),
+    Case("json_syntax_error", 1, "not valid JSON (line 3", sub="json_syntax_error.json"),
+    Case("jsonl_bad_line", 1, "line 2 is not valid JSON", sub="jsonl_bad_line.jsonl"),
+    Case("notes_without_content", 1, "missing columns 'title' and 'abstract'", sub="notes_without_content.json"),
+    Case("openreview_v1_v2_mixed", 0, "mixes OpenReview API v1 (1) and v2 (2) notes",
+         sub="openreview_v1_v2_mixed.json", rows=3),
+    Case("nan_none_in_lists_json", 0, "", sub="nan_none_in_lists.json", rows=2),
+    Case("nan_none_in_lists_csv", 0, "", sub="nan_none_in_lists.csv", rows=3),
+    # publications
+    Case("pubs_missing_reviewer_id", 1, "missing column 'reviewer_id'", pubs="pubs_missing_reviewer_id.csv"),
+    Case("pubs_unknown_reviewer", 0, "1 publication(s) belong to reviewers not in", pubs="pubs_unknown_reviewer.csv",
+         rows=8, more=("~Not_In_Pool1",)),
+    Case("pubs_bad_year", 1, "row 3 column 'year' is 'forthcoming'", pubs="pubs_bad_year.csv"),
+    Case("pubs_without_text", 1, "no publication has a title or abstract", pubs="pubs_without_text.csv"),
+    # reviewers
+    Case("reviewers_without_publications", 0, "2 reviewer(s) have no publications",
+         revs="reviewers_without_publications.csv", rows=8, names_file=False),
+    Case("reviewers_bad_max_load", 1, "row 3 column 'max_load' is 'lots'", revs="reviewers_bad_max_load.csv"),
+    Case("reviewers_negative_load", 1, "row 5 column 'max_load' is '-2'", revs="reviewers_negative_load.csv"),
+    Case("reviewers_min_over_max", 1, "row 2 has min_load 5 > max_load 2", revs="reviewers_min_over_max.csv"),
+    Case("reviewers_duplicate_id", 1, "duplicate reviewer_id '~Yeshwanth_Cherapanamjeri1'",
+         revs="reviewers_duplicate_id.csv"),
+    # conflicts
+    Case("conflicts_unknown_ids", 0, "2 conflict(s) name unknown paper or reviewer ids",
+         conf="conflicts_unknown_ids.csv", rows=8),
+    Case("conflicts_missing_column", 1, "missing column 'reviewer_id'", conf="conflicts_missing_column.csv"),
+    Case("conflicts_empty_id", 1, "row 3 has an empty paper_id or reviewer_id", conf="conflicts_empty_id.csv"),
+    Case("conflicts_openreview_headerless", 0, "", conf="conflicts_openreview_headerless.csv", rows=8),
+    # options that need a model run (checked again below against an earlier good run)
+    Case("infeasible_loads", 1, "assignment is infeasible", revs="reviewers_infeasible_loads.csv",
+         names_file=False, more=("raise",)),
+    Case("per_paper_larger_than_pool", 1, "--per-paper 11 is larger than the reviewer pool (10)",
+         extra=("--per-paper", "11"), names_file=False),
+    Case("taxonomy_syntax_error", 1, "not valid YAML", extra=("--taxonomy", str(BAD / "taxonomy_syntax_error.yaml"))),
+    Case("keep_assignments_missing_column", 1, "missing column 'reviewer_id'",
+         extra=("--keep-assignments", str(BAD / "previous_assignments_no_reviewer.csv"))),
+]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    """The fake embedder in place of the bundled model, for every stage that loads one."""
+    import triage.pipeline
+
+    made: list[FakeEmbedder] = []
+
+    def load(*args, **kwargs):
+        made.append(FakeEmbedder())
+        return made[-1]
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", load)
+    return made
+
+
+def files_under(folder: Path) -> dict[str, bytes]:
+    """Every output file (not the embedding cache) by relative path."""
+    if not folder.exists():
+        return {}
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.relative_to(folder).parts[0] != "cache"}
+
+
+def leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if p.name.endswith((".tmp", ".staged", ".bak"))]
+
+
+def check_error_output(stderr: str, stdout: str, needle: str, filename: str = "") -> None:
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert "Traceback" not in stderr + stdout
+    assert len(lines) == 1, stderr
+    assert lines[0].startswith("Error: "), lines[0]
+    assert needle in lines[0], lines[0]
+    if filename:
+        assert filename in lines[0], lines[0]
+
+
+def test_battery_is_documented_and_complete():
+    readme = (BAD / "README.md").read_text(encoding="utf-8")
+    assert len(CASES) >= 30
+    used = {c.sub for c in CASES} | {c.pubs for c in CASES} | {c.revs for c in CASES} | {c.conf for c in CASES}
+    used |= {Path(e).name for c in CASES for e in c.extra if (BAD / Path(e).name).is_file()}
+    for f in BAD.iterdir():
+        if f.is_file() and f.name != "README.md":
+            assert f.name in used, f"{f.name} is in the battery but no case uses it"
+    for c in CASES:
+        assert f"`{c.name}`" in readme, f"case {c.name} is not listed in tests/bad_inputs/README.md"
+    for name in ("huge_abstract", "unwritable_output_folder", "disk_full", "ctrl_c_during_embedding"):
+        assert f"`{name}`" in readme
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case, fake_model, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, case.args(out))
+    assert res.exit_code == case.code, res.output
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), repr(res.exception)
+    if case.code == 1:
+        check_error_output(res.stderr, res.stdout, case.needle, case.offending() if case.names_file else "")
+        assert files_under(out) == {}, "a failed run left output files"
+    else:
+        if case.needle:
+            assert res.stderr.count(case.needle) == 1, res.stderr
+            if case.names_file:
+                assert case.offending() in res.stderr
+        else:
+            assert "Warning" not in res.stderr, res.stderr
+        import pandas as pd
+
+        assert pd.read_csv(out / "assignments.csv")["paper_id"].nunique() == case.rows
+    for needle in case.more:
+        assert needle in res.stderr, res.stderr
+    assert leftovers(tmp_path) == []
+
+
+def test_huge_abstract_is_truncated_with_one_warning(fake_model, tmp_path):
+    """A 1 MB abstract (a paste error) is cut to 20,000 characters, said once; the run works."""
+    import pandas as pd
+
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str, keep_default_na=False).iloc[:3].copy()
+    subs.loc[1, "abstract"] = (subs.loc[1, "abstract"] + " ") * (1_000_000 // len(subs.loc[1, "abstract"]) + 1)
+    p = tmp_path / "huge_abstract.csv"
+    subs.to_csv(p, index=False)
+    assert p.stat().st_size > 1_000_000
+    res = runner.invoke(app, ["match", str(p), "-p", str(GOOD / "publications.csv"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("longer than 20000 characters (first: row 3") == 1, res.stderr
+    assert pd.read_csv(tmp_path / "o" / "assignments.csv")["paper_id"].nunique() == 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Failures after a good run: the earlier outputs stay byte for byte
+# ---------------------------------------------------------------------------------------------
+def good_args(out: Path, *extra: str) -> list[str]:
+    return ["run", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+            str(GOOD / "reviewers.csv"), "-c", str(GOOD / "conflicts.csv"), *extra, "-o", str(out)]
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    """One good run with the fake embedder: its output folder and the bytes of every output."""
+    import triage.pipeline
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(triage.pipeline, "load_embedder", lambda *a, **k: FakeEmbedder())
+    out = tmp_path_factory.mktemp("good") / "out"
+    try:
+        res = runner.invoke(app, good_args(out))
+    finally:
+        mp.undo()
+    assert res.exit_code == 0, res.output
+    snap = files_under(out)
+    assert {"triage.csv", "assignments.csv", "report.html", "manifest.json"} <= set(snap)
+    return out, snap
+
+
+@pytest.fixture
+def earlier(good_run, tmp_path):
+    """A copy of the good run's folder, to fail in."""
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    return out, good_run[1]
+
+
+def late_submissions(tmp_path: Path) -> Path:
+    """The good submissions plus one late paper: a failed rerun on these would change every output."""
+    text = (GOOD / "submissions.csv").read_text(encoding="utf-8")
+    p = tmp_path / "late.csv"
+    p.write_text(text + 'late/1,Regret of late bandits,"We prove regret bounds for bandits that arrive late.",\n',
+                 encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name in (
+    "infeasible_loads", "per_paper_larger_than_pool", "taxonomy_syntax_error", "reviewers_bad_max_load",
+    "latin1", "keep_assignments_missing_column")], ids=lambda c: c.name)
+def test_failed_rerun_keeps_earlier_outputs(case, earlier, fake_model, tmp_path):
+    out, before = earlier
+    args = case.args(out)
+    args[1] = str(late_submissions(tmp_path)) if case.sub.startswith("good/") else args[1]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, case.needle)
+    assert files_under(out) == before
+    assert leftovers(out) == []
+
+
+def test_unwritable_output_folder(fake_model, tmp_path, earlier):
+    """An --out folder that cannot be created (its parent is a file) or written (read-only)."""
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    res = runner.invoke(app, good_args(blocker / "out"))
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, "cannot write", "a_file")
+    assert "--out" in res.stderr
+
+    out, before = earlier
+    if os.geteuid() == 0:  # root ignores permission bits: simulate the refusal instead
+        with pytest.MonkeyPatch.context() as mp:
+            real_mkstemp = __import__("tempfile").mkstemp
+
+            def refuse(*a, **k):
+                if str(k.get("dir", "")).startswith(str(out)) and "cache" not in str(k.get("dir", "")):
+                    raise PermissionError(errno.EACCES, "Permission denied")
+                return real_mkstemp(*a, **k)
+
+            mp.setattr("tempfile.mkstemp", refuse)
+            res = runner.invoke(app, good_args(out))
+    else:
+        out.chmod(0o555)
+        try:
+            res = runner.invoke(app, good_args(out))
+        finally:
+            out.chmod(0o755)
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, "permission denied", str(out))
+    assert files_under(out) == before
+
+
+@pytest.fixture(scope="module")
+def replaces_in_rerun(good_run, tmp_path_factory):
+    """How many times a rerun on the late submissions calls os.replace (writes, cache, commit)."""
+    import triage.pipeline
+
+    trial = tmp_path_factory.mktemp("trial")
+    shutil.copytree(good_run[0], trial / "out")
+    args = good_args(trial / "out")
+    args[1] = str(late_submissions(trial))
+    calls = []
+    real = os.replace
+
+    def counting(src, dst):
+        calls.append(dst)
+        return real(src, dst)
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(triage.pipeline, "load_embedder", lambda *a, **k: FakeEmbedder())
+    mp.setattr(os, "replace", counting)
+    try:
+        res = runner.invoke(app, args)
+    finally:
+        mp.undo()
+    assert res.exit_code == 0, res.output
+    assert str(calls[-1]).endswith("manifest.json")  # the commit renames the manifest last
+    return len(calls)
+
+
+@pytest.mark.parametrize("when", ["first", "middle", "last"])
+def test_disk_full_keeps_earlier_outputs(when, earlier, replaces_in_rerun, fake_model, tmp_path, monkeypatch):
+    """os.replace fails with ENOSPC on its first, a middle, or its last call (a commit rename)."""
+    out, before = earlier
+    args = good_args(out)
+    args[1] = str(late_submissions(tmp_path))
+    total = replaces_in_rerun
+    fail_at = {"first": 1, "middle": total // 2, "last": total}[when]
+    calls = []
+    real = os.replace
+
+    def full(src, dst):
+        calls.append(dst)
+        if len(calls) == fail_at:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", full)
+    res = runner.invoke(app, args)
+    monkeypatch.setattr(os, "replace", real)
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, "no space left on the device")
+    assert files_under(out) == before
+    assert leftovers(out) == []
+
+
+class InterruptingEmbedder(FakeEmbedder):
+    """Embeds the first call, then raises KeyboardInterrupt as Ctrl-C would."""
+
+    def __init__(self, interrupt_at: int) -> None:
+        super().__init__()
+        self.interrupt_at = interrupt_at
+
+    def encode(self, texts, *, batch_size=32):
+        if self.calls + 1 == self.interrupt_at:
+            self.calls += 1
+            raise KeyboardInterrupt
+        return super().encode(texts, batch_size=batch_size)
+
+
+def test_ctrl_c_during_embedding(earlier, monkeypatch, tmp_path):
+    """Exit 130 with one line; the earlier outputs stay; the next run embeds only what was left."""
+    import triage.pipeline
+
+    out, before = earlier
+    subs = late_submissions(tmp_path)
+    pubs = tmp_path / "pubs.csv"
+    pubs.write_text((GOOD / "publications.csv").read_text(encoding="utf-8")
+                    + "~Tong_Zhang1,late/p,Late bandit regret,We bound the regret of late bandits.,2024,,\n",
+                    encoding="utf-8")
+    args = ["match", str(subs), "-p", str(pubs), "-r", str(GOOD / "reviewers.csv"), "-o", str(out)]
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: InterruptingEmbedder(2))
+    res = runner.invoke(app, args)
+    assert res.exit_code == 130, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Interrupted:"), res.stderr
+    assert "Traceback" not in res.output
+    assert files_under(out) == before
+    assert leftovers(out) == []
+    # The paper chunk finished before Ctrl-C: the rerun embeds only the new publication.
+    made: list[FakeEmbedder] = []
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: made.append(FakeEmbedder()) or made[-1])
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    stats = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["embed"]["stats"]
+    assert (stats["papers"]["embedded"], stats["papers"]["cached"]) == (0, 9)
+    assert stats["publications"]["embedded"] == 1
+    assert made[0].seen == 1  # the embedding stage's model saw only the new publication
+
+
+# ---------------------------------------------------------------------------------------------
+# Real processes: nothing but the one line reaches the terminal
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("name,needle", [
+    ("latin1.csv", "--encoding latin-1"),
+    ("spreadsheet_saved_as.csv", "looks like a binary file"),
+    ("json_object_not_list.json", "JSON must be a list of notes"),
+])
+def test_real_process_prints_one_line(name, needle, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "triage", "run", str(BAD / name), "-o", str(tmp_path / "o")],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    check_error_output(proc.stderr, proc.stdout, needle, name)
+    assert not (tmp_path / "o").exists() or files_under(tmp_path / "o") == {}
+
+
+SLOW_MODEL = """
+import sys, time
+from pathlib import Path
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+import triage.pipeline
+
+class Slow(FakeEmbedder):
+    def encode(self, texts, *, batch_size=32):
+        Path({marker!r}).write_text("embedding")
+        time.sleep(60)
+        return super().encode(texts, batch_size=batch_size)
+
+triage.pipeline.load_embedder = lambda *a, **k: Slow()
+from triage.cli import app
+sys.argv[0] = "triage"
+app()
+"""
+
+
+def test_real_ctrl_c_during_embedding(tmp_path):
+    """SIGINT to a real process while it embeds: exit 130, one line, no traceback, no outputs."""
+    marker = tmp_path / "embedding.started"
+    script = tmp_path / "slow_triage.py"
+    script.write_text(SLOW_MODEL.format(tests=str(HERE), marker=str(marker)), encoding="utf-8")
+    out = tmp_path / "o"
+    proc = subprocess.Popen([sys.executable, str(script), *good_args(out)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), proc.communicate()[1]
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Interrupted:"), stderr
+    assert "Traceback" not in stdout + stderr
+    assert files_under(out) == {}
