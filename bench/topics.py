@@ -174,17 +174,15 @@ def main() -> None:
         ("area names only, nearest", None),
         ("description + seeds (raw)", replace(base, calibrate=False, neighbours=0, refine=0)),
         ("+ per-area calibration", replace(base, neighbours=0, refine=0)),
-        ("+ prototype refinement", replace(base, neighbours=0)),
-        ("+ neighbour context (default)", base),
+        ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2)),
+        ("calibration + neighbour context (default)", base),
         ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
         ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
         ("default, neighbours 20", replace(base, neighbours=20)),
-        ("default, context 0.3", replace(base, context=0.3)),
-        ("default, refine 4", replace(base, refine=4)),
-        ("calibration, standardized", replace(base, neighbours=0, refine=0, standardize=True)),
-        ("calibration + refine 1 (weight 0.25)", replace(base, neighbours=0, refine=1, refine_weight=0.25)),
-        ("calibration + neighbours 5 (context 0.2)", replace(base, neighbours=5, context=0.2, refine=0)),
-        ("calibration + neighbours 10 (context 0.3)", replace(base, neighbours=10, context=0.3, refine=0)),
+        ("default + refine 2", replace(base, refine=2)),
+        ("calibration standardized, no context", replace(base, neighbours=0, standardize=True)),
+        ("default, neighbours 5 (context 0.2)", replace(base, neighbours=5, context=0.2)),
+        ("default, context 0.5", replace(base, context=0.5)),
     ]
     print("\n| method | top-1 | top-3 |\n|---|---|---|")
     for label, params in variants:
@@ -212,35 +210,55 @@ def main() -> None:
     th = load_taxonomy(args.theory)
     tph = taxonomy_phrases(th)
     t_emb = embed(tph.texts, None, embedder)
-    res = assign_theory(df, texts, x, th, t_emb, params=TheoryParams())
-    pred_name = res.frame["theory_topic"].tolist()
-    name_to_id = {t.name: t.id for t in th.topics}
-    pred = [name_to_id.get(p, "") for p in pred_name]
     labels = df["keywords"].map(theory_labels).tolist()
     labelled = [i for i, lab in enumerate(labels) if lab]
-    print(f"\ntheory topics ('{th.name}', threshold {th.threshold}): {len(labelled)} papers whose keywords name "
-          "a topic")
-    print("| topic | papers (keywords) | predicted | precision | recall | F1 | also predicted on unlabelled |")
-    print("|---|---|---|---|---|---|---|")
-    f1s = {}
-    for tid in dict.fromkeys(t for _, t in THEORY_RULES):
-        pos = [i for i in labelled if tid in labels[i]]
-        predicted = [i for i in labelled if pred[i] == tid]
-        tp = sum(1 for i in predicted if tid in labels[i])
-        prec = tp / len(predicted) if predicted else 0.0
-        rec = tp / len(pos) if pos else 0.0
-        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        f1s[tid] = f1
-        extra = sum(1 for i, p in enumerate(pred) if p == tid and not labels[i])
-        print(f"| {tid}{' *' if tid in MAIN_THEORY else ''} | {len(pos)} | {len(predicted)} | {prec:.2f} | "
-              f"{rec:.2f} | {f1:.2f} | {extra} |")
-    print(f"macro F1 over the issue's four topics (*): {np.mean([f1s[t] for t in MAIN_THEORY]):.3f}")
     kw = df["keywords"].str.lower()
     non_theory = ((kw != "") & ~kw.str.contains(THEORY_WORDS, regex=True)).to_numpy()
-    empty = np.array([p == "" for p in pred])
+    name_to_id = {t.name: t.id for t in th.topics}
+
+    def evaluate(res) -> tuple[dict[str, tuple[int, int, float, float, float, int]], np.ndarray]:
+        pred = [name_to_id.get(p, "") for p in res.frame["theory_topic"]]
+        rows = {}
+        for tid in dict.fromkeys(t for _, t in THEORY_RULES):
+            pos = [i for i in labelled if tid in labels[i]]
+            predicted = [i for i in labelled if pred[i] == tid]
+            tp = sum(1 for i in predicted if tid in labels[i])
+            prec = tp / len(predicted) if predicted else 0.0
+            rec = tp / len(pos) if pos else 0.0
+            f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+            extra = sum(1 for i, p in enumerate(pred) if p == tid and not labels[i])
+            rows[tid] = (len(pos), len(predicted), prec, rec, f1, extra)
+        return rows, np.array([p == "" for p in pred])
+
+    res = assign_theory(df, texts, x, th, t_emb, params=TheoryParams())
+    rows, empty = evaluate(res)
+    print(f"\ntheory topics ('{th.name}', threshold {th.threshold}): {len(labelled)} papers whose keywords name "
+          "a topic (label = topic named by the keywords; predictor reads title + abstract only)")
+    print("| topic | papers (keywords) | predicted | precision | recall | F1 | also predicted on unlabelled |")
+    print("|---|---|---|---|---|---|---|")
+    for tid, (npos, npred, prec, rec, f1, extra) in rows.items():
+        print(f"| {tid}{' *' if tid in MAIN_THEORY else ''} | {npos} | {npred} | {prec:.2f} | {rec:.2f} | "
+              f"{f1:.2f} | {extra} |")
     print(f"non-theory papers (keywords name no theory word): {non_theory.sum()}; left empty: "
           f"{empty[non_theory].mean():.1%}; gate passed: {res.is_theory[non_theory].mean():.1%}")
     print(f"all papers: theory gate passed {res.is_theory.mean():.1%}, topic given {(~empty).mean():.1%}")
+
+    print("\n| theory variant | macro F1 (4 issue topics *) | macro F1 (all rows) | non-theory left empty |")
+    print("|---|---|---|---|")
+    variants_t = [
+        ("default", th, TheoryParams()),
+        ("no terms bonus", th, TheoryParams(term_bonus=0.0)),
+        ("no calibration", th, TheoryParams(calibrate=False)),
+        ("no gate (every paper)", replace(th, gate=None), TheoryParams()),
+        ("threshold 0.40", th, TheoryParams(threshold=0.40)),
+        ("gate needs 2 cues (or margin)", th, TheoryParams(min_cues=2)),
+    ]
+    for label, tax_v, params in variants_t:
+        p_v = t_emb[: len(taxonomy_phrases(tax_v).texts)]  # gate phrases come last
+        r, e = evaluate(assign_theory(df, texts, x, tax_v, p_v, params=params))
+        main_f1 = np.mean([r[t][4] for t in MAIN_THEORY])
+        all_f1 = np.mean([v[4] for v in r.values() if v[0]])
+        print(f"| {label} | {main_f1:.3f} | {all_f1:.3f} | {e[non_theory].mean():.1%} |")
 
 
 if __name__ == "__main__":

@@ -149,36 +149,17 @@ def _in_cache(cache: EmbeddingCache, text: str) -> bool:
     return text_key(text) in cache
 
 
-def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams) -> np.ndarray:
+def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams, model_name: str) -> np.ndarray:
     """Embed taxonomy phrases through the run's cache; the model is loaded only if one is missing."""
     from triage.embed import text_key
 
-    cache_root = wd.path(W.EMBED_CACHE)
-    embedder = _LazyEmbedder(embed)
-    cache = EmbeddingCache.open(cache_root, embedder.name)
-    if all(text_key(t) in cache for t in texts):
-        return cache.get([text_key(t) for t in texts])
-    vecs, _ = embed_texts(texts, embedder.load(), cache, batch_size=embed.batch_size)
+    cache = EmbeddingCache.open(wd.path(W.EMBED_CACHE), model_name)
+    keys = [text_key(t) for t in texts]
+    if all(k in cache for k in keys):
+        return cache.get(keys)
+    embedder = load_embedder(embed.model, device=embed.device, allow_download=embed.allow_download)
+    vecs, _ = embed_texts(texts, embedder, cache, batch_size=embed.batch_size)
     return vecs
-
-
-class _LazyEmbedder:
-    """The run's embedder, loaded on first use (taxonomy phrases are usually cached)."""
-
-    def __init__(self, params: EmbedParams) -> None:
-        from triage.embed import BUNDLED_NAME
-
-        self.params = params
-        spec = params.model
-        if spec in (DEFAULT_MODEL, BUNDLED_NAME, f"sentence-transformers/{BUNDLED_NAME}"):
-            self.name = BUNDLED_NAME
-        elif Path(spec).expanduser().exists():
-            self.name = Path(spec).expanduser().resolve().name
-        else:
-            self.name = spec
-
-    def load(self) -> Any:
-        return load_embedder(self.params.model, device=self.params.device, allow_download=self.params.allow_download)
 
 
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
@@ -187,7 +168,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     """Clusters, venue areas and theory topics per paper (topics.csv)."""
     topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
     stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
-    topics = topics.merge(label_papers(corpus, emb.papers, wd, taxonomy, embed, stats), on="paper_id", how="left")
+    topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
     wd.write_csv(W.TOPICS, topics)
     wd.write_npy(W.CENTROIDS, centroids)
@@ -201,7 +182,7 @@ TOPIC_COLUMNS = ["paper_id", "cluster_id", "cluster_label", "area", "area_score"
                  "theory_topic", "theory_score"]
 
 
-def label_papers(corpus: Corpus, paper_emb: np.ndarray, wd: Workdir, taxonomy: TaxonomyParams,
+def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyParams,
                  embed: EmbedParams, stats: dict[str, Any]) -> pd.DataFrame:
     """Zero-shot venue area and theory topic of each paper (empty columns when a taxonomy is off)."""
     papers = corpus.papers
@@ -213,13 +194,15 @@ def label_papers(corpus: Corpus, paper_emb: np.ndarray, wd: Workdir, taxonomy: T
         return out
     if tax_enabled(taxonomy.taxonomy):
         tax = load_taxonomy(str(taxonomy.taxonomy))
-        areas = assign_areas(papers, paper_emb, tax, _embed_phrases(taxonomy_phrases(tax).texts, wd, embed))
+        phrases = _embed_phrases(taxonomy_phrases(tax).texts, wd, embed, emb.model)
+        areas = assign_areas(papers, emb.papers, tax, phrases)
         out[areas.columns] = areas
         stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum())}
     if tax_enabled(taxonomy.theory):
         th = load_taxonomy(str(taxonomy.theory))
         texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)
-        res = assign_theory(papers, texts, paper_emb, th, _embed_phrases(taxonomy_phrases(th).texts, wd, embed),
+        phrases = _embed_phrases(taxonomy_phrases(th).texts, wd, embed, emb.model)
+        res = assign_theory(papers, texts, emb.papers, th, phrases,
                             params=TheoryParams(threshold=taxonomy.theory_threshold))
         out[["theory_topic", "theory_score"]] = res.frame[["theory_topic", "theory_score"]]
         stats["theory"] = {"taxonomy": th.name, "theory_papers": int(res.is_theory.sum()),
