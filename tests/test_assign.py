@@ -135,3 +135,11 @@ def test_infeasible_names_papers_without_candidates():
         assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=3))
     msg = str(exc.value)
     assert "p2 (1)" in msg and "1 slot(s) missing" in msg and "\n" not in msg
+
+
+def test_infeasible_says_which_topics_are_short():
+    S, aff, papers, revs = problem(n_pap=4, n_rev=3)
+    topics = pd.Series({"p0": "bandits", "p1": "bandits", "p2": "privacy", "p3": "privacy"})
+    with pytest.raises(InfeasibleError, match=r"short by topic: .*\(\d\)") as exc:
+        assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=2, max_load=2), topics=topics)
+    assert "2 slot(s) too few" in str(exc.value)

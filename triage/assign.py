@@ -62,43 +62,25 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
 
 
 def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
-def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
-    from triage.ingest import read_table
-
-    path = Path(path)
-    df = read_table(path, encoding=encoding)
-    df.columns = [str(c).strip().lower() for c in df.columns]
-    df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
-                            "user": "reviewer_id", "reviewer": "reviewer_id"})
-    missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
-    if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
-                         "a bids file needs paper_id, reviewer_id, bid")
-    df = df[["paper_id", "reviewer_id", "bid"]].astype(str).apply(lambda c: c.str.strip())
-    bad = ~df["bid"].str.lower().isin(BIDS)
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path}: row {i + 2} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
-                         "Very High, High, Neutral, Low, Very Low")
-    return df
-
-
-              capacity: int) -> str:
+              capacity: int, topics: pd.Series | None = None) -> str:
+    """One line: how many papers and slots are short, and why (few candidates, capacity, full reviewers)."""
     short = np.flatnonzero(flow_per_paper < k)
     missing = int((k - flow_per_paper[short]).sum())
     needed = k * len(paper_ids)
     few = np.flatnonzero(cand_per_paper < k)
-    parts = [f"assignment is infeasible: {len(short)} paper(s) cannot get {k} reviewers ({missing} slot(s) missing"]
-    parts[0] += f"; {needed} needed, total reviewer capacity {capacity})"
+    parts = [f"assignment is infeasible: {len(short)} paper(s) cannot get {k} reviewers ({missing} slot(s) missing"
+             f"; {needed} needed, total reviewer capacity {capacity})"]
     if len(few):
         ex = ", ".join(f"{paper_ids[i]} ({int(cand_per_paper[i])})" for i in few[:3])
         parts.append(f"{len(few)} paper(s) have fewer than {k} candidate reviewers without conflicts, e.g. {ex}")
     elif capacity < needed:
-        parts.append(f"raise max_load (add {-(-(needed - capacity) // max(1, 1))} slots) or lower --per-paper")
+        parts.append(f"the reviewers' max_load adds up to {needed - capacity} slot(s) too few")
     else:
         ex = ", ".join(paper_ids[i] for i in short[:3])
         parts.append(f"their candidate reviewers are full, e.g. {ex}")
+    if topics is not None and len(short):
+        counts = pd.Series([topics.get(paper_ids[i], "") for i in short]).replace("", "(no topic)").value_counts()
+        parts.append("short by topic: " + ", ".join(f"{t} ({n})" for t, n in counts.head(3).items()))
     return "; ".join(parts) + "; raise --top-k or max_load, add reviewers, or lower --per-paper"
 
 
@@ -111,6 +93,7 @@ def assign(
     params: AssignParams = AssignParams(),
     bids: pd.DataFrame | None = None,
     fixed: pd.DataFrame | None = None,
+    topics: pd.Series | None = None,
 ) -> Assignment:
     """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads.
 
@@ -166,7 +149,7 @@ def assign(
     per_paper = flows[:n_pap]
     if int(per_paper.sum()) < k * n_pap:
         cand = np.bincount(pi, minlength=n_pap)
-        raise InfeasibleError(_diagnose(paper_ids, per_paper, cand, k, int(mx.sum())))
+        raise InfeasibleError(_diagnose(paper_ids, per_paper, cand, k, int(mx.sum()), topics))
     chosen = aff[pr_flow > 0].copy()
     min_flow = flows[n_pap + len(aff):n_pap + len(aff) + n_rev]
     unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn)]

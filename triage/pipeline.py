@@ -291,6 +291,14 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
     return written
 
 
+def _topic_labels(wd: Workdir) -> pd.Series | None:
+    """paper_id -> cluster label from topics.csv, to say which topics an infeasible assignment is short in."""
+    if not wd.exists(W.TOPICS):
+        return None
+    t = wd.read_csv(W.TOPICS)
+    return t.set_index("paper_id")["cluster_label"] if {"paper_id", "cluster_label"} <= set(t.columns) else None
+
+
 def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
               conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
@@ -314,7 +322,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
                                                               params=assignment)
         res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
-                     fixed=None if plan is None else plan.fixed)
+                     fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd))
         wd.write_csv(W.ASSIGNMENTS, res.assignments)
         wd.write_csv(W.ALTERNATES, res.alternates)
         outputs += [W.ASSIGNMENTS, W.ALTERNATES]
