@@ -61,6 +61,28 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
     return score + weight * key.map(m).fillna(0.0).astype(float)
 
 
+def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
+    from triage.ingest import read_table
+
+    path = Path(path)
+    df = read_table(path, encoding=encoding)
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
+                            "user": "reviewer_id", "reviewer": "reviewer_id"})
+    missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
+    if missing:
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
+                         "a bids file needs paper_id, reviewer_id, bid")
+    df = df[["paper_id", "reviewer_id", "bid"]].astype(str).apply(lambda c: c.str.strip())
+    bad = ~df["bid"].str.lower().isin(BIDS)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(f"{path}: row {i + 2} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
+                         "Very High, High, Neutral, Low, Very Low")
+    return df
+
+
 def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
               capacity: int, topics: pd.Series | None = None) -> str:
     """One line: how many papers and slots are short, and why (few candidates, capacity, full reviewers)."""
