@@ -198,21 +198,21 @@ def run(
     theory_threshold: TheoryThreshold = None,
     qualified_affinity: QualifiedAffinity = 0.55,
     top_k: TopK = 50,
-    per_paper: PerPaper = 3,
-    max_load: MaxLoad = 6,
-    min_load: MinLoad = 0,
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = AggregateChoice.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
-    coauthor_years: CoauthorYears = 3,
-    encoding: Encoding = None,
-) -> None:
+    per_paper: PerPaper = 3,
+    max_load: MaxLoad = 6,
+    min_load: MinLoad = 0,
     alternates: Alternates = 3,
     bids: Bids = None,
-    """Run every stage: embed, topics, match, summarize, export, report.
+    coauthor_years: CoauthorYears = 3,
     export_format: ExportFormat = None,
+    encoding: Encoding = None,
+) -> None:
+    """Run every stage: embed, topics, match, summarize, export, report.
 
     Without --publications, reviewer matching is skipped (and said so).
 
@@ -355,23 +355,23 @@ def match(
     conflicts: Conflicts = None,
     out_dir: OutDir = DEFAULT_OUT,
     top_k: TopK = 50,
-    per_paper: PerPaper = 3,
-    max_load: MaxLoad = 6,
-    min_load: MinLoad = 0,
-    coauthor_years: CoauthorYears = 3,
-    model: Model = "default",
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = AggregateChoice.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
+    per_paper: PerPaper = 3,
+    max_load: MaxLoad = 6,
+    min_load: MinLoad = 0,
+    alternates: Alternates = 3,
+    bids: Bids = None,
+    coauthor_years: CoauthorYears = 3,
+    export_format: ExportFormat = None,
+    model: Model = "default",
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
 ) -> None:
-    alternates: Alternates = 3,
-    bids: Bids = None,
     """Score reviewers against papers, find conflicts and assign reviewers under loads.
-    export_format: ExportFormat = None,
 
     Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv (and, with
     --export-format, the OpenReview or CMT upload files).
