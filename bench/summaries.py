@@ -67,7 +67,7 @@ def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
     return rows
 
 
-def sample_abstracts(data: Path, n: int, seed: int) -> pd.DataFrame:
+def sample_abstracts(data: Path, n: int, seed: int, cached_in: Path | None = None) -> pd.DataFrame:
     frames = []
     for name in FILES:
         p = data / name
@@ -77,6 +77,11 @@ def sample_abstracts(data: Path, n: int, seed: int) -> pd.DataFrame:
         frames.append(df[["id", "title", "abstract"]].rename(columns={"id": "paper_id"}))
     allp = pd.concat(frames, ignore_index=True)
     allp = allp[allp["abstract"].str.len() > 0]
+    if cached_in is not None:  # only rows whose paper vector is already in the cache (no re-embedding)
+        from triage.embed import BUNDLED_NAME, EmbeddingCache, text_key
+
+        cache = EmbeddingCache.open(cached_in, BUNDLED_NAME)
+        allp = allp[[text_key(t) in cache for t in paper_texts(allp)]]
     return allp.sample(n=min(n, len(allp)), random_state=seed).reset_index(drop=True)
 
 
@@ -89,11 +94,24 @@ def faithfulness(out: pd.DataFrame, papers: pd.DataFrame) -> tuple[int, int]:
     return ok, total
 
 
-def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, seed: int) -> None:
+def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, seed: int,
+          cached_only: bool) -> None:
     from triage.embed import EmbeddingCache, embed_texts, load_embedder
 
-    papers = sample_abstracts(data, n, seed)
+    papers = sample_abstracts(data, n, seed, cache_dir if cached_only else None)
     vocab = load_vocabulary()
+    n_sent = sum(len(paper_text(t, a).body) for t, a in zip(papers["title"], papers["abstract"]))
+    print(f"\n## Speed: {len(papers)} abstracts, {n_sent} sentences (seed {seed}"
+          f"{', drawn among texts already in --cache' if cached_only else ''})\n", flush=True)
+
+    def timed(**kw) -> tuple[float, pd.DataFrame]:
+        t = time.perf_counter()
+        out = summarize_papers(papers, vocab=vocab, **kw)
+        return time.perf_counter() - t, out
+
+    tfidf_runs = [timed(params=SummaryParams(centrality="tfidf")) for _ in range(runs)]
+    tmed = statistics.median(t for t, _ in tfidf_runs)
+    print(f"tfidf centrality, median of {runs}: {tmed:.1f} s ({len(papers) / tmed:.0f} papers/s)", flush=True)
     t0 = time.perf_counter()
     emb = load_embedder("default")
     t_load = time.perf_counter() - t0
@@ -102,32 +120,24 @@ def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, 
     t0 = time.perf_counter()
     vecs, st = embed_texts(paper_texts(papers), emb, cache)
     t_papers = time.perf_counter() - t0
-    n_sent = sum(len(paper_text(t, a).body) for t, a in zip(papers["title"], papers["abstract"]))
 
     def embed_fn(sents: list[str]):
         return embed_texts(sents, emb, scache, batch_size=64)[0]
 
-    def timed(**kw) -> tuple[float, pd.DataFrame]:
-        t = time.perf_counter()
-        out = summarize_papers(papers, vocab=vocab, **kw)
-        return time.perf_counter() - t, out
-
     sent_keys_cached = sum(1 for t, a in zip(papers["title"], papers["abstract"])
                            for s in (paper_text(t, a).sentences[1:]) if _key(s) in scache)
+    print(f"model load {t_load:.1f} s; paper vectors: {st.cached} from cache, {st.embedded} embedded "
+          f"({t_papers:.1f} s); sentence vectors already cached: {sent_keys_cached}", flush=True)
     cold, out_cold = timed(embed=embed_fn, paper_vectors=vecs)
+    print(f"embedding centrality, first run: {cold:.1f} s", flush=True)
     warm = [timed(embed=embed_fn, paper_vectors=vecs)[0] for _ in range(runs)]
-    tfidf_runs = [timed(params=SummaryParams(centrality="tfidf")) for _ in range(runs)]
     ok, total = faithfulness(out_cold, papers)
     ok2, total2 = faithfulness(tfidf_runs[0][1], papers)
-    print(f"\n## Speed: {len(papers)} abstracts, {n_sent} sentences (seed {seed})\n")
-    print(f"model load {t_load:.1f} s; paper vectors: {st.cached} from cache, {st.embedded} embedded "
-          f"({t_papers:.1f} s); sentence vectors already cached before the first run: {sent_keys_cached}\n")
-    print("| centrality | run | seconds | papers/s |")
+    print("\n| centrality | run | seconds | papers/s |")
     print("|---|---|---|---|")
     print(f"| embedding | first run (sentences embedded unless cached) | {cold:.1f} | {len(papers) / cold:.0f} |")
     med = statistics.median(warm)
     print(f"| embedding | warm, median of {runs} | {med:.1f} | {len(papers) / med:.0f} |")
-    tmed = statistics.median(t for t, _ in tfidf_runs)
     print(f"| tfidf | median of {runs} | {tmed:.1f} | {len(papers) / tmed:.0f} |")
     print("\n## Faithfulness (output sentences that are substrings of the abstract)\n")
     print(f"embedding: {ok}/{total} ({100 * ok / max(total, 1):.1f}%); tfidf: {ok2}/{total2} "
@@ -153,11 +163,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="warm runs (the median is reported)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-label", action="store_true", help="also print per-label counts")
+    ap.add_argument("--cached-only", action="store_true",
+                    help="draw the speed sample among papers whose vectors are already in --cache")
     ap.add_argument("--quality-only", action="store_true", help="skip the speed run")
     args = ap.parse_args()
     detection_quality(args.per_label)
     if not args.quality_only:
-        speed(args.data, args.cache, args.sentence_cache, args.n, args.runs, args.seed)
+        speed(args.data, args.cache, args.sentence_cache, args.n, args.runs, args.seed, args.cached_only)
 
 
 if __name__ == "__main__":
