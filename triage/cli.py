@@ -109,6 +109,9 @@ Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate 
 ExportFormat = Annotated[list[ExportChoice] | None, typer.Option(
     "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
                             "(scores + assignments XML). Repeat for both.")]
+KeepAssignments = Annotated[Path | None, typer.Option(
+    "--keep-assignments", help="An earlier assignments.csv: keep its pairs where still feasible, re-solve the rest "
+                               "and write what changed to changes.csv.")]
 
 DEFAULT_OUT = Path("triage-out")
 
@@ -165,10 +168,10 @@ def _progress_factory() -> Any:
 
 
 def _inputs(submissions: Path, publications: Path | None, reviewers: Path | None, conflicts: Path | None,
-            encoding: str | None) -> Any:
+            encoding: str | None, keep_assignments: Path | None = None) -> Any:
     from triage.pipeline import Inputs
 
-    return Inputs(submissions, publications, reviewers, conflicts, encoding)
+    return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
 
 
 def _echo_outputs(paths: list[Path]) -> None:
@@ -211,6 +214,7 @@ def run(
     coauthor_years: CoauthorYears = 3,
     export_format: ExportFormat = None,
     encoding: Encoding = None,
+    keep_assignments: KeepAssignments = None,
 ) -> None:
     """Run every stage: embed, topics, match, summarize, export, report.
 
@@ -238,7 +242,8 @@ def run(
         supply=SupplyParams(qualified_affinity=qualified_affinity),
     )
     t0 = time.perf_counter()
-    result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding), out_dir, options,
+    result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments),
+                     out_dir, options,
                      progress=_progress_factory())
     for m in result.messages:
         out.print(m, markup=False)
@@ -370,6 +375,7 @@ def match(
     model: Model = "default",
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
+    keep_assignments: KeepAssignments = None,
 ) -> None:
     """Score reviewers against papers, find conflicts and assign reviewers under loads.
 
@@ -383,7 +389,7 @@ def match(
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_match
 
-    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
+    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
     bid_table = read_bids(bids, encoding=encoding) if bids else None
     corpus, wd = load(inputs), Workdir(out_dir)
     emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
@@ -395,6 +401,8 @@ def match(
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
+    for line in res.changes:
+        out.print(line, markup=False)
     for line in res.changes:
         out.print(line, markup=False)
     names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",

@@ -321,7 +321,7 @@ def join_list(items: list[str]) -> str:
     return "; ".join(items)
 
 
-def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path) -> pd.DataFrame:
+def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: bool = False) -> pd.DataFrame:
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     unknown: list[str] = []
@@ -335,7 +335,7 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path) -> pd.DataFra
             unknown.append(str(col))
     df = df.rename(columns=mapping)
     extra = [c for c in unknown if c not in mapping.values() and _norm_header(c) not in OPENREVIEW_META]
-    if extra:
+    if extra and not quiet:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
         _warn("%s: ignoring columns triage does not use: %s", path, shown)
     return df[[c for c in df.columns if c in taken]]
@@ -568,7 +568,7 @@ def read_assignments(path: Path, *, encoding: str | None = None) -> pd.DataFrame
         return pd.DataFrame({"paper_id": pd.Series(dtype=object), "reviewer_id": pd.Series(dtype=object)})
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
-    df = _rename(raw, ASSIGNMENT_ALIASES, path)
+    df = _rename(raw, ASSIGNMENT_ALIASES, path, quiet=True)  # score, evidence...: an assignments.csv as written
     _require(df, ["paper_id", "reviewer_id"], path, found,
              "pass the assignments.csv of the earlier run (columns paper_id, reviewer_id)")
     df = df.copy()

@@ -1,0 +1,148 @@
+"""Incremental reruns: --keep-assignments keeps what is still feasible and says what changed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import FakeEmbedder
+from typer.testing import CliRunner
+
+from triage.assign import AssignParams, assign
+from triage.cli import app
+from triage.rerun import describe_changes, plan_keep
+
+HERE = Path(__file__).parent
+GOOD = HERE / "bad_inputs" / "good"
+DATA = HERE / "data"
+runner = CliRunner()
+
+
+def frame(rows, cols):
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_plan_keep_reasons():
+    papers = frame([["p1"], ["p2"], ["p3"]], ["paper_id"])
+    revs = frame([["r1", 1], ["r2", None], ["r3", None]], ["reviewer_id", "max_load"])
+    revs["max_load"] = revs["max_load"].astype("Int64")
+    previous = frame([["p1", "r1"], ["p2", "r1"], ["p2", "r2"], ["p9", "r2"], ["p3", "gone"], ["p3", "r3"],
+                      ["p1", "r2"]], ["paper_id", "reviewer_id"])
+    conflicts = frame([["p1", "r2", "reviewer is an author"]], ["paper_id", "reviewer_id", "reason"])
+    aff = frame([[p, r, 0.5] for p in ("p1", "p2", "p3") for r in ("r1", "r2", "r3")],
+                ["paper_id", "reviewer_id", "score"])
+    plan = plan_keep(previous, papers, revs, conflicts, aff, params=AssignParams(per_paper=2, max_load=5))
+    assert set(zip(plan.fixed.paper_id, plan.fixed.reviewer_id)) == {("p1", "r1"), ("p2", "r2"), ("p3", "r3")}
+    why = dict(zip(zip(plan.dropped.paper_id, plan.dropped.reviewer_id), plan.dropped.reason))
+    assert why == {("p2", "r1"): "over the reviewer's max_load now", ("p9", "r2"): "paper withdrawn",
+                   ("p3", "gone"): "reviewer dropped", ("p1", "r2"): "conflict now: reviewer is an author"}
+
+
+def test_fixed_pairs_are_kept_even_when_worse():
+    papers = frame([["p1"], ["p2"]], ["paper_id"])
+    revs = frame([["a", 1], ["b", 1]], ["reviewer_id", "max_load"]).astype({"max_load": "Int64"})
+    revs["min_load"] = pd.array([None, None], dtype="Int64")
+    aff = frame([["p1", "a", 0.9, "", ""], ["p1", "b", 0.1, "", ""], ["p2", "a", 0.8, "", ""],
+                 ["p2", "b", 0.7, "", ""]], ["paper_id", "reviewer_id", "score", "evidence_id", "evidence_title"])
+    none = frame([], ["paper_id", "reviewer_id", "reason"])
+    params = AssignParams(per_paper=1)
+    best = assign(aff, papers, revs, none, params=params).assignments
+    assert set(zip(best.paper_id, best.reviewer_id)) == {("p1", "a"), ("p2", "b")}
+    fixed = frame([["p1", "b"]], ["paper_id", "reviewer_id"])
+    kept = assign(aff, papers, revs, none, params=params, fixed=fixed).assignments
+    assert set(zip(kept.paper_id, kept.reviewer_id)) == {("p1", "b"), ("p2", "a")}
+    changes, lines = describe_changes(frame([["p1", "b"], ["p2", "b"]], ["paper_id", "reviewer_id"]),
+                                      plan_keep(fixed, papers, revs, none, aff, params=params), kept, papers)
+    assert changes["change"].tolist() == ["removed", "added", "kept"]
+    assert lines[0].startswith("kept 1 of 2 earlier assignment(s); removed 1, added 1")
+
+
+def match_args(subs: Path, pubs: Path, revs: Path, out: Path, *extra: str) -> list[str]:
+    return ["match", str(subs), "-p", str(pubs), "-r", str(revs), "--per-paper", "2", *extra, "-o", str(out)]
+
+
+@pytest.fixture
+def fake_model(monkeypatch):
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: FakeEmbedder())
+
+
+def test_keep_assignments_after_withdrawals_and_dropped_reviewer(fake_model, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv",
+                                        GOOD / "reviewers.csv", out))
+    assert res.exit_code == 0, res.output
+    first = pd.read_csv(out / "assignments.csv", dtype=str)
+    previous = tmp_path / "previous.csv"
+    previous.write_bytes((out / "assignments.csv").read_bytes())
+    # Withdraw one paper, add a late one, drop the busiest reviewer.
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str, keep_default_na=False)
+    withdrawn = subs["paper_id"].iloc[2]
+    subs = pd.concat([subs.drop(index=2), pd.DataFrame([{"paper_id": "late/1", "title": "Late regret bounds",
+                                                          "abstract": "We prove regret bounds for late bandits."}])])
+    subs.to_csv(tmp_path / "subs.csv", index=False)
+    busiest = first["reviewer_id"].value_counts().index[0]
+    revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str, keep_default_na=False)
+    revs[revs["reviewer_id"] != busiest].to_csv(tmp_path / "revs.csv", index=False)
+    res = runner.invoke(app, match_args(tmp_path / "subs.csv", GOOD / "publications.csv", tmp_path / "revs.csv",
+                                        out, "--keep-assignments", str(previous)))
+    assert res.exit_code == 0, res.output
+    # The dropped reviewer's publications are said once; the earlier file's extra columns are not.
+    assert res.stderr.count("Warning") == 1 and f"not in {tmp_path / 'revs.csv'}" in res.stderr, res.stderr
+    second = pd.read_csv(out / "assignments.csv", dtype=str)
+    assert (second.groupby("paper_id").size() == 2).all() and second["paper_id"].nunique() == len(subs)
+    still = first[(first["paper_id"] != withdrawn) & (first["reviewer_id"] != busiest)]
+    pairs = set(zip(second.paper_id, second.reviewer_id))
+    assert set(zip(still.paper_id, still.reviewer_id)) <= pairs  # every still-feasible pair is kept
+    changes = pd.read_csv(out / "changes.csv", dtype=str, keep_default_na=False)
+    assert changes.loc[changes["change"] == "paper withdrawn", "paper_id"].tolist() == [withdrawn]
+    assert changes.loc[changes["change"] == "reviewer dropped", "reviewer_id"].tolist() == [busiest]
+    assert (changes["change"] == "kept").sum() == len(still)
+    added = changes[changes["change"] == "added"]
+    assert set(added.loc[added["detail"] == "new paper", "paper_id"]) == {"late/1"}
+    n_removed = len(first) - len(still)
+    assert f"kept {len(still)} of {len(first)} earlier assignment(s); removed {n_removed}" in res.stdout
+    assert f"papers withdrawn: {withdrawn}" in res.stdout and f"reviewers dropped: {busiest}" in res.stdout
+    # A later run without --keep-assignments does not leave a stale changes.csv behind.
+    res = runner.invoke(app, match_args(tmp_path / "subs.csv", GOOD / "publications.csv", tmp_path / "revs.csv",
+                                        out))
+    assert res.exit_code == 0, res.output
+    assert not (out / "changes.csv").exists()
+
+
+@pytest.mark.e2e
+def test_real_model_rerun_embeds_only_late_papers_and_keeps_pairs(real_embedder, monkeypatch, tmp_path):
+    """The real model on tests/data: late papers are the only new embeddings; earlier pairs stay."""
+    import json
+
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: real_embedder)
+    out = tmp_path / "out"
+    args = ["match", str(DATA / "submissions.csv"), "-p", str(DATA / "publications.csv"), "-r",
+            str(DATA / "reviewers.csv"), "-c", str(DATA / "conflicts.csv"), "-o", str(out)]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    first = pd.read_csv(out / "assignments.csv", dtype=str)
+    previous = tmp_path / "previous.csv"
+    previous.write_bytes((out / "assignments.csv").read_bytes())
+    subs = pd.read_csv(DATA / "submissions.csv", dtype=str, keep_default_na=False)
+    late = pd.DataFrame([
+        {"paper_id": "late/1", "title": "Regret of contextual bandits with delayed feedback",
+         "abstract": "We prove minimax regret bounds for contextual bandits when rewards arrive with delay."},
+        {"paper_id": "late/2", "title": "Sample complexity of learning halfspaces with Massart noise",
+         "abstract": "We give an efficient algorithm and a matching lower bound for Massart halfspaces."},
+    ])
+    pd.concat([subs.iloc[1:], late]).to_csv(tmp_path / "subs.csv", index=False)
+    args[1] = str(tmp_path / "subs.csv")
+    res = runner.invoke(app, [*args, "--keep-assignments", str(previous)])
+    assert res.exit_code == 0, res.output
+    stats = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["embed"]["stats"]
+    assert stats["papers"]["embedded"] == 2 and stats["publications"]["embedded"] == 0
+    second = pd.read_csv(out / "assignments.csv", dtype=str)
+    kept = first[first["paper_id"] != subs["paper_id"].iloc[0]]
+    assert set(zip(kept.paper_id, kept.reviewer_id)) <= set(zip(second.paper_id, second.reviewer_id))
+    assert set(second["paper_id"]) == set(subs["paper_id"].iloc[1:]) | {"late/1", "late/2"}
+    assert f"papers withdrawn: {subs['paper_id'].iloc[0]}" in res.stdout
