@@ -5,6 +5,8 @@ conflicts.csv; e.g. the bundled data/demo), then opens its report from a file UR
 
 * load event: ``performance.now()`` when the page's load event fires (parse, style, script; the
   report records it in ``<html data-load-ms>``), read back with ``--dump-dom``;
+* the same with the cards' ``content-visibility:auto`` removed (every card laid out at once), in
+  the same runs, to show what that style buys;
 * wall: the whole ``chromium --headless --screenshot`` process (start, load, layout, paint, exit),
   minus the same for an empty page: what the report adds to opening a browser.
 
@@ -58,13 +60,16 @@ def main() -> int:
         blank = Path(td) / "blank.html"
         blank.write_text("<!DOCTYPE html><html><body></body></html>")
         shot = Path(td) / "shot.png"
-        load_ms, wall, wall_blank = [], [], []
+        eager = Path(td) / "eager.html"  # the same report with every card laid out up front
+        eager.write_text(html.replace("content-visibility:auto;", ""), encoding="utf-8")
+        load_ms, load_eager, wall, wall_blank = [], [], [], []
         for i in range(args.runs):
-            _, dom = chromium(report.as_uri(), Path(td) / f"d{i}", "--dump-dom")
-            m = re.search(r'data-load-ms="(\d+)"', dom)
-            if not m or 'data-ready="1"' not in dom:
-                sys.exit("the report's script did not run")
-            load_ms.append(int(m.group(1)))
+            for page, out in ((report, load_ms), (eager, load_eager)):
+                _, dom = chromium(page.as_uri(), Path(td) / f"d{i}{page.stem}", "--dump-dom")
+                m = re.search(r'data-load-ms="(\d+)"', dom)
+                if not m or 'data-ready="1"' not in dom:
+                    sys.exit("the report's script did not run")
+                out.append(int(m.group(1)))
             wall.append(chromium(report.as_uri(), Path(td) / f"s{i}", f"--screenshot={shot}",
                                  "--window-size=1280,900")[0])
             wall_blank.append(chromium(blank.as_uri(), Path(td) / f"b{i}", f"--screenshot={shot}",
@@ -74,10 +79,11 @@ def main() -> int:
           f"{html.count('<svg')} plots); pipeline run {t_run:.1f} s")
     print(f"{'measure (median of ' + str(args.runs) + ')':<44}{'seconds':>10}")
     print(f"{'load event (performance.now)':<44}{med(load_ms) / 1000:>10.3f}")
+    print(f"{'load event, without content-visibility':<44}{med(load_eager) / 1000:>10.3f}")
     print(f"{'chromium screenshot, report':<44}{med(wall):>10.2f}")
     print(f"{'chromium screenshot, empty page':<44}{med(wall_blank):>10.2f}")
     print(f"{'report minus empty page':<44}{med(wall) - med(wall_blank):>10.2f}")
-    print(f"all load-event ms: {load_ms}")
+    print(f"all load-event ms: {load_ms}; without content-visibility: {load_eager}")
     return 0
 
 

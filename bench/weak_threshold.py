@@ -9,8 +9,9 @@ all computed by triage's own match stage (``compute_affinity``, default paramete
 * best off-domain: the best reviewer of each sampled ICLR paper that is not theory (what the
   assignment reaches when the pool lacks the expertise: these should be flagged weak).
 
-The threshold printed last is the equal-error point between "author" and "best off-domain":
-the share of off-domain papers above it equals the share of author pairs below it.
+The suggested threshold is the 5th percentile of "best in-domain", rounded down to 0.05: it flags
+at most 5% of the papers a pool can review, and the table shows how many papers it cannot review
+get flagged. Also printed: the equal-error point between "author" and "best off-domain".
 
     python bench/weak_threshold.py --data DIR [--cache DIR] [--iclr 300]
 """
@@ -111,6 +112,9 @@ def main() -> int:
         if round(t * 100) % 5 == 0:
             print(f"{t:>9.2f}{flagged:>20.1%}{missed:>20.1%}{in_below:>22.1%}")
     print(f"\nequal-error threshold (off-domain above = author pairs below): {eer:.2f}")
+    t = np.floor(pct(best_in, 5) * 20) / 20  # 5th percentile of the in-domain best, rounded down to 0.05
+    print(f"suggested threshold (5th percentile of the in-domain best, rounded down): {t:.2f}: flags "
+          f"{(best_in < t).mean():.1%} of in-domain and {(best_off < t).mean():.1%} of off-domain papers")
     return 0
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from triage.export import WEAK_SCORE
 from triage.report import SECTIONS, ReportData, render_report
 
 VOID = {"meta", "br", "hr", "img", "input", "link", "source", "wbr", "col", "area", "base", "embed", "param",
@@ -84,7 +85,8 @@ def _data(n: int = 12, *, with_areas: bool = True, with_supply: bool = True) -> 
                          "rank": str(r + 1), "evidence_title": f"Evidence {i}-{r}"})
     assignments = pd.DataFrame(rows)
     conflicts = pd.DataFrame({"paper_id": ["p0", "p4"], "reviewer_id": ["r9", "r8"],
-                              "reason": ["reviewer is an author (name)", "co-author in 2023 (Foo)"]})
+                              "reason": ["reviewer is an author (name 'Foo')",
+                                         "co-author of Ann Bar on 'Old paper' (2023); shared domain cs.x.edu"]})
     summaries = pd.DataFrame({"paper_id": ids, "tldr": [f"TLDR {i}" for i in range(n)],
                               "claims": [["We prove a bound.", "We show a gap."]] * n,
                               "assumptions": [["convexity"] if i == 5 else [] for i in range(n)]})
@@ -142,8 +144,8 @@ def test_cards_and_flagged_lists(full_html):
     assert supply.count('class="short"') == 2
     assert "Qualified reviewers" in supply and "qualified_reviewers" not in supply
     conflicts = re.search(r'<table id="conflict-table">.*?</table>', full_html, flags=re.DOTALL).group(0)
-    assert conflicts.count("<tr>") == 3 and "co-author in 2023 (Foo)" in conflicts
-    assert "reviewer is an author (1)" in full_html and "co-author in 2023 (1)" in full_html
+    assert conflicts.count("<tr>") == 3 and "co-author of Ann Bar on &#39;Old paper&#39; (2023)" in conflicts
+    assert "co-author (1), reviewer is an author (1), shared domain (1)." in full_html
     assert "assumes: convexity" in full_html
     assert 'authors\' area "theory" not in the top 3' in full_html
     assert full_html.count("<svg") == 4  # topic map + three histograms
@@ -177,7 +179,7 @@ def test_demo_run_report(demo_run, data_dir):
     subs = pd.read_csv(data_dir / "submissions.csv", keep_default_na=False)
     assert len([t for t, _ in tree.tags if t == "article"]) == len(subs)
     a = pd.read_csv(demo_run / "assignments.csv")
-    n_weak = int((a.groupby("paper_id")["score"].max() < 0.35).sum())
+    n_weak = int((a.groupby("paper_id")["score"].max() < WEAK_SCORE).sum())
     assert re.search(rf'<b>{n_weak}</b><span>weak matches</span>', html)
     conflicts = pd.read_csv(demo_run / "conflicts.csv")
     assert f"<b>{len(conflicts)}</b><span>conflicts found</span>" in html

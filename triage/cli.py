@@ -555,7 +555,7 @@ class SplitChoice(str, Enum):
 
 WeakThreshold = Annotated[float | None, typer.Option(
     "--weak-threshold", min=-1.0, max=1.0,
-    help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.35, measured "
+    help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
          "on real data for the bundled model; see README).")]
 
 

@@ -82,7 +82,8 @@ def cluster_colors(n: int) -> list[str]:
     from matplotlib.colors import to_hex
 
     cmap = plt.get_cmap(PALETTE)
-    return [to_hex(cmap(i % cmap.N)) for i in range(n)]
+    order = list(range(0, cmap.N, 2)) + list(range(1, cmap.N, 2))  # the 10 strong tab20 colours first
+    return [to_hex(cmap(order[i % cmap.N])) for i in range(n)]
 
 
 def project_2d(emb: np.ndarray, *, seed: int = 0) -> np.ndarray:
@@ -152,6 +153,8 @@ def _truthy(v: Any) -> bool:
 def _fmt(v: Any) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
+    if isinstance(v, str) and v in ("True", "False"):
+        return "yes" if v == "True" else "no"
     if isinstance(v, (float, np.floating)):
         return "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer() else f"{v:.3g}")
     return str(v)
@@ -237,6 +240,14 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
     }
 
 
+def reason_kind(reason: str) -> str:
+    """The kind of a conflict reason, without its particulars: "co-author of A on 'T'" -> "co-author",
+    "declared: same lab" -> "declared", "shared domain x.edu" -> "shared domain"."""
+    head = re.split(r"""[:('"]| of | on """, reason.strip(), maxsplit=1)[0]
+    words = [w for w in head.split() if not re.search(r"[.@\d]", w)]
+    return " ".join(words) or "unspecified"
+
+
 def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str],
                   names: dict[str, str]) -> tuple[list[dict[str, str]], list[tuple[str, int]]]:
     """Every conflict with its reason, and how many conflicts each kind of reason gave."""
@@ -248,8 +259,7 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str],
     kinds: dict[str, int] = {}
     for r in rows:
         for part in str(r["reason"]).split("; "):
-            kind = re.split(r"[:(]", part, maxsplit=1)[0].strip() or "unspecified"
-            kinds[kind] = kinds.get(kind, 0) + 1
+            kinds[reason_kind(part)] = kinds.get(reason_kind(part), 0) + 1
     return rows, sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
