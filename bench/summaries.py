@@ -104,14 +104,18 @@ def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, 
     print(f"\n## Speed: {len(papers)} abstracts, {n_sent} sentences (seed {seed}"
           f"{', drawn among texts already in --cache' if cached_only else ''})\n", flush=True)
 
-    def timed(**kw) -> tuple[float, pd.DataFrame]:
-        t = time.perf_counter()
+    cpu: dict[str, list[float]] = {}
+
+    def timed(tag: str = "", **kw) -> tuple[float, pd.DataFrame]:
+        t, c = time.perf_counter(), time.process_time()
         out = summarize_papers(papers, vocab=vocab, **kw)
+        cpu.setdefault(tag, []).append(time.process_time() - c)
         return time.perf_counter() - t, out
 
-    tfidf_runs = [timed(params=SummaryParams(centrality="tfidf")) for _ in range(runs)]
+    tfidf_runs = [timed("tfidf", params=SummaryParams(centrality="tfidf")) for _ in range(runs)]
     tmed = statistics.median(t for t, _ in tfidf_runs)
-    print(f"tfidf centrality, median of {runs}: {tmed:.1f} s ({len(papers) / tmed:.0f} papers/s)", flush=True)
+    print(f"tfidf centrality, median of {runs}: {tmed:.1f} s wall, {statistics.median(cpu['tfidf']):.1f} s CPU",
+          flush=True)
     t0 = time.perf_counter()
     emb = load_embedder("default")
     t_load = time.perf_counter() - t0
@@ -128,17 +132,20 @@ def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, 
                            for s in (paper_text(t, a).sentences[1:]) if _key(s) in scache)
     print(f"model load {t_load:.1f} s; paper vectors: {st.cached} from cache, {st.embedded} embedded "
           f"({t_papers:.1f} s); sentence vectors already cached: {sent_keys_cached}", flush=True)
-    cold, out_cold = timed(embed=embed_fn, paper_vectors=vecs)
-    print(f"embedding centrality, first run: {cold:.1f} s", flush=True)
-    warm = [timed(embed=embed_fn, paper_vectors=vecs)[0] for _ in range(runs)]
+    cold, out_cold = timed("cold", embed=embed_fn, paper_vectors=vecs)
+    print(f"embedding centrality, first run: {cold:.1f} s wall, {cpu['cold'][0]:.1f} s CPU", flush=True)
+    warm = [timed("warm", embed=embed_fn, paper_vectors=vecs)[0] for _ in range(runs)]
     ok, total = faithfulness(out_cold, papers)
     ok2, total2 = faithfulness(tfidf_runs[0][1], papers)
-    print("\n| centrality | run | seconds | papers/s |")
-    print("|---|---|---|---|")
-    print(f"| embedding | first run (sentences embedded unless cached) | {cold:.1f} | {len(papers) / cold:.0f} |")
+    print("\n| centrality | run | wall s | CPU s (this process, all threads) | papers/s (wall) |")
+    print("|---|---|---|---|---|")
+    print(f"| embedding | first run (sentences embedded unless cached) | {cold:.1f} | {cpu['cold'][0]:.1f} | "
+          f"{len(papers) / cold:.0f} |")
     med = statistics.median(warm)
-    print(f"| embedding | warm, median of {runs} | {med:.1f} | {len(papers) / med:.0f} |")
-    print(f"| tfidf | median of {runs} | {tmed:.1f} | {len(papers) / tmed:.0f} |")
+    print(f"| embedding | warm, median of {runs} | {med:.1f} | {statistics.median(cpu['warm']):.1f} | "
+          f"{len(papers) / med:.0f} |")
+    print(f"| tfidf | median of {runs} | {tmed:.1f} | {statistics.median(cpu['tfidf']):.1f} | "
+          f"{len(papers) / tmed:.0f} |")
     print("\n## Faithfulness (output sentences that are substrings of the abstract)\n")
     print(f"embedding: {ok}/{total} ({100 * ok / max(total, 1):.1f}%); tfidf: {ok2}/{total2} "
           f"({100 * ok2 / max(total2, 1):.1f}%)")

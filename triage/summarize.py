@@ -176,14 +176,19 @@ class Vocabulary:
     skip_sentence: re.Pattern[str]
     sha256: str = ""
 
+    def __post_init__(self) -> None:
+        # One alternation per label: one scan of the sentence per label.
+        self._per_label = {k: re.compile("|".join(f"(?:{p.pattern})" for p in pats), re.IGNORECASE)
+                           for k, pats in self.labels.items()}
+
     def detect(self, sentences: Sequence[str]) -> dict[str, list[int]]:
         """Label -> indices of the sentences that state it (in vocabulary order)."""
         found: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
             if self.skip_sentence.search(s):
                 continue
-            for label, pats in self.labels.items():
-                if any(self._affirmed(s, m) for p in pats for m in p.finditer(s)):
+            for label, rx in self._per_label.items():
+                if any(self._affirmed(s, m) for m in rx.finditer(s)):
                     found.setdefault(label, []).append(i)
         return {k: found[k] for k in self.labels if k in found}
 
@@ -252,16 +257,26 @@ class Summary:
     summarizer: str = "extractive"
 
 
-def _tfidf_centrality(sentences: list[str]) -> np.ndarray:
+def _tfidf_centralities(texts: list[PaperText], flat: list[str]) -> list[np.ndarray]:
+    """Cosine of each sentence's TF-IDF vector to its paper's (IDF over all sentences of the batch)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    if len(sentences) == 1:
-        return np.ones(1)
     try:
-        m = TfidfVectorizer(stop_words="english").fit_transform(sentences + [" ".join(sentences)])
-    except ValueError:
-        return np.zeros(len(sentences))
-    return np.asarray((m[: len(sentences)] @ m[len(sentences)].T).todense()).ravel()
+        m = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(flat) if flat else None
+    except ValueError:  # only stop words
+        m = None
+    out, pos = [], 0
+    for t in texts:
+        k = len(t.body)
+        if m is None or k == 0:
+            out.append(np.zeros(k))
+        else:
+            rows = m[pos:pos + k]
+            centre = np.asarray(rows.sum(axis=0)).ravel()
+            norm = float(np.linalg.norm(centre)) or 1.0
+            out.append(np.asarray(rows @ (centre / norm)).ravel())
+        pos += k
+    return out
 
 
 def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -338,9 +353,9 @@ class Summarizer(Protocol):
 
 def _centralities(texts: list[PaperText], params: SummaryParams, embed: SentenceEmbedder | None,
                   paper_vectors: np.ndarray | None) -> list[np.ndarray]:
-    if params.centrality == "tfidf" or embed is None:
-        return [_tfidf_centrality([t.sentences[i] for i in t.body]) if len(t.body) else np.zeros(0) for t in texts]
     flat = [t.sentences[i] for t in texts for i in t.body]
+    if params.centrality == "tfidf" or embed is None:
+        return _tfidf_centralities(texts, flat)
     vecs = embed(flat) if flat else np.zeros((0, 1), dtype=np.float32)
     out, pos = [], 0
     for k, t in enumerate(texts):
