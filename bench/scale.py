@@ -11,7 +11,8 @@ affinity). The real code paths run on it:
 * ``triage.match.compute_affinity`` with the default parameters (top-k candidates, evidence);
 * ``triage.assign.assign``: ``--per-paper`` reviewers per paper under reviewer loads.
 
-Each stage prints its wall time and the peak resident memory of the process while it ran.
+Each stage prints its wall time, the CPU time of the process (all threads; on a busy machine a
+better guide than wall time) and the peak resident memory of the process while it ran.
 Then a growth table (``--growth``, papers; reviewers and publications scale with them) and the
 quality cost of the top-k candidate lists: the assignment made from top-k candidates against
 the dense optimum (every pair scored), both scored on the dense affinities, at ``--dense-size``.
@@ -27,6 +28,7 @@ import argparse
 import gc
 import os
 import resource
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -96,9 +98,9 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
         gen = rng.integers(0, n_common, (len(t), n_words - k)) + topics * per_topic
         return [" ".join([words[i] for i in row]) for row in np.concatenate([own, gen], axis=1).tolist()]
 
-    def coauthors(t: int, k: int) -> np.ndarray:
+    def coauthors(t: int, k: int) -> list[int]:
         pool = by_topic[t] if len(by_topic[t]) >= k else np.arange(n_people)
-        return rng.choice(pool, k, replace=False)
+        return list(dict.fromkeys(pool[rng.integers(0, len(pool), k)].tolist()))
 
     def near(t: np.ndarray) -> np.ndarray:
         return _unit(centres[t] + 0.9 * _unit(rng.standard_normal((len(t), dim))))
@@ -117,8 +119,9 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
     owner = np.repeat(rev_people, pubs_per)
     ptopic = np.where(rng.random(len(owner)) < 0.8, topic_of[owner], rng.integers(0, topics, len(owner)))
     pub_authors = []
-    for o, t in zip(owner, ptopic):
-        co = coauthors(int(t), int(rng.integers(1, 4)))
+    n_co = rng.integers(1, 4, len(owner)).tolist()
+    for o, t, k in zip(owner.tolist(), ptopic.tolist(), n_co):
+        co = coauthors(t, k)
         pub_authors.append([names[o]] + [names[c] for c in co if c != o])
     pubs = pd.DataFrame({
         "pub_id": [f"pub{i}" for i in range(len(owner))],
@@ -130,7 +133,7 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
     })
     # Papers: 2-6 authors from the paper's topic community.
     ttopic = rng.integers(0, topics, n_papers)
-    p_auth = [coauthors(int(t), int(rng.integers(2, 7))) for t in ttopic]
+    p_auth = [coauthors(t, k) for t, k in zip(ttopic.tolist(), rng.integers(2, 7, n_papers).tolist())]
     papers = pd.DataFrame({
         "paper_id": [f"sub{i}" for i in range(n_papers)],
         "title": texts(ttopic, 8),
@@ -179,26 +182,37 @@ class PeakRSS:
         self.peak = max(self.peak, self._rss())
 
 
-def timed(fn: Callable[[], Any]) -> tuple[Any, float, float]:
+def timed(fn: Callable[[], Any]) -> tuple[Any, float, float, float]:
+    """(result, wall seconds, CPU seconds of the process (all threads), peak RSS in GB)."""
     gc.collect()
     with PeakRSS() as mem:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = fn()
-        dt = time.perf_counter() - t0
-    return out, dt, mem.peak / 2**30
+        dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return out, dt, cpu, mem.peak / 2**30
+
+
+def _progress(rows: list[dict[str, Any]], n: int) -> None:
+    r = rows[-1]
+    print(f"  N={n} {r['stage']}: {r['seconds']:.1f} s wall, {r['cpu_s']:.1f} s CPU, {r['peak_rss_gb']:.2f} GB",
+          file=sys.stderr, flush=True)
 
 
 def run_stages(d: Synthetic, params: AffinityParams, per_paper: int) -> list[dict[str, Any]]:
-    rows = []
-    conf, t, m = timed(lambda: detect_conflicts(d.papers, d.reviewers, d.pubs, d.declared))
-    rows.append({"stage": "conflicts", "seconds": t, "peak_rss_gb": m, "rows": len(conf)})
-    aff, t, m = timed(lambda: compute_affinity(d.papers, d.paper_emb, d.pubs, d.pub_emb, d.reviewers,
-                                               params=params))
-    rows.append({"stage": "affinity", "seconds": t, "peak_rss_gb": m, "rows": len(aff)})
-    res, t, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf, params=AssignParams(per_paper=per_paper)))
-    rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "peak_rss_gb": m,
+    rows: list[dict[str, Any]] = []
+    n = len(d.papers)
+    conf, t, c, m = timed(lambda: detect_conflicts(d.papers, d.reviewers, d.pubs, d.declared))
+    rows.append({"stage": "conflicts", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(conf)})
+    _progress(rows, n)
+    aff, t, c, m = timed(lambda: compute_affinity(d.papers, d.paper_emb, d.pubs, d.pub_emb, d.reviewers,
+                                                  params=params))
+    rows.append({"stage": "affinity", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(aff)})
+    _progress(rows, n)
+    res, t, c, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf,
+                                        params=AssignParams(per_paper=per_paper)))
+    rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "cpu_s": c, "peak_rss_gb": m,
                  "rows": len(res.assignments)})
-    rows.append({"stage": "total", "seconds": sum(r["seconds"] for r in rows),
+    rows.append({"stage": "total", "seconds": sum(r["seconds"] for r in rows), "cpu_s": sum(r["cpu_s"] for r in rows),
                  "peak_rss_gb": max(r["peak_rss_gb"] for r in rows), "rows": None})
     return rows
 
@@ -273,7 +287,7 @@ def main() -> None:
     print(f"N={args.papers} papers, M={len(d.reviewers)} reviewers, {len(d.pubs)} publications "
           f"(synthetic data made in {t_gen:.1f} s)")
     main_rows = run_stages(d, params, args.per_paper)
-    print(fmt(pd.DataFrame(main_rows)) + "\n")
+    print(fmt(pd.DataFrame(main_rows)) + "\n", flush=True)
     del d
     sizes = [int(x) for x in args.growth.split(",") if x.strip()]
     if sizes:
@@ -291,9 +305,10 @@ def main() -> None:
             growth.append({"papers": n, "reviewers": m, "pubs": m * args.pubs_per_reviewer,
                            "conflicts_s": by["conflicts"]["seconds"], "affinity_s": by["affinity"]["seconds"],
                            "assign_s": by["assign"]["seconds"], "total_s": by["total"]["seconds"],
+                           "total_cpu_s": by["total"]["cpu_s"],
                            "peak_rss_gb": by["total"]["peak_rss_gb"]})
         print("growth (reviewers and publications scale with papers)")
-        print(fmt(pd.DataFrame(growth)) + "\n")
+        print(fmt(pd.DataFrame(growth)) + "\n", flush=True)
     if args.dense_size:
         dq, _ = build(args.dense_size)
         print(f"top-k candidates vs the dense optimum at N={args.dense_size}, M={len(dq.reviewers)}, "

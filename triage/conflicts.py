@@ -186,10 +186,13 @@ def detect_conflicts(
 
     if not rows:
         return pd.DataFrame(columns=CONFLICT_COLUMNS)
-    df = pd.DataFrame(rows, columns=CONFLICT_COLUMNS)
-    df = (df.drop_duplicates()
-            .groupby(["paper_id", "reviewer_id"], sort=False)["reason"]
-            .agg(lambda s: "; ".join(dict.fromkeys(s))).reset_index())
+    # One row per pair, its distinct reasons in order of discovery. A dict, not a pandas groupby
+    # with a Python aggregate, which cost ~1 ms per pair (minutes at 10k papers x 15k reviewers).
+    merged: dict[tuple[str, str], dict[str, None]] = {}
+    for pid, rid, reason in rows:
+        merged.setdefault((pid, rid), {})[reason] = None
+    df = pd.DataFrame([(pid, rid, "; ".join(reasons)) for (pid, rid), reasons in merged.items()],
+                      columns=CONFLICT_COLUMNS)
     order = {pid: i for i, pid in enumerate(papers["paper_id"])}
     df["_o"] = df["paper_id"].map(order).fillna(len(order))
     return df.sort_values(["_o", "reviewer_id"], kind="stable").drop(columns="_o").reset_index(drop=True)
