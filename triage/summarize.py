@@ -41,7 +41,7 @@ _ABBREV = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Figs.", "Eq.
 
 CLAIM_CUES = re.compile(
     r"\b(we (?:(?:also|further|then|first|additionally|next|formally|rigorously|theoretically|empirically|"
-    r"provably) )?(?:prove|show|establish|demonstrate|propose|introduce|present|derive|develop|provide|give|obtain|"
+    r"provably) )?(?:prove[dn]?|show(?:ed|n)?|establish(?:ed)?|demonstrate[d]?|propose|introduce|present|derive|develop|provide|give|obtain|"
     r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
     r"uncover|reveal|generali[sz]e)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
     r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
@@ -317,7 +317,7 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     has_result = np.array([bool(RESULT_CUES.search(s)) for s in body])
     has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
     # Results: theorem-like or quantitative sentences, best first.
-    res = [int(i) for i in np.argsort(-result_score, kind="stable") if has_result[i] and result_score[i] > 0.5]
+    res = [int(i) for i in np.argsort(-result_score, kind="stable") if has_result[i] and result_score[i] > 0.25]
     res = sorted(res[: params.max_results])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
     cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
