@@ -41,7 +41,8 @@ _ABBREV = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Figs.", "Eq.
 
 CLAIM_CUES = re.compile(
     r"\b(we (?:(?:also|further|then|first|additionally|next|formally|rigorously|theoretically|empirically|"
-    r"provably) )?(?:prove[dn]?|show(?:ed|n)?|establish(?:ed)?|demonstrate[d]?|propose|introduce|present|derive|develop|provide|give|obtain|"
+    r"provably) )?(?:prove[dn]?|show(?:ed|n)?|establish(?:ed)?|demonstrate[d]?|propose|introduce|present|derive|"
+    r"develop|provide|give|obtain|"
     r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
     r"uncover|reveal|generali[sz]e)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
     r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
