@@ -29,7 +29,7 @@ from triage.errors import InputError
 from triage.resources import TAXONOMY_DIR
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
-TERM_BONUS = 0.2  # added to a topic's score when one of its terms occurs in the paper's text
+TERM_BONUS = 0.2  # added to a topic's score per occurrence of one of its terms (at most two)
 
 
 @dataclass(frozen=True)
@@ -402,14 +402,17 @@ class TheoryResult:
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def term_hits(texts: list[str], tax: Taxonomy) -> np.ndarray:
-    """(texts, topics) booleans: a topic's distinctive term occurs in the text (case-insensitive)."""
-    out = np.zeros((len(texts), len(tax.topics)), dtype=bool)
+def term_hits(texts: list[str], tax: Taxonomy, *, cap: int = 2) -> np.ndarray:
+    """(texts, topics): how often a topic's terms occur in the text (case-insensitive), capped at ``cap``.
+
+    A paper that names its topic twice is about it; a passing mention counts once.
+    """
+    out = np.zeros((len(texts), len(tax.topics)), dtype=np.float32)
     for j, t in enumerate(tax.topics):
         if not t.terms:
             continue
         pat = re.compile("|".join(f"(?:{x})" for x in t.terms), re.IGNORECASE)
-        out[:, j] = [bool(pat.search(text)) for text in texts]
+        out[:, j] = [min(len(pat.findall(text)), cap) for text in texts]
     return out
 
 
