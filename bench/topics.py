@@ -248,7 +248,7 @@ def main() -> None:
     variants_t = [
         ("default", th, TheoryParams()),
         ("no terms bonus", th, TheoryParams(term_bonus=0.0)),
-        ("no calibration", th, TheoryParams(calibrate=False)),
+        ("with per-topic calibration", th, TheoryParams(calibrate=True)),
         ("no gate (every paper)", replace(th, gate=None), TheoryParams()),
         ("threshold 0.40", th, TheoryParams(threshold=0.40)),
         ("gate needs 2 cues (or margin)", th, TheoryParams(min_cues=2)),
