@@ -10,7 +10,8 @@
    text through ``embed_texts`` with a fresh cache, and the honest extrapolation to 300k
    abstracts.
 4. Quality: the affinity proxy of ``bench/affinity.py`` (COLT 2023+2024, authors as
-   reviewers, leave one paper out) with the default model and with the fast mode.
+   reviewers, leave one paper out) with the default model and with the fast mode, on the
+   embedding similarities alone and on the matching stage's default blend with lexical scores.
 
 Usage:
     python bench/embed.py --data DATA_DIR [--cache DIR] [--n 256] [--repeats 5]
@@ -35,7 +36,8 @@ from affinity import authorship, paper_to_reviewers, reviewer_to_papers  # noqa:
 from triage import fast_embed  # noqa: E402
 from triage.embed import EmbeddingCache, _bundled_model_path, embed_texts, load_embedder  # noqa: E402
 from triage.ingest import paper_texts  # noqa: E402
-from triage.match import AffinityParams, Aggregate  # noqa: E402
+from triage.lexical import fit_transform  # noqa: E402
+from triage.match import AffinityParams, Aggregate, blend_calibration  # noqa: E402
 
 FILES = ["iclr_2021_2022_submissions.csv.gz", "neurips_2013_2018_accepted.csv.gz", "colt_2023_2024_papers.csv.gz"]
 
@@ -116,26 +118,31 @@ def quality(data: Path, cache_dir: Path) -> pd.DataFrame:
     texts = paper_texts(df)
     papers_of = authorship(df)
     years = df["year"].to_numpy(dtype=np.int64)
+    defaults = AffinityParams()
+    (L,) = fit_transform([texts], defaults.lexical)  # the run's corpus, as the matching stage fits it
+    lex = (L @ L.T).toarray()
     rows = []
     for model in ("default", "fast"):
         emb = load_embedder(model)
         cache = EmbeddingCache.open(cache_dir, emb.name) if model == "default" else None
         X, _ = embed_texts(texts, emb, cache)
-        S = X @ X.T
-        for how in dict.fromkeys([Aggregate.max, AffinityParams().aggregate]):
-            p2r = paper_to_reviewers(S, papers_of, years, how, 75, None)
-            r2p = reviewer_to_papers(S, papers_of, years, how, 75, None)
-            rows.append({"model": model, "aggregate": how.value, "p2r_mrr": p2r["p2r_mrr"],
-                         "p2r_hit@10": p2r["p2r_hit@10"], "r2p_mrr": r2p["r2p_mrr"], "r2p_loss": r2p["r2p_loss"]})
+        w = blend_calibration(X, X, L, L, defaults.lexical_weight)[0]  # scale and shift change no ranking
+        for scorer, S in (("embeddings only", X @ X.T), (f"default blend (w={w:.2f})", (1 - w) * (X @ X.T) + w * lex)):
+            for how in dict.fromkeys([Aggregate.max, defaults.aggregate]):
+                p2r = paper_to_reviewers(S, papers_of, years, how, defaults.percentile, None)
+                r2p = reviewer_to_papers(S, papers_of, years, how, defaults.percentile, None)
+                rows.append({"model": model, "scores": scorer, "aggregate": how.value, "p2r_mrr": p2r["p2r_mrr"],
+                             "p2r_hit@10": p2r["p2r_hit@10"], "r2p_mrr": r2p["r2p_mrr"],
+                             "r2p_loss": r2p["r2p_loss"]})
     t = pd.DataFrame(rows)
     n2 = sum(len(v) >= 2 for v in papers_of.values())
-    print(f"4. affinity proxy (bench/affinity.py tasks, embeddings only): COLT {len(df)} papers, "
-          f"{n2} authors with >= 2 papers")
+    print(f"4. affinity proxy (bench/affinity.py tasks): COLT {len(df)} papers, {n2} authors with >= 2 papers; "
+          f"embeddings alone and blended with the lexical scores as the matching stage does by default")
     print(fmt(t))
-    for how in t["aggregate"].unique():
-        d = t[(t["model"] == "default") & (t["aggregate"] == how)].iloc[0]
-        f = t[(t["model"] == "fast") & (t["aggregate"] == how)].iloc[0]
-        print(f"   {how}: fast - default = p2r MRR {f['p2r_mrr'] - d['p2r_mrr']:+.3f}, "
+    t["kind"] = t["scores"].str.split(" ").str[0]
+    for (kind, how), g in t.groupby(["kind", "aggregate"], sort=False):
+        d, f = g[g["model"] == "default"].iloc[0], g[g["model"] == "fast"].iloc[0]
+        print(f"   {kind:10s} {how:5s}: fast - default = p2r MRR {f['p2r_mrr'] - d['p2r_mrr']:+.3f}, "
               f"r2p MRR {f['r2p_mrr'] - d['r2p_mrr']:+.3f}  (target: within 0.02)")
     return t
 
@@ -150,6 +157,7 @@ def main() -> None:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--skip", default="", help="comma-separated sections to skip: overhead, fast, quality")
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # each table shows up as soon as it is done
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     texts = dev_texts(args.data)
     every = [t for f in FILES for t in texts[f]]
