@@ -403,8 +403,6 @@ def match(
               f"{res.total_score:.2f}", markup=False)
     for line in res.changes:
         out.print(line, markup=False)
-    for line in res.changes:
-        out.print(line, markup=False)
     names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",
              "openreview_constraints.csv", "cmt_scores.csv", "cmt_assignments.xml"]
     _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
