@@ -44,7 +44,8 @@ def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
         tp = fp = fn = 0
         for r in part.itertuples():
             gold = {x.strip() for x in r.assumptions.split(";") if x.strip()}
-            pred = set(vocab.detect(paper_text(r.title, r.abstract).sentences))
+            text = paper_text(r.title, r.abstract)
+            pred = set(vocab.detect(text.sentences, n_title=text.n_title))
             tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
             if split == "all":
                 for lab in gold | pred:

@@ -176,14 +176,20 @@ class Vocabulary:
     negation_window: int
     skip_sentence: re.Pattern[str]
     sha256: str = ""
+    # Labels a title alone does not establish (e.g. "gradient flow" as a figure of speech).
+    needs_body: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         # One alternation per label: one scan of the sentence per label.
         self._per_label = {k: re.compile("|".join(f"(?:{p.pattern})" for p in pats), re.IGNORECASE)
                            for k, pats in self.labels.items()}
 
-    def detect(self, sentences: Sequence[str]) -> dict[str, list[int]]:
-        """Label -> indices of the sentences that state it (in vocabulary order)."""
+    def detect(self, sentences: Sequence[str], n_title: int = 0) -> dict[str, list[int]]:
+        """Label -> indices of the sentences that state it (in vocabulary order).
+
+        The first ``n_title`` sentences are the title: a label in ``needs_body`` found there
+        counts only when a body sentence states it too.
+        """
         found: dict[str, list[int]] = {}
         for i, s in enumerate(sentences):
             if self.skip_sentence.search(s):
@@ -191,6 +197,9 @@ class Vocabulary:
             for label, rx in self._per_label.items():
                 if any(self._affirmed(s, m) for m in rx.finditer(s)):
                     found.setdefault(label, []).append(i)
+        for label in self.needs_body & found.keys():
+            if all(i < n_title for i in found[label]):
+                del found[label]
         return {k: found[k] for k in self.labels if k in found}
 
     def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
@@ -219,6 +228,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         raise InputError(f"{path}: expected a 'labels:' mapping of label -> {{description, patterns}}")
     labels: dict[str, list[re.Pattern[str]]] = {}
     desc: dict[str, str] = {}
+    needs_body: set[str] = set()
     for name, spec in doc["labels"].items():
         pats = (spec or {}).get("patterns") if isinstance(spec, dict) else None
         if not pats or not isinstance(pats, list):
@@ -232,6 +242,8 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
                                  ) from None
         labels[str(name)] = compiled
         desc[str(name)] = str(spec.get("description", name))
+        if spec.get("title_alone", True) is False:
+            needs_body.add(str(name))
 
     def rx(key: str, default: str) -> re.Pattern[str]:
         src = re.sub(r"\s*\n\s*", "", str(doc.get(key) or default))
@@ -242,7 +254,7 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
 
     return Vocabulary(labels, desc, rx("negation_cues", r"\b(?:without|unlike|not)\b"),
                       int(doc.get("negation_window", 60)), rx("skip_sentence_cues", r"(?!x)x"),
-                      hashlib.sha256(raw).hexdigest())
+                      hashlib.sha256(raw).hexdigest(), frozenset(needs_body))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -307,7 +319,7 @@ def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray
 def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *,
                    params: SummaryParams = SummaryParams()) -> Summary:
     """Extractive summary of one paper; ``centrality`` has one value per body sentence."""
-    assumptions = vocab.detect(text.sentences)
+    assumptions = vocab.detect(text.sentences, n_title=text.n_title)
     body_idx = list(text.body)
     if not body_idx:
         ev: dict[str, Any] = {"tldr": [0] if text.sentences else [], "claims": [], "results": [],
@@ -384,7 +396,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 1}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 2}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
