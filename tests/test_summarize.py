@@ -118,6 +118,9 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("We consider sparse linear regression with the squared loss.", ["linear-model", "squared-loss", "sparse"]),
     ("The width is finite, but in the infinite-width limit we recover the NTK.", ["infinite-width"]),
     ("Results hold for finite-width networks with large step sizes.", ["finite-width", "finite-step-size"]),
+    ("Multinomial logistic regression has become the ubiquitous technique for classification.", []),
+    ("Leverage score sampling is already widely used for learning linear models.", []),
+    ("We show that the widely used squared loss suffices for two-layer networks.", ["two-layer", "squared-loss"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
