@@ -121,6 +121,13 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("Multinomial logistic regression has become the ubiquitous technique for classification.", []),
     ("Leverage score sampling is already widely used for learning linear models.", []),
     ("We show that the widely used squared loss suffices for two-layer networks.", ["two-layer", "squared-loss"]),
+    # Settings named as examples or applications in a list of 3+ items are uses, not assumptions.
+    ("Our bound has applications such as sparse regression, logistic regression and low-rank approximation.", []),
+    ("It covers many problems (e.g., linear regression, sparse recovery, and matrix completion) at once.", []),
+    ("We prove convergence under assumptions such as strong convexity, Lipschitz gradients and bounded moments.",
+     ["strongly-convex", "smooth", "heavy-tailed"]),
+    ("We consider losses such as the squared loss and the logistic loss.", ["squared-loss", "logistic-loss"]),
+    ("Examples are matrix sensing, phase retrieval and PCA, and we analyse two-layer networks.", ["two-layer"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels

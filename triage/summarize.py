@@ -168,6 +168,14 @@ def paper_text(title: str, abstract: str, extra: str = "") -> PaperText:
 # ---------------------------------------------------------------------------------------------
 # Assumption vocabulary
 # ---------------------------------------------------------------------------------------------
+# Enumerations of examples: what precedes a list of assumptions, what ends a list, what separates items.
+_LIST_OF_ASSUMPTIONS = re.compile(r"\b(?:assum\w*|conditions?|hypothes[ie]s|regularity|requir\w*|settings?|"
+                                  r"regimes?)\W+(?:\w+\W+){0,5}$", re.IGNORECASE)
+_LIST_END = re.compile(r"[;:)]|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|this|that|and\s+we)\b",
+                       re.IGNORECASE)
+_LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
+
+
 @dataclass
 class Vocabulary:
     labels: dict[str, list[re.Pattern[str]]]
@@ -178,6 +186,9 @@ class Vocabulary:
     sha256: str = ""
     # Labels a title alone does not establish (e.g. "gradient flow" as a figure of speech).
     needs_body: frozenset[str] = frozenset()
+    # Words that open a list of examples or applications ("such as", "including", "e.g.").
+    example_list: re.Pattern[str] = re.compile(r"(?!x)x")
+    example_min_items: int = 3
 
     def __post_init__(self) -> None:
         # One alternation per label: one scan of the sentence per label.
@@ -194,13 +205,35 @@ class Vocabulary:
         for i, s in enumerate(sentences):
             if self.skip_sentence.search(s):
                 continue
+            lists = self._example_lists(s)
             for label, rx in self._per_label.items():
-                if any(self._affirmed(s, m) for m in rx.finditer(s)):
+                if any(self._affirmed(s, m) and not any(a <= m.start() < b for a, b in lists)
+                       for m in rx.finditer(s)):
                     found.setdefault(label, []).append(i)
         for label in self.needs_body & found.keys():
             if all(i < n_title for i in found[label]):
                 del found[label]
         return {k: found[k] for k in self.labels if k in found}
+
+    def _example_lists(self, sentence: str) -> list[tuple[int, int]]:
+        """Spans of enumerations of examples or applications ("applications such as A, B and C").
+
+        A setting named as one of several examples is a use of the result, not an assumption of it.
+        A list runs from its opening words to the end of the clause (";", ":", ")", the sentence end,
+        or ", we/which/where ...") and needs ``example_min_items`` items separated by commas, "and"
+        or "or". Lists of assumptions, conditions or settings ("under assumptions such as ...") are kept.
+        """
+        spans = []
+        for m in self.example_list.finditer(sentence):
+            if _LIST_OF_ASSUMPTIONS.search(sentence[max(0, m.start() - 60):m.start()]):
+                continue
+            rest = sentence[m.end():]
+            stop = _LIST_END.search(rest)
+            seg = rest[:stop.start()] if stop else rest
+            items = [x for x in _LIST_SEP.split(seg) if x.strip()]
+            if len(items) >= self.example_min_items:
+                spans.append((m.end(), m.end() + len(seg)))
+        return spans
 
     def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
         before = sentence[max(0, m.start() - self.negation_window):m.start()]
@@ -254,7 +287,8 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
 
     return Vocabulary(labels, desc, rx("negation_cues", r"\b(?:without|unlike|not)\b"),
                       int(doc.get("negation_window", 60)), rx("skip_sentence_cues", r"(?!x)x"),
-                      hashlib.sha256(raw).hexdigest(), frozenset(needs_body))
+                      hashlib.sha256(raw).hexdigest(), frozenset(needs_body),
+                      rx("example_list_cues", r"(?!x)x"), int(doc.get("example_list_min_items", 3)))
 
 
 # ---------------------------------------------------------------------------------------------
