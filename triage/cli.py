@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 
 from triage import __version__
+from triage.choices import Aggregate, ExportFormat, SplitBy
 from triage.errors import TriageError
 
 app = typer.Typer(
@@ -75,13 +76,6 @@ MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max pap
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
     "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
-class AggregateChoice(str, Enum):
-    topk = "topk"
-    max = "max"
-    mean = "mean"
-    percentile = "percentile"
-
-
 class ScoresFormat(str, Enum):
     triage = "triage"
     openreview = "openreview"
@@ -93,7 +87,7 @@ class ExportChoice(str, Enum):
     cmt = "cmt"
 
 
-AggregateOpt = Annotated[AggregateChoice, typer.Option(
+AggregateOpt = Annotated[Aggregate, typer.Option(
     "--aggregate", help="How a reviewer's per-publication similarities combine: topk (s1 + s2/2 + s3/3, "
                         "normalised), max, mean or percentile.")]
 LexicalWeight = Annotated[float, typer.Option(
@@ -106,7 +100,7 @@ Bids = Annotated[Path | None, typer.Option(
     "--bids", exists=True, dir_okay=False, readable=True,
     help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
 Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
-ExportFormat = Annotated[list[ExportChoice] | None, typer.Option(
+UploadFormats = Annotated[list[ExportChoice] | None, typer.Option(
     "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
                             "(scores + assignments XML). Repeat for both.")]
 KeepAssignments = Annotated[Path | None, typer.Option(
@@ -202,7 +196,7 @@ def run(
     qualified_affinity: QualifiedAffinity = 0.55,
     top_k: TopK = 50,
     all_pairs: AllPairs = False,
-    aggregate: AggregateOpt = AggregateChoice.topk,
+    aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
@@ -212,7 +206,7 @@ def run(
     alternates: Alternates = 3,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
-    export_format: ExportFormat = None,
+    export_format: UploadFormats = None,
     encoding: Encoding = None,
     keep_assignments: KeepAssignments = None,
 ) -> None:
@@ -361,7 +355,7 @@ def match(
     out_dir: OutDir = DEFAULT_OUT,
     top_k: TopK = 50,
     all_pairs: AllPairs = False,
-    aggregate: AggregateOpt = AggregateChoice.topk,
+    aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
@@ -371,7 +365,7 @@ def match(
     alternates: Alternates = 3,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
-    export_format: ExportFormat = None,
+    export_format: UploadFormats = None,
     model: Model = "default",
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
@@ -408,11 +402,11 @@ def match(
     _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
 
 
-def _affinity_params(top_k: int, all_pairs: bool, aggregate: AggregateChoice, lexical_weight: float,
+def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_weight: float,
                      recent: int | None, since: int | None) -> Any:
-    from triage.match import AffinityParams, Aggregate
+    from triage.match import AffinityParams
 
-    return AffinityParams(top_k=None if all_pairs else top_k, aggregate=Aggregate(aggregate.value),
+    return AffinityParams(top_k=None if all_pairs else top_k, aggregate=aggregate,
                           lexical_weight=lexical_weight, recent=recent, since=since)
 
 
@@ -431,7 +425,7 @@ def affinity(
     reviewers: Reviewers = None,
     top_k: TopK = 50,
     all_pairs: AllPairs = False,
-    aggregate: AggregateOpt = AggregateChoice.topk,
+    aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
@@ -541,16 +535,6 @@ def summarize(
     _echo_outputs([wd.path("summaries.csv"), wd.path("summaries.jsonl")])
 
 
-class FormatChoice(str, Enum):
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-class SplitChoice(str, Enum):
-    area = "area"
-    cluster = "cluster"
-
-
 WeakThreshold = Annotated[float | None, typer.Option(
     "--weak-threshold", min=-1.0, max=1.0,
     help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
@@ -563,9 +547,9 @@ def export(
     submissions: Submissions,
     reviewers: Reviewers = None,
     out_dir: OutDir = DEFAULT_OUT,
-    fmt: Annotated[FormatChoice, typer.Option(
-        "--format", "-f", help="csv: triage.csv; xlsx: also triage.xlsx with one sheet per table.")] = FormatChoice.csv,
-    by: Annotated[SplitChoice | None, typer.Option(
+    fmt: Annotated[ExportFormat, typer.Option(
+        "--format", "-f", help="csv: triage.csv; xlsx: also triage.xlsx with one sheet per table.")] = ExportFormat.csv,
+    by: Annotated[SplitBy | None, typer.Option(
         "--by", help="Also write one file per area (or cluster) into by_area/ (by_cluster/) for area chairs.")] = None,
     weak_threshold: WeakThreshold = None,
     encoding: Encoding = None,
@@ -575,13 +559,12 @@ def export(
     Example:
         triage export submissions.csv -r reviewers.csv --format xlsx --by area -o triage-out
     """
-    from triage.export import ExportFormat, SplitBy
     from triage.pipeline import ExportParams, Workdir, load, run_export
 
     wd = Workdir(out_dir)
     wd.ensure()
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
-    params = ExportParams(format=ExportFormat(fmt.value), by=SplitBy(by.value) if by else None, **weak)
+    params = ExportParams(format=fmt, by=by, **weak)
     res = run_export(load(_inputs(submissions, None, reviewers, None, encoding)), wd, params)
     out.print(f"{len(res.table)} papers", markup=False)
     _echo_outputs(res.outputs)

@@ -6,11 +6,11 @@ import io
 import json
 import re
 import unicodedata
-from enum import Enum
 from typing import Any
 
 import pandas as pd
 
+from triage.choices import SplitBy
 from triage.errors import MissingArtifactError
 from triage.ingest import join_list
 
@@ -66,20 +66,6 @@ LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
 FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767
-
-
-class ExportFormat(str, Enum):
-    """``triage export --format``: csv writes triage.csv; xlsx also writes triage.xlsx (one sheet per table)."""
-
-    csv = "csv"
-    xlsx = "xlsx"
-
-
-class SplitBy(str, Enum):
-    """How ``triage export --by`` splits the papers into one file per group."""
-
-    area = "area"
-    cluster = "cluster"
 
 
 def _joined(v: object) -> str:

@@ -22,12 +22,12 @@ Publications are grouped by reviewer into contiguous segments, so every aggregat
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from triage.choices import Aggregate
 from triage.errors import InputError
 from triage.lexical import LexicalParams, Weighting
 
@@ -37,15 +37,6 @@ if TYPE_CHECKING:
 AFFINITY_COLUMNS = ["paper_id", "reviewer_id", "score", "evidence_id", "evidence_title"]
 BLOCK = 64
 TOPK_WEIGHTS = (1.0, 1 / 2, 1 / 3)
-
-
-class Aggregate(str, Enum):
-    """How a reviewer's per-publication similarities become one score."""
-
-    max = "max"
-    mean = "mean"
-    topk = "topk"  # (s1 + s2/2 + s3/3) / (1 + 1/2 + 1/3) over the best three publications
-    percentile = "percentile"  # the given percentile of the reviewer's similarities
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ import pandas as pd
 
 from triage import workdir as W
 from triage.assign import AssignParams, assign
+from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import ConflictParams, detect_conflicts
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
 from triage.errors import StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
-    ExportFormat,
-    SplitBy,
     build_triage_table,
     split_table,
     spreadsheet,
