@@ -14,6 +14,7 @@ from triage.taxonomy import (
     assign_areas,
     assign_theory,
     available_taxonomies,
+    cue_hits,
     load_taxonomy,
     taxonomy_phrases,
 )
@@ -198,3 +199,26 @@ def test_real_model_theory_topics_on_iclr_slice(slice_scored):
     empty = sum(p_ == "" for p_, is_t in zip(pred, theory) if not is_t)
     assert right >= 0.6 * theory.sum(), (right, theory.sum())
     assert empty >= 0.75 * (~theory).sum(), (empty, (~theory).sum())
+
+
+def test_title_names_the_topic_when_the_abstract_names_two(fake_embedder):
+    th = load_taxonomy("dl-theory")
+    # The abstract names the NTK twice and implicit bias once; the title names implicit bias.
+    texts = ["Implicit bias of gradient flow. We prove a theorem using the neural tangent kernel (NTK) "
+             "and the NTK spectrum to describe the implicit bias of training."]
+    papers = pd.DataFrame({"paper_id": ["p"], "title": ["Implicit bias of gradient flow"]})
+    x, p, _ = fake_setup(fake_embedder, th, texts)
+    names = {t.id: t.name for t in th.topics}
+    with_title = assign_theory(papers, texts, x, th, p, params=TheoryParams(threshold=-1.0))
+    without = assign_theory(papers, texts, x, th, p, params=TheoryParams(threshold=-1.0, title_bonus=0.0))
+    s_with = with_title.scores[0]
+    s_without = without.scores[0]
+    ib = [t.id for t in th.topics].index("implicit-bias")
+    ntk = [t.id for t in th.topics].index("ntk")
+    assert s_with[ib] == pytest.approx(min(s_without[ib] + 0.1, 1.0), abs=1e-6)  # scores are capped at 1
+    assert s_with[ntk] == pytest.approx(s_without[ntk])
+    best = names[th.topics[int(np.argmax(s_with))].id]
+    assert with_title.frame["theory_topic"][0] == best
+    # Spelling variants of the theory cues open the gate: "lazy-training", "infinitely-wide", GNTK.
+    for text in ("beyond the lazy-training regime", "infinitely-wide networks", "a GNTK analysis"):
+        assert cue_hits([text], th.gate.cues)[0] >= 1, text

@@ -30,6 +30,7 @@ from triage.resources import TAXONOMY_DIR
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 TERM_BONUS = 0.2  # added to a topic's score per occurrence of one of its terms (at most two)
+TITLE_BONUS = 0.1  # added once more when the title itself names the topic: the title states the subject
 
 
 @dataclass(frozen=True)
@@ -390,6 +391,7 @@ class TheoryParams:
     top_seeds: int = 2
     calibrate: bool = False  # subtract each topic's mean before picking (off: lower F1 on dev)
     term_bonus: float = TERM_BONUS
+    title_bonus: float = TITLE_BONUS
     min_cues: int = 1  # cue hits that make a paper theory without the similarity margin
 
 
@@ -445,6 +447,9 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
         is_theory = np.ones(n, dtype=bool)
     threshold = params.threshold if params.threshold is not None else (tax.threshold or 0.3)
     bonus = params.term_bonus * term_hits(texts, tax)
+    if params.title_bonus and "title" in papers.columns:
+        # Two named topics (an NTK analysis of a bandit algorithm): the one the title names wins.
+        bonus = bonus + params.title_bonus * term_hits(papers["title"].fillna("").astype(str).tolist(), tax, cap=1)
     # Calibrate the similarities (a broad topic cannot take every paper); a named term then decides.
     choose = (s - s.mean(axis=0, keepdims=True) if params.calibrate and n > 1 else s) + bonus
     s = np.minimum(s + bonus, 1.0)
