@@ -12,11 +12,13 @@ from triage.taxonomy import (
     TheoryParams,
     area_scores,
     assign_areas,
+    alias_index,
     assign_theory,
     available_taxonomies,
     cue_hits,
     load_taxonomy,
     taxonomy_phrases,
+    venue_areas,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -222,3 +224,57 @@ def test_title_names_the_topic_when_the_abstract_names_two(fake_embedder):
     # Spelling variants of the theory cues open the gate: "lazy-training", "infinitely-wide", GNTK.
     for text in ("beyond the lazy-training regime", "infinitely-wide networks", "a GNTK analysis"):
         assert cue_hits([text], th.gate.cues)[0] >= 1, text
+
+
+def test_only_the_venues_own_areas_are_suggested_once_enough_papers_name_them(fake_embedder):
+    tax = load_taxonomy("iclr")
+    named = ["learning theory", "reinforcement learning", "generative models",
+             "representation learning for computer vision, audio, language, and other modalities"]
+    n = 240
+    texts = [f"paper {i} about large language models and prompting" for i in range(n)]
+    x, p, _ = fake_setup(fake_embedder, tax, texts)
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(n)],
+                           "primary_area": [named[i % 4] if i < 220 else "" for i in range(n)]})
+    out = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0))
+    allowed = set(named) | {""}
+    assert set(out["area"]) <= allowed
+    assert all(set(t.split("; ")) <= allowed for t in out["area_top3"])
+    # Too few papers name an area: a small area could be missing by chance, so every area stays.
+    few = papers.assign(primary_area=[named[i % 4] if i < 50 else "" for i in range(n)])
+    assert venue_areas(few["primary_area"].tolist(), alias_index(tax), len(tax.topics), 200).all()
+
+
+ICLR_2024_AREAS = [
+    "representation learning for computer vision, audio, language, and other modalities",
+    "unsupervised, self-supervised, semi-supervised, and supervised representation learning",
+    "transfer learning, meta learning, and lifelong learning", "reinforcement learning", "learning theory",
+    "optimization", "probabilistic methods (Bayesian methods, variational inference, sampling, UQ, etc.)",
+    "generative models", "causal reasoning", "learning on graphs and other geometries & topologies",
+    "learning on time series and dynamical systems",
+    "neurosymbolic & hybrid AI systems (physics-informed, logic & formal reasoning, etc.)",
+    "datasets and benchmarks", "infrastructure, software libraries, hardware, etc.",
+    "societal considerations including fairness, safety, privacy",
+    "visualization or interpretation of learned representations", "applications to robotics, autonomy, planning",
+    "applications to neuroscience & cognitive science",
+    "applications to physical sciences (physics, chemistry, biology, etc.)",
+    "general machine learning (i.e., none of the above)",
+]
+
+
+def test_every_iclr_2024_and_2025_area_name_maps_to_one_area():
+    tax = load_taxonomy("iclr")
+    idx = alias_index(tax)
+    hits = [idx.get(n) for n in (_norm(a) for a in ICLR_2024_AREAS)]
+    assert None not in hits and len(set(hits)) == 20
+    assert all(idx[_norm(t.name)] == i for i, t in enumerate(tax.topics))
+    # OpenReview exports may escape the ampersand.
+    assert idx[_norm("learning on graphs and other geometries &amp; topologies")] == idx[_norm(ICLR_2024_AREAS[9])]
+    # The 2024 call had no foundation-models area: it is the one area no 2024 name reaches.
+    missing = set(range(len(tax.topics))) - set(hits)
+    assert [tax.topics[i].id for i in missing] == ["foundation-models"]
+
+
+def _norm(name: str) -> str:
+    from triage.taxonomy import _norm_name
+
+    return _norm_name(name)

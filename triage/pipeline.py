@@ -196,7 +196,8 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
         phrases = _embed_phrases(taxonomy_phrases(tax).texts, wd, embed, emb.model)
         areas = assign_areas(papers, emb.papers, tax, phrases)
         out[areas.columns] = areas
-        stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum())}
+        stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum()),
+                          "areas_suggested": int(areas["area"].nunique()), "areas_in_taxonomy": len(tax.topics)}
     if tax_enabled(taxonomy.theory):
         th = load_taxonomy(str(taxonomy.theory))
         texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)

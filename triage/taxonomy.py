@@ -254,6 +254,10 @@ class AreaParams:
     context: float = 0.3  # weight of the neighbours' scores
     refine: int = 0  # rounds of moving prototypes towards confidently owned papers (0: off; hurt on dev)
     refine_weight: float = 0.5  # weight of the paper centroid in a refined prototype
+    # When at least this many submissions carry an author-chosen area that the taxonomy knows, only the
+    # areas they name are suggested: that year's call may lack an area of the file (ICLR 2024 had no
+    # foundation-models area). Fewer papers could miss a small area by chance, so nothing is dropped then.
+    venue_areas_min: int = 200
 
 
 def raw_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
@@ -332,7 +336,8 @@ def area_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases,
 
 
 def _norm_name(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", str(name).lower()).strip()
+    """Lower case, punctuation and '&' (or an HTML-escaped '&amp;') ignored."""
+    return re.sub(r"[^a-z0-9]+", " ", str(name).lower().replace("&amp;", "&")).strip()
 
 
 def alias_index(tax: Taxonomy) -> dict[str, int]:
@@ -355,16 +360,31 @@ def display_names(tax: Taxonomy, used: list[str]) -> list[str]:
     return names
 
 
+def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_papers: int) -> np.ndarray:
+    """Which areas may be suggested: all, or only those the submissions' own areas name when at least
+    ``min_papers`` of them name a known area (and at least three different ones)."""
+    chosen = [idx[key] for key in (_norm_name(p) for p in primary if p) if key in idx]
+    offered = np.zeros(n_topics, dtype=bool)
+    offered[chosen] = True
+    if len(chosen) < max(min_papers, 1) or offered.sum() < 3:
+        offered[:] = True
+    return offered
+
+
 def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phrase_emb: np.ndarray, *,
                  params: AreaParams = AreaParams()) -> pd.DataFrame:
     """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission."""
     phrases = taxonomy_phrases(tax)
     k = len(tax.topics)
     s = area_scores(paper_emb, phrase_emb, phrases, k, params=params)
-    primary = papers["primary_area"].tolist() if "primary_area" in papers.columns else [""] * len(papers)
+    primary = papers["primary_area"].fillna("").astype(str).tolist() if "primary_area" in papers.columns \
+        else [""] * len(papers)
     names = display_names(tax, [p for p in primary if p])
     idx = alias_index(tax)
-    order = np.argsort(-s, axis=1, kind="stable")[:, :3] if len(s) else np.zeros((0, 3), dtype=np.int64)
+    offered = venue_areas(primary, idx, k, params.venue_areas_min)
+    s_pick = np.where(offered[None, :], s, -np.inf)
+    n_top = min(3, int(offered.sum()))
+    order = np.argsort(-s_pick, axis=1, kind="stable")[:, :n_top] if len(s) else np.zeros((0, n_top), dtype=np.int64)
     mismatch = []
     for p, top in zip(primary, order):
         if not p:
