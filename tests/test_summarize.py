@@ -67,7 +67,7 @@ def test_every_sentence_is_verbatim_tfidf(data_dir):
     papers = pd.concat([pd.read_csv(data_dir / "submissions.csv", keep_default_na=False),
                         pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)])
     out = summarize_papers(papers, params=SummaryParams(centrality="tfidf"))
-    assert len(out) == 102
+    assert len(out) == len(papers) >= 220
     _check_faithful(out, papers)
 
 
@@ -94,9 +94,10 @@ def test_every_sentence_is_verbatim_with_the_real_model(data_dir, real_embedder)
 
 
 def test_assumption_detection_on_the_labelled_set(data_dir):
-    """Regression guard on all 62 hand-labelled abstracts (bench/summaries.py reports the splits)."""
+    """Regression guard on all hand-labelled abstracts (bench/summaries.py reports the splits)."""
     df = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
-    assert len(df) >= 60 and set(df["split"]) == {"tune", "holdout"}
+    assert len(df) >= 180 and {"tune", "holdout", "fresh1", "fresh2", "fresh3"} <= set(df["split"])
+    assert not df["paper_id"].duplicated().any()
     vocab = load_vocabulary()
     tp = fp = fn = 0
     for r in df.itertuples():
@@ -105,7 +106,7 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    assert tp / (tp + fp) >= 0.75 and tp / (tp + fn) >= 0.9
+    assert tp / (tp + fp) >= 0.8 and tp / (tp + fn) >= 0.9, (tp, fp, fn)
 
 
 @pytest.mark.parametrize(("sentence", "labels"), [

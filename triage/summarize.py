@@ -189,6 +189,10 @@ class Vocabulary:
     # Words that open a list of examples or applications ("such as", "including", "e.g.").
     example_list: re.Pattern[str] = re.compile(r"(?!x)x")
     example_min_items: int = 3
+    # A body sentence before the first one about the paper itself ("we", "our", "this paper") is background.
+    own_work: re.Pattern[str] = re.compile(r"(?!x)x")
+    # Words that make a setting a point of comparison ("differs from gradient flow"), like a negation.
+    comparison: re.Pattern[str] = re.compile(r"(?!x)x")
 
     def __post_init__(self) -> None:
         # One alternation per label: one scan of the sentence per label.
@@ -202,8 +206,9 @@ class Vocabulary:
         counts only when a body sentence states it too.
         """
         found: dict[str, list[int]] = {}
+        first_own = next((i for i in range(n_title, len(sentences)) if self.own_work.search(sentences[i])), None)
         for i, s in enumerate(sentences):
-            if self.skip_sentence.search(s):
+            if self.skip_sentence.search(s) or (first_own is not None and n_title <= i < first_own):
                 continue
             lists = self._example_lists(s)
             for label, rx in self._per_label.items():
@@ -237,8 +242,14 @@ class Vocabulary:
 
     def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
         before = sentence[max(0, m.start() - self.negation_window):m.start()]
-        before = re.split(r"[;:]|,\s+(?:and|but|while|whereas)\b|\bbut\b|\bwhile\b|\bwhereas\b", before)[-1]
-        return not self.negation.search(before)
+        if re.search(r"\bnon-?$", before, re.IGNORECASE) or re.match(r"-like\b", sentence[m.end():]):
+            return False  # "non-proportional limit", "random feature-like behaviour"
+        clause = r"[;:]|,\s+(?:and|but|while|whereas)\b|\bbut\b|\bwhile\b|\bwhereas\b"
+        before = re.split(clause, before)[-1]
+        # A comparison reaches further back ("we compare X with those of the NTK, which is an infinitely
+        # wide network"): twice the negation window, within the same clause.
+        wider = re.split(clause, sentence[max(0, m.start() - 2 * self.negation_window):m.start()])[-1]
+        return not (self.negation.search(before) or self.comparison.search(wider))
 
 
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
@@ -288,7 +299,8 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
     return Vocabulary(labels, desc, rx("negation_cues", r"\b(?:without|unlike|not)\b"),
                       int(doc.get("negation_window", 60)), rx("skip_sentence_cues", r"(?!x)x"),
                       hashlib.sha256(raw).hexdigest(), frozenset(needs_body),
-                      rx("example_list_cues", r"(?!x)x"), int(doc.get("example_list_min_items", 3)))
+                      rx("example_list_cues", r"(?!x)x"), int(doc.get("example_list_min_items", 3)),
+                      rx("own_work_cues", r"(?!x)x"), rx("comparison_cues", r"(?!x)x"))
 
 
 # ---------------------------------------------------------------------------------------------

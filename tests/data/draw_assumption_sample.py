@@ -1,0 +1,54 @@
+"""Draw abstracts for hand-labelling assumptions, excluding those already labelled.
+
+Usage: python tests/data/draw_assumption_sample.py SOURCE_DIR --seed 11 --out FILE.csv [--exclude SPLIT ...]
+where SOURCE_DIR holds colt_2023_2024_papers.csv.gz and iclr_2021_2022_submissions.csv.gz, and the
+papers of the ``--exclude`` splits of ``assumptions_labelled.csv`` (default: all) are left out.
+Set ``freshK`` was drawn with ``--seed 1K --exclude`` the splits labelled before it, e.g.
+``--seed 12 --exclude tune holdout fresh1`` for ``fresh2``.
+
+Strata (as for the first 62 labels, scaled to 40): 12 COLT abstracts that mention networks,
+gradient descent, regression or Gaussians, 8 other COLT abstracts, and 20 ICLR abstracts whose
+keywords name a theory topic. The file has no labels: they are added by reading each abstract.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+COLT_SETTING = r"network|gradient descent|regression|gaussian"
+ICLR_THEORY = (r"neural tangent|\bntk\b|double descent|benign overfit|implicit bias|implicit regulari|mean[- ]field|"
+               r"learning theory|deep learning theory|generalization bound|pac-bayes|edge of stability|"
+               r"overparameteri|over-parameteri|convergence analysis|sample complexity|theoretical analysis")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("source", type=Path)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--exclude", nargs="*", help="splits whose papers are left out (default: all)")
+    args = ap.parse_args()
+    labelled = pd.read_csv(HERE / "assumptions_labelled.csv", keep_default_na=False)
+    if args.exclude is not None:
+        labelled = labelled[labelled["split"].isin(args.exclude)]
+    done = set(labelled["paper_id"])
+    colt = pd.read_csv(args.source / "colt_2023_2024_papers.csv.gz", keep_default_na=False)
+    iclr = pd.read_csv(args.source / "iclr_2021_2022_submissions.csv.gz", keep_default_na=False)
+    colt = colt[~colt["id"].isin(done) & (colt["decision"] == "Original Papers")]
+    iclr = iclr[~iclr["id"].isin(done)]
+    setting = colt["abstract"].str.contains(COLT_SETTING, case=False)
+    theory = iclr["keywords"].str.contains(ICLR_THEORY, case=False)
+    parts = [colt[setting].sample(n=12, random_state=args.seed),
+             colt[~setting].sample(n=8, random_state=args.seed),
+             iclr[theory].sample(n=20, random_state=args.seed)]
+    out = pd.concat(parts)[["id", "venue", "year", "title", "abstract"]].rename(columns={"id": "paper_id"})
+    out.to_csv(args.out, index=False)
+    print(f"{len(out)} abstracts -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
