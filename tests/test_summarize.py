@@ -67,7 +67,7 @@ def test_every_sentence_is_verbatim_tfidf(data_dir):
     papers = pd.concat([pd.read_csv(data_dir / "submissions.csv", keep_default_na=False),
                         pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)])
     out = summarize_papers(papers, params=SummaryParams(centrality="tfidf"))
-    assert len(out) == len(papers) >= 220
+    assert len(out) == len(papers) >= 340
     _check_faithful(out, papers)
 
 
@@ -96,7 +96,7 @@ def test_every_sentence_is_verbatim_with_the_real_model(data_dir, real_embedder)
 def test_assumption_detection_on_the_labelled_set(data_dir):
     """Regression guard on all hand-labelled abstracts (bench/summaries.py reports the splits)."""
     df = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
-    assert len(df) >= 180 and {"tune", "holdout", "fresh1", "fresh2", "fresh3"} <= set(df["split"])
+    assert len(df) >= 300 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 7))} <= set(df["split"])
     assert not df["paper_id"].duplicated().any()
     vocab = load_vocabulary()
     tp = fp = fn = 0
@@ -106,7 +106,8 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    assert tp / (tp + fp) >= 0.8 and tp / (tp + fn) >= 0.9, (tp, fp, fn)
+    # In-sample figures (0.87 / 0.90 when written): a guard against regressions, not the quality claim.
+    assert tp / (tp + fp) >= 0.85 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
 
 @pytest.mark.parametrize(("sentence", "labels"), [
@@ -129,6 +130,14 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
      ["strongly-convex", "smooth", "heavy-tailed"]),
     ("We consider losses such as the squared loss and the logistic loss.", ["squared-loss", "logistic-loss"]),
     ("Examples are matrix sensing, phase retrieval and PCA, and we analyse two-layer networks.", ["two-layer"]),
+    # A setting used as a point of comparison, a "non-" prefix or a "-like" suffix is not assumed.
+    ("We show how gradient descent with a fixed step size differs from gradient flow.", ["finite-step-size"]),
+    ("We compare finite networks with those of the NTK, which is equivalent to an infinitely wide network.",
+     ["finite-width"]),
+    ("We extend the analysis to the non-proportional limit.", []),
+    ("We observe a transition to a random feature-like behaviour.", []),
+    ("We draw intuition from minimum norm solutions in linear networks.", []),
+    ("We study smooth and (strongly or not) convex objectives.", ["convex", "smooth"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
@@ -267,3 +276,15 @@ def test_evidence_indices_are_ints(data_dir):
         assert all(isinstance(i, int) for k in ("tldr", "claims", "results") for i in ev[k])
         json.dumps(ev)
     assert np.all(out["text_sha256"].str.len() == 64)
+
+
+def test_background_sentences_before_the_papers_own_are_not_its_assumptions():
+    vocab = load_vocabulary()
+    text = paper_text("Learning under shift",
+                      "Gaussian inputs are the classical setting of most analyses. In the early 1990s, interior-point "
+                      "methods were developed for convex optimization. We study two-layer networks under sub-Gaussian "
+                      "inputs.")
+    assert list(vocab.detect(text.sentences, n_title=text.n_title)) == ["two-layer", "sub-gaussian"]
+    # Without any sentence about the paper itself, nothing is treated as background.
+    alone = paper_text("", "Two-layer networks with Gaussian inputs are analysed.")
+    assert set(vocab.detect(alone.sentences, n_title=alone.n_title)) == {"gaussian-data", "two-layer"}

@@ -176,6 +176,14 @@ _LIST_END = re.compile(r"[;:)]|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|
 _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 
 
+_MARKUP = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|text|mathrm|mathit|mathbf|underline)\s*\{([^{}]*)\}")
+
+
+def _plain(sentence: str) -> str:
+    """The sentence with LaTeX text markup removed (``\\emph{smooth}`` reads as ``smooth``)."""
+    return _MARKUP.sub(r"\1", sentence) if "\\" in sentence else sentence
+
+
 @dataclass
 class Vocabulary:
     labels: dict[str, list[re.Pattern[str]]]
@@ -207,7 +215,8 @@ class Vocabulary:
         """
         found: dict[str, list[int]] = {}
         first_own = next((i for i in range(n_title, len(sentences)) if self.own_work.search(sentences[i])), None)
-        for i, s in enumerate(sentences):
+        for i, sentence in enumerate(sentences):
+            s = _plain(sentence)
             if self.skip_sentence.search(s) or (first_own is not None and n_title <= i < first_own):
                 continue
             lists = self._example_lists(s)
@@ -377,7 +386,8 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
     # Results: theorem-like or quantitative sentences, best first.
     res = [int(i) for i in np.argsort(-result_score, kind="stable") if has_result[i] and result_score[i] > 0.25]
-    res = sorted(res[: params.max_results])
+    # At least one sentence is left for the claims (a two-sentence abstract of two theorems).
+    res = sorted(res[: min(params.max_results, len(body) - 1)])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
     cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
     claims = sorted(([i for i in cands if has_claim[i]] or cands)[: params.max_claims])
