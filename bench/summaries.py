@@ -5,7 +5,7 @@
 1. Assumption detection: micro precision/recall of ``data/assumptions.yaml`` against the hand labels
    in ``tests/data/assumptions_labelled.csv``, per split and over all; plus per-label counts with
    ``--per-label``. Each ``freshK`` split was labelled blind and measured once before its errors
-   were used (see ``tests/data/README.md``): only the newest split is unseen by the current rules.
+   were used (see ``tests/data/README.md``); the first-look figures are in ``bench/README.md``.
 2. Speed: summaries of ``--n`` abstracts drawn (seeded) from the development CSVs in ``--data``,
    with TF-IDF centrality and with embedding centrality. Paper vectors ("title. abstract") come
    from the embedding cache in ``--cache``; sentence vectors are embedded on the first (cold) run

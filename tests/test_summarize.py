@@ -67,7 +67,7 @@ def test_every_sentence_is_verbatim_tfidf(data_dir):
     papers = pd.concat([pd.read_csv(data_dir / "submissions.csv", keep_default_na=False),
                         pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)])
     out = summarize_papers(papers, params=SummaryParams(centrality="tfidf"))
-    assert len(out) == len(papers) >= 340
+    assert len(out) == len(papers) >= 380
     _check_faithful(out, papers)
 
 
@@ -96,7 +96,7 @@ def test_every_sentence_is_verbatim_with_the_real_model(data_dir, real_embedder)
 def test_assumption_detection_on_the_labelled_set(data_dir):
     """Regression guard on all hand-labelled abstracts (bench/summaries.py reports the splits)."""
     df = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
-    assert len(df) >= 300 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 7))} <= set(df["split"])
+    assert len(df) >= 340 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 8))} <= set(df["split"])
     assert not df["paper_id"].duplicated().any()
     vocab = load_vocabulary()
     tp = fp = fn = 0
@@ -106,7 +106,7 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    # In-sample figures (0.87 / 0.90 when written): a guard against regressions, not the quality claim.
+    # In-sample figures (0.88 / 0.88 when written): a guard against regressions, not the quality claim.
     assert tp / (tp + fp) >= 0.85 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
 

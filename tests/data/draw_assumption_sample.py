@@ -3,7 +3,7 @@
 Usage: python tests/data/draw_assumption_sample.py SOURCE_DIR --seed 11 --out FILE.csv [--exclude SPLIT ...]
 where SOURCE_DIR holds colt_2023_2024_papers.csv.gz and iclr_2021_2022_submissions.csv.gz, and the
 papers of the ``--exclude`` splits of ``assumptions_labelled.csv`` (default: all) are left out.
-Set ``freshK`` was drawn with ``--seed 1K --exclude`` the splits labelled before it, e.g.
+Set ``freshK`` was drawn with ``--seed 10+K --exclude`` the splits labelled before it, e.g.
 ``--seed 12 --exclude tune holdout fresh1`` for ``fresh2``.
 
 Strata (as for the first 62 labels, scaled to 40): 12 COLT abstracts that mention networks,
