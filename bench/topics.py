@@ -173,9 +173,10 @@ def main() -> None:
     variants = [
         ("area names only, nearest", None),
         ("description + seeds (raw)", replace(base, calibrate=False, neighbours=0, refine=0)),
-        ("+ per-area calibration", replace(base, neighbours=0, refine=0)),
+        ("+ per-area calibration (half of each mean)", replace(base, neighbours=0, refine=0)),
         ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2)),
         ("calibration + neighbour context (default)", base),
+        ("default with full calibration (share 1.0)", replace(base, calibration=1.0)),
         ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
         ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
         ("default, neighbours 20", replace(base, neighbours=20)),
