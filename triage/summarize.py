@@ -174,6 +174,10 @@ _LIST_OF_ASSUMPTIONS = re.compile(r"\b(?:assum\w*|conditions?|hypothes[ie]s|regu
 _LIST_END = re.compile(r"[;:)]|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|this|that|and\s+we)\b",
                        re.IGNORECASE)
 _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
+# Where a clause starts, looking back from a match; "non-" right before it and "-like" right after it.
+_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas)\b|\bbut\b|\bwhile\b|\bwhereas\b")
+_NON_PREFIX = re.compile(r"\bnon-?$", re.IGNORECASE)
+_LIKE_SUFFIX = re.compile(r"-like\b")
 
 
 _MARKUP = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|text|mathrm|mathit|mathbf|underline)\s*\{([^{}]*)\}")
@@ -251,13 +255,12 @@ class Vocabulary:
 
     def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
         before = sentence[max(0, m.start() - self.negation_window):m.start()]
-        if re.search(r"\bnon-?$", before, re.IGNORECASE) or re.match(r"-like\b", sentence[m.end():]):
+        if _NON_PREFIX.search(before) or _LIKE_SUFFIX.match(sentence, m.end()):
             return False  # "non-proportional limit", "random feature-like behaviour"
-        clause = r"[;:]|,\s+(?:and|but|while|whereas)\b|\bbut\b|\bwhile\b|\bwhereas\b"
-        before = re.split(clause, before)[-1]
+        before = _CLAUSE.split(before)[-1]
         # A comparison reaches further back ("we compare X with those of the NTK, which is an infinitely
         # wide network"): twice the negation window, within the same clause.
-        wider = re.split(clause, sentence[max(0, m.start() - 2 * self.negation_window):m.start()])[-1]
+        wider = _CLAUSE.split(sentence[max(0, m.start() - 2 * self.negation_window):m.start()])[-1]
         return not (self.negation.search(before) or self.comparison.search(wider))
 
 
