@@ -43,6 +43,10 @@ def test_split_keeps_latex_abbrev_decimals():
     ("The U.S. data is i.i.d. and bounded. Hence $\\epsilon < .5$ works.",
      ["The U.S. data is i.i.d. and bounded.", "Hence $\\epsilon < .5$ works."]),
     ("We ask: why? (And how?) The answer is no.", ["We ask: why?", "(And how?)", "The answer is no."]),
+    # "et al.", "etc." and "i.i.d." end a sentence when a sentence opener follows, not a name.
+    ("A model of Lee et al. and Woodworth et al. We show it. Draws are i.i.d. The rest holds.",
+     ["A model of Lee et al. and Woodworth et al.", "We show it.", "Draws are i.i.d.", "The rest holds."]),
+    ("See Lee et al. Proved bounds, etc. Gaussian ones.", ["See Lee et al. Proved bounds, etc. Gaussian ones."]),
 ])
 def test_split_cases(text, expected):
     assert split_sentences(text) == expected

@@ -38,6 +38,12 @@ _ABBREV = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Figs.", "Eq.
            "resp.", "approx.", "w.r.t.", "a.k.a.", "Dr.", "Prof.", "No.", "Ref.", "Refs.", "Lem.", "Def.", "Prop.",
            "Cor.", "Alg.", "i.i.d.", "w.h.p.", "w.p.", "s.t.", "St.", "Ph.D.", "U.S.", "Ch.", "Sect.", "resp.",
            "Thms.", "Assump.", "Tab.", "viz.")
+# Of these, the ones that also end sentences ("... introduced by Smith et al. We show ..."): they end one
+# when the next word is one that opens sentences, not names ("Smith et al. Proved" stays together).
+_ABBREV_AT_END = ("et al.", "etc.", "i.i.d.")
+_SENTENCE_OPENERS = (r"We|Our|This|These|Those|In|The|It|Its|Here|However|Moreover|Furthermore|Finally|Additionally|"
+                     r"Thus|Hence|Specifically|Unlike|Such|Further|Also|Then|Next|Lastly|Experiments?|Numerical|"
+                     r"Empirical|Extensive|Besides|Instead|As|To|Using|Based|Under|For|On|Most|Many|Recent|Recently")
 
 CLAIM_CUES = re.compile(
     r"\b(we (?:(?:also|further|then|first|additionally|next|formally|rigorously|theoretically|empirically|"
@@ -94,11 +100,12 @@ def _protect(text: str) -> tuple[str, dict[str, str]]:
         return key
 
     t = re.sub(r"\$\$.*?\$\$|\$[^$]*\$|\\\(.*?\\\)|\\\[.*?\\\]", keep, text, flags=re.DOTALL)
-    abbrev = "|".join(re.escape(a) for a in sorted(set(_ABBREV), key=len, reverse=True))
-    t = re.sub(rf"(?<![A-Za-z])(?:{abbrev})", keep, t)
+    abbrev = "|".join(re.escape(a) for a in sorted(set(_ABBREV) - set(_ABBREV_AT_END), key=len, reverse=True))
+    at_end = "|".join(re.escape(a) for a in _ABBREV_AT_END)
+    t = re.sub(rf"(?<![A-Za-z])(?:{at_end})(?!\s+(?:{_SENTENCE_OPENERS})\b)|(?<![A-Za-z])(?:{abbrev})", keep, t)
     t = re.sub(r"\b(?:[A-Z]\.){1,3}(?=\s?[A-Z][a-z])", keep, t)  # initials: "J. Smith"
     t = re.sub(r"\d+\.\d+|\.\d+\b", keep, t)  # decimals
-    t = re.sub(r"\b(?:[A-Za-z]\.){2,}", keep, t)  # other dotted acronyms
+    t = re.sub(rf"\b(?:[A-Za-z]\.){{2,}}(?!\s+(?:{_SENTENCE_OPENERS})\b)", keep, t)  # other dotted acronyms
     return t, spans
 
 
