@@ -9,6 +9,12 @@ Set ``freshK`` was drawn with ``--seed 10+K --exclude`` the splits labelled befo
 Strata (as for the first 62 labels, scaled to 40): 12 COLT abstracts that mention networks,
 gradient descent, regression or Gaussians, 8 other COLT abstracts, and 20 ICLR abstracts whose
 keywords name a theory topic. The file has no labels: they are added by reading each abstract.
+
+The first COLT stratum ran out after ``fresh9``. With ``--neurips`` (used from ``fresh10`` on, and
+needing ``neurips_2013_2018_accepted.csv.gz`` in SOURCE_DIR) the strata are 20 NeurIPS 2013-18
+abstracts that mention networks, gradient descent, regression or Gaussians and state a result
+("we prove", "theorem", "bound", "converge"), 12 other COLT abstracts and 8 ICLR theory abstracts:
+a venue and years the detector was never tuned on.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ COLT_SETTING = r"network|gradient descent|regression|gaussian"
 ICLR_THEORY = (r"neural tangent|\bntk\b|double descent|benign overfit|implicit bias|implicit regulari|mean[- ]field|"
                r"learning theory|deep learning theory|generalization bound|pac-bayes|edge of stability|"
                r"overparameteri|over-parameteri|convergence analysis|sample complexity|theoretical analysis")
+RESULT = r"we prove|theorem|we show that|upper bound|lower bound|converge"
 
 
 def main() -> None:
@@ -31,6 +38,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--exclude", nargs="*", help="splits whose papers are left out (default: all)")
+    ap.add_argument("--neurips", action="store_true", help="the later strata (NeurIPS theory, COLT, ICLR)")
     args = ap.parse_args()
     labelled = pd.read_csv(HERE / "assumptions_labelled.csv", keep_default_na=False)
     if args.exclude is not None:
@@ -42,9 +50,18 @@ def main() -> None:
     iclr = iclr[~iclr["id"].isin(done)]
     setting = colt["abstract"].str.contains(COLT_SETTING, case=False)
     theory = iclr["keywords"].str.contains(ICLR_THEORY, case=False)
-    parts = [colt[setting].sample(n=12, random_state=args.seed),
-             colt[~setting].sample(n=8, random_state=args.seed),
-             iclr[theory].sample(n=20, random_state=args.seed)]
+    if args.neurips:
+        nips = pd.read_csv(args.source / "neurips_2013_2018_accepted.csv.gz", keep_default_na=False)
+        nips = nips[~nips["id"].isin(done)]
+        stated = (nips["abstract"].str.contains(COLT_SETTING, case=False)
+                  & nips["abstract"].str.contains(RESULT, case=False))
+        parts = [nips[stated].sample(n=20, random_state=args.seed),
+                 colt[~setting].sample(n=12, random_state=args.seed),
+                 iclr[theory].sample(n=8, random_state=args.seed)]
+    else:
+        parts = [colt[setting].sample(n=12, random_state=args.seed),
+                 colt[~setting].sample(n=8, random_state=args.seed),
+                 iclr[theory].sample(n=20, random_state=args.seed)]
     out = pd.concat(parts)[["id", "venue", "year", "title", "abstract"]].rename(columns={"id": "paper_id"})
     out.to_csv(args.out, index=False)
     print(f"{len(out)} abstracts -> {args.out}")
