@@ -14,7 +14,8 @@ The first COLT stratum ran out after ``fresh9``. With ``--neurips`` (used from `
 needing ``neurips_2013_2018_accepted.csv.gz`` in SOURCE_DIR) the strata are 20 NeurIPS 2013-18
 abstracts that mention networks, gradient descent, regression or Gaussians and state a result
 ("we prove", "theorem", "bound", "converge"), 12 other COLT abstracts and 8 ICLR theory abstracts:
-a venue and years the detector was never tuned on.
+a venue and years the detector was never tuned on. When fewer than 8 ICLR theory abstracts are left, the
+rest come from ICLR abstracts whose keywords name theory more broadly (``ICLR_THEORY_BROAD``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COLT_SETTING = r"network|gradient descent|regression|gaussian"
 ICLR_THEORY = (r"neural tangent|\bntk\b|double descent|benign overfit|implicit bias|implicit regulari|mean[- ]field|"
                r"learning theory|deep learning theory|generalization bound|pac-bayes|edge of stability|"
                r"overparameteri|over-parameteri|convergence analysis|sample complexity|theoretical analysis")
+ICLR_THEORY_BROAD = r"theor|provabl|convergence|generali[sz]ation|regret|complexity|bound"
 RESULT = r"we prove|theorem|we show that|upper bound|lower bound|converge"
 
 
@@ -55,9 +57,14 @@ def main() -> None:
         nips = nips[~nips["id"].isin(done)]
         stated = (nips["abstract"].str.contains(COLT_SETTING, case=False)
                   & nips["abstract"].str.contains(RESULT, case=False))
+        # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
+        # abstracts whose keywords name theory more broadly.
+        k = min(8, int(theory.sum()))
+        broad = ~theory & iclr["keywords"].str.contains(ICLR_THEORY_BROAD, case=False)
         parts = [nips[stated].sample(n=20, random_state=args.seed),
                  colt[~setting].sample(n=12, random_state=args.seed),
-                 iclr[theory].sample(n=8, random_state=args.seed)]
+                 iclr[theory].sample(n=k, random_state=args.seed),
+                 iclr[broad].sample(n=8 - k, random_state=args.seed)]
     else:
         parts = [colt[setting].sample(n=12, random_state=args.seed),
                  colt[~setting].sample(n=8, random_state=args.seed),
