@@ -12,6 +12,11 @@
    into ``--sentence-cache`` and read from it afterwards (warm). Warm figures are medians of ``--runs`` runs.
 3. Faithfulness: the share of output sentences (TL;DR, claims, results) that are substrings of
    the paper's abstract, which must be 100%.
+4. Card quality (``--cards``): the TL;DR, claims and results picked for the abstracts of
+   ``tests/data/sentence_roles.csv``, whose sentences two readers gave a role (C contribution,
+   R result, B background or prior work, O other). Reported: the share of picked sentences both
+   readers call the paper's own (C or R), the share either calls background (B), and for results
+   the share both call R; next to a baseline that takes the first body sentences.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from triage.ingest import paper_texts  # noqa: E402
 from triage.summarize import SummaryParams, load_vocabulary, paper_text, summarize_papers  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "assumptions_labelled.csv"
+ROLES = ROOT / "tests" / "data" / "sentence_roles.csv"
 FILES = ("iclr_2021_2022_submissions.csv.gz", "neurips_2013_2018_accepted.csv.gz", "colt_2023_2024_papers.csv.gz")
 
 
@@ -155,6 +161,54 @@ def speed(data: Path, cache_dir: Path, sentence_cache: Path, n: int, runs: int, 
     print(f"\npapers with at least one assumption label: {with_assump} of {len(papers)}")
 
 
+def card_quality(tfidf: bool = False) -> None:
+    """Sentence roles of the picked TL;DR, claims and results against two readers' roles."""
+    roles = pd.read_csv(ROLES, keep_default_na=False)
+    both = {(r.paper_id, r.idx): {r.role_1, r.role_2} for r in roles.itertuples()}
+    papers = pd.read_csv(LABELLED, keep_default_na=False)
+    papers = papers[papers["paper_id"].isin(set(roles["paper_id"]))].drop_duplicates("paper_id")
+    papers = papers.set_index("paper_id").loc[list(dict.fromkeys(roles["paper_id"]))].reset_index()
+    if tfidf:
+        out = summarize_papers(papers, params=SummaryParams(centrality="tfidf"))
+    else:
+        from triage.embed import embed_texts, load_embedder
+
+        emb = load_embedder("default")
+        vecs = embed_texts(paper_texts(papers), emb, None)[0]
+        out = summarize_papers(papers, embed=lambda s: embed_texts(s, emb, None, batch_size=64)[0],
+                               paper_vectors=vecs)
+    n_body = {pid: len(paper_text(t, a).body) for pid, t, a in zip(papers["paper_id"], papers["title"],
+                                                                   papers["abstract"])}
+    picks: dict[str, list[tuple[str, int]]] = {"tldr": [], "claims": [], "results": []}
+    lead: dict[str, list[tuple[str, int]]] = {"tldr": [], "claims": [], "results": []}
+    for r in out.itertuples():
+        for key in picks:
+            picks[key] += [(r.paper_id, i) for i in r.evidence[key]]
+        k = len(r.evidence["claims"])
+        lead["tldr"].append((r.paper_id, 1))
+        lead["claims"] += [(r.paper_id, i) for i in range(1, min(k, n_body[r.paper_id]) + 1)]
+        m = len(r.evidence["results"])
+        lead["results"] += [(r.paper_id, i) for i in range(n_body[r.paper_id] - m + 1, n_body[r.paper_id] + 1)]
+
+    def shares(items: list[tuple[str, int]]) -> tuple[int, float, float, float]:
+        rs = [both[i] for i in items if i in both]
+        n = max(len(rs), 1)
+        own = sum(r <= {"C", "R"} for r in rs) / n
+        bg = sum("B" in r for r in rs) / n
+        res = sum(r == {"R"} for r in rs) / n
+        return len(rs), own, bg, res
+
+    agree = sum(r.role_1 == r.role_2 for r in roles.itertuples())
+    print(f"\n## Card quality: {len(papers)} abstracts, {len(roles)} body sentences with two readers' roles "
+          f"(they agree on {agree}, {agree / len(roles):.0%}); {'tfidf' if tfidf else 'embedding'} centrality\n")
+    print("| field | picker | sentences | own (both: C or R) | background (either: B) | result (both: R) |")
+    print("|---|---|---|---|---|---|")
+    for key in picks:
+        for name, src in (("triage", picks), ("lead baseline", lead)):
+            n, own, bg, res = shares(src[key])
+            print(f"| {key} | {name} | {n} | {own:.2f} | {bg:.2f} | {res:.2f} |")
+
+
 def _key(text: str) -> str:
     from triage.embed import text_key
 
@@ -175,8 +229,11 @@ def main() -> None:
     ap.add_argument("--cached-only", action="store_true",
                     help="draw the speed sample among papers whose vectors are already in --cache")
     ap.add_argument("--quality-only", action="store_true", help="skip the speed run")
+    ap.add_argument("--cards", action="store_true", help="also score the picked sentences against sentence roles")
     args = ap.parse_args()
     detection_quality(args.per_label)
+    if args.cards:
+        card_quality()
     if not args.quality_only:
         speed(args.data, args.cache, args.sentence_cache, args.n, args.runs, args.seed, args.cached_only)
 

@@ -100,7 +100,7 @@ def test_every_sentence_is_verbatim_with_the_real_model(data_dir, real_embedder)
 def test_assumption_detection_on_the_labelled_set(data_dir):
     """Regression guard on all hand-labelled abstracts (bench/summaries.py reports the splits)."""
     df = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
-    assert len(df) >= 420 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 10))} <= set(df["split"])
+    assert len(df) >= 740 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 18))} <= set(df["split"])
     assert not df["paper_id"].duplicated().any()
     vocab = load_vocabulary()
     tp = fp = fn = 0
@@ -110,7 +110,7 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    # In-sample figures (0.88 / 0.88 when written): a guard against regressions, not the quality claim.
+    # In-sample figures (0.87 / 0.88 when written): a guard against regressions, not the quality claim.
     assert tp / (tp + fp) >= 0.85 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
 
@@ -292,3 +292,35 @@ def test_background_sentences_before_the_papers_own_are_not_its_assumptions():
     # Without any sentence about the paper itself, nothing is treated as background.
     alone = paper_text("", "Two-layer networks with Gaussian inputs are analysed.")
     assert set(vocab.detect(alone.sentences, n_title=alone.n_title)) == {"gaussian-data", "two-layer"}
+
+
+def test_scene_setting_sentences_are_not_the_papers_results_or_claims():
+    abstract = ("Prior work proved a regret bound of $O(\\sqrt{T})$ for linear bandits. Smith et al. gave a matching "
+                "lower bound of $\\Omega(\\sqrt{T})$. We study bandits with graph feedback. We prove a regret bound "
+                "of $O(\\log T)$, which is optimal.")
+    row = summarize_papers(pd.DataFrame({"paper_id": ["p"], "title": ["Graph bandits"], "abstract": [abstract]}),
+                           params=SummaryParams(centrality="tfidf")).iloc[0]
+    assert row["results"] == ["We prove a regret bound of $O(\\log T)$, which is optimal."]
+    assert all("Smith" not in c and "Prior work" not in c for c in row["claims"])
+    assert row["tldr"].startswith("We ")
+    # A paper with nothing but scene-setting (an open problem) still gets a card.
+    open_problem = summarize_papers(pd.DataFrame({"paper_id": ["q"], "title": ["Open problem"], "abstract": [
+        "Smith et al. proved an upper bound of $O(n)$. The lower bound is $\\Omega(\\sqrt{n})$. What is the truth?"]}),
+        params=SummaryParams(centrality="tfidf")).iloc[0]
+    assert open_problem["tldr"] and open_problem["claims"]
+
+
+def test_cards_pick_the_papers_own_sentences(data_dir):
+    """Two readers gave every body sentence of 40 real abstracts a role (tests/data/README.md)."""
+    roles = pd.read_csv(data_dir / "sentence_roles.csv", keep_default_na=False)
+    both = {(r.paper_id, r.idx): {r.role_1, r.role_2} for r in roles.itertuples()}
+    papers = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
+    papers = papers[papers["paper_id"].isin(set(roles["paper_id"]))]
+    out = summarize_papers(papers, params=SummaryParams(centrality="tfidf"))
+    picked = {k: [both[(r.paper_id, i)] for r in out.itertuples() for i in r.evidence[k]]
+              for k in ("tldr", "claims", "results")}
+    own = {k: sum(r <= {"C", "R"} for r in v) / len(v) for k, v in picked.items()}
+    background = sum("B" in r for v in picked.values() for r in v) / sum(len(v) for v in picked.values())
+    # 0.97 / 0.86 / 0.93 own and 0.02 background when written; the first body sentences score 0.70 / 0.62 / 0.69.
+    assert own["tldr"] >= 0.9 and own["claims"] >= 0.8 and own["results"] >= 0.88, own
+    assert background <= 0.05, background

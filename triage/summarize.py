@@ -394,14 +394,22 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     body = [text.sentences[i] for i in body_idx]
     has_result = np.array([bool(RESULT_CUES.search(s)) for s in body])
     has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
-    # Results: theorem-like or quantitative sentences, best first.
-    res = [int(i) for i in np.argsort(-result_score, kind="stable") if has_result[i] and result_score[i] > 0.25]
+    # The scene-setting sentences (before the first one about the paper itself, or about other work
+    # without "we"/"our") state what others did: they are claims or results only when nothing else is.
+    first_own = next((k for k, s in enumerate(body) if k < text.n_abstract and vocab.own_work.search(s)), 0)
+    scene = np.array([k < first_own or bool(OTHERS_CUES.search(s) and not OURS.search(s))
+                      for k, s in enumerate(body)])
+    # Results: theorem-like or quantitative sentences of the paper's own, best first.
+    res = [int(i) for i in np.argsort(-result_score, kind="stable")
+           if has_result[i] and result_score[i] > 0.25 and not scene[i]]
     # At least one sentence is left for the claims (a two-sentence abstract of two theorems).
     res = sorted(res[: min(params.max_results, len(body) - 1)])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
     cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
-    claims = sorted(([i for i in cands if has_claim[i]] or cands)[: params.max_claims])
+    own = [i for i in cands if not scene[i]] or cands
+    claims = sorted(([i for i in own if has_claim[i]] or own)[: params.max_claims])
     cue = [i for i in range(len(body)) if has_claim[i] and i < max(text.n_abstract, 1)]
+    cue = [i for i in cue if not scene[i]] or cue
     tldr = max(cue, key=lambda i: (overall[i], -i)) if cue else int(np.argmax(overall))
     to_doc = [body_idx[i] for i in range(len(body))]
     return Summary(
@@ -462,7 +470,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 2}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 3}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
