@@ -16,6 +16,9 @@ abstracts that mention networks, gradient descent, regression or Gaussians and s
 ("we prove", "theorem", "bound", "converge"), 12 other COLT abstracts and 8 ICLR theory abstracts:
 a venue and years the detector was never tuned on. When fewer than 8 ICLR theory abstracts are left, the
 rest come from ICLR abstracts whose keywords name theory more broadly (``ICLR_THEORY_BROAD``).
+``--colt-iclr`` (``fresh18`` on) draws from COLT and ICLR only, the venues the issue names: 20 other
+COLT abstracts (as many as are left) and ICLR theory abstracts for the rest (filled from the broader
+ICLR pool).
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--exclude", nargs="*", help="splits whose papers are left out (default: all)")
     ap.add_argument("--neurips", action="store_true", help="the later strata (NeurIPS theory, COLT, ICLR)")
+    ap.add_argument("--colt-iclr", action="store_true", help="COLT and ICLR only (20 other COLT, 20 ICLR theory)")
     args = ap.parse_args()
     labelled = pd.read_csv(HERE / "assumptions_labelled.csv", keep_default_na=False)
     if args.exclude is not None:
@@ -52,7 +56,14 @@ def main() -> None:
     iclr = iclr[~iclr["id"].isin(done)]
     setting = colt["abstract"].str.contains(COLT_SETTING, case=False)
     theory = iclr["keywords"].str.contains(ICLR_THEORY, case=False)
-    if args.neurips:
+    broad = ~theory & iclr["keywords"].str.contains(ICLR_THEORY_BROAD, case=False)
+    if args.colt_iclr:
+        c = min(20, int((~setting).sum()))
+        k = min(40 - c, int(theory.sum()))
+        parts = [colt[~setting].sample(n=c, random_state=args.seed),
+                 iclr[theory].sample(n=k, random_state=args.seed),
+                 iclr[broad].sample(n=40 - c - k, random_state=args.seed)]
+    elif args.neurips:
         nips = pd.read_csv(args.source / "neurips_2013_2018_accepted.csv.gz", keep_default_na=False)
         nips = nips[~nips["id"].isin(done)]
         stated = (nips["abstract"].str.contains(COLT_SETTING, case=False)
@@ -60,7 +71,6 @@ def main() -> None:
         # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
         # abstracts whose keywords name theory more broadly.
         k = min(8, int(theory.sum()))
-        broad = ~theory & iclr["keywords"].str.contains(ICLR_THEORY_BROAD, case=False)
         parts = [nips[stated].sample(n=20, random_state=args.seed),
                  colt[~setting].sample(n=12, random_state=args.seed),
                  iclr[theory].sample(n=k, random_state=args.seed),
