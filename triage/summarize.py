@@ -52,7 +52,8 @@ CLAIM_CUES = re.compile(
     r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
     r"uncover|reveal|generali[sz]e)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
     r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
-    r"proposes|introduces|presents|provides|gives|develops|studies|investigates|considers)|"
+    r"proposes|introduces|presents|provides|gives|develops|studies|investigates|considers|addresses|analy[sz]es|"
+    r"examines|explores|tackles|resolves|answers|characteri[sz]es)|"
     r"in this (?:paper|work|note)|main (?:result|contribution|finding)|(?:is|are) the first)\b",
     re.IGNORECASE,
 )
@@ -69,6 +70,14 @@ RESULT_CUES = re.compile(
 BACKGROUND_CUES = re.compile(
     r"^(?:however|recently|despite|although|while|in recent years|existing|prior|previous|many|most|a (?:central|"
     r"fundamental|key|major) (?:question|problem|challenge|obstacle)|it is (?:well[- ])?known)\b",
+    re.IGNORECASE,
+)
+
+# Outlook sentences ("we expect our findings to have implications for ...", "future work") say what
+# might follow, not what the paper shows.
+OUTLOOK_CUES = re.compile(
+    r"\bwe\s+(?:expect|believe|hope|anticipate|speculate)\b|\b(?:may|might|could)\s+(?:also\s+)?(?:have|be|lead|"
+    r"open|inspire|shed)\b|\bimplications?\s+for\b|\bfuture\s+(?:work|research|directions?|studies)\b",
     re.IGNORECASE,
 )
 
@@ -372,7 +381,8 @@ def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray
     pos = np.arange(n)
     in_pdf = pos >= text.n_abstract
     short = (length < 40) | (length > 600)
-    base = 0.5 * c - 0.3 * background - 0.5 * short - 0.25 * in_pdf
+    outlook = np.array([1.0 if OUTLOOK_CUES.search(s) else 0.0 for s in body])
+    base = 0.5 * c - 0.3 * background - 0.5 * short - 0.25 * in_pdf - 0.5 * outlook
     # Contribution sentences come early in an abstract ("We show ..."), results late: a mild position prior.
     early = np.where(pos < max(text.n_abstract, 1), 1.0 - pos / max(text.n_abstract, 1), 0.0)
     claim_score = base + claim + 0.15 * early + 0.2 * result
@@ -406,10 +416,11 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     res = sorted(res[: min(params.max_results, len(body) - 1)])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
     cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
-    own = [i for i in cands if not scene[i]] or cands
+    # When the paper's only own sentences are its results, they are its claims too.
+    own = [i for i in cands if not scene[i] and not OUTLOOK_CUES.search(body[i])] or res or cands
     claims = sorted(([i for i in own if has_claim[i]] or own)[: params.max_claims])
     cue = [i for i in range(len(body)) if has_claim[i] and i < max(text.n_abstract, 1)]
-    cue = [i for i in cue if not scene[i]] or cue
+    cue = [i for i in cue if not scene[i] and not OUTLOOK_CUES.search(body[i])] or cue
     tldr = max(cue, key=lambda i: (overall[i], -i)) if cue else int(np.argmax(overall))
     to_doc = [body_idx[i] for i in range(len(body))]
     return Summary(
@@ -470,7 +481,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 3}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 4}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
