@@ -297,19 +297,23 @@ def test_background_sentences_before_the_papers_own_are_not_its_assumptions():
     assert set(vocab.detect(alone.sentences, n_title=alone.n_title)) == {"gaussian-data", "two-layer"}
 
 
+def _card(title: str, abstract: str) -> pd.Series:
+    """The extractive card of one made-up paper (TF-IDF centrality, no model)."""
+    papers = pd.DataFrame({"paper_id": ["p"], "title": [title], "abstract": [abstract]})
+    return summarize_papers(papers, params=SummaryParams(centrality="tfidf")).iloc[0]
+
+
 def test_scene_setting_sentences_are_not_the_papers_results_or_claims():
     abstract = ("Prior work proved a regret bound of $O(\\sqrt{T})$ for linear bandits. Smith et al. gave a matching "
                 "lower bound of $\\Omega(\\sqrt{T})$. We study bandits with graph feedback. We prove a regret bound "
                 "of $O(\\log T)$, which is optimal.")
-    row = summarize_papers(pd.DataFrame({"paper_id": ["p"], "title": ["Graph bandits"], "abstract": [abstract]}),
-                           params=SummaryParams(centrality="tfidf")).iloc[0]
+    row = _card("Graph bandits", abstract)
     assert row["results"] == ["We prove a regret bound of $O(\\log T)$, which is optimal."]
     assert all("Smith" not in c and "Prior work" not in c for c in row["claims"])
     assert row["tldr"].startswith("We ")
     # A paper with nothing but scene-setting (an open problem) still gets a card.
-    open_problem = summarize_papers(pd.DataFrame({"paper_id": ["q"], "title": ["Open problem"], "abstract": [
-        "Smith et al. proved an upper bound of $O(n)$. The lower bound is $\\Omega(\\sqrt{n})$. What is the truth?"]}),
-        params=SummaryParams(centrality="tfidf")).iloc[0]
+    open_problem = _card("Open problem", "Smith et al. proved an upper bound of $O(n)$. The lower bound is "
+                         "$\\Omega(\\sqrt{n})$. What is the truth?")
     assert open_problem["tldr"] and open_problem["claims"]
 
 
@@ -333,7 +337,6 @@ def test_outlook_sentences_are_not_the_tldr_or_claims():
     abstract = ("Many algorithms need tuning. Recent works show that pivotal estimators exist. This work addresses "
                 "this problem by showing that an IRLS algorithm converges linearly. We expect our findings will also "
                 "have implications for multi-task learning.")
-    row = summarize_papers(pd.DataFrame({"paper_id": ["p"], "title": ["IRLS"], "abstract": [abstract]}),
-                           params=SummaryParams(centrality="tfidf")).iloc[0]
+    row = _card("IRLS", abstract)
     own = "This work addresses this problem by showing that an IRLS algorithm converges linearly."
     assert row["tldr"] == own and row["claims"] == [own]

@@ -236,7 +236,7 @@ class Vocabulary:
         counts only when a body sentence states it too.
         """
         found: dict[str, list[int]] = {}
-        first_own = next((i for i in range(n_title, len(sentences)) if self.own_work.search(sentences[i])), None)
+        first_own = self.first_own(sentences, n_title, len(sentences))
         for i, sentence in enumerate(sentences):
             s = _plain(sentence)
             if self.skip_sentence.search(s) or (first_own is not None and n_title <= i < first_own):
@@ -250,6 +250,10 @@ class Vocabulary:
             if all(i < n_title for i in found[label]):
                 del found[label]
         return {k: found[k] for k in self.labels if k in found}
+
+    def first_own(self, sentences: Sequence[str], start: int, stop: int) -> int | None:
+        """Index of the first sentence in ``start:stop`` about the paper itself ("we", "this paper")."""
+        return next((i for i in range(start, min(stop, len(sentences))) if self.own_work.search(sentences[i])), None)
 
     def _example_lists(self, sentence: str) -> list[tuple[int, int]]:
         """Spans of enumerations of examples or applications ("applications such as A, B and C").
@@ -408,9 +412,11 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
     # The scene-setting sentences (before the first one about the paper itself, or about other work
     # without "we"/"our") state what others did: they are claims or results only when nothing else is.
-    first_own = next((k for k, s in enumerate(body) if k < text.n_abstract and vocab.own_work.search(s)), 0)
+    first_own = vocab.first_own(body, 0, text.n_abstract) or 0
     scene = np.array([k < first_own or bool(OTHERS_CUES.search(s) and not OURS.search(s))
                       for k, s in enumerate(body)])
+    # Scene-setting and outlook sentences ("we expect implications for ...") are set aside when others exist.
+    aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
     # Results: theorem-like or quantitative sentences of the paper's own, best first.
     res = [int(i) for i in np.argsort(-result_score, kind="stable")
            if has_result[i] and result_score[i] > 0.25 and not scene[i]]
@@ -419,10 +425,10 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     # Claims: contribution sentences not already listed as results; else the most central sentences.
     cands = [int(i) for i in np.argsort(-claim_score, kind="stable") if int(i) not in res]
     # When the paper's only own sentences are its results, they are its claims too.
-    own = [i for i in cands if not scene[i] and not OUTLOOK_CUES.search(body[i])] or res or cands
+    own = [i for i in cands if not aside[i]] or res or cands
     claims = sorted(([i for i in own if has_claim[i]] or own)[: params.max_claims])
     cue = [i for i in range(len(body)) if has_claim[i] and i < max(text.n_abstract, 1)]
-    cue = [i for i in cue if not scene[i] and not OUTLOOK_CUES.search(body[i])] or cue
+    cue = [i for i in cue if not aside[i]] or cue
     tldr = max(cue, key=lambda i: (overall[i], -i)) if cue else int(np.argmax(overall))
     to_doc = [body_idx[i] for i in range(len(body))]
     return Summary(
