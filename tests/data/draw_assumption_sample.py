@@ -18,7 +18,8 @@ a venue and years the detector was never tuned on. When fewer than 8 ICLR theory
 rest come from ICLR abstracts whose keywords name theory more broadly (``ICLR_THEORY_BROAD``).
 ``--colt-iclr`` (``fresh18`` on) draws from COLT and ICLR only, the venues the issue names: 20 other
 COLT abstracts (as many as are left) and ICLR theory abstracts for the rest (filled from the broader
-ICLR pool).
+ICLR pool). ``--iclr-proofs`` (``fresh26`` on, once both ICLR keyword pools were used up) draws 40
+ICLR abstracts that state a proved result (``PROOF``), whatever their keywords.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ICLR_THEORY = (r"neural tangent|\bntk\b|double descent|benign overfit|implicit b
                r"overparameteri|over-parameteri|convergence analysis|sample complexity|theoretical analysis")
 ICLR_THEORY_BROAD = r"theor|provabl|convergence|generali[sz]ation|regret|complexity|bound"
 RESULT = r"we prove|theorem|we show that|upper bound|lower bound|converge"
+PROOF = r"we prove|theorem|provabl|upper bound|lower bound|we establish"
 
 
 def main() -> None:
@@ -45,6 +47,7 @@ def main() -> None:
     ap.add_argument("--exclude", nargs="*", help="splits whose papers are left out (default: all)")
     ap.add_argument("--neurips", action="store_true", help="the later strata (NeurIPS theory, COLT, ICLR)")
     ap.add_argument("--colt-iclr", action="store_true", help="COLT and ICLR only (20 other COLT, 20 ICLR theory)")
+    ap.add_argument("--iclr-proofs", action="store_true", help="40 ICLR abstracts that state a proved result")
     args = ap.parse_args()
     labelled = pd.read_csv(HERE / "assumptions_labelled.csv", keep_default_na=False)
     if args.exclude is not None:
@@ -57,7 +60,9 @@ def main() -> None:
     setting = colt["abstract"].str.contains(COLT_SETTING, case=False)
     theory = iclr["keywords"].str.contains(ICLR_THEORY, case=False)
     broad = ~theory & iclr["keywords"].str.contains(ICLR_THEORY_BROAD, case=False)
-    if args.colt_iclr:
+    if args.iclr_proofs:
+        parts = [iclr[iclr["abstract"].str.contains(PROOF, case=False)].sample(n=40, random_state=args.seed)]
+    elif args.colt_iclr:
         c = min(20, int((~setting).sum()))
         k = min(40 - c, int(theory.sum()))
         parts = [colt[~setting].sample(n=c, random_state=args.seed),
