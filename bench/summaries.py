@@ -200,13 +200,17 @@ def card_quality(tfidf: bool = False) -> None:
 
     agree = sum(r.role_1 == r.role_2 for r in roles.itertuples())
     print(f"\n## Card quality: {len(papers)} abstracts, {len(roles)} body sentences with two readers' roles "
-          f"(they agree on {agree}, {agree / len(roles):.0%}); {'tfidf' if tfidf else 'embedding'} centrality\n")
-    print("| field | picker | sentences | own (both: C or R) | background (either: B) | result (both: R) |")
-    print("|---|---|---|---|---|---|")
+          f"(they agree on {agree}, {agree / len(roles):.0%}); {'tfidf' if tfidf else 'embedding'} centrality; "
+          "set a guided the picker, set b was labelled later\n")
+    set_of = dict(zip(roles["paper_id"], roles["set"]))
+    print("| field | picker | set | sentences | own (both: C or R) | background (either: B) | result (both: R) |")
+    print("|---|---|---|---|---|---|---|")
     for key in picks:
         for name, src in (("triage", picks), ("lead baseline", lead)):
-            n, own, bg, res = shares(src[key])
-            print(f"| {key} | {name} | {n} | {own:.2f} | {bg:.2f} | {res:.2f} |")
+            for part in (*sorted(set(set_of.values())), "all"):
+                items = [i for i in src[key] if part == "all" or set_of[i[0]] == part]
+                n, own, bg, res = shares(items)
+                print(f"| {key} | {name} | {part} | {n} | {own:.2f} | {bg:.2f} | {res:.2f} |")
 
 
 def _key(text: str) -> str:

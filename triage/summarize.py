@@ -50,7 +50,7 @@ CLAIM_CUES = re.compile(
     r"provably) )?(?:prove[dn]?|show(?:ed|n)?|establish(?:ed)?|demonstrate[d]?|propose|introduce|present|derive|"
     r"develop|provide|give|obtain|"
     r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
-    r"uncover|reveal|generali[sz]e)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
+    r"uncover|reveal|generali[sz]e|ask|pose|posit|conjecture)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
     r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
     r"proposes|introduces|presents|provides|gives|develops|studies|investigates|considers|addresses|analy[sz]es|"
     r"examines|explores|tackles|resolves|answers|characteri[sz]es)|"
@@ -58,14 +58,26 @@ CLAIM_CUES = re.compile(
     re.IGNORECASE,
 )
 RESULT_CUES = re.compile(
-    r"(\b(?:outperform\w*|state[- ]of[- ]the[- ]art|speed-?ups?|accuracy|converges?|convergence|"
+    r"\b(?:outperform\w*|state[- ]of[- ]the[- ]art|speed-?ups?|accuracy|converges?|convergence|"
     r"(?:lower|upper|regret|generali[sz]ation|error|risk|sample[- ]complexity) bounds?|rates?|minimax|"
     r"(?:near[- ]|nearly |minimax[- ])?optimal(?:ity)?|regret|sample complexity|polynomial[- ]time|"
     r"exponential(?:ly)?|theorem|guarantees?|tight|matches|matching|improves? (?:on|upon|over)|"
-    r"hardness|impossib\w+|necessary and sufficient|if and only if|iff)\b|\d+(?:\.\d+)?\s?(?:%|x\b|×)|"
-    r"\$[^$]*(?:O|Omega|Theta|tilde|sqrt|log|frac|\^)[^$]*\$)",
+    r"hardness|impossib\w+|necessary and sufficient|if and only if|iff|(?:prove|show)s? that)\b|"
+    r"\d+(?:\.\d+)?\s?(?:%|x\b|×)",
     re.IGNORECASE,
 )
+# Math with a rate or bound in it ("$O(\\sqrt{T})$", "$n^{-1/2}$"), read span by span: a pattern run over the
+# whole sentence would also pair the closing "$" of one span with the opening "$" of the next.
+_MATH_SPAN = re.compile(r"\$[^$]+\$")
+_MATH_RATE = re.compile(r"\bO\b|\\(?:Omega|Theta|tilde|widetilde|sqrt|log|frac)\b|\^")
+
+
+def result_cues(sentence: str) -> int:
+    """How many result cues (words, percentages, rates in math) the sentence has."""
+    return len(RESULT_CUES.findall(sentence)) + sum(1 for m in _MATH_SPAN.finditer(sentence)
+                                                    if _MATH_RATE.search(m.group(0)))
+
+
 # Sentences that set the scene rather than state what this paper does.
 BACKGROUND_CUES = re.compile(
     r"^(?:however|recently|despite|although|while|in recent years|existing|prior|previous|many|most|a (?:central|"
@@ -82,8 +94,16 @@ OUTLOOK_CUES = re.compile(
 )
 
 # Sentences about other people's work (without "we"/"our") are context, not this paper's claims or results.
+# A citation by year ("(2014)") or by names ("Valiant and Valiant provided ...") marks one too.
 OTHERS_CUES = re.compile(r"\b(?:prior|previous|existing|earlier|past)\s+(?:work|works|results?|approaches|methods|"
-                         r"analyses|literature|studies)\b|\bet al\.", re.IGNORECASE)
+                         r"analyses|literature|studies)\b|\bet al\.|\(\s*(?:19|20)\d\d[a-z]?\s*\)|"
+                         r"(?-i:\b[A-Z][a-z]+ (?:and|&) [A-Z][a-z]+\b)(?: \(\d{4}\))? (?:provided|showed|proved|gave|"
+                         r"introduced|proposed|established|obtained|studied|considered)\b", re.IGNORECASE)
+# An open-problem abstract poses its question: when no sentence speaks of the paper itself, the ones
+# that ask are its contribution.
+QUESTION = re.compile(r"\?\s*$|\bopen (?:problem|question)s?\b|\bthe question (?:then )?is\b", re.IGNORECASE)
+# A sentence that asks ("... ?", "we ask whether ...") states no result.
+ASKS = re.compile(r"\?\s*$|\bwe (?:\w+ )?(?:ask|pose|posit|conjecture)\b", re.IGNORECASE)
 OURS = re.compile(r"\b(?:we|our|us|this (?:paper|work))\b", re.IGNORECASE)
 
 Centrality = Literal["embedding", "tfidf"]
@@ -380,7 +400,7 @@ def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray
     if n and c.max() > c.min():
         c = (c - c.min()) / (c.max() - c.min())
     claim = np.array([1.0 if CLAIM_CUES.search(s) else 0.0 for s in body])
-    result = np.array([min(len(RESULT_CUES.findall(s)), 3) / 3.0 for s in body])
+    result = np.array([min(result_cues(s), 3) / 3.0 for s in body])
     background = np.array([1.0 if BACKGROUND_CUES.search(s) or (OTHERS_CUES.search(s) and not OURS.search(s))
                            else 0.0 for s in body])
     length = np.array([len(s) for s in body], dtype=float)
@@ -408,18 +428,22 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
         return Summary(tldr=text.sentences[0] if text.sentences else "", assumptions=list(assumptions), evidence=ev)
     overall, claim_score, result_score = score_sentences(text, centrality)
     body = [text.sentences[i] for i in body_idx]
-    has_result = np.array([bool(RESULT_CUES.search(s)) for s in body])
-    has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body])
+    has_result = np.array([result_cues(s) > 0 for s in body])
     # The scene-setting sentences (before the first one about the paper itself, or about other work
     # without "we"/"our") state what others did: they are claims or results only when nothing else is.
-    first_own = vocab.first_own(body, 0, text.n_abstract) or 0
+    first_own = vocab.first_own(body, 0, text.n_abstract)
+    # An abstract that never speaks of itself (an open problem) contributes its questions.
+    own_found = first_own is not None
+    has_claim = np.array([bool(CLAIM_CUES.search(s) or (not own_found and QUESTION.search(s))) for s in body])
+    first_own = first_own or 0
     scene = np.array([k < first_own or bool(OTHERS_CUES.search(s) and not OURS.search(s))
                       for k, s in enumerate(body)])
     # Scene-setting and outlook sentences ("we expect implications for ...") are set aside when others exist.
     aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
     # Results: theorem-like or quantitative sentences of the paper's own, best first.
+    asks = np.array([bool(ASKS.search(s) or (not own_found and QUESTION.search(s))) for s in body], dtype=bool)
     res = [int(i) for i in np.argsort(-result_score, kind="stable")
-           if has_result[i] and result_score[i] > 0.25 and not scene[i]]
+           if has_result[i] and result_score[i] > 0.25 and not scene[i] and not asks[i]]
     # At least one sentence is left for the claims (a two-sentence abstract of two theorems).
     res = sorted(res[: min(params.max_results, len(body) - 1)])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
@@ -427,9 +451,11 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     # When the paper's only own sentences are its results, they are its claims too.
     own = [i for i in cands if not aside[i]] or res or cands
     claims = sorted(([i for i in own if has_claim[i]] or own)[: params.max_claims])
-    cue = [i for i in range(len(body)) if has_claim[i] and i < max(text.n_abstract, 1)]
-    cue = [i for i in cue if not aside[i]] or cue
-    tldr = max(cue, key=lambda i: (overall[i], -i)) if cue else int(np.argmax(overall))
+    # TL;DR: the best contribution sentence of the paper's own; else its best own sentence; else any.
+    in_abstract = [i for i in range(len(body)) if i < max(text.n_abstract, 1)]
+    cue = [i for i in in_abstract if has_claim[i]]
+    pool = [i for i in cue if not aside[i]] or [i for i in in_abstract if not aside[i]] or cue or in_abstract
+    tldr = max(pool, key=lambda i: (overall[i], -i)) if pool else int(np.argmax(overall))
     to_doc = [body_idx[i] for i in range(len(body))]
     return Summary(
         tldr=body[tldr],
@@ -489,7 +515,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 4}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 5}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
