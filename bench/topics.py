@@ -45,6 +45,7 @@ from triage.taxonomy import (  # noqa: E402
     TheoryParams,
     area_scores,
     assign_theory,
+    title_term_bonus,
     load_taxonomy,
     taxonomy_phrases,
 )
@@ -162,6 +163,7 @@ def main() -> None:
     # ---------------- areas (proxy) -------------------------------------------------------
     tax = load_taxonomy(args.taxonomy)
     phrases = taxonomy_phrases(tax)
+    titles = df["title"].astype(str).tolist()
     p_emb = embed(phrases.texts, None, embedder)
     names_emb = embed(tax.names, None, embedder)
     idx = {t.id: i for i, t in enumerate(tax.topics)}
@@ -181,6 +183,7 @@ def main() -> None:
         ("+ per-area calibration (half of each mean)", replace(base, neighbours=0, refine=0)),
         ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2)),
         ("calibration + neighbour context (default)", base),
+        ("default without title terms", replace(base, title_bonus=0.0)),
         ("default with full calibration (share 1.0)", replace(base, calibration=1.0)),
         ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
         ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
@@ -195,11 +198,12 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = area_scores(x, p_emb, phrases, k, params=params)
+            s = area_scores(x, p_emb, phrases, k, params=params, bonus=title_term_bonus(titles, tax, params.title_bonus))
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
-        s = area_scores(x[ym], p_emb, phrases, k, params=base)
+        s = area_scores(x[ym], p_emb, phrases, k, params=base,
+                        bonus=title_term_bonus([titles[i] for i in np.flatnonzero(ym)], tax, base.title_bonus))
         gm = mask[ym]
         g = np.array([idx[a] for a in proxy[ym][gm]])
         print(f"| default, ICLR {year} alone ({gm.sum()} labelled) | {topk_acc(s[gm], g, 1):.3f} | "
@@ -215,8 +219,9 @@ def main() -> None:
           f"areas as the authors would (readers agree on {agree:.0%}; authors are noisier). Set a (120 papers) "
           "guided the seeds; set b (200 papers, drawn later) was scored once, after they were written.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
-    for label, params in variants[:5]:
-        s_all = x @ names_emb.T if params is None else area_scores(x, p_emb, phrases, k, params=params)
+    for label, params in variants[:6]:
+        s_all = x @ names_emb.T if params is None else area_scores(
+            x, p_emb, phrases, k, params=params, bonus=title_term_bonus(titles, tax, params.title_bonus))
         s_all = np.where(offered[None, :], s_all, -np.inf)
         for part in ("a", "b", "all"):
             sub = readers if part == "all" else readers[readers["set"] == part]
@@ -231,7 +236,7 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        area_scores(x, p_emb, phrases, k, params=base)
+        area_scores(x, p_emb, phrases, k, params=base, bonus=title_term_bonus(titles, tax, base.title_bonus))
         times.append(time.perf_counter() - t0)
     print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
           f"over {args.repeats} runs")

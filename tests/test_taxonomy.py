@@ -76,6 +76,7 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
     ("topics:\n  - name: a\n", "neither description nor seeds"),
     ("topics:\n  - name: a\n    seeds: [s]\n    colour: red\n", "unknown key(s) colour"),
     ("topics:\n  - name: a\n    seeds: [s]\n    terms: ['(unclosed']\n", "not a valid regular expression"),
+    ("topics:\n  - name: a\n    seeds: [s]\n    title_terms: ['(unclosed']\n", "title term '(unclosed' is not a valid"),
     ("topics:\n  - name: a\n    seeds: [s]\n  - name: a\n    seeds: [t]\n", "repeats the id 'a'"),
     ("topics: [\n  - name: a\n", "not valid YAML at line"),
     ("topics:\n  - name: a\n    seeds: 3\n", "'seeds' must be a list"),
@@ -148,6 +149,24 @@ def test_areas_mismatch_and_aliases(fake_embedder, tmp_path):
         papers.loc[2, "primary_area"] = chosen
         again = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0, refine=0))
         assert bool(again["area_mismatch"][2]) is flagged, chosen
+
+
+def test_a_title_that_names_an_area_moves_the_paper_there(fake_embedder, tmp_path):
+    tax = load_taxonomy(write(tmp_path, "t.yaml", """
+topics:
+  - name: vision
+    seeds: [image pixels convolution]
+  - name: datasets and benchmarks
+    seeds: [we release a dataset]
+    title_terms: ['\\bbenchmark']
+"""))
+    papers = pd.DataFrame({"paper_id": ["m", "b"], "title": ["Better convolutions", "PixBench: A Benchmark for pixels"],
+                           "abstract": ["image pixels release dataset"] * 2})  # vision ahead by 0.05
+    x, p, _ = fake_setup(fake_embedder, tax, papers["abstract"].tolist())
+    out = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0, calibrate=False))
+    assert out["area"].tolist() == ["vision", "datasets and benchmarks"]
+    off = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0, calibrate=False, title_bonus=0.0))
+    assert off["area"].tolist() == ["vision", "vision"]
 
 
 def test_theory_gate_leaves_empirical_papers_empty(fake_embedder):

@@ -41,6 +41,7 @@ class Topic:
     seeds: tuple[str, ...]
     aliases: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # regular expressions; a match in title/abstract adds TERM_BONUS
+    title_terms: tuple[str, ...] = ()  # regular expressions; a match in the title alone adds the title bonus
 
 
 @dataclass(frozen=True)
@@ -158,10 +159,10 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())
         where = f"topic {i} ('{name}')"
-        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms"}
+        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms"}
         if unknown:
             raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                             "allowed: id, name, description, seeds, aliases, terms")
+                             "allowed: id, name, description, seeds, aliases, terms, title_terms")
         desc = raw.get("description") or ""
         if not isinstance(desc, str):
             raise InputError(f"{path}: {where} 'description' must be a string")
@@ -174,14 +175,15 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} repeats the id '{tid}' of topic {seen[tid]}; ids must be unique")
         seen[tid] = i
         terms = _str_list(raw.get("terms"), path, where, "terms")
-        for term in terms:
+        title_terms = _str_list(raw.get("title_terms"), path, where, "title_terms")
+        for key, term in [("term", t) for t in terms] + [("title term", t) for t in title_terms]:
             try:
                 re.compile(term)
             except re.error as exc:
-                raise InputError(f"{path}: {where} term {term!r} is not a valid regular expression ({exc}); "
+                raise InputError(f"{path}: {where} {key} {term!r} is not a valid regular expression ({exc}); "
                                  "escape special characters with a backslash") from None
         topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
-                            _str_list(raw.get("aliases"), path, where, "aliases"), terms))
+                            _str_list(raw.get("aliases"), path, where, "aliases"), terms, title_terms))
     threshold = data.get("threshold")
     if threshold is not None and not isinstance(threshold, (int, float)):
         raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
@@ -261,6 +263,8 @@ class AreaParams:
     # areas they name are suggested: that year's call may lack an area of the file (ICLR 2024 had no
     # foundation-models area). Fewer papers could miss a small area by chance, so nothing is dropped then.
     venue_areas_min: int = 200
+    # Added to an area whose `title_terms` the title matches ("X: A Benchmark for Y" names its area).
+    title_bonus: float = 0.1
 
 
 def raw_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
@@ -302,13 +306,16 @@ def _normalize_rows(x: np.ndarray) -> np.ndarray:
 
 
 def area_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
-                params: AreaParams = AreaParams()) -> np.ndarray:
-    """Final (papers, topics) scores: raw, refined, calibrated and smoothed over neighbours."""
+                params: AreaParams = AreaParams(), bonus: np.ndarray | None = None) -> np.ndarray:
+    """Final (papers, topics) scores: raw (plus ``bonus``, e.g. title terms), refined, calibrated and
+    smoothed over neighbours."""
     x = np.asarray(paper_emb, dtype=np.float32)
     n = x.shape[0]
     if n == 0:
         return np.zeros((0, n_topics), dtype=np.float32)
     s = raw_scores(x, phrase_emb, phrases, n_topics, desc_weight=params.desc_weight, top_seeds=params.top_seeds)
+    if bonus is not None:
+        s = s + np.asarray(bonus, dtype=np.float32)
     for _ in range(params.refine if n >= 2 * n_topics else 0):
         cal = s - s.mean(axis=0, keepdims=True)
         best = cal.argmax(axis=1)
@@ -374,12 +381,21 @@ def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_pape
     return offered
 
 
+def title_term_bonus(titles: list[str], tax: Taxonomy, bonus: float) -> np.ndarray | None:
+    """(papers, topics): ``bonus`` where the title matches a topic's ``title_terms`` (None when none can)."""
+    if not bonus or not any(t.title_terms for t in tax.topics):
+        return None
+    return bonus * term_hits(titles, tax, cap=1, field="title_terms")
+
+
 def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phrase_emb: np.ndarray, *,
                  params: AreaParams = AreaParams()) -> pd.DataFrame:
     """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission."""
     phrases = taxonomy_phrases(tax)
     k = len(tax.topics)
-    s = area_scores(paper_emb, phrase_emb, phrases, k, params=params)
+    titles = papers["title"].fillna("").astype(str).tolist() if "title" in papers.columns else [""] * len(papers)
+    s = area_scores(paper_emb, phrase_emb, phrases, k, params=params,
+                    bonus=title_term_bonus(titles, tax, params.title_bonus))
     primary = papers["primary_area"].fillna("").astype(str).tolist() if "primary_area" in papers.columns \
         else [""] * len(papers)
     names = display_names(tax, [p for p in primary if p])
@@ -427,16 +443,18 @@ class TheoryResult:
     scores: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def term_hits(texts: list[str], tax: Taxonomy, *, cap: int = 2) -> np.ndarray:
-    """(texts, topics): how often a topic's terms occur in the text (case-insensitive), capped at ``cap``.
+def term_hits(texts: list[str], tax: Taxonomy, *, cap: int = 2, field: str = "terms") -> np.ndarray:
+    """(texts, topics): how often a topic's terms (or ``title_terms``) occur in the text
+    (case-insensitive), capped at ``cap``.
 
     A paper that names its topic twice is about it; a passing mention counts once.
     """
     out = np.zeros((len(texts), len(tax.topics)), dtype=np.float32)
     for j, t in enumerate(tax.topics):
-        if not t.terms:
+        terms = getattr(t, field)
+        if not terms:
             continue
-        pat = re.compile("|".join(f"(?:{x})" for x in t.terms), re.IGNORECASE)
+        pat = re.compile("|".join(f"(?:{x})" for x in terms), re.IGNORECASE)
         out[:, j] = [min(len(pat.findall(text)), cap) for text in texts]
     return out
 
@@ -472,7 +490,9 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
     bonus = params.term_bonus * term_hits(texts, tax)
     if params.title_bonus and "title" in papers.columns:
         # Two named topics (an NTK analysis of a bandit algorithm): the one the title names wins.
-        bonus = bonus + params.title_bonus * term_hits(papers["title"].fillna("").astype(str).tolist(), tax, cap=1)
+        titles = papers["title"].fillna("").astype(str).tolist()
+        bonus = bonus + params.title_bonus * (term_hits(titles, tax, cap=1)
+                                             + term_hits(titles, tax, cap=1, field="title_terms"))
     # Calibrate the similarities (a broad topic cannot take every paper); a named term then decides.
     choose = (s - s.mean(axis=0, keepdims=True) if params.calibrate and n > 1 else s) + bonus
     s = np.minimum(s + bonus, 1.0)
