@@ -2,15 +2,17 @@
 
 A taxonomy is a YAML (or TOML/JSON) file: a list of topics, each with a ``name``, a
 ``description`` and ``seeds`` (short phrases a paper on the topic might contain), optional
-``aliases`` (other spellings of the name, e.g. an older call for papers), and optionally a
+``aliases`` (other spellings of the name, e.g. an older call for papers), ``terms`` and
+``title_terms`` (patterns that name the topic in the text, or in the title alone), and optionally a
 ``gate`` (theory cues) and a ``threshold`` for taxonomies whose topics only some papers get.
 The shipped files live in ``data/taxonomies/``; see the README there for the format.
 
 Assignment is zero-shot: nothing is trained on labels. A paper's score for a topic is
-``desc_weight * sim(description) + (1 - desc_weight) * mean of its best seed similarities``.
-Scores are then calibrated per topic (half of each topic's mean over the submission set is
-subtracted, so one broad topic cannot absorb everything), smoothed with the paper's nearest
-neighbours among the submissions (papers on the same subject should get the same area).
+``desc_weight * sim(description) + (1 - desc_weight) * mean of its best seed similarities``,
+plus a bonus when the title matches the topic's ``title_terms``. Scores are then calibrated per
+topic (half of each topic's mean over the submission set is subtracted, so one broad topic cannot
+absorb everything), smoothed with the paper's nearest neighbours among the submissions (papers on
+the same subject should get the same area).
 Refining the prototypes towards confidently owned papers is available (``refine``) but off:
 it lowered accuracy on the development proxy (bench/topics.py).
 """
