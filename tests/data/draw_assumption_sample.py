@@ -19,7 +19,9 @@ rest come from ICLR abstracts whose keywords name theory more broadly (``ICLR_TH
 ``--colt-iclr`` (``fresh18`` on) draws from COLT and ICLR only, the venues the issue names: 20 other
 COLT abstracts (as many as are left) and ICLR theory abstracts for the rest (filled from the broader
 ICLR pool). ``--iclr-proofs`` (``fresh26`` on, once both ICLR keyword pools were used up) draws 40
-ICLR abstracts that state a proved result (``PROOF``), whatever their keywords.
+ICLR abstracts that state a proved result (``PROOF``), whatever their keywords. ``--neurips-only``
+(``fresh28`` on, once the COLT pool was used up) draws 40 NeurIPS 2013-18 abstracts of the ``--neurips``
+kind.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def main() -> None:
     ap.add_argument("--neurips", action="store_true", help="the later strata (NeurIPS theory, COLT, ICLR)")
     ap.add_argument("--colt-iclr", action="store_true", help="COLT and ICLR only (20 other COLT, 20 ICLR theory)")
     ap.add_argument("--iclr-proofs", action="store_true", help="40 ICLR abstracts that state a proved result")
+    ap.add_argument("--neurips-only", action="store_true", help="40 NeurIPS abstracts that state a result")
     args = ap.parse_args()
     labelled = pd.read_csv(HERE / "assumptions_labelled.csv", keep_default_na=False)
     if args.exclude is not None:
@@ -68,18 +71,21 @@ def main() -> None:
         parts = [colt[~setting].sample(n=c, random_state=args.seed),
                  iclr[theory].sample(n=k, random_state=args.seed),
                  iclr[broad].sample(n=40 - c - k, random_state=args.seed)]
-    elif args.neurips:
+    elif args.neurips or args.neurips_only:
         nips = pd.read_csv(args.source / "neurips_2013_2018_accepted.csv.gz", keep_default_na=False)
         nips = nips[~nips["id"].isin(done)]
         stated = (nips["abstract"].str.contains(COLT_SETTING, case=False)
                   & nips["abstract"].str.contains(RESULT, case=False))
-        # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
-        # abstracts whose keywords name theory more broadly.
-        k = min(8, int(theory.sum()))
-        parts = [nips[stated].sample(n=20, random_state=args.seed),
-                 colt[~setting].sample(n=12, random_state=args.seed),
-                 iclr[theory].sample(n=k, random_state=args.seed),
-                 iclr[broad].sample(n=8 - k, random_state=args.seed)]
+        if args.neurips_only:
+            parts = [nips[stated].sample(n=40, random_state=args.seed)]
+        else:
+            # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
+            # abstracts whose keywords name theory more broadly.
+            k = min(8, int(theory.sum()))
+            parts = [nips[stated].sample(n=20, random_state=args.seed),
+                     colt[~setting].sample(n=12, random_state=args.seed),
+                     iclr[theory].sample(n=k, random_state=args.seed),
+                     iclr[broad].sample(n=8 - k, random_state=args.seed)]
     else:
         parts = [colt[setting].sample(n=12, random_state=args.seed),
                  colt[~setting].sample(n=8, random_state=args.seed),
