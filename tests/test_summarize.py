@@ -330,8 +330,13 @@ def test_an_open_problem_card_poses_its_question_and_claims_no_result():
     row = _card("Open Problem: Tight Characterization of Instance-Optimal Identity Testing", abstract)
     assert row["tldr"].startswith("The question then is")
     assert all(c.endswith("?") for c in row["claims"]), row["claims"]
-    # Neither the cited work nor a question is a result of the paper.
-    assert not any("Valiant" in r or r.endswith("?") for r in row["results"]), row["results"]
+    # Neither the cited work, a question nor the problem's background is a result of the paper.
+    assert row["results"] == [], row["results"]
+    # An abstract in the impersonal voice still has results: the ones it states as shown or found.
+    impersonal = _card("Quenching", "A numerical study of gradient descent for two-layer networks is carried out. "
+                       "Two-layer networks are widely used. It is found that there are two distinctive phases in the "
+                       "dynamics. This suggests a mechanism for implicit regularization.")
+    assert impersonal["results"] == ["It is found that there are two distinctive phases in the dynamics."]
 
 
 def test_a_rate_in_math_is_a_result_cue_but_any_letter_o_is_not():

@@ -102,6 +102,10 @@ OTHERS_CUES = re.compile(r"\b(?:prior|previous|existing|earlier|past)\s+(?:work|
 # An open-problem abstract poses its question: when no sentence speaks of the paper itself, the ones
 # that ask are its contribution.
 QUESTION = re.compile(r"\?\s*$|\bopen (?:problem|question)s?\b|\bthe question (?:then )?is\b", re.IGNORECASE)
+# An abstract that never speaks of itself states its results impersonally ("it is shown that ...",
+# "conditions ... are then identified"); its other sentences (the open problem's known bounds) are not its results.
+IMPERSONAL_RESULT = re.compile(r"\b(?:is|are|was|were|be)\s+(?:\w+\s+)?(?:shown|proved|proven|established|found|"
+                               r"derived|obtained|identified|characteri[sz]ed)\b", re.IGNORECASE)
 # A sentence that asks ("... ?", "we ask whether ...") states no result.
 ASKS = re.compile(r"\?\s*$|\bwe (?:\w+ )?(?:ask|pose|posit|conjecture)\b", re.IGNORECASE)
 OURS = re.compile(r"\b(?:we|our|us|this (?:paper|work))\b", re.IGNORECASE)
@@ -441,9 +445,17 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     # Scene-setting and outlook sentences ("we expect implications for ...") are set aside when others exist.
     aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
     # Results: theorem-like or quantitative sentences of the paper's own, best first.
-    asks = np.array([bool(ASKS.search(s) or (not own_found and QUESTION.search(s))) for s in body], dtype=bool)
+    # Not a result: a question, or (in an abstract that never speaks of itself) a sentence that does not
+    # state one impersonally.
+    no_result = np.array([bool(ASKS.search(s) or (not own_found and (QUESTION.search(s)
+                                                                       or not IMPERSONAL_RESULT.search(s))))
+                          for s in body], dtype=bool)
+    if not own_found:
+        impersonal = np.array([bool(IMPERSONAL_RESULT.search(s)) for s in body], dtype=bool)
+        has_result = has_result | impersonal
+        result_score = result_score + impersonal / 3.0  # weighs as one result cue
     res = [int(i) for i in np.argsort(-result_score, kind="stable")
-           if has_result[i] and result_score[i] > 0.25 and not scene[i] and not asks[i]]
+           if has_result[i] and result_score[i] > 0.25 and not scene[i] and not no_result[i]]
     # At least one sentence is left for the claims (a two-sentence abstract of two theorems).
     res = sorted(res[: min(params.max_results, len(body) - 1)])
     # Claims: contribution sentences not already listed as results; else the most central sentences.
