@@ -45,9 +45,9 @@ from triage.taxonomy import (  # noqa: E402
     TheoryParams,
     area_scores,
     assign_theory,
-    title_term_bonus,
     load_taxonomy,
     taxonomy_phrases,
+    title_term_bonus,
 )
 
 # PROXY labels: keyword pattern -> ICLR area id. Checked in order for each keyword.
@@ -198,7 +198,8 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = area_scores(x, p_emb, phrases, k, params=params, bonus=title_term_bonus(titles, tax, params.title_bonus))
+            s = area_scores(x, p_emb, phrases, k, params=params,
+                            bonus=title_term_bonus(titles, tax, params.title_bonus))
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
@@ -252,7 +253,8 @@ def main() -> None:
     non_theory = ((kw != "") & ~kw.str.contains(THEORY_WORDS, regex=True)).to_numpy()
     name_to_id = {t.name: t.id for t in th.topics}
 
-    def topic_f1(pred: list[str], papers: list[int], tid: str, matching: bool = False) -> tuple[int, int, float, float, float]:
+    def topic_f1(pred: list[str], papers: list[int], tid: str,
+                 matching: bool = False) -> tuple[int, int, float, float, float]:
         """F1 of one topic over ``papers``. ``matching``: a paper whose keywords name two topics and
         that got the other one is right, so it is not a miss for this topic."""
         pos = [i for i in papers if tid in labels[i] and not (matching and pred[i] != tid and pred[i] in labels[i])]

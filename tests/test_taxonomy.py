@@ -10,9 +10,9 @@ from triage.errors import InputError
 from triage.taxonomy import (
     AreaParams,
     TheoryParams,
+    alias_index,
     area_scores,
     assign_areas,
-    alias_index,
     assign_theory,
     available_taxonomies,
     cue_hits,

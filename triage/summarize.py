@@ -50,8 +50,9 @@ CLAIM_CUES = re.compile(
     r"provably) )?(?:prove[dn]?|show(?:ed|n)?|establish(?:ed)?|demonstrate[d]?|propose|introduce|present|derive|"
     r"develop|provide|give|obtain|"
     r"characteri[sz]e|identify|find|design|construct|resolve|answer|settle|extend|improve|offer|devise|initiate|"
-    r"uncover|reveal|generali[sz]e|ask|pose|posit|conjecture)|our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|"
-    r"contributions?|algorithm|bounds?|work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
+    r"uncover|reveal|generali[sz]e|ask|pose|posit|conjecture)|"
+    r"our (?:main )?(?:results?|analysis|method|approach|framework|theory|findings?|contributions?|algorithm|bounds?|"
+    r"work)|this (?:paper|work|note|article) (?:proves|shows|establishes|"
     r"proposes|introduces|presents|provides|gives|develops|studies|investigates|considers|addresses|analy[sz]es|"
     r"examines|explores|tackles|resolves|answers|characteri[sz]es)|"
     r"in this (?:paper|work|note)|main (?:result|contribution|finding)|(?:is|are) the first)\b",
@@ -444,16 +445,15 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
                       for k, s in enumerate(body)])
     # Scene-setting and outlook sentences ("we expect implications for ...") are set aside when others exist.
     aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
-    # Results: theorem-like or quantitative sentences of the paper's own, best first.
-    # Not a result: a question, or (in an abstract that never speaks of itself) a sentence that does not
-    # state one impersonally.
-    no_result = np.array([bool(ASKS.search(s) or (not own_found and (QUESTION.search(s)
-                                                                       or not IMPERSONAL_RESULT.search(s))))
-                          for s in body], dtype=bool)
+    # Not a result: a question; in an abstract that never speaks of itself, also a sentence that does not
+    # state one impersonally ("it is found that ..."), which then counts as a result cue.
+    impersonal = np.array([bool(IMPERSONAL_RESULT.search(s)) for s in body], dtype=bool)
+    no_result = np.array([bool(ASKS.search(s)) for s in body], dtype=bool)
     if not own_found:
-        impersonal = np.array([bool(IMPERSONAL_RESULT.search(s)) for s in body], dtype=bool)
+        no_result |= ~impersonal | np.array([bool(QUESTION.search(s)) for s in body], dtype=bool)
         has_result = has_result | impersonal
-        result_score = result_score + impersonal / 3.0  # weighs as one result cue
+        result_score = result_score + impersonal / 3.0
+    # Results: theorem-like or quantitative sentences of the paper's own, best first.
     res = [int(i) for i in np.argsort(-result_score, kind="stable")
            if has_result[i] and result_score[i] > 0.25 and not scene[i] and not no_result[i]]
     # At least one sentence is left for the claims (a two-sentence abstract of two theorems).
