@@ -12,7 +12,7 @@ The proxy is not the authors' choice: the rules are mine, ICLR 2021-22 topics di
 later years, and many keywords fit two areas. Read its numbers as a comparison between
 methods, not as the held-out figure.
 
-A second area table scores the 620 papers of ``tests/data/iclr_area_readers.csv``, whose primary
+A second area table scores the 920 papers of ``tests/data/iclr_area_readers.csv``, whose primary
 area two readers chose from the ICLR 2024 list as they expected the authors to (also a proxy).
 
 Theory topics. A paper's label is the dl-theory topic its keywords name (``THEORY_RULES``).
@@ -218,8 +218,8 @@ def main() -> None:
     agree = (readers["area_1"] == readers["area_2"]).mean()
     print(f"\nREADER proxy: {len(readers)} ICLR 2021-22 papers whose area two readers chose from the 20 ICLR 2024 "
           f"areas as the authors would (readers agree on {agree:.0%}; authors are noisier). Set a (120 papers) "
-          "guided the seeds; set b (200, drawn later) guided the title terms; set c (300, drawn last) was "
-          "scored once, after both.")
+          "guided the seeds; set b (200, drawn later) guided the title terms; set c (300) was scored once after "
+          "both and then guided the compression seeds; set d (300, drawn last) was scored once, after all.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
     for label, params in variants[:6]:
         s_all = x @ names_emb.T if params is None else area_scores(
