@@ -439,7 +439,8 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     first_own = vocab.first_own(body, 0, text.n_abstract)
     # An abstract that never speaks of itself (an open problem) contributes its questions.
     own_found = first_own is not None
-    has_claim = np.array([bool(CLAIM_CUES.search(s) or (not own_found and QUESTION.search(s))) for s in body])
+    question = np.array([not own_found and bool(QUESTION.search(s)) for s in body], dtype=bool)
+    has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body], dtype=bool) | question
     first_own = first_own or 0
     scene = np.array([k < first_own or bool(OTHERS_CUES.search(s) and not OURS.search(s))
                       for k, s in enumerate(body)])
@@ -447,10 +448,10 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
     # Not a result: a question; in an abstract that never speaks of itself, also a sentence that does not
     # state one impersonally ("it is found that ..."), which then counts as a result cue.
-    impersonal = np.array([bool(IMPERSONAL_RESULT.search(s)) for s in body], dtype=bool)
-    no_result = np.array([bool(ASKS.search(s)) for s in body], dtype=bool)
+    no_result = np.array([bool(ASKS.search(s)) for s in body], dtype=bool) | question
     if not own_found:
-        no_result |= ~impersonal | np.array([bool(QUESTION.search(s)) for s in body], dtype=bool)
+        impersonal = np.array([bool(IMPERSONAL_RESULT.search(s)) for s in body], dtype=bool)
+        no_result |= ~impersonal
         has_result = has_result | impersonal
         result_score = result_score + impersonal / 3.0
     # Results: theorem-like or quantitative sentences of the paper's own, best first.
