@@ -18,6 +18,7 @@ from triage.taxonomy import (
     cue_hits,
     load_taxonomy,
     taxonomy_phrases,
+    unknown_areas_note,
     venue_areas,
 )
 
@@ -297,3 +298,14 @@ def _norm(name: str) -> str:
     from triage.taxonomy import _norm_name
 
     return _norm_name(name)
+
+
+def test_areas_the_taxonomy_does_not_list_are_named_once(tmp_path):
+    tax = load_taxonomy("iclr")
+    ok = ["learning theory", "Societal considerations including fairness, safety, privacy", "", "optimization"]
+    assert unknown_areas_note(ok, tax) is None  # names and aliases, in any case
+    older = ok + ["Theory (eg, control theory, learning theory)"] * 3 + ["Applications"]
+    note = unknown_areas_note(older, tax)
+    assert note.startswith("4 of 7 submissions") and "2 distinct" in note
+    assert "'Theory (eg, control theory, learning theory)' (3)" in note and "--taxonomy" in note
+    assert "\n" not in note

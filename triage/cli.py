@@ -332,8 +332,11 @@ def topics(
     corpus, wd = load(inputs), Workdir(out_dir)
     embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
+    notes: list[str] = []
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
-                   taxonomy=tax_params)
+                   taxonomy=tax_params, notes=notes)
+    for note in notes:
+        err.print(f"warning: {note}", markup=False, highlight=False)
     supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,
                                                          max_load=max_load))
     n_theory = int((t["theory_topic"] != "").sum())

@@ -44,6 +44,7 @@ from triage.taxonomy import (
     check_taxonomies,
     load_taxonomy,
     taxonomy_phrases,
+    unknown_areas_note,
 )
 from triage.taxonomy import enabled as tax_enabled
 from triage.topics import (
@@ -163,11 +164,14 @@ def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams, model_name
 
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
                inputs: Inputs | None = None, taxonomy: TaxonomyParams = TaxonomyParams(),
-               embed: EmbedParams = EmbedParams()) -> pd.DataFrame:
-    """Clusters, venue areas and theory topics per paper (topics.csv)."""
+               embed: EmbedParams = EmbedParams(), notes: list[str] | None = None) -> pd.DataFrame:
+    """Clusters, venue areas and theory topics per paper (topics.csv). Lines for the chair (author-chosen
+    areas the taxonomy does not list) are appended to ``notes``."""
     topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
     stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
     topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
+    if notes is not None and stats.get("areas", {}).get("note"):
+        notes.append(stats["areas"]["note"])
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
     wd.write_csv(W.TOPICS, topics)
     wd.write_npy(W.CENTROIDS, centroids)
@@ -198,6 +202,10 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
         out[areas.columns] = areas
         stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum()),
                           "areas_suggested": int(areas["area"].nunique()), "areas_in_taxonomy": len(tax.topics)}
+        if "primary_area" in papers.columns:
+            note = unknown_areas_note(papers["primary_area"].fillna("").astype(str).tolist(), tax)
+            if note:
+                stats["areas"]["note"] = note
     if tax_enabled(taxonomy.theory):
         th = load_taxonomy(str(taxonomy.theory))
         texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)
@@ -571,11 +579,12 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(
             f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
+    notes: list[str] = []
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
-                        embed=options.embed)
+                        embed=options.embed, notes=notes)
+    result.messages += [f"warning: {n}" for n in notes]
     run_supply(corpus, emb, wd, topics, dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
                                                             max_load=options.assignment.max_load))
-    notes = []
     if len(corpus.publications):
         from triage.assign import read_bids
 

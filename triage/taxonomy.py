@@ -383,6 +383,21 @@ def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_pape
     return offered
 
 
+def unknown_areas_note(primary: list[str], tax: Taxonomy) -> str | None:
+    """One line for the chair when submissions name author-chosen areas the taxonomy does not list
+    (another year's call, another venue): those papers are flagged as mismatches whatever the scores."""
+    idx = alias_index(tax)
+    named = [p.strip() for p in primary if p and p.strip()]
+    unknown = [p for p in named if _norm_name(p) not in idx]
+    if not unknown:
+        return None
+    common = pd.Series(unknown).value_counts()
+    examples = "; ".join(f"'{a}' ({n})" for a, n in common.head(3).items())
+    return (f"{len(unknown)} of {len(named)} submissions with a primary_area name one that taxonomy '{tax.name}' "
+            f"does not list ({common.size} distinct, e.g. {examples}); their area_mismatch is true. "
+            "Pass --taxonomy a file that lists your venue's areas (name or aliases), see data/taxonomies/README.md")
+
+
 def title_term_bonus(titles: list[str], tax: Taxonomy, bonus: float) -> np.ndarray | None:
     """(papers, topics): ``bonus`` where the title matches a topic's ``title_terms`` (None when none can)."""
     if not bonus or not any(t.title_terms for t in tax.topics):
