@@ -182,6 +182,29 @@ def test_theory_gate_leaves_empirical_papers_empty(fake_embedder):
     assert np.isnan(res.frame["theory_score"].iloc[1])
 
 
+def test_a_weak_theory_cue_counts_only_twice_or_with_another_cue(fake_embedder, tmp_path):
+    # "theoretical" said once in passing does not make an empirical paper theory.
+    th = load_taxonomy(write(tmp_path, "th.yaml", """
+threshold: -1
+gate:
+  cues: ['\\bwe prove\\b']
+  weak_cues: ['\\btheor(?:y|etical)\\b']
+topics:
+  - name: bandits
+    seeds: [bandit regret arms]
+"""))
+    texts = ["A new augmentation, with a theoretical justification, wins on ImageNet.",
+             "A theoretical analysis of bandits grounded in the theory of regret.",
+             "We prove a theoretical regret bound for bandits.",
+             "Bandit regret arms."]
+    x, p, _ = fake_setup(fake_embedder, th, texts)
+    res = assign_theory(pd.DataFrame({"paper_id": list("abcd")}), texts, x, th, p)
+    assert res.is_theory.tolist() == [False, True, True, False]
+    assert res.frame["theory_topic"].tolist() == ["", "bandits", "bandits", ""]
+    with pytest.raises(InputError, match="weak_cues|valid regular expression"):
+        load_taxonomy(write(tmp_path, "bad.yaml", "gate:\n  weak_cues: ['(']\ntopics:\n  - name: a\n    seeds: [a]\n"))
+
+
 @pytest.fixture(scope="module")
 def slice_scored(real_embedder):
     from triage.embed import embed_texts

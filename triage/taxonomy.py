@@ -54,6 +54,9 @@ class Gate:
     empirical: tuple[str, ...]
     cues: tuple[str, ...] = ()
     margin: float = 0.05
+    # Words that empirical papers also use in passing ("theoretical insight"): they make a paper
+    # theory only when they occur twice (without any other cue or the margin).
+    weak_cues: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -195,7 +198,8 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         if not isinstance(g, dict):
             raise InputError(f"{path}: 'gate' must be a mapping with theory, empirical, cues and margin")
         cues = _str_list(g.get("cues"), path, "gate", "cues")
-        for c in cues:
+        weak = _str_list(g.get("weak_cues"), path, "gate", "weak_cues")
+        for c in (*cues, *weak):
             try:
                 re.compile(c)
             except re.error as exc:
@@ -207,7 +211,7 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         margin = g.get("margin", 0.05)
         if not isinstance(margin, (int, float)):
             raise InputError(f"{path}: gate 'margin' must be a number such as 0.05")
-        gate = Gate(theory, empirical, cues, float(margin))
+        gate = Gate(theory, empirical, cues, float(margin), weak)
     name = str(data.get("name") or path.stem)
     return Taxonomy(name=name, title=str(data.get("title") or name), topics=tuple(topics), source=str(path),
                     threshold=None if threshold is None else float(threshold), gate=gate)
@@ -482,6 +486,14 @@ def cue_hits(texts: list[str], cues: tuple[str, ...]) -> np.ndarray:
     return np.array([sum(1 for p in pats if p.search(t)) for t in texts], dtype=np.int64)
 
 
+def cue_occurrences(texts: list[str], cues: tuple[str, ...]) -> np.ndarray:
+    """Number of matches of the cue patterns in each text, all patterns together (case-insensitive)."""
+    if not cues:
+        return np.zeros(len(texts), dtype=np.int64)
+    pat = re.compile("|".join(f"(?:{c})" for c in cues), re.IGNORECASE)
+    return np.array([len(pat.findall(t)) for t in texts], dtype=np.int64)
+
+
 def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray, tax: Taxonomy,
                   phrase_emb: np.ndarray, *, params: TheoryParams = TheoryParams()) -> TheoryResult:
     """``paper_id, theory_topic, theory_score``; the topic is empty unless the paper passes the gate
@@ -501,6 +513,8 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
             gk = kinds[phrases.topic == -1]
             margin = sims[:, gk == "gate-theory"].max(axis=1) - sims[:, gk == "gate-empirical"].max(axis=1)
         is_theory = (hits >= params.min_cues) | (margin >= tax.gate.margin)
+        if tax.gate.weak_cues:
+            is_theory |= cue_occurrences(texts, tax.gate.weak_cues) >= 2
     else:
         is_theory = np.ones(n, dtype=bool)
     threshold = params.threshold if params.threshold is not None else (tax.threshold or 0.3)
