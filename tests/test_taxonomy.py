@@ -16,6 +16,7 @@ from triage.taxonomy import (
     assign_theory,
     available_taxonomies,
     cue_hits,
+    default_areas,
     load_taxonomy,
     taxonomy_phrases,
     unknown_areas_note,
@@ -293,7 +294,7 @@ ICLR_2024_AREAS = [
     "transfer learning, meta learning, and lifelong learning", "reinforcement learning", "learning theory",
     "optimization", "probabilistic methods (Bayesian methods, variational inference, sampling, UQ, etc.)",
     "generative models", "causal reasoning", "learning on graphs and other geometries & topologies",
-    "learning on time series and dynamical systems",
+    "metric learning, kernel learning, and sparse coding",
     "neurosymbolic & hybrid AI systems (physics-informed, logic & formal reasoning, etc.)",
     "datasets and benchmarks", "infrastructure, software libraries, hardware, etc.",
     "societal considerations including fairness, safety, privacy",
@@ -312,9 +313,11 @@ def test_every_iclr_2024_and_2025_area_name_maps_to_one_area():
     assert all(idx[_norm(t.name)] == i for i, t in enumerate(tax.topics))
     # OpenReview exports may escape the ampersand.
     assert idx[_norm("learning on graphs and other geometries &amp; topologies")] == idx[_norm(ICLR_2024_AREAS[9])]
-    # The 2024 call had no foundation-models area: it is the one area no 2024 name reaches.
+    # The 2024 call had neither foundation models nor time series, the two areas no 2024 name reaches;
+    # its metric-learning area, dropped in 2025, is suggested only when submissions name it.
     missing = set(range(len(tax.topics))) - set(hits)
-    assert [tax.topics[i].id for i in missing] == ["foundation-models"]
+    assert sorted(tax.topics[i].id for i in missing) == ["foundation-models", "time-series"]
+    assert [t.id for t, usual in zip(tax.topics, default_areas(tax)) if not usual] == ["metric-kernel-sparse"]
 
 
 def _norm(name: str) -> str:
@@ -332,3 +335,31 @@ def test_areas_the_taxonomy_does_not_list_are_named_once(tmp_path):
     assert note.startswith("4 of 7 submissions") and "2 distinct" in note
     assert "'Theory (eg, control theory, learning theory)' (3)" in note and "--taxonomy" in note
     assert "\n" not in note
+
+
+def test_an_area_of_another_years_call_is_suggested_only_when_the_submissions_name_it(fake_embedder, tmp_path):
+    tax = load_taxonomy(write(tmp_path, "t.yaml", """
+topics:
+  - name: bandits
+    seeds: [bandit regret arms]
+  - name: graphs
+    seeds: [graph nodes edges]
+  - name: vision
+    seeds: [image pixels convolution]
+  - name: kernels
+    only_when_named: true
+    seeds: [kernel machines random features]
+"""))
+    assert default_areas(tax).tolist() == [True, True, True, False]
+    n = 240
+    texts = ["kernel machines random features" if i % 2 else "bandit regret arms" for i in range(n)]
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(n)], "title": [""] * n, "abstract": texts})
+    x, p, _ = fake_setup(fake_embedder, tax, texts)
+    params = AreaParams(neighbours=0, calibrate=False)
+    unnamed = assign_areas(papers, x, tax, p, params=params)
+    assert "kernels" not in set(unnamed["area"]) and not unnamed["area_top3"].str.contains("kernels").any()
+    named = assign_areas(papers.assign(primary_area=[["kernels", "bandits", "graphs", "vision"][i % 4]
+                                                     for i in range(n)]), x, tax, p, params=params)
+    assert named["area"][1] == "kernels" and named["area"][0] == "bandits"
+    with pytest.raises(InputError, match="only_when_named' must be true or false"):
+        load_taxonomy(write(tmp_path, "bad.yaml", "topics:\n  - name: a\n    seeds: [a]\n    only_when_named: maybe\n"))

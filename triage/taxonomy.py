@@ -44,6 +44,8 @@ class Topic:
     aliases: tuple[str, ...] = ()
     terms: tuple[str, ...] = ()  # regular expressions; a match in title/abstract adds TERM_BONUS
     title_terms: tuple[str, ...] = ()  # regular expressions; a match in the title alone adds the title bonus
+    # An area of another year's call: suggested only when the submissions' own areas name it.
+    only_when_named: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,14 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())
         where = f"topic {i} ('{name}')"
-        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms"}
+        unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms",
+                              "only_when_named"}
         if unknown:
             raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                             "allowed: id, name, description, seeds, aliases, terms, title_terms")
+                             "allowed: id, name, description, seeds, aliases, terms, title_terms, only_when_named")
+        only_when_named = raw.get("only_when_named", False)
+        if not isinstance(only_when_named, bool):
+            raise InputError(f"{path}: {where} 'only_when_named' must be true or false")
         desc = raw.get("description") or ""
         if not isinstance(desc, str):
             raise InputError(f"{path}: {where} 'description' must be a string")
@@ -188,7 +194,8 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
                 raise InputError(f"{path}: {where} {key} {term!r} is not a valid regular expression ({exc}); "
                                  "escape special characters with a backslash") from None
         topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
-                            _str_list(raw.get("aliases"), path, where, "aliases"), terms, title_terms))
+                            _str_list(raw.get("aliases"), path, where, "aliases"), terms, title_terms,
+                            only_when_named))
     threshold = data.get("threshold")
     if threshold is not None and not isinstance(threshold, (int, float)):
         raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
@@ -376,15 +383,23 @@ def display_names(tax: Taxonomy, used: list[str]) -> list[str]:
     return names
 
 
-def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_papers: int) -> np.ndarray:
-    """Which areas may be suggested: all, or only those the submissions' own areas name when at least
-    ``min_papers`` of them name a known area (and at least three different ones)."""
+def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_papers: int,
+                default: np.ndarray | None = None) -> np.ndarray:
+    """Which areas may be suggested: only those the submissions' own areas name when at least
+    ``min_papers`` of them name a known area (and at least three different ones); otherwise
+    ``default`` (every area unless given)."""
     chosen = [idx[key] for key in (_norm_name(p) for p in primary if p) if key in idx]
     offered = np.zeros(n_topics, dtype=bool)
     offered[chosen] = True
     if len(chosen) < max(min_papers, 1) or offered.sum() < 3:
-        offered[:] = True
+        offered = np.ones(n_topics, dtype=bool) if default is None else np.asarray(default, dtype=bool).copy()
     return offered
+
+
+def default_areas(tax: Taxonomy) -> np.ndarray:
+    """Areas suggested when the submissions do not name theirs: all but those of other years' calls."""
+    offered = np.array([not t.only_when_named for t in tax.topics], dtype=bool)
+    return offered if offered.any() else np.ones(len(tax.topics), dtype=bool)
 
 
 def unknown_areas_note(primary: list[str], tax: Taxonomy) -> str | None:
@@ -421,7 +436,7 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
         else [""] * len(papers)
     names = display_names(tax, [p for p in primary if p])
     idx = alias_index(tax)
-    offered = venue_areas(primary, idx, k, params.venue_areas_min)
+    offered = venue_areas(primary, idx, k, params.venue_areas_min, default=default_areas(tax))
     s_pick = np.where(offered[None, :], s, -np.inf)
     n_top = min(3, int(offered.sum()))
     order = np.argsort(-s_pick, axis=1, kind="stable")[:, :n_top] if len(s) else np.zeros((0, n_top), dtype=np.int64)
