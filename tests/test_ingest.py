@@ -106,3 +106,22 @@ def test_bad_load_and_year(tmp_path):
     c = write(tmp_path, "c.csv", "paper,user\n,r1\n")
     with pytest.raises(InputError, match="empty paper_id"):
         read_conflicts(c)
+
+
+def test_keywords_are_embedded_only_when_asked_and_before_the_abstract(tmp_path, real_embedder):
+    from triage.ingest import paper_texts
+
+    long_abstract = " ".join(["We study a method and report results on several benchmarks."] * 40)
+    p = write(tmp_path, "s.csv", "paper_id,title,abstract,keywords\n"
+                                 f'a,A title,"{long_abstract}",neural tangent kernel; double descent\n'
+                                 'b,No keywords,"Short abstract.",\n')
+    df = read_papers(p)
+    plain = paper_texts(df)
+    assert plain == [f"A title. {long_abstract}", "No keywords. Short abstract."]
+    with_kw = paper_texts(df, use_keywords=True)
+    assert with_kw[1] == plain[1]
+    assert with_kw[0] == f"A title. Keywords: neural tangent kernel, double descent. {long_abstract}"
+    # The model reads the first 256 word pieces: keywords after a long abstract would not be read at all.
+    limit = real_embedder.model.max_seq_length
+    pieces = real_embedder.model.tokenizer(with_kw[0], truncation=True, max_length=limit)["input_ids"]
+    assert "tangent" in real_embedder.model.tokenizer.decode(pieces)

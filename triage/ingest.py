@@ -650,15 +650,17 @@ def load_corpus(
 
 
 def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:
-    """The text embedded for each row: title and abstract (and keywords when asked)."""
+    """The text embedded for each row: title and abstract (and keywords when asked).
+
+    Keywords go between the title and the abstract: the model reads only the first 256 word pieces,
+    which half of ICLR's title + abstract texts already fill, so keywords after the abstract would be cut.
+    """
     out = []
     for row in df.itertuples(index=False):
         title = getattr(row, "title", "")
         abstract = getattr(row, "abstract", "")
-        text = f"{title}. {abstract}" if title and abstract else (title or abstract)
-        if use_keywords:
-            kws = getattr(row, "keywords", None) or []
-            if kws:
-                text = f"{text} Keywords: {', '.join(kws)}."
-        out.append(text)
+        kws = (getattr(row, "keywords", None) or []) if use_keywords else []
+        parts = [f"{title}." if title else "", f"Keywords: {', '.join(kws)}." if kws else "", abstract]
+        out.append(" ".join(p for p in parts if p) if kws else
+                   (f"{title}. {abstract}" if title and abstract else (title or abstract)))
     return out
