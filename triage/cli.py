@@ -337,7 +337,7 @@ def topics(
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
                    taxonomy=tax_params, notes=notes)
     for note in notes:
-        err.print(f"warning: {note}", markup=False, highlight=False)
+        err.print(f"Warning: {note}", markup=False, highlight=False)
     supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,
                                                          max_load=max_load))
     n_theory = int((t["theory_topic"] != "").sum())

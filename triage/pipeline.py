@@ -582,7 +582,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     notes: list[str] = []
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
                         embed=options.embed, notes=notes)
-    result.messages += [f"warning: {n}" for n in notes]
+    result.messages += [f"Warning: {n}" for n in notes]
     run_supply(corpus, emb, wd, topics, dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
                                                             max_load=options.assignment.max_load))
     if len(corpus.publications):
