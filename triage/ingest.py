@@ -659,8 +659,9 @@ def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:
     for row in df.itertuples(index=False):
         title = getattr(row, "title", "")
         abstract = getattr(row, "abstract", "")
+        text = f"{title}. {abstract}" if title and abstract else (title or abstract)
         kws = (getattr(row, "keywords", None) or []) if use_keywords else []
-        parts = [f"{title}." if title else "", f"Keywords: {', '.join(kws)}." if kws else "", abstract]
-        out.append(" ".join(p for p in parts if p) if kws else
-                   (f"{title}. {abstract}" if title and abstract else (title or abstract)))
+        if kws:
+            text = " ".join(p for p in (f"{title}." if title else "", f"Keywords: {', '.join(kws)}.", abstract) if p)
+        out.append(text)
     return out
