@@ -318,6 +318,7 @@ def test_every_iclr_2024_and_2025_area_name_maps_to_one_area():
     missing = set(range(len(tax.topics))) - set(hits)
     assert sorted(tax.topics[i].id for i in missing) == ["foundation-models", "time-series"]
     assert [t.id for t, usual in zip(tax.topics, default_areas(tax)) if not usual] == ["metric-kernel-sparse"]
+    assert idx[_norm("Metric learning, kernel learning")] == idx[_norm("metric learning, kernel learning, and sparse coding")]
 
 
 def _norm(name: str) -> str:
