@@ -50,6 +50,7 @@ from triage.taxonomy import (  # noqa: E402
     load_taxonomy,
     taxonomy_phrases,
     title_term_bonus,
+    with_titles,
 )
 
 # PROXY labels: keyword pattern -> ICLR area id. Checked in order for each keyword.
@@ -178,6 +179,7 @@ def main() -> None:
     print("proxy label counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
     k = len(tax.topics)
+    x_title = embed(titles, args.cache, embedder)  # the titles' own vectors, blended in by title_weight
     usual = default_areas(tax)[None, :]  # without primary areas, other years' areas are not suggested
     base = AreaParams()
     variants = [
@@ -187,6 +189,7 @@ def main() -> None:
         ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2)),
         ("calibration + neighbour context (default)", base),
         ("default without title terms", replace(base, title_bonus=0.0)),
+        ("default without the title vector", replace(base, title_weight=0.0)),
         ("default with full calibration (share 1.0)", replace(base, calibration=1.0)),
         ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
         ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
@@ -201,13 +204,13 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = area_scores(x, p_emb, phrases, k, params=params,
+            s = area_scores(with_titles(x, x_title, params.title_weight), p_emb, phrases, k, params=params,
                             bonus=title_term_bonus(titles, tax, params.title_bonus))
         s = np.where(usual, s, -np.inf)
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
-        s = area_scores(x[ym], p_emb, phrases, k, params=base,
+        s = area_scores(with_titles(x[ym], x_title[ym], base.title_weight), p_emb, phrases, k, params=base,
                         bonus=title_term_bonus([titles[i] for i in np.flatnonzero(ym)], tax, base.title_bonus))
         s = np.where(usual, s, -np.inf)
         gm = mask[ym]
@@ -229,9 +232,10 @@ def main() -> None:
           "drawn later) was scored once, before and after the 'other' seeds chosen from sets a-d; set f (300, drawn "
           "last) was scored once, after everything.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
-    for label, params in variants[:6]:
+    for label, params in variants[:7]:
         s_all = x @ names_emb.T if params is None else area_scores(
-            x, p_emb, phrases, k, params=params, bonus=title_term_bonus(titles, tax, params.title_bonus))
+            with_titles(x, x_title, params.title_weight), p_emb, phrases, k, params=params,
+            bonus=title_term_bonus(titles, tax, params.title_bonus))
         s_all = np.where(offered[None, :], s_all, -np.inf)
         for part in (*sorted(readers["set"].unique()), "all"):
             sub = readers if part == "all" else readers[readers["set"] == part]
@@ -246,7 +250,8 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        area_scores(x, p_emb, phrases, k, params=base, bonus=title_term_bonus(titles, tax, base.title_bonus))
+        area_scores(with_titles(x, x_title, base.title_weight), p_emb, phrases, k, params=base,
+                    bonus=title_term_bonus(titles, tax, base.title_bonus))
         times.append(time.perf_counter() - t0)
     print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
           f"over {args.repeats} runs")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +22,7 @@ from triage.taxonomy import (
     taxonomy_phrases,
     unknown_areas_note,
     venue_areas,
+    with_titles,
 )
 
 DATA = Path(__file__).parent / "data"
@@ -318,7 +320,8 @@ def test_every_iclr_2024_and_2025_area_name_maps_to_one_area():
     missing = set(range(len(tax.topics))) - set(hits)
     assert sorted(tax.topics[i].id for i in missing) == ["foundation-models", "time-series"]
     assert [t.id for t, usual in zip(tax.topics, default_areas(tax)) if not usual] == ["metric-kernel-sparse"]
-    assert idx[_norm("Metric learning, kernel learning")] == idx[_norm("metric learning, kernel learning, and sparse coding")]
+    short, full = "Metric learning, kernel learning", "metric learning, kernel learning, and sparse coding"
+    assert idx[_norm(short)] == idx[_norm(full)]
 
 
 def _norm(name: str) -> str:
@@ -364,3 +367,25 @@ topics:
     assert named["area"][1] == "kernels" and named["area"][0] == "bandits"
     with pytest.raises(InputError, match="only_when_named' must be true or false"):
         load_taxonomy(write(tmp_path, "bad.yaml", "topics:\n  - name: a\n    seeds: [a]\n    only_when_named: maybe\n"))
+
+
+def test_the_titles_own_vector_leans_a_paper_towards_the_area_its_title_names(fake_embedder, tmp_path):
+    tax = load_taxonomy(write(tmp_path, "t.yaml", """
+topics:
+  - name: vision
+    seeds: [image pixels convolution]
+  - name: speech
+    seeds: [audio speech waveform]
+"""))
+    papers = pd.DataFrame({"paper_id": ["p", "q"], "title": ["audio speech waveform", ""],
+                           "abstract": ["image pixels convolution image pixels convolution audio"] * 2})
+    texts = [f"{t}. {a}" if t else a for t, a in zip(papers["title"], papers["abstract"])]
+    x, p, _ = fake_setup(fake_embedder, tax, texts)
+    titles = np.stack([fake_embedder.encode(["audio speech waveform"])[0], np.zeros(x.shape[1], dtype=np.float32)])
+    params = AreaParams(neighbours=0, calibrate=False)
+    without = assign_areas(papers, x, tax, p, params=params)
+    with_title = assign_areas(papers, x, tax, p, params=replace(params, title_weight=1.0), title_emb=titles)
+    assert without["area"].tolist() == ["vision", "vision"]
+    assert with_title["area"].tolist() == ["speech", "vision"]  # a paper without a title is unchanged
+    assert np.allclose(with_titles(x, titles, 1.0)[1], x[1] / np.linalg.norm(x[1]))
+    assert np.allclose(np.linalg.norm(with_titles(x, titles, 0.3), axis=1), 1.0, atol=1e-5)

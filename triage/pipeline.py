@@ -162,6 +162,16 @@ def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams, model_name
     return vecs
 
 
+def _title_vectors(papers: pd.DataFrame, wd: Workdir, embed: EmbedParams, emb: Embedded) -> np.ndarray:
+    """The titles' own vectors (through the run's cache; zeros for papers without a title)."""
+    titles = papers["title"].fillna("").astype(str).str.strip().tolist() if "title" in papers.columns else []
+    out = np.zeros((len(papers), np.asarray(emb.papers).shape[1]), dtype=np.float32)
+    have = [i for i, t in enumerate(titles) if t]
+    if have:
+        out[have] = _embed_phrases([titles[i] for i in have], wd, embed, emb.model)
+    return out
+
+
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
                inputs: Inputs | None = None, taxonomy: TaxonomyParams = TaxonomyParams(),
                embed: EmbedParams = EmbedParams(), notes: list[str] | None = None) -> pd.DataFrame:
@@ -198,7 +208,7 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
     if tax_enabled(taxonomy.taxonomy):
         tax = load_taxonomy(str(taxonomy.taxonomy))
         phrases = _embed_phrases(taxonomy_phrases(tax).texts, wd, embed, emb.model)
-        areas = assign_areas(papers, emb.papers, tax, phrases)
+        areas = assign_areas(papers, emb.papers, tax, phrases, title_emb=_title_vectors(papers, wd, embed, emb))
         out[areas.columns] = areas
         stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum()),
                           "areas_suggested": int(areas["area"].nunique()), "areas_in_taxonomy": len(tax.topics)}

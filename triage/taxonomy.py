@@ -278,6 +278,10 @@ class AreaParams:
     venue_areas_min: int = 200
     # Added to an area whose `title_terms` the title matches ("X: A Benchmark for Y" names its area).
     title_bonus: float = 0.1
+    # Weight of the title's own vector, added to the title + abstract vector before areas are scored:
+    # the title states the subject, while the abstract opens with background and may be cut at the
+    # model's window (reader sets top-3 0.903 -> 0.913, top-1 unchanged).
+    title_weight: float = 0.3
 
 
 def raw_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, n_topics: int, *,
@@ -297,6 +301,15 @@ def raw_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases, 
         else:
             out[:, t] = d.max(axis=1)
     return out
+
+
+def with_titles(paper_emb: np.ndarray, title_emb: np.ndarray | None, weight: float) -> np.ndarray:
+    """Paper vectors for area scoring: ``weight`` x the title's vector added, renormalised (a zero
+    title vector, for a paper without a title, leaves the paper's vector as it is)."""
+    x = np.asarray(paper_emb, dtype=np.float32)
+    if title_emb is None or not weight or len(x) == 0:
+        return x
+    return _normalize_rows(x + weight * np.asarray(title_emb, dtype=np.float32))
 
 
 def _neighbour_smooth(emb: np.ndarray, scores: np.ndarray, k: int, weight: float) -> np.ndarray:
@@ -425,12 +438,14 @@ def title_term_bonus(titles: list[str], tax: Taxonomy, bonus: float) -> np.ndarr
 
 
 def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phrase_emb: np.ndarray, *,
-                 params: AreaParams = AreaParams()) -> pd.DataFrame:
-    """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission."""
+                 params: AreaParams = AreaParams(), title_emb: np.ndarray | None = None) -> pd.DataFrame:
+    """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission. ``title_emb``:
+    the vectors of the titles alone (zeros for papers without one), blended in by ``params.title_weight``."""
     phrases = taxonomy_phrases(tax)
     k = len(tax.topics)
     titles = papers["title"].fillna("").astype(str).tolist() if "title" in papers.columns else [""] * len(papers)
-    s = area_scores(paper_emb, phrase_emb, phrases, k, params=params,
+    x = with_titles(paper_emb, title_emb, params.title_weight)
+    s = area_scores(x, phrase_emb, phrases, k, params=params,
                     bonus=title_term_bonus(titles, tax, params.title_bonus))
     primary = papers["primary_area"].fillna("").astype(str).tolist() if "primary_area" in papers.columns \
         else [""] * len(papers)
