@@ -12,7 +12,7 @@ The proxy is not the authors' choice: the rules are mine, ICLR 2021-22 topics di
 later years, and many keywords fit two areas. Read its numbers as a comparison between
 methods, not as the held-out figure.
 
-A second area table scores the 920 papers of ``tests/data/iclr_area_readers.csv``, whose primary
+A second area table scores the 1,520 papers of ``tests/data/iclr_area_readers.csv``, whose primary
 area two readers chose from 20 ICLR areas (the 2025 list without foundation models) as they expected
 the authors to (also a proxy).
 
