@@ -162,14 +162,16 @@ def _embed_phrases(texts: list[str], wd: Workdir, embed: EmbedParams, model_name
     return vecs
 
 
-def _title_vectors(papers: pd.DataFrame, wd: Workdir, embed: EmbedParams, emb: Embedded) -> np.ndarray:
-    """The titles' own vectors (through the run's cache; zeros for papers without a title)."""
+def _phrase_and_title_vectors(phrases: list[str], papers: pd.DataFrame, wd: Workdir, embed: EmbedParams,
+                              emb: Embedded) -> tuple[np.ndarray, np.ndarray]:
+    """A taxonomy's phrase vectors and the titles' own vectors (zeros for papers without a title), in one
+    pass through the run's cache, so the model is loaded at most once for both."""
     titles = papers["title"].fillna("").astype(str).str.strip().tolist() if "title" in papers.columns else []
-    out = np.zeros((len(papers), np.asarray(emb.papers).shape[1]), dtype=np.float32)
     have = [i for i, t in enumerate(titles) if t]
-    if have:
-        out[have] = _embed_phrases([titles[i] for i in have], wd, embed, emb.model)
-    return out
+    vecs = _embed_phrases(phrases + [titles[i] for i in have], wd, embed, emb.model)
+    out = np.zeros((len(papers), np.asarray(emb.papers).shape[1]), dtype=np.float32)
+    out[have] = vecs[len(phrases):]
+    return vecs[:len(phrases)], out
 
 
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
@@ -207,8 +209,8 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
         return out
     if tax_enabled(taxonomy.taxonomy):
         tax = load_taxonomy(str(taxonomy.taxonomy))
-        phrases = _embed_phrases(taxonomy_phrases(tax).texts, wd, embed, emb.model)
-        areas = assign_areas(papers, emb.papers, tax, phrases, title_emb=_title_vectors(papers, wd, embed, emb))
+        phrases, titles = _phrase_and_title_vectors(taxonomy_phrases(tax).texts, papers, wd, embed, emb)
+        areas = assign_areas(papers, emb.papers, tax, phrases, title_emb=titles)
         out[areas.columns] = areas
         stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum()),
                           "areas_suggested": int(areas["area"].nunique()), "areas_in_taxonomy": len(tax.topics)}
