@@ -4,7 +4,8 @@ Usage: python tests/data/draw_assumption_sample.py SOURCE_DIR --seed 11 --out FI
 where SOURCE_DIR holds colt_2023_2024_papers.csv.gz and iclr_2021_2022_submissions.csv.gz, and the
 papers of the ``--exclude`` splits of ``assumptions_labelled.csv`` (default: all) are left out.
 Set ``freshK`` was drawn with ``--seed 10+K --exclude`` the splits labelled before it, e.g.
-``--seed 12 --exclude tune holdout fresh1`` for ``fresh2``.
+``--seed 12 --exclude tune holdout fresh1`` for ``fresh2``. Two splits drawn to be labelled together
+pass the first one's file to the second with ``--exclude-drawn`` (``fresh31``).
 
 Strata (as for the first 62 labels, scaled to 40): 12 COLT abstracts that mention networks,
 gradient descent, regression or Gaussians, 8 other COLT abstracts, and 20 ICLR abstracts whose
@@ -47,6 +48,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--exclude", nargs="*", help="splits whose papers are left out (default: all)")
+    ap.add_argument("--exclude-drawn", nargs="*", type=Path, default=[],
+                    help="earlier drawn sample CSVs, not labelled yet, whose papers are left out too")
     ap.add_argument("--neurips", action="store_true", help="the later strata (NeurIPS theory, COLT, ICLR)")
     ap.add_argument("--colt-iclr", action="store_true", help="COLT and ICLR only (20 other COLT, 20 ICLR theory)")
     ap.add_argument("--iclr-proofs", action="store_true", help="40 ICLR abstracts that state a proved result")
@@ -56,6 +59,8 @@ def main() -> None:
     if args.exclude is not None:
         labelled = labelled[labelled["split"].isin(args.exclude)]
     done = set(labelled["paper_id"])
+    for drawn in args.exclude_drawn:
+        done |= set(pd.read_csv(drawn, keep_default_na=False)["paper_id"])
     colt = pd.read_csv(args.source / "colt_2023_2024_papers.csv.gz", keep_default_na=False)
     iclr = pd.read_csv(args.source / "iclr_2021_2022_submissions.csv.gz", keep_default_na=False)
     colt = colt[~colt["id"].isin(done) & (colt["decision"] == "Original Papers")]
