@@ -217,8 +217,10 @@ _LIST_END = re.compile(r"[;:)]|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|
 _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 # Where a clause starts, looking back from a match; "non-" right before it and "-like" right after it.
 # Clause boundaries: a negation or comparison does not reach across them. ", we ..." opens the main
-# clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss").
-_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas)\b|,\s+(?=we\b)|\bbut\b|\bwhile\b|\bwhereas\b")
+# clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss"), and
+# so do ", under / assuming / provided / given ..." ("without warm start, under log-smooth targets").
+_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas)\b|,\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|"
+                     r"\bwhile\b|\bwhereas\b")
 _NON_PREFIX = re.compile(r"\bnon-?$", re.IGNORECASE)
 _LIKE_SUFFIX = re.compile(r"-like\b")
 
