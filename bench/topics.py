@@ -229,8 +229,8 @@ def main() -> None:
           "authors are noisier). Set a (120 papers) "
           "guided the seeds; set b (200, drawn later) guided the title terms; set c (300) was scored once after "
           "both and then guided the compression seeds; set d (300) was scored once after those; set e (300, "
-          "drawn later) was scored once, before and after the 'other' seeds chosen from sets a-d; set f (300) was scored "
-          "once, after those; set g (300, drawn last) was scored once, after the title vector.")
+          "drawn later) was scored once, before and after the 'other' seeds chosen from sets a-d; set f (300) was "
+          "scored once, after those; set g (300, drawn last) was scored once, after the title vector.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
     for label, params in variants[:7]:
         s_all = x @ names_emb.T if params is None else area_scores(
