@@ -18,6 +18,7 @@ checked against it here and the paper falls back to the extractive summary on an
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 from collections.abc import Callable, Sequence
@@ -229,7 +230,10 @@ _MARKUP = re.compile(r"\\(?:emph|textit|textbf|textsc|texttt|text|mathrm|mathit|
 
 
 def _plain(sentence: str) -> str:
-    """The sentence with LaTeX text markup removed (``\\emph{smooth}`` reads as ``smooth``)."""
+    """The sentence with LaTeX text markup removed (``\\emph{smooth}`` reads as ``smooth``) and HTML entities
+    decoded (``$x_i$&#39;s`` reads as ``$x_i$'s``)."""
+    if "&" in sentence:
+        sentence = html.unescape(sentence)
     return _MARKUP.sub(r"\1", sentence) if "\\" in sentence else sentence
 
 
