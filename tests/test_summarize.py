@@ -111,7 +111,7 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    # In-sample figures (0.847 / 0.865 on 1,782 abstracts when last set; the later NeurIPS sets brought more
+    # In-sample figures (0.852 / 0.865 on 1,782 abstracts when last set; the later NeurIPS sets brought more
     # false labels than were fixed): a guard against regressions, not the quality claim.
     assert tp / (tp + fp) >= 0.83 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
@@ -185,6 +185,8 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("The target matrix is of rank $k$ and our algorithm converges linearly.", ["low-dimensional-structure"]),
     ("We study the limits of computationally efficient low-rank kernel approximation.", []),
     ("Through a series of experiments, we show the method suits convex problems.", []),
+    ("We implement our algorithm in Spark and show gains on large-scale logistic regression problems.", []),
+    ("We relate our guarantees to existing rates for gradient descent on strongly convex functions.", []),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
