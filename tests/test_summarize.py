@@ -101,7 +101,7 @@ def test_every_sentence_is_verbatim_with_the_real_model(data_dir, real_embedder)
 def test_assumption_detection_on_the_labelled_set(data_dir):
     """Regression guard on all hand-labelled abstracts (bench/summaries.py reports the splits)."""
     df = pd.read_csv(data_dir / "assumptions_labelled.csv", keep_default_na=False)
-    assert len(df) >= 1780 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 44))} <= set(df["split"])
+    assert len(df) >= 1900 and {"tune", "holdout", *(f"fresh{k}" for k in range(1, 47))} <= set(df["split"])
     assert not df["paper_id"].duplicated().any()
     vocab = load_vocabulary()
     tp = fp = fn = 0
@@ -111,7 +111,7 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    # In-sample figures (0.852 / 0.865 on 1,782 abstracts when last set; the later NeurIPS sets brought more
+    # In-sample figures (0.843 / 0.858 on 1,902 abstracts when last set; the later NeurIPS sets brought more
     # false labels than were fixed): a guard against regressions, not the quality claim.
     assert tp / (tp + fp) >= 0.83 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
@@ -187,6 +187,11 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("Through a series of experiments, we show the method suits convex problems.", []),
     ("We implement our algorithm in Spark and show gains on large-scale logistic regression problems.", []),
     ("We relate our guarantees to existing rates for gradient descent on strongly convex functions.", []),
+    ("We assume that the data features follow a multivariate normal distribution.", ["gaussian-data"]),
+    ("When the parameter is $s$-sparse, a thresholding protocol achieves the same squared loss.",
+     ["squared-loss", "sparse"]),
+    ("We prove guarantees for both convex and non-convex smooth objectives.", ["convex", "smooth"]),
+    ("Rates hold under standard smoothness assumptions on the target function.", []),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
