@@ -44,13 +44,11 @@ from triage.ingest import paper_texts  # noqa: E402
 from triage.taxonomy import (  # noqa: E402
     AreaParams,
     TheoryParams,
-    area_scores,
     assign_theory,
     default_areas,
     load_taxonomy,
+    paper_area_scores,
     taxonomy_phrases,
-    title_term_bonus,
-    with_titles,
 )
 
 # PROXY labels: keyword pattern -> ICLR area id. Checked in order for each keyword.
@@ -178,7 +176,6 @@ def main() -> None:
     counts = proxy[mask].value_counts()
     print("proxy label counts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
-    k = len(tax.topics)
     x_title = embed(titles, args.cache, embedder)  # the titles' own vectors, blended in by title_weight
     usual = default_areas(tax)[None, :]  # without primary areas, other years' areas are not suggested
     base = AreaParams()
@@ -204,14 +201,13 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = area_scores(with_titles(x, x_title, params.title_weight), p_emb, phrases, k, params=params,
-                            bonus=title_term_bonus(titles, tax, params.title_bonus))
+            s = paper_area_scores(x, titles, tax, p_emb, phrases, params=params, title_emb=x_title)
         s = np.where(usual, s, -np.inf)
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
-        s = area_scores(with_titles(x[ym], x_title[ym], base.title_weight), p_emb, phrases, k, params=base,
-                        bonus=title_term_bonus([titles[i] for i in np.flatnonzero(ym)], tax, base.title_bonus))
+        s = paper_area_scores(x[ym], [titles[i] for i in np.flatnonzero(ym)], tax, p_emb, phrases, params=base,
+                              title_emb=x_title[ym])
         s = np.where(usual, s, -np.inf)
         gm = mask[ym]
         g = np.array([idx[a] for a in proxy[ym][gm]])
@@ -233,9 +229,8 @@ def main() -> None:
           "scored once, after those; set g (300, drawn last) was scored once, after the title vector.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
     for label, params in variants[:7]:
-        s_all = x @ names_emb.T if params is None else area_scores(
-            with_titles(x, x_title, params.title_weight), p_emb, phrases, k, params=params,
-            bonus=title_term_bonus(titles, tax, params.title_bonus))
+        s_all = x @ names_emb.T if params is None else paper_area_scores(
+            x, titles, tax, p_emb, phrases, params=params, title_emb=x_title)
         s_all = np.where(offered[None, :], s_all, -np.inf)
         for part in (*sorted(readers["set"].unique()), "all"):
             sub = readers if part == "all" else readers[readers["set"] == part]
@@ -250,8 +245,7 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        area_scores(with_titles(x, x_title, base.title_weight), p_emb, phrases, k, params=base,
-                    bonus=title_term_bonus(titles, tax, base.title_bonus))
+        paper_area_scores(x, titles, tax, p_emb, phrases, params=base, title_emb=x_title)
         times.append(time.perf_counter() - t0)
     print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
           f"over {args.repeats} runs")
