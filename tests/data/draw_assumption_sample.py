@@ -22,7 +22,8 @@ COLT abstracts (as many as are left) and ICLR theory abstracts for the rest (fil
 ICLR pool). ``--iclr-proofs`` (``fresh26`` on, once both ICLR keyword pools were used up) draws 40
 ICLR abstracts that state a proved result (``PROOF``), whatever their keywords. ``--neurips-only``
 (``fresh28`` on, once the COLT pool was used up) draws 40 NeurIPS 2013-18 abstracts of the ``--neurips``
-kind.
+kind. Both pools ran short at ``fresh47``: ``--iclr-proofs`` then takes what is left, and
+``--neurips-only`` fills up with NeurIPS abstracts that state a result without the setting words.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def main() -> None:
     theory = iclr["keywords"].str.contains(ICLR_THEORY, case=False)
     broad = ~theory & iclr["keywords"].str.contains(ICLR_THEORY_BROAD, case=False)
     if args.iclr_proofs:
-        parts = [iclr[iclr["abstract"].str.contains(PROOF, case=False)].sample(n=40, random_state=args.seed)]
+        proofs = iclr[iclr["abstract"].str.contains(PROOF, case=False)]
+        parts = [proofs.sample(n=min(40, len(proofs)), random_state=args.seed)]
     elif args.colt_iclr:
         c = min(20, int((~setting).sum()))
         k = min(40 - c, int(theory.sum()))
@@ -82,7 +84,10 @@ def main() -> None:
         stated = (nips["abstract"].str.contains(COLT_SETTING, case=False)
                   & nips["abstract"].str.contains(RESULT, case=False))
         if args.neurips_only:
-            parts = [nips[stated].sample(n=40, random_state=args.seed)]
+            k = min(40, int(stated.sum()))
+            other = ~stated & nips["abstract"].str.contains(RESULT, case=False)
+            parts = [nips[stated].sample(n=k, random_state=args.seed),
+                     nips[other].sample(n=40 - k, random_state=args.seed)]
         else:
             # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
             # abstracts whose keywords name theory more broadly.
