@@ -192,6 +192,26 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
      ["squared-loss", "sparse"]),
     ("We prove guarantees for both convex and non-convex smooth objectives.", ["convex", "smooth"]),
     ("Rates hold under standard smoothness assumptions on the target function.", []),
+    ("However, they all require the cost functions to be Lipschitz continuous.", []),
+    # A single example ("e.g.", "in contexts such as") is a use, not the setting ...
+    ("The inner function is a gradient step on a traditional loss, e.g., the cross-entropy loss.", []),
+    ("We show this is realistic in contexts such as linear regression and classification.", []),
+    # ... and an example between dashes ends at the dash.
+    ("We then grow the sample -- e.g., by a factor of two -- and use the previous solution as a warm start.",
+     ["special-initialization"]),
+    ("We identify another key factor in certified training: smoothness of the loss landscape.", []),
+    ("Our algorithm converges in time polynomial in the smoothness parameters of the loss function.", ["smooth"]),
+    ("We assume that the function varies only along a low-dimensional subspace and is smooth.",
+     ["smooth", "low-dimensional-structure"]),
+    ("Known lower bounds are not smooth in the privacy parameter.", []),
+    ("We analyse the training of continuous-time linear RNNs by gradient methods.", ["linear-model"]),
+    ("We analyse SGD for least-squares regression.", ["linear-model", "squared-loss"]),
+    ("We study Gibbs sampling in the context of Gaussian distributions.", ["gaussian-data"]),
+    ("We learn sparse Gaussian Bayesian networks in polynomial time.", ["gaussian-data", "sparse"]),
+    ("We separate low-rank trends from sparse outliers.", ["sparse", "low-dimensional-structure"]),
+    ("The method is based on a tight convex upper bound of the top-k error.", ["convex"]),
+    # Sparse regression alone does not say the model is linear.
+    ("We prove support recovery for sparse regression with greedy algorithms.", ["sparse"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels

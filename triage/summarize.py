@@ -213,7 +213,7 @@ def paper_text(title: str, abstract: str, extra: str = "") -> PaperText:
 # Enumerations of examples: what precedes a list of assumptions, what ends a list, what separates items.
 _LIST_OF_ASSUMPTIONS = re.compile(r"\b(?:assum\w*|conditions?|hypothes[ie]s|regularity|requir\w*|settings?|"
                                   r"regimes?)\W+(?:\w+\W+){0,5}$", re.IGNORECASE)
-_LIST_END = re.compile(r"[;:)]|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|this|that|and\s+we)\b",
+_LIST_END = re.compile(r"[;:)\u2014]|\s--|\.\s|\.$|,\s+(?:we|which|where|while|whereas|our|this|that|and\s+we)\b",
                        re.IGNORECASE)
 _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 # Where a clause starts, looking back from a match; "non-" right before it and "-like" right after it.
@@ -250,6 +250,8 @@ class Vocabulary:
     # Words that open a list of examples or applications ("such as", "including", "e.g.").
     example_list: re.Pattern[str] = re.compile(r"(?!x)x")
     example_min_items: int = 3
+    # Words that open a single example ("e.g.", "in contexts such as"): one item is enough.
+    single_example: re.Pattern[str] = re.compile(r"(?!x)x")
     # A body sentence before the first one about the paper itself ("we", "our", "this paper") is background.
     own_work: re.Pattern[str] = re.compile(r"(?!x)x")
     # Words that make a setting a point of comparison ("differs from gradient flow"), like a negation.
@@ -292,18 +294,20 @@ class Vocabulary:
         A setting named as one of several examples is a use of the result, not an assumption of it.
         A list runs from its opening words to the end of the clause (";", ":", ")", the sentence end,
         or ", we/which/where ...") and needs ``example_min_items`` items separated by commas, "and"
-        or "or". Lists of assumptions, conditions or settings ("under assumptions such as ...") are kept.
+        or "or". After ``single_example`` words ("e.g.") one item is enough. Lists of assumptions,
+        conditions or settings ("under assumptions such as ...") are kept.
         """
         spans = []
-        for m in self.example_list.finditer(sentence):
-            if _LIST_OF_ASSUMPTIONS.search(sentence[max(0, m.start() - 60):m.start()]):
-                continue
-            rest = sentence[m.end():]
-            stop = _LIST_END.search(rest)
-            seg = rest[:stop.start()] if stop else rest
-            items = [x for x in _LIST_SEP.split(seg) if x.strip()]
-            if len(items) >= self.example_min_items:
-                spans.append((m.end(), m.end() + len(seg)))
+        for cue, min_items in ((self.example_list, self.example_min_items), (self.single_example, 1)):
+            for m in cue.finditer(sentence):
+                if _LIST_OF_ASSUMPTIONS.search(sentence[max(0, m.start() - 60):m.start()]):
+                    continue
+                rest = sentence[m.end():]
+                stop = _LIST_END.search(rest)
+                seg = rest[:stop.start()] if stop else rest
+                items = [x for x in _LIST_SEP.split(seg) if x.strip()]
+                if len(items) >= min_items:
+                    spans.append((m.end(), m.end() + len(seg)))
         return spans
 
     def _affirmed(self, sentence: str, m: re.Match[str]) -> bool:
@@ -361,11 +365,13 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         except re.error as exc:
             raise InputError(f"{path}: bad '{key}' pattern ({exc}); fix the regular expression") from None
 
-    return Vocabulary(labels, desc, rx("negation_cues", r"\b(?:without|unlike|not)\b"),
-                      int(doc.get("negation_window", 60)), rx("skip_sentence_cues", r"(?!x)x"),
-                      hashlib.sha256(raw).hexdigest(), frozenset(needs_body),
-                      rx("example_list_cues", r"(?!x)x"), int(doc.get("example_list_min_items", 3)),
-                      rx("own_work_cues", r"(?!x)x"), rx("comparison_cues", r"(?!x)x"))
+    return Vocabulary(labels, desc, negation=rx("negation_cues", r"\b(?:without|unlike|not)\b"),
+                      negation_window=int(doc.get("negation_window", 60)),
+                      skip_sentence=rx("skip_sentence_cues", r"(?!x)x"), sha256=hashlib.sha256(raw).hexdigest(),
+                      needs_body=frozenset(needs_body), example_list=rx("example_list_cues", r"(?!x)x"),
+                      example_min_items=int(doc.get("example_list_min_items", 3)),
+                      single_example=rx("single_example_cues", r"(?!x)x"), own_work=rx("own_work_cues", r"(?!x)x"),
+                      comparison=rx("comparison_cues", r"(?!x)x"))
 
 
 # ---------------------------------------------------------------------------------------------
