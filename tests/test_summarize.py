@@ -212,6 +212,11 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("The method is based on a tight convex upper bound of the top-k error.", ["convex"]),
     # Sparse regression alone does not say the model is linear.
     ("We prove support recovery for sparse regression with greedy algorithms.", ["sparse"]),
+    ("We recover low-rank tensors corrupted by arbitrary sparse errors.", ["sparse", "low-dimensional-structure"]),
+    # Convex optimization as a tool of the proof is not a convex setting.
+    ("We apply tools from convex optimization and the theory of moments to mixture models.", []),
+    ("We give three proofs, using convex optimization and sequential fat-shattering dimension.", []),
+    ("The model captures richer variability than a purely linear model.", []),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
