@@ -217,6 +217,16 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("We apply tools from convex optimization and the theory of moments to mixture models.", []),
     ("We give three proofs, using convex optimization and sequential fat-shattering dimension.", []),
     ("The model captures richer variability than a purely linear model.", []),
+    ("We bound the excess risk of a linear SVM with random features.", ["linear-model", "random-features"]),
+    ("We study a variant of online linear optimization with hints.", ["linear-model"]),
+    ("Our EM algorithm incorporates sparsity structure into parameter estimation.", ["sparse"]),
+    ("We analyze the method for both geodesically \\emph{convex} and \\emph{nonconvex} (smooth) functions.",
+     ["convex"]),
+    ("We demonstrate the performance of our algorithm on low-rank matrix completion.", []),
+    # The setting a previous analysis had is not this paper's ...
+    ("Our work extends the previous fast rate analysis from least square loss to 0-1 loss.", []),
+    # ... but extending one's own analysis to a setting keeps it.
+    ("Finally, we extend our analysis to the problem of low-rank matrix recovery.", ["low-dimensional-structure"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
