@@ -227,6 +227,17 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("Our work extends the previous fast rate analysis from least square loss to 0-1 loss.", []),
     # ... but extending one's own analysis to a setting keeps it.
     ("Finally, we extend our analysis to the problem of low-rank matrix recovery.", ["low-dimensional-structure"]),
+    ("Our initializations are natural, one of them being used in the most popular implementation.",
+     ["special-initialization"]),
+    ("We study the high-dimensional regime in which $p$ is of the same order as $n$.",
+     ["high-dimensional-asymptotics"]),
+    ("We study an iterative regularization algorithm for least squares defined by incremental gradients.",
+     ["linear-model", "squared-loss"]),
+    ("We give optimistic variants of least-squares value iteration.", []),
+    # A piecewise quadratic loss is not the squared loss.
+    ("The loss is a convex smooth piecewise quadratic loss.", ["convex", "smooth"]),
+    ("We recover a low-rank matrix corrupted with sparse perturbations.", ["sparse", "low-dimensional-structure"]),
+    ("The method solves a convex program where neither the primal nor the dual function has to be smooth.", []),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
