@@ -272,6 +272,24 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("We propose continuous-time descent dynamics with an O(1/t^2) rate.", ["small-step-size"]),
     ("We consider tensor PCA under a single-spike (or rank-one plus noise) model.", ["low-dimensional-structure"]),
     ("The rates remain $O(1/k^2)$ when the problems are convex.", ["convex"]),
+    # A negation does not reach past ", thus ...".
+    ("The theory does not rely on moment assumptions, thus allowing for heavy-tailed returns.", ["heavy-tailed"]),
+    ("It converges even in the absence of strong convexity.", []),
+    ("We estimate a density supported on or near a smooth $d$-dimensional manifold.", ["low-dimensional-structure"]),
+    ("We prove recovery if the two signals belong to known random subspaces.", ["low-dimensional-structure"]),
+    ("The scheme bears similarities with first order methods in convex optimization.", []),
+    ("They converge under a weaker condition than strong convexity.", []),
+    ("Uncertainty sampling on a convex (e.g., logistic) loss is preconditioned SGD.", ["convex"]),
+    ("We consider the bilinear inverse problem of recovering two vectors.", []),
+    ("Third-order smoothness helps to escape saddle points.", ["smooth"]),
+    ("We give algorithms for smooth (strongly) convex losses.", ["convex", "strongly-convex", "smooth"]),
+    ("The value function is estimated by Difference of Convex functions programming.", []),
+    ("Experimental results show that it beats other methods on overlapping group lasso.", []),
+    ("We bound the sub-optimality despite the objective having unbounded gradients.", []),
+    ("We propose a constrained cross-entropy method for safe reinforcement learning.", []),
+    ("It attains an $O(1/k^2)$ rate under only semi-strong convexity.", []),
+    ("We approximate the sum of squared distances to any piecewise linear function.", ["squared-loss"]),
+    ("A recent work gives a streaming algorithm under a spiked covariance model.", []),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels

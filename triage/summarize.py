@@ -220,7 +220,7 @@ _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 # Clause boundaries: a negation or comparison does not reach across them. ", we ..." opens the main
 # clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss"), and
 # so do ", under / assuming / provided / given ..." ("without warm start, under log-smooth targets").
-_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas)\b|,\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|"
+_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas|thus|hence|therefore)\b|,\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|"
                      r"\bwhile\b|\bwhereas\b")
 _NON_PREFIX = re.compile(r"\bnon-?$", re.IGNORECASE)
 _LIKE_SUFFIX = re.compile(r"-like\b")
