@@ -111,8 +111,8 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
         text = paper_text(r.title, r.abstract)
         pred = set(vocab.detect(text.sentences, n_title=text.n_title))
         tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
-    # In-sample figures (0.843 / 0.858 on 1,902 abstracts when last set; the later NeurIPS sets brought more
-    # false labels than were fixed): a guard against regressions, not the quality claim.
+    # In-sample figures (0.846 / 0.855 on 2,700 abstracts when last set; precision was lowered to 0.83 once later
+    # NeurIPS sets brought more false labels than were fixed): a guard against regressions, not the quality claim.
     assert tp / (tp + fp) >= 0.83 and tp / (tp + fn) >= 0.85, (tp, fp, fn)
 
 

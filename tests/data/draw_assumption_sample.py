@@ -23,7 +23,8 @@ ICLR pool). ``--iclr-proofs`` (``fresh26`` on, once both ICLR keyword pools were
 ICLR abstracts that state a proved result (``PROOF``), whatever their keywords. ``--neurips-only``
 (``fresh28`` on, once the COLT pool was used up) draws 40 NeurIPS 2013-18 abstracts of the ``--neurips``
 kind. Both pools ran short at ``fresh47``: ``--iclr-proofs`` then takes what is left, and
-``--neurips-only`` fills up with NeurIPS abstracts that state a result without the setting words.
+``--neurips-only`` fills up with NeurIPS abstracts that state a result without the setting words
+(``fresh48`` has 7 of them, ``fresh49`` on only those).
 """
 
 from __future__ import annotations
