@@ -24,7 +24,7 @@ ICLR abstracts that state a proved result (``PROOF``), whatever their keywords. 
 (``fresh28`` on, once the COLT pool was used up) draws 40 NeurIPS 2013-18 abstracts of the ``--neurips``
 kind. Both pools ran short at ``fresh47``: ``--iclr-proofs`` then takes what is left, and
 ``--neurips-only`` fills up with NeurIPS abstracts that state a result without the setting words
-(``fresh48`` has 7 of them, ``fresh49`` on only those).
+(``fresh48`` has 7 of them, ``fresh49`` on only those; after ``fresh68`` one is left).
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def main() -> None:
             k = min(40, int(stated.sum()))
             other = ~stated & nips["abstract"].str.contains(RESULT, case=False)
             parts = [nips[stated].sample(n=k, random_state=args.seed),
-                     nips[other].sample(n=40 - k, random_state=args.seed)]
+                     nips[other].sample(n=min(40 - k, int(other.sum())), random_state=args.seed)]
         else:
             # When fewer than 8 ICLR theory abstracts are left (from fresh12 on), the rest come from ICLR
             # abstracts whose keywords name theory more broadly.
