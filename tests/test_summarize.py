@@ -292,6 +292,15 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("A recent work gives a streaming algorithm under a spiked covariance model.", []),
     # The Lasso is sparse; readers did not take it for a linear model (2 of 8 abstracts).
     ("We give screening rules for the Lasso.", ["sparse"]),
+    ("This model is a natural extension of the popular generalized linear model to interacting neurons.", []),
+    ("We give a nearly-optimal algorithm for regularized least squares.", ["linear-model", "squared-loss"]),
+    ("Adaptive averaging in accelerated descent dynamics.", ["small-step-size"]),
+    ("We study mean square error estimation over an ambiguity set containing only normal distributions.",
+     ["gaussian-data", "squared-loss"]),
+    ("We minimize the sum of two non-necessarily convex functions.", []),
+    ("We show how it can be used to find good initializations for k-means.", []),
+    ("We propose a convex, classification-calibrated loss.", ["convex"]),
+    ("We propose a novel sparse formulation of matrix completion.", ["sparse"]),
 ])
 def test_detector_negation_and_vocabulary_order(sentence, labels):
     assert list(load_vocabulary().detect([sentence])) == labels
