@@ -219,9 +219,10 @@ _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 # Where a clause starts, looking back from a match; "non-" right before it and "-like" right after it.
 # Clause boundaries: a negation or comparison does not reach across them. ", we ..." opens the main
 # clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss"), and
-# so do ", under / assuming / provided / given ..." ("without warm start, under log-smooth targets").
-_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas|thus|hence|therefore)\b|,\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|"
-                     r"\bwhile\b|\bwhereas\b")
+# so do ", under / assuming / provided / given ..." ("without warm start, under log-smooth targets") and
+# ", thus / hence / therefore ..." ("does not rely on moment assumptions, thus allowing heavy tails").
+_CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas|thus|hence|therefore)\b|"
+                     r",\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|\bwhile\b|\bwhereas\b")
 _NON_PREFIX = re.compile(r"\bnon-?$", re.IGNORECASE)
 _LIKE_SUFFIX = re.compile(r"-like\b")
 
@@ -292,8 +293,8 @@ class Vocabulary:
         """Spans of enumerations of examples or applications ("applications such as A, B and C").
 
         A setting named as one of several examples is a use of the result, not an assumption of it.
-        A list runs from its opening words to the end of the clause (";", ":", ")", the sentence end,
-        or ", we/which/where ...") and needs ``example_min_items`` items separated by commas, "and"
+        A list runs from its opening words to the end of the clause (";", ":", ")", a dash, the sentence
+        end, or ", we/which/where ...") and needs ``example_min_items`` items separated by commas, "and"
         or "or". After ``single_example`` words ("e.g.") one item is enough. Lists of assumptions,
         conditions or settings ("under assumptions such as ...") are kept.
         """
