@@ -6,6 +6,8 @@
    in ``tests/data/assumptions_labelled.csv``, per split and over all; plus per-label counts with
    ``--per-label``. Each ``freshK`` split was labelled blind and measured once before its errors
    were used (see ``tests/data/README.md``); the first-look figures are in ``bench/README.md``.
+   ``--first-look`` (in a git checkout) scores each split again with the vocabulary file of the commit
+   before its labels were added, and prints per-label figures for COLT and ICLR abstracts and for NeurIPS ones.
 2. Speed: summaries of ``--n`` abstracts drawn (seeded) from the development CSVs in ``--data``,
    with TF-IDF centrality and with embedding centrality. Paper vectors ("title. abstract") come
    from the embedding cache in ``--cache``; sentence vectors are embedded on the first (cold) run
@@ -22,7 +24,9 @@
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,6 +77,63 @@ def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
         for lab, (tp, fp, fn) in sorted(label_counts.items()):
             print(f"| {lab} | {tp} | {fp} | {fn} |")
     return rows
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def first_look(min_count: int = 10) -> None:
+    """Per-label precision/recall of each split scored with the vocabulary as it stood before its labels came in.
+
+    A split's vocabulary is ``data/assumptions.yaml`` at the parent of the first commit whose labelled file
+    holds that split; today's code runs it, so figures can differ a little from those recorded at the time.
+    """
+    try:
+        commits = _git("log", "--reverse", "--format=%H", "--", str(LABELLED.relative_to(ROOT))).split()
+    except (OSError, subprocess.CalledProcessError):
+        sys.exit("--first-look needs a git checkout of the repository (it reads the vocabulary's history)")
+    first: dict[str, str] = {}
+    for c in commits:
+        old = pd.read_csv(io.StringIO(_git("show", f"{c}:{LABELLED.relative_to(ROOT).as_posix()}")),
+                          keep_default_na=False)
+        for split in old.get("split", pd.Series(dtype=str)):
+            first.setdefault(split, c)
+    vocabs: dict[str, object] = {}
+    df = pd.read_csv(LABELLED, keep_default_na=False)
+    counts: dict[str, dict[str, list[int]]] = {"COLT and ICLR": {}, "NeurIPS": {}}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in df[df["split"].str.startswith("fresh")].itertuples():
+            parent = _git("rev-parse", f"{first[r.split]}^").strip()
+            if parent not in vocabs:
+                path = Path(tmp) / f"{parent}.yaml"
+                path.write_text(_git("show", f"{parent}:data/assumptions.yaml"), encoding="utf-8")
+                vocabs[parent] = load_vocabulary(path)
+            text = paper_text(r.title, r.abstract)
+            pred = set(vocabs[parent].detect(text.sentences, n_title=text.n_title))  # type: ignore[attr-defined]
+            gold = {x.strip() for x in r.assumptions.split(";") if x.strip()}
+            pool = counts["NeurIPS" if r.venue == "NeurIPS" else "COLT and ICLR"]
+            for lab in gold | pred | {"all"}:
+                c = pool.setdefault(lab, [0, 0, 0])
+                hit = gold & pred if lab == "all" else {lab} & gold & pred
+                c[0] += len(hit)
+                c[1] += len(pred - gold) if lab == "all" else int(lab in pred and lab not in gold)
+                c[2] += len(gold - pred) if lab == "all" else int(lab in gold and lab not in pred)
+    print("\n## First look per label (fresh splits, vocabulary before each split's labels)\n")
+    print("| label | " + " | ".join(f"{k}: TP / FP / FN, precision, recall" for k in counts) + " |")
+    print("|---|" + "---|" * len(counts))
+    labels = sorted({lab for pool in counts.values() for lab in pool if lab != "all"},
+                    key=lambda lab: -max(c[0] + c[2] for c in (pool.get(lab, [0, 0, 0]) for pool in counts.values())))
+    for lab in ["all", *labels]:
+        if lab != "all" and all(max(c[1], c[0] + c[2]) < min_count for c in (p.get(lab, [0, 0, 0])
+                                                                                for p in counts.values())):
+            continue
+        cells = []
+        for pool in counts.values():
+            tp, fp, fn = pool.get(lab, [0, 0, 0])
+            cells.append(f"{tp} / {fp} / {fn}, {tp / (tp + fp) if tp + fp else 0:.2f}, "
+                         f"{tp / (tp + fn) if tp + fn else 0:.2f}" if tp + fp + fn else "")
+        print(f"| {lab} | " + " | ".join(cells) + " |")
 
 
 def sample_abstracts(data: Path, n: int, seed: int, cached_in: Path | None = None) -> pd.DataFrame:
@@ -230,12 +291,16 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3, help="warm runs (the median is reported)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--per-label", action="store_true", help="also print per-label counts")
+    ap.add_argument("--first-look", action="store_true",
+                    help="also score each fresh split with the vocabulary before its labels (needs git history)")
     ap.add_argument("--cached-only", action="store_true",
                     help="draw the speed sample among papers whose vectors are already in --cache")
     ap.add_argument("--quality-only", action="store_true", help="skip the speed run")
     ap.add_argument("--cards", action="store_true", help="also score the picked sentences against sentence roles")
     args = ap.parse_args()
     detection_quality(args.per_label)
+    if args.first_look:
+        first_look()
     if args.cards:
         card_quality()
     if not args.quality_only:
