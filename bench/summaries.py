@@ -38,11 +38,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from triage.ingest import paper_texts  # noqa: E402
-from triage.summarize import SummaryParams, load_vocabulary, paper_text, summarize_papers  # noqa: E402
+from triage.summarize import SummaryParams, Vocabulary, load_vocabulary, paper_text, summarize_papers  # noqa: E402
 
 LABELLED = ROOT / "tests" / "data" / "assumptions_labelled.csv"
 ROLES = ROOT / "tests" / "data" / "sentence_roles.csv"
 FILES = ("iclr_2021_2022_submissions.csv.gz", "neurips_2013_2018_accepted.csv.gz", "colt_2023_2024_papers.csv.gz")
+
+
+def _tally(counts: dict[str, list[int]], gold: set[str], pred: set[str]) -> None:
+    """Add one paper's (TP, FP, FN) per label to ``counts``."""
+    for lab in gold | pred:
+        c = counts.setdefault(lab, [0, 0, 0])
+        c[0 if lab in gold and lab in pred else 1 if lab in pred else 2] += 1
+
+
+def _gold(assumptions: str) -> set[str]:
+    return {x.strip() for x in assumptions.split(";") if x.strip()}
 
 
 def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
@@ -54,16 +65,12 @@ def detection_quality(per_label: bool) -> list[tuple[str, int, int, int, int]]:
         part = df if split == "all" else df[df["split"] == split]
         tp = fp = fn = 0
         for r in part.itertuples():
-            gold = {x.strip() for x in r.assumptions.split(";") if x.strip()}
+            gold = _gold(r.assumptions)
             text = paper_text(r.title, r.abstract)
             pred = set(vocab.detect(text.sentences, n_title=text.n_title))
             tp, fp, fn = tp + len(gold & pred), fp + len(pred - gold), fn + len(gold - pred)
             if split == "all":
-                for lab in gold | pred:
-                    c = label_counts.setdefault(lab, [0, 0, 0])
-                    c[0] += lab in gold and lab in pred
-                    c[1] += lab in pred and lab not in gold
-                    c[2] += lab in gold and lab not in pred
+                _tally(label_counts, gold, pred)
         rows.append((split, len(part), tp, fp, fn))
     print("\n## Assumption detection (micro over (paper, label) pairs)\n")
     print("| split | abstracts | gold labels | TP | FP | FN | precision | recall |")
@@ -89,36 +96,31 @@ def first_look(min_count: int = 10) -> None:
     A split's vocabulary is ``data/assumptions.yaml`` at the parent of the first commit whose labelled file
     holds that split; today's code runs it, so figures can differ a little from those recorded at the time.
     """
+    labelled = LABELLED.relative_to(ROOT).as_posix()
     try:
-        commits = _git("log", "--reverse", "--format=%H", "--", str(LABELLED.relative_to(ROOT))).split()
+        history = [line.split() for line in _git("log", "--reverse", "--format=%H %P", "--", labelled).splitlines()]
     except (OSError, subprocess.CalledProcessError):
         sys.exit("--first-look needs a git checkout of the repository (it reads the vocabulary's history)")
-    first: dict[str, str] = {}
-    for c in commits:
-        old = pd.read_csv(io.StringIO(_git("show", f"{c}:{LABELLED.relative_to(ROOT).as_posix()}")),
-                          keep_default_na=False)
+    before: dict[str, str] = {}  # split -> the commit before its labels came in
+    for commit, parent, *_ in history:
+        old = pd.read_csv(io.StringIO(_git("show", f"{commit}:{labelled}")), keep_default_na=False)
         for split in old.get("split", pd.Series(dtype=str)):
-            first.setdefault(split, c)
-    vocabs: dict[str, object] = {}
+            before.setdefault(split, parent)
+    vocabs: dict[str, Vocabulary] = {}
     df = pd.read_csv(LABELLED, keep_default_na=False)
     counts: dict[str, dict[str, list[int]]] = {"COLT and ICLR": {}, "NeurIPS": {}}
     with tempfile.TemporaryDirectory() as tmp:
         for r in df[df["split"].str.startswith("fresh")].itertuples():
-            parent = _git("rev-parse", f"{first[r.split]}^").strip()
+            parent = before[r.split]
             if parent not in vocabs:
                 path = Path(tmp) / f"{parent}.yaml"
                 path.write_text(_git("show", f"{parent}:data/assumptions.yaml"), encoding="utf-8")
                 vocabs[parent] = load_vocabulary(path)
             text = paper_text(r.title, r.abstract)
-            pred = set(vocabs[parent].detect(text.sentences, n_title=text.n_title))  # type: ignore[attr-defined]
-            gold = {x.strip() for x in r.assumptions.split(";") if x.strip()}
-            pool = counts["NeurIPS" if r.venue == "NeurIPS" else "COLT and ICLR"]
-            for lab in gold | pred | {"all"}:
-                c = pool.setdefault(lab, [0, 0, 0])
-                hit = gold & pred if lab == "all" else {lab} & gold & pred
-                c[0] += len(hit)
-                c[1] += len(pred - gold) if lab == "all" else int(lab in pred and lab not in gold)
-                c[2] += len(gold - pred) if lab == "all" else int(lab in gold and lab not in pred)
+            pred = set(vocabs[parent].detect(text.sentences, n_title=text.n_title))
+            _tally(counts["NeurIPS" if r.venue == "NeurIPS" else "COLT and ICLR"], _gold(r.assumptions), pred)
+    for pool in counts.values():
+        pool["all"] = [sum(c[i] for c in pool.values()) for i in range(3)]
     print("\n## First look per label (fresh splits, vocabulary before each split's labels)\n")
     print("| label | " + " | ".join(f"{k}: TP / FP / FN, precision, recall" for k in counts) + " |")
     print("|---|" + "---|" * len(counts))
