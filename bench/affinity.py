@@ -34,12 +34,12 @@ from triage.lexical import LexicalParams, Weighting, fit_transform
 from triage.match import Aggregate, aggregate_segments, blend_weight
 
 
-def load(data: Path, cache_dir: Path) -> tuple[pd.DataFrame, np.ndarray, list[str]]:
+def load(data: Path, cache_dir: Path, model: str = "default") -> tuple[pd.DataFrame, np.ndarray, list[str]]:
     from triage.embed import EmbeddingCache, embed_texts, load_embedder
 
     df = pd.read_csv(data / "colt_2023_2024_papers.csv.gz", keep_default_na=False)
     texts = paper_texts(df)
-    emb = load_embedder("default")
+    emb = load_embedder(model)
     cache = EmbeddingCache.open(cache_dir, emb.name)
     vecs, _ = embed_texts(texts, emb, cache)
     return df, np.asarray(vecs, dtype=np.float32), texts
@@ -167,9 +167,11 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-cache",
                     help="embedding cache folder (reused between runs)")
     ap.add_argument("--variants", choices=["all", "main"], default="all")
+    ap.add_argument("--model", default="default",
+                    help="'default' (the bundled MiniLM), a local sentence-transformers folder or a name")
     args = ap.parse_args()
     t0 = time.perf_counter()
-    df, X, texts = load(args.data, args.cache)
+    df, X, texts = load(args.data, args.cache, args.model)
     papers_of = authorship(df)
     years = df["year"].to_numpy(dtype=np.int64)
     dense = X @ X.T

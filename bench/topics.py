@@ -145,15 +145,23 @@ def main() -> None:
                     help="embedding cache folder (reused across runs)")
     ap.add_argument("--taxonomy", default="iclr")
     ap.add_argument("--theory", default="dl-theory")
+    ap.add_argument("--model", default="default",
+                    help="'default' (the bundled MiniLM), a local sentence-transformers folder or a name")
     ap.add_argument("--repeats", type=int, default=3, help="timing repeats (median reported)")
     ap.add_argument("--bootstrap", type=int, default=1000, help="resamples for the macro-F1 interval")
     ap.add_argument("--cached-only", action="store_true",
                     help="quick look: only the rows already in the cache (a biased subset; not for the report)")
+    ap.add_argument("--readers-only", action="store_true",
+                    help="only the papers of the reader sets (to compare models quickly; the neighbour context then "
+                         "sees only them)")
     args = ap.parse_args()
 
     df = pd.read_csv(args.data / "iclr_2021_2022_submissions.csv.gz", keep_default_na=False)
     df = df.rename(columns={"id": "paper_id"})
-    embedder = load_embedder("default")
+    if args.readers_only:
+        df = df[df["paper_id"].isin(pd.read_csv(READERS, keep_default_na=False)["paper_id"])].reset_index(drop=True)
+        print(f"--readers-only: {len(df)} rows")
+    embedder = load_embedder(args.model)
     if args.cached_only:
         cache = EmbeddingCache.open(args.cache, embedder.name)
         df = df[[text_key(t) in cache for t in paper_texts(df)]].reset_index(drop=True)
