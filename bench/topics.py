@@ -189,12 +189,14 @@ def main() -> None:
     base = AreaParams()
     variants = [
         ("area names only, nearest", None),
-        ("description + seeds (raw)", replace(base, calibrate=False, neighbours=0, refine=0)),
-        ("+ per-area calibration (half of each mean)", replace(base, neighbours=0, refine=0)),
-        ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2)),
-        ("calibration + neighbour context (default)", base),
+        ("description + seeds (raw)", replace(base, calibrate=False, neighbours=0, refine=0, lexical_weight=0.0)),
+        ("+ per-area calibration (half of each mean)", replace(base, neighbours=0, refine=0, lexical_weight=0.0)),
+        ("+ prototype refinement (2 rounds)", replace(base, neighbours=0, refine=2, lexical_weight=0.0)),
+        ("calibration + neighbour context", replace(base, lexical_weight=0.0)),
+        ("+ lexical scores (default)", base),
         ("default without title terms", replace(base, title_bonus=0.0)),
         ("default without the title vector", replace(base, title_weight=0.0)),
+        ("default, lexical weight 1.5", replace(base, lexical_weight=1.5)),
         ("default with full calibration (share 1.0)", replace(base, calibration=1.0)),
         ("default, desc_weight 0.5", replace(base, desc_weight=0.5)),
         ("default, top_seeds 1 (max)", replace(base, top_seeds=1)),
@@ -209,13 +211,14 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = paper_area_scores(x, titles, tax, p_emb, phrases, params=params, title_emb=x_title)
+            s = paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title)
         s = np.where(usual, s, -np.inf)
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
-        s = paper_area_scores(x[ym], [titles[i] for i in np.flatnonzero(ym)], tax, p_emb, phrases, params=base,
-                              title_emb=x_title[ym])
+        rows = np.flatnonzero(ym)
+        s = paper_area_scores(x[ym], [titles[i] for i in rows], [texts[i] for i in rows], tax, p_emb, phrases,
+                              params=base, title_emb=x_title[ym])
         s = np.where(usual, s, -np.inf)
         gm = mask[ym]
         g = np.array([idx[a] for a in proxy[ym][gm]])
@@ -236,9 +239,9 @@ def main() -> None:
           "drawn later) was scored once, before and after the 'other' seeds chosen from sets a-d; set f (300) was "
           "scored once, after those; set g (300, drawn last) was scored once, after the title vector.")
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
-    for label, params in variants[:7]:
+    for label, params in variants[:8]:
         s_all = x @ names_emb.T if params is None else paper_area_scores(
-            x, titles, tax, p_emb, phrases, params=params, title_emb=x_title)
+            x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title)
         s_all = np.where(offered[None, :], s_all, -np.inf)
         for part in (*sorted(readers["set"].unique()), "all"):
             sub = readers if part == "all" else readers[readers["set"] == part]
@@ -253,7 +256,7 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        paper_area_scores(x, titles, tax, p_emb, phrases, params=base, title_emb=x_title)
+        paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=base, title_emb=x_title)
         times.append(time.perf_counter() - t0)
     print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
           f"over {args.repeats} runs")

@@ -19,6 +19,7 @@ from triage.taxonomy import (
     cue_hits,
     default_areas,
     load_taxonomy,
+    paper_area_scores,
     taxonomy_phrases,
     unknown_areas_note,
     venue_areas,
@@ -167,10 +168,32 @@ topics:
     papers = pd.DataFrame({"paper_id": ["m", "b"], "title": ["Better convolutions", "PixBench: A Benchmark for pixels"],
                            "abstract": ["image pixels release dataset"] * 2})  # vision ahead by 0.05
     x, p, _ = fake_setup(fake_embedder, tax, papers["abstract"].tolist())
-    out = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0, calibrate=False))
+    params = AreaParams(neighbours=0, calibrate=False, lexical_weight=0.0)
+    out = assign_areas(papers, x, tax, p, params=params)
     assert out["area"].tolist() == ["vision", "datasets and benchmarks"]
-    off = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0, calibrate=False, title_bonus=0.0))
+    off = assign_areas(papers, x, tax, p, params=replace(params, title_bonus=0.0))
     assert off["area"].tolist() == ["vision", "vision"]
+
+
+def test_words_an_area_shares_with_a_paper_decide_when_the_vectors_cannot(tmp_path):
+    tax = load_taxonomy(write(tmp_path, "t.yaml", """
+topics:
+  - name: vision
+    description: Images and video.
+    seeds: [image segmentation with convolutional networks]
+  - name: reinforcement learning
+    description: Agents that act.
+    seeds: [policy optimization for agents with sparse reward]
+"""))
+    phrases = taxonomy_phrases(tax)
+    texts = ["Segmentation of each image by convolutional layers.", "A policy for agents under sparse reward."] * 3
+    same = np.ones((len(texts), 4), dtype=np.float32) / 2  # vectors that favour no area
+    p = np.ones((len(phrases.texts), 4), dtype=np.float32) / 2
+    params = AreaParams(neighbours=0, calibrate=False)
+    s = paper_area_scores(same, [""] * len(texts), texts, tax, p, phrases, params=params)
+    assert s.argmax(axis=1).tolist() == [0, 1] * 3
+    off = paper_area_scores(same, [""] * len(texts), texts, tax, p, phrases, params=replace(params, lexical_weight=0))
+    assert np.allclose(off[:, 0], off[:, 1])
 
 
 def test_theory_gate_leaves_empirical_papers_empty(fake_embedder):
