@@ -194,6 +194,12 @@ topics:
     assert s.argmax(axis=1).tolist() == [0, 1] * 3
     off = paper_area_scores(same, [""] * len(texts), texts, tax, p, phrases, params=replace(params, lexical_weight=0))
     assert np.allclose(off[:, 0], off[:, 1])
+    # assign_areas reads title + abstract unless told what to read (the pipeline adds keywords with --use-keywords).
+    papers = pd.DataFrame({"paper_id": ["k"], "title": ["A study"], "abstract": ["We study a problem."]})
+    kw = ["A study. Keywords: sparse reward, policy optimization. We study a problem."]
+    read = assign_areas(papers, same[:1], tax, p, params=params, texts=kw)
+    assert read["area"].tolist() == ["reinforcement learning"]
+    assert assign_areas(papers, same[:1], tax, p, params=params)["area"].tolist() == ["vision"]  # a tie: the first
 
 
 def test_theory_gate_leaves_empirical_papers_empty(fake_embedder):

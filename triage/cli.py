@@ -59,7 +59,8 @@ AllowDownload = Annotated[bool, typer.Option(
          "model, local folders and already-cached models load.")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Texts per embedding batch.")]
 UseKeywords = Annotated[bool, typer.Option(
-    "--use-keywords", help="Embed the author keywords too (after the title); the theory cues read them as well.")]
+    "--use-keywords",
+    help="Embed the author keywords too (after the title); theory cues and area word scores read them too.")]
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
 Seed = Annotated[int, typer.Option(help="Random seed for clustering.")]
 Taxonomy = Annotated[str, typer.Option(

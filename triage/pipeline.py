@@ -207,10 +207,11 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
                         "theory_score": [np.nan] * n})
     if n == 0:
         return out
+    texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)
     if tax_enabled(taxonomy.taxonomy):
         tax = load_taxonomy(str(taxonomy.taxonomy))
         phrases, titles = _phrase_and_title_vectors(taxonomy_phrases(tax).texts, papers, wd, embed, emb)
-        areas = assign_areas(papers, emb.papers, tax, phrases, title_emb=titles)
+        areas = assign_areas(papers, emb.papers, tax, phrases, title_emb=titles, texts=texts)
         out[areas.columns] = areas
         stats["areas"] = {"taxonomy": tax.name, "mismatches": int(areas["area_mismatch"].sum()),
                           "areas_suggested": int(areas["area"].nunique()), "areas_in_taxonomy": len(tax.topics)}
@@ -220,7 +221,6 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
                 stats["areas"]["note"] = note
     if tax_enabled(taxonomy.theory):
         th = load_taxonomy(str(taxonomy.theory))
-        texts = paper_texts(papers, use_keywords=taxonomy.use_keywords)
         phrases = _embed_phrases(taxonomy_phrases(th).texts, wd, embed, emb.model)
         res = assign_theory(papers, texts, emb.papers, th, phrases,
                             params=TheoryParams(threshold=taxonomy.theory_threshold))

@@ -468,14 +468,16 @@ def paper_area_scores(paper_emb: np.ndarray, titles: list[str], texts: list[str]
 
 
 def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phrase_emb: np.ndarray, *,
-                 params: AreaParams = AreaParams(), title_emb: np.ndarray | None = None) -> pd.DataFrame:
+                 params: AreaParams = AreaParams(), title_emb: np.ndarray | None = None,
+                 texts: list[str] | None = None) -> pd.DataFrame:
     """``paper_id, area, area_score, area_top3, area_mismatch`` for every submission. ``title_emb``:
-    the vectors of the titles alone (zeros for papers without one), blended in by ``params.title_weight``."""
+    the vectors of the titles alone (zeros for papers without one), blended in by ``params.title_weight``;
+    ``texts``: what the lexical scores read (default: title + abstract)."""
     phrases = taxonomy_phrases(tax)
     k = len(tax.topics)
     titles = papers["title"].fillna("").astype(str).tolist() if "title" in papers.columns else [""] * len(papers)
-    s = paper_area_scores(paper_emb, titles, paper_texts(papers), tax, phrase_emb, phrases, params=params,
-                          title_emb=title_emb)
+    texts = paper_texts(papers) if texts is None else texts
+    s = paper_area_scores(paper_emb, titles, texts, tax, phrase_emb, phrases, params=params, title_emb=title_emb)
     primary = papers["primary_area"].fillna("").astype(str).tolist() if "primary_area" in papers.columns \
         else [""] * len(papers)
     names = display_names(tax, [p for p in primary if p])
@@ -604,7 +606,7 @@ class TaxonomyParams:
     taxonomy: str | None = "iclr"
     theory: str | None = "dl-theory"
     theory_threshold: float | None = None
-    use_keywords: bool = False  # let the theory cue words also read the author keywords
+    use_keywords: bool = False  # let the theory cue words and the areas' lexical scores also read the author keywords
 
 
 def enabled(spec: str | None) -> bool:
