@@ -87,21 +87,40 @@ def test_topic_supply_counts_split_and_shortage():
     topics = ["dd", "dd", "dd", "dd", "ntk", "ntk", ""]
     q = np.zeros((7, 3), dtype=bool)
     q[0:4, 0] = True  # r0: all dd papers
-    q[0, 1] = True  # r1: one dd paper (a quarter of 4: qualifies) ...
+    q[0, 1] = True  # r1: one dd paper (a third of the theory papers r1 is close to: qualifies) ...
     q[4:6, 1] = True  # ... and both ntk papers
-    q[6, 2] = True  # r2: only the untopicked paper
+    q[6, 2] = True  # r2: only the untopicked paper; its slots go to no topic
     loads = np.array([6.0, 6.0, 6.0])
     out = topic_supply({"theory": topics}, q, loads, params=SupplyParams(per_paper=2))
     assert list(out.columns) == ["kind", "topic", "submissions", "qualified_reviewers", "slots_needed",
-                                 "slots_available", "shortage"]
+                                 "slots_available", "papers_short", "shortage"]
     dd, ntk = out.iloc[0], out.iloc[1]
     assert (dd["topic"], dd["submissions"], dd["qualified_reviewers"], dd["slots_needed"]) == ("dd", 4, 2, 8)
-    # r0 gives all 6 slots to dd; r1 splits 6 slots 1:2 between dd and ntk.
-    assert dd["slots_available"] == 8 and not dd["shortage"]
-    assert (ntk["qualified_reviewers"], ntk["slots_available"], ntk["shortage"]) == (1, 4, True)
-    # With a stricter share, r1 no longer qualifies for dd (1 of 4 papers < half).
+    # r0 spreads 6 slots over its 4 dd papers; r1 spreads 6 over its 3 papers, 2 of them to dd.
+    assert dd["slots_available"] == 8
+    # Papers 1-3 have one close reviewer each, fewer than the 2 they need: short.
+    assert dd["papers_short"] == 3 and dd["shortage"]
+    assert (ntk["qualified_reviewers"], ntk["slots_available"], ntk["papers_short"], ntk["shortage"]) == (1, 4, 2, True)
+    # With a stricter share, r1 no longer qualifies for dd (1 of its 3 theory papers < half); slots stay.
     strict = topic_supply({"theory": topics}, q, loads, params=SupplyParams(per_paper=2, qualified_share=0.5))
-    assert strict.iloc[0]["qualified_reviewers"] == 1 and strict.iloc[0]["slots_available"] == 6
+    assert strict.iloc[0]["qualified_reviewers"] == 1 and strict.iloc[0]["slots_available"] == 8
+
+
+def test_a_broad_topic_whose_papers_all_have_close_reviewers_is_not_short():
+    from triage.topics import SupplyParams, topic_supply
+
+    # 16 papers of one broad area; each reviewer is close to 3 of them (under a fifth of the area),
+    # and each paper to 3 reviewers.
+    q = np.zeros((16, 16), dtype=bool)
+    for r in range(16):
+        q[[r, (r + 1) % 16, (r + 2) % 16], r] = True
+    area = {"area": ["learning theory"] * 16}
+    row = topic_supply(area, q, np.full(16, 3.0), params=SupplyParams(per_paper=3)).iloc[0]
+    assert (row["qualified_reviewers"], row["slots_needed"], row["slots_available"]) == (16, 48, 48)
+    assert row["papers_short"] == 0 and not row["shortage"]
+    # Without reviewer 0 three papers have only two close reviewers, and 45 slots remain for 48.
+    fewer = topic_supply(area, q[:, 1:], np.full(15, 3.0), params=SupplyParams(per_paper=3)).iloc[0]
+    assert (fewer["papers_short"], fewer["slots_available"], fewer["shortage"]) == (3, 45, True)
 
 
 # ---------------------------------------------------------------------------------------------

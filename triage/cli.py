@@ -71,7 +71,7 @@ TheoryThreshold = Annotated[float | None, typer.Option(
     "--theory-threshold", help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
 QualifiedAffinity = Annotated[float, typer.Option(
     "--qualified-affinity",
-    help="topic_supply.csv: a reviewer qualifies for a topic with this affinity to a quarter of its papers.")]
+    help="topic_supply.csv: a reviewer is close to a paper at this affinity (best publication cosine) or above.")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
