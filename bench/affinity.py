@@ -10,6 +10,9 @@ Two held-out tasks, both leave-one-paper-out over COLT 2023+2024 (the only dev f
   paper a did not write. Reports MRR and the pairwise loss (share of (own, other) pairs ranked
   the wrong way, ties count half: 0 is perfect, 0.5 is chance), overall, for profiles of >= 3
   papers, and split by the year of the held-out paper.
+* closeness (the ``--qualified-affinity`` of the supply table): for each author with >= 2 papers and
+  each of their papers, the best cosine between it and their other papers, against the same for
+  random (paper, author) pairs of the venue; the share of each at or above a few thresholds.
 
 The scores come from the library's own aggregation (triage.match.aggregate_segments) and lexical
 weighting (triage.lexical.fit_transform, fitted on all the COLT texts = the run's corpus).
@@ -203,7 +206,25 @@ def main() -> None:
           f"({n_cols['prof3']} with profiles of >= 3 papers)")
     with pd.option_context("display.width", 200, "display.max_columns", 20, "display.float_format", "{:.3f}".format):
         print(t[cols].to_string(index=False))
+    closeness(dense, papers_of)
     print(f"\ntotal {time.perf_counter() - t0:.1f} s")
+
+
+def closeness(dense: np.ndarray, papers_of: dict[str, list[int]], n_random: int = 5000, seed: int = 0) -> None:
+    """Share of (paper, author's other papers) pairs whose best cosine reaches each threshold, vs random pairs."""
+    authors = [a for a, ps in papers_of.items() if len(ps) >= 2]
+    own = np.array([dense[p, [q for q in papers_of[a] if q != p]].max() for a in authors for p in papers_of[a]])
+    rng = np.random.default_rng(seed)
+    rand = []
+    for a, p in zip(rng.integers(len(authors), size=n_random), rng.integers(dense.shape[0], size=n_random)):
+        others = [q for q in papers_of[authors[a]] if q != p]
+        rand.append(dense[p, others].max())
+    rand = np.array(rand)
+    print(f"\ncloseness: best dense cosine of {len(own)} (paper, its author's other papers) pairs vs {n_random} random "
+          f"(paper, author) pairs; median {np.median(own):.3f} vs {np.median(rand):.3f}")
+    print("| threshold | own pairs at or above | random pairs at or above |\n|---|---|---|")
+    for t in (0.45, 0.5, 0.55, 0.6):
+        print(f"| {t:.2f} | {np.mean(own >= t):.2f} | {np.mean(rand >= t):.3f} |")
 
 
 if __name__ == "__main__":
