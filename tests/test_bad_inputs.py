@@ -456,8 +456,10 @@ def test_real_ctrl_c_during_embedding(tmp_path):
     script = tmp_path / "slow_triage.py"
     script.write_text(SLOW_MODEL.format(tests=str(HERE), marker=str(marker)), encoding="utf-8")
     out = tmp_path / "o"
+    # As from a terminal: a test run started in the background inherits SIGINT ignored, and so would the child.
     proc = subprocess.Popen([sys.executable, str(script), *good_args(out)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
