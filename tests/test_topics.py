@@ -123,6 +123,32 @@ def test_a_broad_topic_whose_papers_all_have_close_reviewers_is_not_short():
     assert (fewer["papers_short"], fewer["slots_available"], fewer["shortage"]) == (3, 45, True)
 
 
+def test_supply_does_not_count_a_conflicted_reviewer_as_close(tmp_path, fake_embedder):
+    from triage.ingest import paper_texts
+    from triage.pipeline import Embedded, Inputs, Workdir, load, run_supply
+    from triage.topics import SupplyParams
+
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    corpus = load(Inputs(good / "submissions.csv", good / "publications.csv", good / "reviewers.csv"))
+    emb = Embedded(fake_embedder.encode(paper_texts(corpus.papers)),
+                   fake_embedder.encode(paper_texts(corpus.publications)), "fake")
+    topics = pd.DataFrame({"paper_id": corpus.papers["paper_id"], "area": "one area", "theory_topic": ""})
+    # Every reviewer (10, all with publications) is close to every paper (8); each paper needs 7.
+    params = SupplyParams(qualified_affinity=-1.0, per_paper=7)
+    wd = Workdir(tmp_path)
+    free = run_supply(corpus, emb, wd, topics, params, conflicts=corpus.conflicts.iloc[:0]).iloc[0]
+    assert (free["submissions"], free["papers_short"], free["shortage"]) == (8, 0, False)
+    # By default the conflicts are detected: one paper's author and three co-authors of theirs are reviewers,
+    # which leaves it 6 close reviewers.
+    detected = run_supply(corpus, emb, wd, topics, params).iloc[0]
+    assert detected["papers_short"] == 1
+    pairs = [(p, r, "declared") for p in corpus.papers["paper_id"] for r in corpus.reviewers["reviewer_id"]]
+    every = pd.DataFrame(pairs, columns=["paper_id", "reviewer_id", "reason"])
+    blocked = run_supply(corpus, emb, wd, topics, params, conflicts=every).iloc[0]
+    assert (blocked["papers_short"], blocked["slots_available"], blocked["shortage"]) == (8, 0, True)
+    assert pd.read_csv(tmp_path / "topic_supply.csv")["papers_short"].tolist() == [8]
+
+
 # ---------------------------------------------------------------------------------------------
 # The topics command on real data with the real model
 # ---------------------------------------------------------------------------------------------

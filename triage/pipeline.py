@@ -231,8 +231,11 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
 
 
 def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
-               params: SupplyParams = SupplyParams()) -> pd.DataFrame | None:
-    """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots."""
+               params: SupplyParams = SupplyParams(), *, conflicts: pd.DataFrame | None = None) -> pd.DataFrame | None:
+    """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots.
+
+    A conflicted reviewer is not close to the paper (an author is often the closest reviewer to their own
+    submission). ``conflicts``: the match stage's, or None to detect them with the default rules."""
     if len(corpus.publications) == 0 or len(topics) == 0:
         wd.write_csv(W.TOPIC_SUPPLY, pd.DataFrame(columns=SUPPLY_COLUMNS))  # no stale table from an earlier run
         return None
@@ -243,6 +246,13 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
                                          owner[keep].astype(np.int64).to_numpy(), len(revs),
                                          threshold=params.qualified_affinity)
+    if conflicts is None:
+        conflicts = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts)
+    pid = {p: i for i, p in enumerate(corpus.papers["paper_id"])}
+    rows = conflicts["paper_id"].map(pid)
+    cols = conflicts["reviewer_id"].map(rid)
+    known = (rows.notna() & cols.notna()).to_numpy()
+    qualified[rows[known].astype(np.int64).to_numpy(), cols[known].astype(np.int64).to_numpy()] = False
     has_pubs = np.zeros(len(revs), dtype=bool)
     has_pubs[owner[keep].astype(np.int64).unique()] = True
     loads = revs["max_load"].astype("Float64").fillna(params.max_load).to_numpy(dtype=np.float64) * has_pubs
@@ -595,8 +605,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
                         embed=options.embed, notes=notes)
     result.messages += [f"Warning: {n}" for n in notes]
-    run_supply(corpus, emb, wd, topics, dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
-                                                            max_load=options.assignment.max_load))
+    supply = dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
+                                 max_load=options.assignment.max_load)
     if len(corpus.publications):
         from triage.assign import read_bids
 
@@ -607,7 +617,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
         result.messages += m.changes
+        run_supply(corpus, emb, wd, topics, supply, conflicts=m.conflicts)
     else:
+        run_supply(corpus, emb, wd, topics, supply)
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)
         notes.append(msg)
