@@ -607,6 +607,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     result.messages += [f"Warning: {n}" for n in notes]
     supply = dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
                                  max_load=options.assignment.max_load)
+    conflicts = None
     if len(corpus.publications):
         from triage.assign import read_bids
 
@@ -617,14 +618,14 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
         result.messages += m.changes
-        run_supply(corpus, emb, wd, topics, supply, conflicts=m.conflicts)
+        conflicts = m.conflicts
     else:
-        run_supply(corpus, emb, wd, topics, supply)
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)
         notes.append(msg)
         for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS):
             wd.remove(stale)
+    run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
     run_export(corpus, wd)
     report = run_report(corpus, wd, notes=notes)
