@@ -87,7 +87,7 @@ def test_keep_assignments_after_withdrawals_and_dropped_reviewer(fake_model, tmp
     revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str, keep_default_na=False)
     revs[revs["reviewer_id"] != busiest].to_csv(tmp_path / "revs.csv", index=False)
     res = runner.invoke(app, match_args(tmp_path / "subs.csv", GOOD / "publications.csv", tmp_path / "revs.csv",
-                                        out, "--keep-assignments", str(previous)))
+                                        out, "--keep-assignments", str(previous), "--export-format", "cmt"))
     assert res.exit_code == 0, res.output
     # The dropped reviewer's publications are said once; the earlier file's extra columns are not.
     assert res.stderr.count("Warning") == 1 and f"not in {tmp_path / 'revs.csv'}" in res.stderr, res.stderr
@@ -96,6 +96,11 @@ def test_keep_assignments_after_withdrawals_and_dropped_reviewer(fake_model, tmp
     still = first[(first["paper_id"] != withdrawn) & (first["reviewer_id"] != busiest)]
     pairs = set(zip(second.paper_id, second.reviewer_id))
     assert set(zip(still.paper_id, still.reviewer_id)) <= pairs  # every still-feasible pair is kept
+    # The rerun's assignment reaches the upload files and the summary line, as a first run's does.
+    xml = (out / "cmt_assignments.xml").read_text(encoding="utf-8")
+    assert xml.count("<user ") == len(second) and 'submissionId="late/1"' in xml
+    total = float(res.stdout.split("total assigned affinity ")[1].split()[0])
+    assert total == pytest.approx(pd.to_numeric(second["score"]).sum(), abs=0.02)
     changes = pd.read_csv(out / "changes.csv", dtype=str, keep_default_na=False)
     assert changes.loc[changes["change"] == "paper withdrawn", "paper_id"].tolist() == [withdrawn]
     assert changes.loc[changes["change"] == "reviewer dropped", "reviewer_id"].tolist() == [busiest]

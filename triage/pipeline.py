@@ -360,12 +360,12 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
             changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
             wd.write_csv(W.CHANGES, changes)
             outputs.append(W.CHANGES)
-    if corpus.previous is None or not len(aff):
-        wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
         result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                         res.unmet_min_load[0])
+    if corpus.previous is None or not len(aff):
+        wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
     outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments)
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
