@@ -40,7 +40,8 @@ def read_headerless(path: Path, names: list[str]) -> pd.DataFrame:
 
 def test_affinity_all_pairs_has_evidence_and_ranks_authors_high(work, tmp_path):
     out = tmp_path / "scores.csv"
-    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(out), "--work", str(work), "--all-pairs")
+    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(out), "--work", str(work), "--all-pairs",
+                 "--keep-conflicts")
     assert res.exit_code == 0, res.output
     aff = pd.read_csv(out, dtype={"score": float}, keep_default_na=False)
     assert list(aff.columns) == AFFINITY_COLUMNS
@@ -64,13 +65,31 @@ def test_affinity_all_pairs_has_evidence_and_ranks_authors_high(work, tmp_path):
 
     # --top-k keeps each paper's best k, with the very same scores (a reviewer's scores are comparable).
     top = tmp_path / "top.csv"
-    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(top), "--work", str(work), "--top-k", "5")
+    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(top), "--work", str(work), "--top-k", "5",
+                 "--keep-conflicts")
     assert res.exit_code == 0, res.output
     t = pd.read_csv(top, dtype={"score": float}, keep_default_na=False)
     assert (t.groupby("paper_id").size() == 5).all()
     both = t.merge(aff, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
     assert len(both) == len(t) and (both["score"] == both["score_all"]).all()
     assert (t.groupby("paper_id")["score"].max() == aff.groupby("paper_id")["score"].max()).all()
+
+
+    # By default the conflicted pairs are left out: declared ones and detected ones (authors among the reviewers).
+    res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-c", CONF, "-o", str(out), "--work", str(work),
+                 "--all-pairs", "--format", "openreview")
+    assert res.exit_code == 0, res.output
+    upload = read_headerless(out, ["paper", "user", "score"])
+    confl = pd.read_csv(CONF, keep_default_na=False)
+    declared = set(zip(confl["paper_id"], confl["reviewer_id"]))
+    pairs = set(zip(upload["paper"], upload["user"]))
+    assert declared and not declared & pairs
+    authors = {(p, r) for p, r in zip(aff["paper_id"], aff["reviewer_id"]) if name.get(r) in
+               {normalize_name(a) for a in subs.set_index("paper_id").at[p, "authors"].split(";") if a.strip()}}
+    assert authors and not authors & pairs
+    left_out = int(re.search(r"(\d+) conflict\(s\) found", res.stdout).group(1))
+    every = set(zip(aff["paper_id"], aff["reviewer_id"]))
+    assert pairs < every and left_out >= len((declared | authors) & every)
 
 
 @pytest.mark.parametrize("fmt, second", [("openreview", "reviewer_id"), ("cmt", "reviewer_email")])

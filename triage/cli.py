@@ -428,12 +428,17 @@ def affinity(
     publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
     scores: Annotated[Path, typer.Option("--out", "-o", help="Scores file to write.")] = Path("scores.csv"),
     reviewers: Reviewers = None,
+    conflicts: Conflicts = None,
     top_k: TopK = 50,
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
     recent: Recent = None,
     since: Since = None,
+    coauthor_years: CoauthorYears = 3,
+    keep_conflicts: Annotated[bool, typer.Option(
+        "--keep-conflicts", help="Also score conflicted pairs (declared or detected); by default they are left out, "
+                                 "as in 'triage match'.")] = False,
     fmt: Annotated[ScoresFormat, typer.Option(
         "--format", help="triage (header; paper_id, reviewer_id, score, evidence_id, evidence_title), "
                          "openreview (headerless paper,reviewer,score) or cmt (headerless paper,email,score).")
@@ -446,22 +451,26 @@ def affinity(
     """Score reviewers against papers and write one row per pair with its evidence publication.
 
     The evidence is the reviewer's publication closest to the paper. Scores of one reviewer are
-    comparable across papers.
+    comparable across papers. Conflicted pairs (declared with --conflicts, or detected as in
+    'triage match': authors, shared domains, recent co-authors) are left out unless --keep-conflicts.
 
     Example:
         triage affinity submissions.csv -p publications.csv -o scores.csv --all-pairs
     """
+    from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, Workdir, load, run_affinity, run_embed
 
-    inputs = _inputs(submissions, publications, reviewers, None, encoding)
+    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
     corpus, wd = load(inputs), Workdir(work_dir)
     emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
                     progress=_progress_factory(), inputs=inputs)
-    aff = run_affinity(corpus, emb, scores,
-                       affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
-                       fmt=fmt.value)
+    aff, confl = run_affinity(corpus, emb, scores,
+                              affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
+                              conflicts=None if keep_conflicts else ConflictParams(coauthor_years=coauthor_years),
+                              fmt=fmt.value)
+    left_out = "" if keep_conflicts else f"; {len(confl)} conflict(s) found, their pairs left out"
     out.print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, {aff['reviewer_id'].nunique()} "
-              "reviewers)", markup=False)
+              f"reviewers){left_out}", markup=False)
     _echo_outputs([scores])
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from triage import workdir as W
 from triage.assign import AssignParams, assign
 from triage.choices import ExportFormat, SplitBy
-from triage.conflicts import ConflictParams, detect_conflicts
+from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
 from triage.errors import StaleArtifactError
 from triage.export import (
@@ -294,13 +294,30 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     return path
 
 
+def drop_conflicted(aff: pd.DataFrame, confl: pd.DataFrame) -> pd.DataFrame:
+    """``aff`` without the (paper_id, reviewer_id) pairs that ``confl`` lists."""
+    if not len(confl) or not len(aff):
+        return aff
+    key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
+    return aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
+
+
 def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: AffinityParams = AffinityParams(),
-                 fmt: str = "triage") -> pd.DataFrame:
-    """Affinity of every paper to its ``top_k`` reviewers (or every pair) written to ``path``."""
+                 conflicts: ConflictParams | None = ConflictParams(),
+                 fmt: str = "triage") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Affinity of every paper to its ``top_k`` reviewers (or every pair) written to ``path``.
+
+    Conflicted pairs (declared and detected with ``conflicts``) are left out, as in the match stage,
+    so an upload file never scores an author on their own paper; ``conflicts=None`` keeps every pair.
+    Returns the pairs written and the conflicts found.
+    """
+    confl = (detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
+                              params=conflicts) if conflicts is not None else pd.DataFrame(columns=CONFLICT_COLUMNS))
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=affinity)
+    aff = drop_conflicted(aff, confl)
     write_affinity_file(path, aff, corpus.reviewers, fmt)
-    return aff
+    return aff, confl
 
 
 def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
@@ -340,9 +357,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     top_k = affinity.top_k
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=affinity)
-    if len(confl):
-        key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
-        aff = aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
+    aff = drop_conflicted(aff, confl)
     wd.write_csv(W.CONFLICTS, confl)
     wd.write_csv(W.AFFINITY, aff)
     result = MatchResult(conflicts=confl, affinity=aff, assignments=None, alternates=None)
