@@ -143,3 +143,72 @@ def test_infeasible_says_which_topics_are_short():
     with pytest.raises(InfeasibleError, match=r"short by topic: .*\(\d\)") as exc:
         assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=2, max_load=2), topics=topics)
     assert "2 slot(s) too few" in str(exc.value)
+
+
+def coauthor_problem():
+    """One paper; r0 and r1 are co-authors and score best, r2 a little lower, r3 much lower."""
+    aff = pd.DataFrame({"paper_id": ["p0"] * 4, "reviewer_id": ["r0", "r1", "r2", "r3"],
+                        "score": [0.90, 0.88, 0.82, 0.40], "evidence_title": "e"})
+    papers = pd.DataFrame({"paper_id": ["p0"]})
+    revs = pd.DataFrame({"reviewer_id": ["r0", "r1", "r2", "r3"], "max_load": pd.array([None] * 4, dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    return aff, papers, revs, {"r0": {"r1"}, "r1": {"r0"}}
+
+
+def test_coauthors_on_one_paper_are_split_within_the_slack():
+    from triage.assign import coauthor_pairs
+
+    aff, papers, revs, co = coauthor_problem()
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    res = assign(aff, papers, revs, none, params=AssignParams(per_paper=2), coauthors=co)
+    assert set(res.assignments["reviewer_id"]) == {"r0", "r2"}  # the lower co-author leaves for r2 (0.06 lower)
+    assert (res.coauthor_pairs_solved, res.coauthor_pairs_left) == (1, 0)
+    assert coauthor_pairs(res.assignments, co).empty
+    assert "r1" in set(res.alternates["reviewer_id"])  # the swapped-out co-author is an alternate
+    assert res.total_score == pytest.approx(0.90 + 0.82)
+    # Beyond the slack, the best-scoring assignment stands and the pair is counted as left.
+    tight = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, coauthor_slack=0.05), coauthors=co)
+    assert set(tight.assignments["reviewer_id"]) == {"r0", "r1"}
+    assert (tight.coauthor_pairs_solved, tight.coauthor_pairs_left) == (0, 1)
+    assert len(coauthor_pairs(tight.assignments, co)) == 1
+    # 0 turns the rule off.
+    off = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, coauthor_slack=0.0), coauthors=co)
+    assert set(off.assignments["reviewer_id"]) == {"r0", "r1"} and off.coauthor_pairs_left == 0
+
+
+def test_coauthor_swaps_keep_loads_min_loads_and_fixed_pairs():
+    aff, papers, revs, co = coauthor_problem()
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    # r2 is full: no swap; the pair stays.
+    full = revs.assign(max_load=pd.array([None, None, 0, None], dtype="Int64"))
+    res = assign(aff, papers, full, none, params=AssignParams(per_paper=2), coauthors=co)
+    assert set(res.assignments["reviewer_id"]) == {"r0", "r1"} and res.coauthor_pairs_left == 1
+    # r1 must keep its one paper (min_load 1): r0 leaves instead, for r2 (0.08 lower).
+    need = revs.assign(min_load=pd.array([None, 1, None, None], dtype="Int64"))
+    res = assign(aff, papers, need, none, params=AssignParams(per_paper=2), coauthors=co)
+    assert set(res.assignments["reviewer_id"]) == {"r1", "r2"} and not res.unmet_min_load
+    # A pair kept from an earlier assignment is never swapped out, whatever the slack.
+    fixed = pd.DataFrame({"paper_id": ["p0", "p0"], "reviewer_id": ["r0", "r1"]})
+    res = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, coauthor_slack=1.0), coauthors=co,
+                 fixed=fixed)
+    assert set(res.assignments["reviewer_id"]) == {"r0", "r1"}
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_coauthor_swaps_respect_loads_and_conflicts_at_random(seed):
+    from triage.assign import coauthor_pairs
+
+    S, aff, papers, revs = problem(n_pap=12, n_rev=8, seed=seed)
+    co = {"r0": {"r1", "r2"}, "r1": {"r0"}, "r2": {"r0"}, "r3": {"r4"}, "r4": {"r3"}}
+    conf = pd.DataFrame({"paper_id": ["p0", "p5"], "reviewer_id": ["r2", "r7"], "reason": "x"})
+    params = AssignParams(per_paper=3, max_load=6, coauthor_slack=0.3)
+    base = assign(aff, papers, revs, conf, params=AssignParams(per_paper=3, max_load=6, coauthor_slack=0.0))
+    res = assign(aff, papers, revs, conf, params=params, coauthors=co)
+    a = res.assignments
+    assert (a.groupby("paper_id").size() == 3).all() and a.groupby("reviewer_id").size().max() <= 6
+    assert not set(zip(a.paper_id, a.reviewer_id)) & {("p0", "r2"), ("p5", "r7")}
+    before = len(coauthor_pairs(base.assignments, co))
+    assert res.coauthor_pairs_solved + res.coauthor_pairs_left == before
+    assert len(coauthor_pairs(a, co)) == res.coauthor_pairs_left < before
+    assert res.total_score <= base.total_score + 1e-9
+    assert res.total_score >= base.total_score - 0.3 * res.coauthor_pairs_solved - 1e-9

@@ -88,3 +88,15 @@ def test_indexed_rules_equal_brute_force():
     expected = brute_force(papers, reviewers, pubs, 5)
     assert expected and set(zip(rule.paper_id, rule.reviewer_id)) == expected
     assert not rule["reason"].str.contains("gmail|qq.com").any()
+
+
+def test_reviewer_coauthors_share_a_title_whatever_its_case_and_punctuation():
+    from triage.conflicts import reviewer_coauthors
+
+    pubs = pd.DataFrame({
+        "reviewer_id": ["a", "b", "c", "c", "d", "e"],
+        "title": ["Leap complexity of SGD", "Leap Complexity of SGD.", "leap  complexity of sgd", "Another paper here",
+                  "Preface", "Preface"],
+    })
+    co = reviewer_coauthors(pubs)
+    assert co == {"a": {"b", "c"}, "b": {"a", "c"}, "c": {"a", "b"}}  # short titles ("Preface") never match

@@ -151,6 +151,23 @@ def test_cards_and_flagged_lists(full_html):
     assert full_html.count("<svg") == 4  # topic map + three histograms
 
 
+def test_coauthor_pairs_idle_reviewers_and_lowest_scores():
+    d = _data()
+    html = render_report(d)
+    assert '<table id="coauthors">' not in html  # not checked (no publications): no section
+    d.coauthor_pairs = pd.DataFrame({"paper_id": ["p4", "p4"], "reviewer_a": ["r4", "r4"], "reviewer_b": ["r0", "r9"]})
+    d.reviewers = pd.concat([d.reviewers, pd.DataFrame({"reviewer_id": ["r9"], "name": ["Idle Reviewer"]})])
+    html = render_report(d)
+    table = re.search(r'<table id="coauthors">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td>", table) == ["p4"] and "Kurt Gödel; Ada Lovelace; Idle Reviewer" in table
+    assert "(2 pairs of reviewers who share a publication, on 1 papers" in html
+    stat = dict((label, value) for value, label in re.findall(r"<b>([^<]+)</b><span>([^<]+)</span>", html))
+    assert stat["reviewers given no paper"] == "1"  # r9; r0-r4 all have papers in _data
+    assert stat["papers with a reviewer below 0.35"] == "1"  # p1 (0.20 and 0.15)
+    d.coauthor_pairs = d.coauthor_pairs.iloc[:0]
+    assert "None: no two reviewers of a paper share a publication." in render_report(d)
+
+
 def test_report_without_optional_artifacts_still_renders():
     d = _data(with_areas=False, with_supply=False)
     d.assignments = d.conflicts = d.summaries = d.embeddings = None

@@ -30,6 +30,10 @@ class AssignParams:
     min_load: int = 0  # default for reviewers without their own min_load
     alternates: int = 3
     bid_weight: float = 0.1  # added to the affinity per unit of bid (Very High = +1)
+    # Co-authors on one paper: after the solve, a reviewer who shares a publication with another of the
+    # paper's reviewers is swapped for the best free candidate who shares none, when that candidate scores
+    # at most this much lower (0: co-authors may review the same paper).
+    coauthor_slack: float = 0.1
 
 
 @dataclass
@@ -38,6 +42,65 @@ class Assignment:
     alternates: pd.DataFrame
     total_score: float
     unmet_min_load: list[str]
+    coauthor_pairs_solved: int = 0  # co-author pairs on one paper in the optimal flow, split afterwards
+    coauthor_pairs_left: int = 0  # ... and those left (no free candidate within the slack)
+
+
+def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) -> pd.DataFrame:
+    """``paper_id, reviewer_a, reviewer_b``: two reviewers of one paper who share a publication."""
+    rows = []
+    for pid, revs in assignments.groupby("paper_id", sort=False)["reviewer_id"]:
+        revs = list(revs)
+        rows += [(pid, a, b) for i, a in enumerate(revs) for b in revs[i + 1:] if b in coauthors.get(a, ())]
+    return pd.DataFrame(rows, columns=["paper_id", "reviewer_a", "reviewer_b"])
+
+
+def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> list[tuple[int, int]]:
+    """Pairs of assigned rows (best first) whose reviewers are co-authors."""
+    return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1:] if ri[b] in co.get(ri[a], ())]
+
+
+def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
+                      co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray, slack: float) -> tuple[int, int]:
+    """Swap co-authors apart in ``chosen`` (in place); returns (pairs split, pairs left).
+
+    Papers are visited in input order. Of a co-author pair the lower-valued reviewer leaves first
+    (the other if that is impossible), for the best candidate of the paper who is not assigned, has
+    load to spare, shares no publication with the paper's remaining reviewers and scores at least
+    value - ``slack``. Loads stay within max_load and never drop below min_load; fixed pairs carry
+    a large bonus, so no candidate comes within the slack of one.
+    """
+    load = np.bincount(ri[chosen], minlength=len(mx))
+    order = np.lexsort((ri, -value, pi))
+    bounds = np.searchsorted(pi[order], np.arange(int(pi.max()) + 2))
+    solved = left = 0
+    for p in range(len(bounds) - 1):
+        rows = order[bounds[p]:bounds[p + 1]]
+        on = [int(j) for j in rows if chosen[j]]
+        bad = _violations(on, ri, co)
+        before = len(bad)
+        for pair in bad:
+            if ri[pair[1]] not in co.get(ri[pair[0]], ()) or not (chosen[pair[0]] and chosen[pair[1]]):
+                continue  # already split by an earlier swap
+            for drop in (pair[1], pair[0]):
+                r = ri[drop]
+                if load[r] - 1 < mn[r]:
+                    continue
+                others = {ri[j] for j in on if j != drop}
+                blocked = others.union(*(co.get(o, ()) for o in others))
+                swap = next((int(c) for c in rows if not chosen[c] and value[c] >= value[drop] - slack
+                             and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked), None)
+                if swap is not None:
+                    chosen[drop], chosen[swap] = False, True
+                    load[r] -= 1
+                    load[ri[swap]] += 1
+                    on = [j for j in on if j != drop] + [swap]
+                    on.sort(key=lambda j: (-value[j], ri[j]))
+                    break
+        after = len(_violations(on, ri, co)) if before else 0
+        solved += before - after
+        left += after
+    return solved, left
 
 
 def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, np.ndarray]:
@@ -116,17 +179,22 @@ def assign(
     bids: pd.DataFrame | None = None,
     fixed: pd.DataFrame | None = None,
     topics: pd.Series | None = None,
+    coauthors: dict[str, set[str]] | None = None,
 ) -> Assignment:
     """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads.
 
     ``fixed`` pairs (``paper_id, reviewer_id``, e.g. an earlier assignment) are kept whenever a
     complete assignment with them exists: their bonus outweighs any affinity or min-load gain.
+    ``coauthors`` (reviewer -> reviewers sharing a publication) are then swapped apart where
+    ``params.coauthor_slack`` allows (see ``_spread_coauthors``).
     """
     from ortools.graph.python import min_cost_flow
 
     k = params.per_paper
     if k < 1:
         raise InputError(f"--per-paper {k}: must be at least 1")
+    if params.coauthor_slack < 0:
+        raise InputError(f"--coauthor-slack {params.coauthor_slack}: must be 0 (off) or more")
     n_rev = len(reviewers)
     if k > n_rev:
         raise InputError(f"--per-paper {k} is larger than the reviewer pool ({n_rev}); lower --per-paper or add "
@@ -172,9 +240,15 @@ def assign(
     if int(per_paper.sum()) < k * n_pap:
         cand = np.bincount(pi, minlength=n_pap)
         raise InfeasibleError(_diagnose(paper_ids, per_paper, cand, k, int(mx.sum()), topics))
-    chosen = aff[pr_flow > 0].copy()
     min_flow = flows[n_pap + len(aff):n_pap + len(aff) + n_rev]
     unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn)]
+    on = pr_flow > 0
+    solved = left = 0
+    if coauthors and params.coauthor_slack > 0 and len(aff):
+        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
+        solved, left = _spread_coauthors(pi, ri, aff["value"].to_numpy(dtype=float), on, co, mx, mn,
+                                         params.coauthor_slack)
+    chosen = aff[on].copy()
 
     order = {p: i for i, p in enumerate(paper_ids)}
 
@@ -185,9 +259,10 @@ def assign(
         return df[ASSIGNMENT_COLUMNS].reset_index(drop=True)
 
     assigned = ranked(chosen)
-    rest = aff[pr_flow == 0]
+    rest = aff[~on]
     rest = rest.assign(_o=rest["paper_id"].map(order)).sort_values(
         ["_o", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
     alternates = ranked(rest[rest.groupby("_o", sort=False).cumcount() < params.alternates])
     return Assignment(assignments=assigned, alternates=alternates,
-                      total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet)
+                      total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
+                      coauthor_pairs_solved=solved, coauthor_pairs_left=left)

@@ -102,6 +102,10 @@ Bids = Annotated[Path | None, typer.Option(
     "--bids", exists=True, dir_okay=False, readable=True,
     help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
 Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
+CoauthorSlack = Annotated[float, typer.Option(
+    "--coauthor-slack", min=0.0,
+    help="Split co-authors (reviewers who share a publication) assigned to one paper: swap one for the best free "
+         "reviewer who is no co-author and scores at most this much lower (0: off).")]
 UploadFormats = Annotated[list[ExportChoice] | None, typer.Option(
     "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
                             "(scores + assignments XML). Repeat for both.")]
@@ -206,6 +210,7 @@ def run(
     max_load: MaxLoad = 6,
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
+    coauthor_slack: CoauthorSlack = 0.1,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
@@ -230,7 +235,7 @@ def run(
         topics=ClusterParams(k=k, seed=seed),
         affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
         conflicts=ConflictParams(coauthor_years=coauthor_years),
-        assignment=_assign_params(per_paper, max_load, min_load, alternates),
+        assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack),
         bids=bids,
         export_formats=tuple(f.value for f in export_format or []),
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
@@ -368,6 +373,7 @@ def match(
     max_load: MaxLoad = 6,
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
+    coauthor_slack: CoauthorSlack = 0.1,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
@@ -396,12 +402,13 @@ def match(
     res = run_match(corpus, emb, wd,
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                     conflicts=ConflictParams(coauthor_years=coauthor_years),
-                    assignment=_assign_params(per_paper, max_load, min_load, alternates),
+                    assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack),
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
-    for line in res.changes:
-        out.print(line, markup=False)
+    for line in [*res.changes, res.coauthor_note()]:
+        if line:
+            out.print(line, markup=False)
     names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",
              "openreview_constraints.csv", "cmt_scores.csv", "cmt_assignments.xml"]
     _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
@@ -415,10 +422,11 @@ def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_
                           lexical_weight=lexical_weight, recent=recent, since=since)
 
 
-def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int) -> Any:
+def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int, coauthor_slack: float) -> Any:
     from triage.assign import AssignParams
 
-    return AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load, alternates=alternates)
+    return AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load, alternates=alternates,
+                        coauthor_slack=coauthor_slack)
 
 
 @app.command()

@@ -93,6 +93,21 @@ def _is_self(author: str, own_full: str, own_init: str) -> bool:
     return full == own_full or (bool(init) and init == own_init and len(full.split()[0]) == 1)
 
 
+def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
+    """Reviewer -> the other reviewers who share one of their publications (the same title, case,
+    spacing and punctuation aside). Short titles (under 12 letters and digits) are not matched."""
+    keys = publications["title"].astype(str).str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
+    table = pd.DataFrame({"key": keys, "reviewer_id": publications["reviewer_id"]})
+    table = table[table["key"].str.len() >= 12].drop_duplicates()
+    shared = table[table.duplicated("key", keep=False)]
+    out: dict[str, set[str]] = {}
+    for group in shared.groupby("key", sort=False)["reviewer_id"]:
+        ids = set(group[1])
+        for r in ids:
+            out.setdefault(r, set()).update(ids - {r})
+    return out
+
+
 def detect_conflicts(
     papers: pd.DataFrame,
     reviewers: pd.DataFrame,

@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 
 from triage import workdir as W
-from triage.assign import AssignParams, assign
+from triage.assign import AssignParams, assign, coauthor_pairs
 from triage.choices import ExportFormat, SplitBy
-from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts
+from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
 from triage.errors import StaleArtifactError
 from triage.export import (
@@ -272,6 +272,16 @@ class MatchResult:
     alternates: pd.DataFrame | None
     total_score: float = 0.0
     changes: list[str] = field(default_factory=list)  # what --keep-assignments kept and changed
+    coauthor_pairs: tuple[int, int] = (0, 0)  # co-author pairs on one paper split after the solve, and left
+
+    def coauthor_note(self) -> str:
+        """One line on co-authors reviewing the same paper, or '' when the solve put none together."""
+        solved, left = self.coauthor_pairs
+        if not solved and not left:
+            return ""
+        return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
+                f"{solved} split by swapping in a non-co-author within --coauthor-slack, {left} left (no such "
+                "candidate with load to spare)")
 
 
 # Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
@@ -367,7 +377,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
                                                               params=assignment)
         res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
-                     fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd))
+                     fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd),
+                     coauthors=reviewer_coauthors(corpus.publications))
         wd.write_csv(W.ASSIGNMENTS, res.assignments)
         wd.write_csv(W.ALTERNATES, res.alternates)
         outputs += [W.ASSIGNMENTS, W.ALTERNATES]
@@ -376,6 +387,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
             wd.write_csv(W.CHANGES, changes)
             outputs.append(W.CHANGES)
         result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
+        result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left)
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                         res.unmet_min_load[0])
@@ -387,7 +399,9 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                             "assignment": dataclasses.asdict(assignment), "top_k": top_k,
                             "bids": None if bids is None else len(bids), "export_formats": list(export_formats)},
                     outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
-                                            "total_score": round(result.total_score, 4)})
+                                            "total_score": round(result.total_score, 4),
+                                            "coauthor_pairs_split": result.coauthor_pairs[0],
+                                            "coauthor_pairs_left": result.coauthor_pairs[1]})
     return result
 
 
@@ -576,9 +590,13 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
               for stage in ("embed", "topics", "match", "summarize") if stage in stages}
     times = sorted(str(rec.get("time", "")) for rec in stages.values() if rec.get("time"))
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
+    assignments = _read_optional(wd, W.ASSIGNMENTS)
+    pairs = None
+    if assignments is not None and len(corpus.publications):
+        pairs = coauthor_pairs(assignments, reviewer_coauthors(corpus.publications))
     data = ReportData(
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
-        assignments=_read_optional(wd, W.ASSIGNMENTS), conflicts=_read_optional(wd, W.CONFLICTS),
+        assignments=assignments, conflicts=_read_optional(wd, W.CONFLICTS), coauthor_pairs=pairs,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
         reviewers=corpus.reviewers if len(corpus.reviewers) else None,
         n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
@@ -632,7 +650,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                       export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
-        result.messages += m.changes
+        result.messages += m.changes + [line for line in [m.coauthor_note()] if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"

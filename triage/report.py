@@ -43,6 +43,7 @@ class ReportData:
     per_paper: int | None = None
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
+    coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
 
 
 # ---------------------------------------------------------------------------------------------
@@ -225,6 +226,16 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
         if n < want:
             missing.append({"paper_id": pid, "title": titles.get(pid, ""), "assigned": n})
     max_load = int(loads.max())
+    # Every reviewer of the pool counts in the load histogram, those given no paper as 0.
+    pool = data.reviewers["reviewer_id"] if data.reviewers is not None else loads.index.to_series()
+    all_loads = loads.reindex(pd.Index(pool.unique()).union(loads.index), fill_value=0)
+    lowest = a.groupby("paper_id")["score"].min()
+    pairs = data.coauthor_pairs if data.coauthor_pairs is not None else pd.DataFrame(
+        columns=["paper_id", "reviewer_a", "reviewer_b"])
+    coauthors = [{"paper_id": p, "title": titles.get(p, ""),
+                  "reviewers": "; ".join(dict.fromkeys(names.get(r) or r for r in pd.concat([g["reviewer_a"],
+                                                                                            g["reviewer_b"]])))}
+                 for p, g in pairs.groupby("paper_id", sort=False)]
     return {
         "score_svg": histogram_svg(a["score"].to_numpy(), title="Affinity of every assigned pair", xlabel="affinity",
                                    mark=data.weak_threshold, mark_label=f"weak < {data.weak_threshold:g}",
@@ -232,11 +243,13 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
         "best_svg": histogram_svg(best["score"].to_numpy(), title="Best assigned reviewer per paper",
                                   xlabel="affinity", mark=data.weak_threshold,
                                   mark_label=f"weak < {data.weak_threshold:g}", prefix="best"),
-        "load_svg": histogram_svg(loads.to_numpy(), title="Reviewer load", xlabel="papers per reviewer",
-                                  bins=[x - 0.5 for x in range(1, max_load + 2)], prefix="load"),
-        "n_pairs": len(a), "n_used": len(loads), "mean": float(a["score"].mean()),
-        "median_best": float(best["score"].median()), "weak": weak, "missing": missing, "want": want,
-        "max_load": max_load,
+        "load_svg": histogram_svg(all_loads.to_numpy(), title="Reviewer load", xlabel="papers per reviewer",
+                                  bins=[x - 0.5 for x in range(0, max_load + 2)], prefix="load"),
+        "n_pairs": len(a), "n_used": len(loads), "n_idle": int((all_loads == 0).sum()),
+        "mean": float(a["score"].mean()), "median_best": float(best["score"].median()),
+        "median_lowest": float(lowest.median()), "n_lowest_weak": int((lowest < data.weak_threshold).sum()),
+        "weak": weak, "missing": missing, "want": want, "max_load": max_load,
+        "coauthors": coauthors, "n_coauthor_pairs": len(pairs), "coauthors_checked": data.coauthor_pairs is not None,
     }
 
 
