@@ -182,11 +182,12 @@ def _safe_text(v: Any) -> Any:
     return v
 
 
-def spreadsheet(df: pd.DataFrame) -> pd.DataFrame:
-    """Readable headers, and text cells that cannot start a formula (=, +, -, @) when opened in a spreadsheet."""
+def spreadsheet(df: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
+    """Readable headers, and (``guard``) text cells that cannot start a formula (=, +, -, @) when a CSV
+    is opened in a spreadsheet. An xlsx needs no guard: its text cells are typed as text."""
     out = df.copy()
     for col in out.columns:
-        if not pd.api.types.is_numeric_dtype(out[col]):
+        if guard and not pd.api.types.is_numeric_dtype(out[col]):
             out[col] = out[col].map(_safe_text)
     headers = [header_for(c) for c in out.columns]
     seen: dict[str, int] = {}
@@ -285,8 +286,8 @@ def _sheet_name(name: str, taken: set[str]) -> str:
 def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     """An Excel workbook with one sheet per table: readable headers, frozen header row, filters.
 
-    Text is stored as text (never as a formula), illegal control characters are dropped and
-    cells are cut at Excel's 32,767-character limit.
+    Text is stored as text (never as a formula, so ids such as ``-llS6TiOew`` stay exact), illegal
+    control characters are dropped and cells are cut at Excel's 32,767-character limit.
     """
     from openpyxl import Workbook
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -299,7 +300,7 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     bold = Font(bold=True)
     for name, df in sheets.items():
         ws = wb.create_sheet(_sheet_name(name, taken))
-        frame = spreadsheet(df)
+        frame = spreadsheet(df, guard=False)
         ws.append(list(frame.columns))
         for cell in ws[1]:
             cell.font = bold
