@@ -105,9 +105,24 @@ def test_affinity_upload_formats_are_exact(work, tmp_path, fmt, second):
 def test_match_exports_and_conflicts(work, tmp_path):
     out = tmp_path / "m"
     shutil.copytree(work, out)
-    res = invoke("match", SUB, "-p", PUB, "-r", REV, "-c", CONF, "-o", str(out), "--per-paper", "2",
+    revs = pd.read_csv(REV, keep_default_na=False, dtype=str)
+    revs["email"] = ""
+    first, second = revs["reviewer_id"].iloc[:2]
+    revs.loc[0, "max_load"], revs.loc[1, "email"] = "4", "second@uni.edu"
+    rev_file = tmp_path / "reviewers.csv"
+    revs.to_csv(rev_file, index=False)
+    res = invoke("match", SUB, "-p", PUB, "-r", str(rev_file), "-c", CONF, "-o", str(out), "--per-paper", "2",
                  "--alternates", "2", "--export-format", "openreview", "--export-format", "cmt")
     assert res.exit_code == 0, res.output
+    # CMT knows reviewers by email and papers by number: the run says which the files lack.
+    scored = set(pd.read_csv(out / "affinity.csv", keep_default_na=False)["reviewer_id"])
+    assert f"{len(scored - {second})} reviewer(s) have no email" in res.stderr.replace("\n", " ")
+    assert "paper id(s) are not CMT paper numbers" in res.stderr.replace("\n", " ")
+    # The matcher's quota file: every reviewer, their own max_load or the run's default.
+    quota = read_headerless(out / "openreview_max_papers.csv", ["user", "max"])
+    own = zip(revs["reviewer_id"], revs["max_load"])
+    assert dict(zip(quota["user"], quota["max"].astype(int))) == {r: int(m) if m else 6 for r, m in own}
+    assert quota["max"].astype(int).tolist()[:1] == [4] and {"6", "8"} <= set(quota["max"])
     confl = pd.read_csv(out / "conflicts.csv", keep_default_na=False)
     assign = pd.read_csv(out / "assignments.csv", keep_default_na=False)
     alts = pd.read_csv(out / "alternates.csv", keep_default_na=False)
@@ -124,7 +139,8 @@ def test_match_exports_and_conflicts(work, tmp_path):
     assert (scores["score"].astype(float) >= 0).all()
     tree = ET.parse(out / "cmt_assignments.xml").getroot()
     got = {(s.get("submissionId"), u.get("email")) for s in tree for u in s}
-    assert got == set(zip(assign["paper_id"], assign["reviewer_id"]))  # no emails in the fixture: ids
+    email = {second: "second@uni.edu"}
+    assert got == {(p, email.get(r, r)) for p, r in zip(assign["paper_id"], assign["reviewer_id"])}
 
 
 def test_match_with_bids_and_idle_reviewer(work, tmp_path):

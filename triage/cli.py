@@ -410,7 +410,7 @@ def match(
         if line:
             out.print(line, markup=False)
     names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",
-             "openreview_constraints.csv", "cmt_scores.csv", "cmt_assignments.xml"]
+             "openreview_constraints.csv", "openreview_max_papers.csv", "cmt_scores.csv", "cmt_assignments.xml"]
     _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
 
 

@@ -391,6 +391,13 @@ def openreview_constraints(conflicts: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def openreview_max_papers(reviewers: pd.DataFrame, default: int) -> pd.DataFrame:
+    """Headerless ``user,max`` for the OpenReview matcher's ``--max_papers``: every reviewer's load,
+    their own ``max_load`` where the reviewers file gives one, else the run's default."""
+    mx = reviewers["max_load"].astype("Int64").fillna(default).astype(int)
+    return pd.DataFrame({"reviewer_id": reviewers["reviewer_id"], "max_papers": mx})
+
+
 def cmt_scores(affinity: pd.DataFrame, reviewers: pd.DataFrame) -> pd.DataFrame:
     """``paper_id,reviewer_email,score`` for CMT; reviewers without an email keep their id."""
     email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))

@@ -298,6 +298,7 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     if fmt == "openreview":
         W.write_csv(path, openreview_affinity(aff), header=False)
     elif fmt == "cmt":
+        _warn_cmt_ids(aff, reviewers)
         W.write_csv(path, cmt_scores(aff, reviewers), header=False)
     else:
         W.write_csv(path, aff)
@@ -331,8 +332,9 @@ def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: Affinit
 
 
 def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
-                   reviewers: pd.DataFrame, assignments: pd.DataFrame | None) -> list[str]:
-    from triage.export import cmt_assignments_xml, openreview_constraints
+                   reviewers: pd.DataFrame, assignments: pd.DataFrame | None,
+                   params: AssignParams = AssignParams()) -> list[str]:
+    from triage.export import cmt_assignments_xml, openreview_constraints, openreview_max_papers
 
     written = []
     for fmt in formats:
@@ -341,11 +343,25 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
         written.append(scores)
         if fmt == "openreview":
             wd.write_csv(other, openreview_constraints(confl), header=False)
-            written.append(other)
+            wd.write_csv(W.OPENREVIEW_MAX_PAPERS, openreview_max_papers(reviewers, params.max_load), header=False)
+            written += [other, W.OPENREVIEW_MAX_PAPERS]
         elif assignments is not None:
             wd.write_text(other, cmt_assignments_xml(assignments, reviewers))
             written.append(other)
     return written
+
+
+def _warn_cmt_ids(aff: pd.DataFrame, reviewers: pd.DataFrame) -> None:
+    """CMT knows reviewers by email and papers by number: say when the files cannot give it those."""
+    email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
+    no_email = [r for r in aff["reviewer_id"].unique() if not email.get(r)]
+    if no_email:
+        log.warning("%d reviewer(s) have no email, so the CMT files name them by reviewer_id (first: %s); add an "
+                    "'email' column to the reviewers file", len(no_email), no_email[0])
+    odd = [p for p in aff["paper_id"].unique() if not str(p).isdigit()]
+    if odd:
+        log.warning("%d paper id(s) are not CMT paper numbers (first: %s); CMT imports expect its numeric Paper ID",
+                    len(odd), odd[0])
 
 
 def _topic_labels(wd: Workdir) -> pd.Series | None:
@@ -393,7 +409,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                         res.unmet_min_load[0])
     if corpus.previous is None or not len(aff):
         wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
-    outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments)
+    outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments, assignment)
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
                             "assignment": dataclasses.asdict(assignment), "top_k": top_k,
