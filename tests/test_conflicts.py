@@ -28,7 +28,7 @@ def test_all_rules_with_reasons():
     assert "stanford.edu" in got[("p2", "r3")]  # subdomain expanded
     assert "id ~zoe_park1" in got[("p3", "~Zoe_Park1")]
     assert got[("p3", "r3")] == "declared"
-    assert "co-author of Ana Ruiz" in got[("p1", "r5")]
+    assert "co-author of Ana Ruiz on 'New' (2022)" in got[("p1", "r5")]
     assert ("p3", "r5") not in got  # that co-authorship is older than the window
 
 
@@ -100,3 +100,10 @@ def test_reviewer_coauthors_share_a_title_whatever_its_case_and_punctuation():
     })
     co = reviewer_coauthors(pubs)
     assert co == {"a": {"b", "c"}, "b": {"a", "c"}, "c": {"a", "b"}}  # short titles ("Preface") never match
+
+
+def test_a_long_publication_title_is_cut_with_an_ellipsis():
+    papers, reviewers, pubs, declared = frames()
+    pubs.loc[1, "title"] = "VO$Q$L: Towards Optimal Regret in Model-free RL with Nonlinear Function Approximation"
+    got = detect_conflicts(papers, reviewers, pubs, declared).set_index(["paper_id", "reviewer_id"])["reason"]
+    assert "on 'VO$Q$L: Towards Optimal Regret in Model-free RL with Nonlin…' (2022)" in got[("p1", "r5")]

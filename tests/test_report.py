@@ -168,6 +168,15 @@ def test_coauthor_pairs_idle_reviewers_and_lowest_scores():
     assert "None: no two reviewers of a paper share a publication." in render_report(d)
 
 
+def test_mismatch_note_says_when_no_author_areas_exist():
+    d = _data()
+    d.topics["area_mismatch"] = "False"
+    assert "No area mismatches." in render_report(d)
+    d.papers["primary_area"] = ""
+    html = render_report(d)
+    assert "No area mismatches." not in html and "No author-chosen areas in the submissions" in html
+
+
 def test_report_without_optional_artifacts_still_renders():
     d = _data(with_areas=False, with_supply=False)
     d.assignments = d.conflicts = d.summaries = d.embeddings = None

@@ -165,7 +165,8 @@ def detect_conflicts(
                 if not full or _is_self(a, own_full, own_init):
                     continue
                 if label is None:
-                    label = f"'{title[:60]}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
+                    short = title if len(title) <= 60 else title[:59].rstrip() + "…"
+                    label = f"'{short}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
                 coauthor_to_rev.setdefault(full, {}).setdefault(rid, label)
 
     for p in papers.itertuples(index=False):

@@ -199,8 +199,12 @@ def spreadsheet(df: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
     return out
 
 
-def reviewer_table(assignments: pd.DataFrame | None, reviewers: pd.DataFrame | None) -> pd.DataFrame:
-    """One row per reviewer: name, assigned papers, load limits and mean assigned score."""
+def reviewer_table(assignments: pd.DataFrame | None, reviewers: pd.DataFrame | None,
+                   loads: dict[str, Any] | None = None) -> pd.DataFrame:
+    """One row per reviewer: name, assigned papers, load limits and mean assigned score.
+
+    ``loads`` (the match stage's ``max_load`` and ``min_load`` defaults) fills the limits of the
+    reviewers without their own, so every row shows the limit the assignment used."""
     cols = ["reviewer_id", "name", "load", "max_load", "min_load", "mean_score"]
     if reviewers is None or not len(reviewers):
         if assignments is None or not len(assignments):
@@ -209,6 +213,9 @@ def reviewer_table(assignments: pd.DataFrame | None, reviewers: pd.DataFrame | N
     out = pd.DataFrame({"reviewer_id": reviewers["reviewer_id"].astype(str).to_numpy()})
     for c in ("name", "max_load", "min_load"):
         out[c] = reviewers[c].to_numpy() if c in reviewers.columns else ""
+        if c != "name" and (loads or {}).get(c) is not None:
+            own = pd.to_numeric(pd.Series(out[c]), errors="coerce")
+            out[c] = own.fillna(int(loads[c])).astype(int).to_numpy()
     if assignments is not None and len(assignments):
         sc = pd.to_numeric(assignments["score"]).astype(float).groupby(assignments["reviewer_id"])
         out["load"] = out["reviewer_id"].map(sc.size()).fillna(0).astype(int)
@@ -232,6 +239,7 @@ def workbook_tables(
     conflicts: pd.DataFrame | None = None,
     reviewers: pd.DataFrame | None = None,
     supply: pd.DataFrame | None = None,
+    loads: dict[str, Any] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The sheets of ``triage.xlsx``, in order; tables that a run did not make are left out."""
     titles = _titles(papers)
@@ -244,7 +252,7 @@ def workbook_tables(
         a["score"] = pd.to_numeric(a["score"]).astype(float)
         a["rank"] = pd.to_numeric(a["rank"]).astype(int)
         sheets["Assignments"] = a
-        sheets["Reviewers"] = reviewer_table(assignments, reviewers)
+        sheets["Reviewers"] = reviewer_table(assignments, reviewers, loads)
     if conflicts is not None and len(conflicts):
         c = conflicts[["paper_id", "reviewer_id", "reason"]].copy()
         c.insert(1, "title", c["paper_id"].map(titles).fillna(""))

@@ -558,8 +558,9 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
                                conflicts=conflicts, reviewers=reviewers, weak_threshold=params.weak_threshold)
     result = Exported(table, [wd.write_csv(W.TRIAGE, spreadsheet(table))])
     if params.format is ExportFormat.xlsx:
+        loads = wd.read_manifest()["stages"].get("match", {}).get("params", {}).get("assignment")
         sheets = workbook_tables(table, corpus.papers, topics=topics, assignments=assignments, conflicts=conflicts,
-                                 reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY))
+                                 reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY), loads=loads)
         result.outputs.append(wd.write_bytes(W.TRIAGE_XLSX, to_xlsx(sheets)))
     if params.by is not None:
         folder = W.SPLIT_DIR.format(by=params.by.value)

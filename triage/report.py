@@ -352,6 +352,8 @@ def render_report(data: ReportData) -> str:
         areas=areas,
         theory=theory_counts(table),
         mismatches=mismatch_rows(table),
+        author_areas=("primary_area" in data.papers.columns
+                      and data.papers["primary_area"].astype(str).str.strip().ne("").any()),
         supply_head=supply_head,
         supply=supply,
         n_short=sum(1 for r in supply if r["short"]),
