@@ -201,7 +201,8 @@ def test_reviewer_sheet_shows_the_load_limits_the_assignment_used():
     from triage.export import reviewer_table
 
     revs = pd.DataFrame({"reviewer_id": ["r1", "r2"], "name": ["A", "B"],
-                         "max_load": pd.array([8, None], dtype="Int64"), "min_load": pd.array([None, 1], dtype="Int64")})
+                         "max_load": pd.array([8, None], dtype="Int64"),
+                         "min_load": pd.array([None, 1], dtype="Int64")})
     a = pd.DataFrame({"paper_id": ["p1", "p2", "p1"], "reviewer_id": ["r1", "r1", "r2"], "score": [0.5, 0.7, 0.4]})
     t = reviewer_table(a, revs, {"max_load": 6, "min_load": 0, "per_paper": 3})
     assert t["max_load"].tolist() == [8, 6] and t["min_load"].tolist() == [0, 1]
