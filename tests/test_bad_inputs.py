@@ -79,6 +79,10 @@ CASES = [
          rows=3),
     Case("no_title_no_abstract", 1, "row 3 (paper_id 'v247/aden-ali24a') has neither title nor abstract",
          sub="no_title_no_abstract.csv"),
+    Case("misspelled_abstract_column", 1, "missing column 'abstract'", sub="misspelled_abstract_column.csv",
+         more=("rename 'abstarct' to 'abstract'",)),
+    Case("placeholder_abstract", 0, "1 abstract(s) are a placeholder such as 'N/A' (first: row 3",
+         sub="placeholder_abstract.csv", rows=3),
     # submissions: encodings, line ends, quoting
     Case("latin1", 1, "--encoding latin-1", sub="latin1.csv", more=("line 3 is not valid UTF-8 (byte 0xe9)",)),
     Case("latin1_with_encoding", 0, "", sub="latin1.csv", extra=("--encoding", "latin-1"), rows=3),
@@ -91,6 +95,9 @@ CASES = [
     Case("ragged_rows", 1, "line 3 has a different number of fields", sub="ragged_rows.csv",
          more=("quote fields",)),
     Case("unclosed_quote", 1, "unclosed quote", sub="unclosed_quote.csv"),
+    Case("trailing_delimiter", 0, "", sub="trailing_delimiter.csv", rows=3),
+    Case("long_first_row", 1, "line 2 has 6 fields but the header names 4", sub="long_first_row.csv",
+         more=("quote fields that contain the delimiter",)),
     Case("spreadsheet_saved_as_csv", 1, "looks like a binary file", sub="spreadsheet_saved_as.csv",
          more=("export the sheet as CSV",)),
     Case("html_saved_as_csv", 1, "missing column 'paper_id'", sub="html_saved_as.csv"),
@@ -108,6 +115,8 @@ CASES = [
     Case("pubs_missing_reviewer_id", 1, "missing column 'reviewer_id'", pubs="pubs_missing_reviewer_id.csv"),
     Case("pubs_unknown_reviewer", 0, "1 publication(s) belong to reviewers not in", pubs="pubs_unknown_reviewer.csv",
          rows=8, more=("~Not_In_Pool1",)),
+    Case("pubs_ids_not_in_reviewers", 1, "none of its reviewer_ids is in", revs="reviewers_ids_are_emails.csv",
+         more=("use the same reviewer ids in both files",)),
     Case("pubs_bad_year", 1, "row 3 column 'year' is 'forthcoming'", pubs="pubs_bad_year.csv"),
     Case("pubs_without_text", 1, "no publication has a title or abstract", pubs="pubs_without_text.csv"),
     # reviewers
@@ -121,6 +130,7 @@ CASES = [
     # conflicts
     Case("conflicts_unknown_ids", 0, "2 conflict(s) name unknown paper or reviewer ids",
          conf="conflicts_unknown_ids.csv", rows=8),
+    Case("conflicts_by_email", 0, "", revs="reviewers_with_email.csv", conf="conflicts_by_email.csv", rows=8),
     Case("conflicts_missing_column", 1, "missing column 'reviewer_id'", conf="conflicts_missing_column.csv"),
     Case("conflicts_empty_id", 1, "row 3 has an empty paper_id or reviewer_id", conf="conflicts_empty_id.csv"),
     Case("conflicts_openreview_headerless", 0, "", conf="conflicts_openreview_headerless.csv", rows=8),
@@ -129,6 +139,12 @@ CASES = [
          names_file=False, more=("raise",)),
     Case("per_paper_larger_than_pool", 1, "--per-paper 11 is larger than the reviewer pool (10)",
          extra=("--per-paper", "11"), names_file=False),
+    Case("min_load_over_max_load", 1, "--min-load 8 is above --max-load 6", extra=("--min-load", "8", "--max-load",
+                                                                                   "6"), names_file=False),
+    Case("since_after_every_publication", 1, "--since 2030: no reviewer publication is from 2030 or later",
+         extra=("--since", "2030"), names_file=False),
+    Case("bids_unknown_paper", 0, "1 bid(s) name unknown paper or reviewer ids (first: v247/withdrawn",
+         extra=("--bids", str(BAD / "bids_unknown_paper.csv")), rows=8, names_file=False),
     Case("taxonomy_syntax_error", 1, "not valid YAML", extra=("--taxonomy", str(BAD / "taxonomy_syntax_error.yaml"))),
     Case("keep_assignments_missing_column", 1, "missing column 'reviewer_id'",
          extra=("--keep-assignments", str(BAD / "previous_assignments_no_reviewer.csv"))),
@@ -471,3 +487,51 @@ def test_real_ctrl_c_during_embedding(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("Interrupted:"), stderr
     assert "Traceback" not in stdout + stderr
     assert files_under(out) == {}
+
+
+def test_trailing_delimiters_keep_the_columns_in_place():
+    """Rows that end with the delimiter must not turn the first column into an index (shifting every column)."""
+    from triage.ingest import read_papers
+
+    good = read_papers(GOOD / "submissions.csv").iloc[:3]
+    got = read_papers(BAD / "trailing_delimiter.csv")
+    assert got["paper_id"].tolist() == good["paper_id"].tolist()
+    assert got["title"].tolist() == good["title"].tolist() and got["abstract"].tolist() == good["abstract"].tolist()
+
+
+def test_conflict_by_email_applies_to_the_reviewer_id():
+    from triage.ingest import load_corpus
+
+    corpus = load_corpus(GOOD / "submissions.csv", publications=GOOD / "publications.csv",
+                         reviewers=BAD / "reviewers_with_email.csv", conflicts=BAD / "conflicts_by_email.csv")
+    assert corpus.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["v247/addanki24a",
+                                                                              "~Enric_Boix_Adsera1"]]
+
+
+def test_encoding_applies_only_to_files_that_are_not_utf8(tmp_path):
+    """--encoding latin-1 for a latin-1 reviewers sheet must not garble UTF-8 submissions read in the same run."""
+    from triage.ingest import read_papers, read_reviewers
+
+    revs = tmp_path / "reviewers.csv"
+    revs.write_bytes("reviewer_id,name\n~Enric_Boix_Adsera1,Enric Boix Adserà\n".encode("latin-1"))
+    assert read_reviewers(revs, encoding="latin-1")["name"].tolist() == ["Enric Boix Adserà"]
+    subs = tmp_path / "subs.csv"
+    subs.write_text("paper_id,title,abstract\np1,Théorie des réseaux,Une preuve.\n", encoding="utf-8")
+    assert read_papers(subs, encoding="latin-1")["title"].tolist() == ["Théorie des réseaux"]
+
+
+@pytest.mark.parametrize("command", ["export", "report", "status"])
+def test_commands_that_read_a_run_need_one(command, tmp_path):
+    """A mistyped -o is an error, not an empty spreadsheet or report (or 'no stage has run')."""
+    for folder in (tmp_path / "no_such_folder", tmp_path):
+        args = [command, "-o", str(folder)] if command == "status" else [command, str(GOOD / "submissions.csv"),
+                                                                          "-o", str(folder)]
+        res = runner.invoke(app, args)
+        if command == "status" and folder == tmp_path:
+            assert res.exit_code == 0 and "no stage has run yet" in res.stdout, res.output  # a real, empty folder
+            continue
+        assert res.exit_code == 1, res.output
+        check_error_output(res.stderr, res.stdout, "no such folder" if command == "status" else
+                           "no stage has run in this folder")
+        assert not (tmp_path / "no_such_folder").exists()
+        assert not (tmp_path / "triage.csv").exists() and not (tmp_path / "report.html").exists()

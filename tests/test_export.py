@@ -190,8 +190,10 @@ def test_export_cli_by_area(demo_run, data_dir, tmp_path):
 def test_export_cluster_split_without_topics_is_one_line_error(data_dir, tmp_path):
     from triage.cli import app
 
-    res = runner.invoke(app, ["export", str(data_dir / "submissions.csv"), "--by", "cluster",
-                              "-o", str(tmp_path / "o")])
+    out = str(tmp_path / "o")
+    res = runner.invoke(app, ["summarize", str(data_dir / "submissions.csv"), "--centrality", "tfidf", "-o", out])
+    assert res.exit_code == 0, res.output  # a run with claim cards but no topics
+    res = runner.invoke(app, ["export", str(data_dir / "submissions.csv"), "--by", "cluster", "-o", out])
     assert res.exit_code == 1
     assert "Error: topics.csv: not found" in res.output and "Traceback" not in res.output
     assert not (tmp_path / "o" / "triage.csv").exists()  # all or nothing: no half-finished export

@@ -35,6 +35,11 @@ class AssignParams:
     # at most this much lower (0: co-authors may review the same paper).
     coauthor_slack: float = 0.1
 
+    def __post_init__(self) -> None:
+        if self.min_load > self.max_load:
+            raise InputError(f"--min-load {self.min_load} is above --max-load {self.max_load}; lower --min-load or "
+                             "raise --max-load")
+
 
 @dataclass
 class Assignment:

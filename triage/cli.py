@@ -22,7 +22,7 @@ from rich.console import Console
 
 from triage import __version__
 from triage.choices import Aggregate, ExportFormat, SplitBy
-from triage.errors import TriageError
+from triage.errors import InputError, TriageError
 
 app = typer.Typer(
     name="triage",
@@ -47,7 +47,8 @@ Reviewers = Annotated[Path | None, typer.Option(
 Conflicts = Annotated[Path | None, typer.Option(
     "--conflicts", "-c", help="Declared conflicts (paper_id, reviewer_id[, reason]).")]
 OutDir = Annotated[Path, typer.Option("--out", "-o", envvar="TRIAGE_OUT", help="Work/output folder.")]
-Encoding = Annotated[str | None, typer.Option(help="Encoding of the input files (default UTF-8), e.g. latin-1.")]
+Encoding = Annotated[str | None, typer.Option(
+    help="Encoding of the input files that are not UTF-8, e.g. latin-1 or cp1252 (UTF-8 files are read as UTF-8).")]
 Model = Annotated[str, typer.Option(
     "--model", "-m", envvar="TRIAGE_MODEL",
     help="Embedding model: 'default' (bundled all-MiniLM-L6-v2, offline), 'fast' (a static model distilled "
@@ -581,15 +582,25 @@ def export(
     Example:
         triage export submissions.csv -r reviewers.csv --format xlsx --by area -o triage-out
     """
-    from triage.pipeline import ExportParams, Workdir, load, run_export
+    from triage.pipeline import ExportParams, load, run_export
 
-    wd = Workdir(out_dir)
-    wd.ensure()
+    wd = _ran_folder(out_dir, "export")
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
     params = ExportParams(format=fmt, by=by, **weak)
     res = run_export(load(_inputs(submissions, None, reviewers, None, encoding)), wd, params)
     out.print(f"{len(res.table)} papers", markup=False)
     _echo_outputs(res.outputs)
+
+
+def _ran_folder(out_dir: Path, command: str) -> Any:
+    """The work folder of an earlier run, for commands that only read what the stages wrote."""
+    from triage.workdir import Workdir
+
+    wd = Workdir(out_dir)
+    if not out_dir.is_dir() or not wd.read_manifest()["stages"]:
+        raise InputError(f"{out_dir}: no stage has run in this folder, so there is nothing to {command}; run "
+                         f"'triage run' (or 'triage topics', 'match', 'summarize') with -o {out_dir} first")
+    return wd
 
 
 @app.command()
@@ -609,10 +620,9 @@ def report(
     Example:
         triage report submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    from triage.pipeline import ExportParams, Workdir, load, run_export, run_report
+    from triage.pipeline import ExportParams, load, run_export, run_report
 
-    wd = Workdir(out_dir)
-    wd.ensure()
+    wd = _ran_folder(out_dir, "report")
     corpus = load(_inputs(submissions, publications, reviewers, None, encoding))
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
     run_export(corpus, wd, ExportParams(**weak))
@@ -632,6 +642,8 @@ def status(
     """
     from triage.workdir import Workdir
 
+    if not out_dir.is_dir():
+        raise InputError(f"{out_dir}: no such folder; pass the output folder of a run with -o")
     wd = Workdir(out_dir)
     manifest = wd.read_manifest()
     if as_json:

@@ -11,8 +11,10 @@ OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
 
 from __future__ import annotations
 
+import codecs
 import contextvars
 import csv
+import difflib
 import functools
 import io
 import json
@@ -20,6 +22,7 @@ import logging
 import math
 import re
 import unicodedata
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +64,8 @@ def _warnings_on_success(fn: F) -> F:
 
     return wrapper  # type: ignore[return-value]
 
+# What spreadsheets and exports write for a missing text (read as no abstract, with a warning).
+PLACEHOLDERS = frozenset({"na", "n/a", "nan", "null", "none", "-", "--", "tbd", "todo", "abstract", "no abstract"})
 MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far longer is a paste error
 
 PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf"]
@@ -141,7 +146,18 @@ def _read_text(path: Path, encoding: str | None) -> str:
         raise InputError(
             f"{path}: looks like a binary file, not CSV/TSV/JSON text; export the sheet as CSV (UTF-8)"
         )
-    enc = encoding or "utf-8-sig"
+    # UTF-8 first, always: --encoding is for the files that are not UTF-8, so one run can mix a
+    # latin-1 reviewers sheet with UTF-8 submissions without garbling the latter.
+    enc = "utf-8-sig"
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise InputError(f"--encoding {encoding!r} is not a known encoding; try latin-1 or cp1252") from None
+        try:
+            raw.decode(enc)
+        except UnicodeDecodeError:
+            enc = encoding
     try:
         text = raw.decode(enc)
     except UnicodeDecodeError as exc:
@@ -171,11 +187,29 @@ def _sniff_delimiter(path: Path, text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
+def _check_long_rows(path: Path, text: str, sep: str) -> None:
+    """Rows with more fields than the header: a trailing delimiter (empty extra fields, as some exports
+    write) is harmless; anything else would shift or lose data, so it is an error naming the line."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    width = len(next(reader, []))
+    for fields in reader:
+        if len(fields) > width and any(f.strip() for f in fields[width:]):
+            raise InputError(
+                f"{path}: line {reader.line_num} has {len(fields)} fields but the header names {width}; "
+                "quote fields that contain the delimiter, or add the missing column names to the header"
+            )
+
+
 def _read_delimited(path: Path, text: str) -> pd.DataFrame:
     sep = _sniff_delimiter(path, text)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL,
-                         skip_blank_lines=True)
+        # index_col=False: a row longer than the header must never turn the first column into the index.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                             quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True, index_col=False)
+        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+            _check_long_rows(path, text, sep)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: no header row found; the first line must name the columns") from None
     except pd.errors.ParserError as exc:
@@ -407,6 +441,13 @@ def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
             "triage needs the text of each submission"
         )
+    # A CSV column left out of an export, or misspelled, is not a paper without text. (JSON records
+    # may leave out a field that is empty, so there a missing field is an empty text.)
+    for col in ("title", "abstract"):
+        if col not in df.columns and not _is_json(path):
+            near = difflib.get_close_matches(col, [_norm_header(c) for c in found], n=1, cutoff=0.6)
+            hint = f"rename '{near[0]}' to '{col}'" if near else f"add the '{col}' column (it may be empty in a row)"
+            raise InputError(f"{path}: missing column '{col}' (found: {', '.join(map(str, found))}); {hint}")
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the submissions again")
     df = df.copy()
@@ -426,6 +467,12 @@ def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             f"{path}: {_row(i, _is_json(path))} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
             "fill them in or remove the row"
         )
+    placeholder = df["abstract"].str.strip().str.lower().isin(PLACEHOLDERS)
+    if placeholder.any():
+        i = int(df.index[placeholder][0])
+        _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
+              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, _is_json(path)), df.at[i, "paper_id"])
+        df.loc[placeholder, "abstract"] = ""
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
@@ -619,6 +666,11 @@ def load_corpus(
         revs = read_reviewers(reviewers, encoding=encoding)
         known = set(revs["reviewer_id"])
         unknown = ~pubs["reviewer_id"].isin(known)
+        if len(pubs) and unknown.all():
+            raise InputError(
+                f"{publications}: none of its reviewer_ids is in {reviewers} (e.g. '{pubs['reviewer_id'].iloc[0]}' "
+                f"there, '{revs['reviewer_id'].iloc[0]}' here); use the same reviewer ids in both files"
+            )
         if unknown.any():
             first = pubs.loc[unknown, "reviewer_id"].iloc[0]
             _warn("%s: %d publication(s) belong to reviewers not in %s (first: '%s'); ignored",
@@ -639,7 +691,12 @@ def load_corpus(
                         "assigned; add their papers to %s", len(without), without[0], publications)
     confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
     if len(confl):
-        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
+        # A conflict may name the reviewer by email (CMT and many chairs' sheets do): use the reviewer's id.
+        known_ids = set(revs["reviewer_id"])
+        by_email = {str(e).strip().lower(): r for r, e in zip(revs["reviewer_id"], revs["email"]) if str(e).strip()}
+        confl = confl.assign(reviewer_id=[r if r in known_ids else by_email.get(r.strip().lower(), r)
+                                          for r in confl["reviewer_id"]])
+        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(known_ids)
         if (~ok).any():
             bad = confl[~ok].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",

@@ -316,6 +316,10 @@ def compute_affinity(
     code = {r: i for i, r in enumerate(rev_ids)}
     owner = np.array([code.get(r, -1) for r in pubs["reviewer_id"]], dtype=np.int64)
     keep = select_profiles(pubs, recent=params.recent, since=params.since) & (owner >= 0)
+    if params.since is not None and (owner >= 0).any() and not keep.any():
+        newest = pd.to_numeric(pubs["year"], errors="coerce").max()
+        raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
+                         f"is from {'no known year' if pd.isna(newest) else int(newest)}); lower --since")
     if len(papers) == 0 or not keep.any() or not rev_ids:
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
     LP = LE = None

@@ -389,6 +389,13 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result = MatchResult(conflicts=confl, affinity=aff, assignments=None, alternates=None)
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
+    if bids is not None and len(bids):
+        ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
+            set(corpus.reviewers["reviewer_id"]))
+        if not ok.all():
+            first = bids[~ok].iloc[0]
+            log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored", int((~ok).sum()),
+                        first["paper_id"], first["reviewer_id"])
     if len(aff):
         plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
                                                               params=assignment)
@@ -407,6 +414,9 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                         res.unmet_min_load[0])
+    if not len(aff):  # nothing to assign: an earlier run's assignment must not pass for this one's
+        wd.remove(W.ASSIGNMENTS)
+        wd.remove(W.ALTERNATES)
     if corpus.previous is None or not len(aff):
         wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
     outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments, assignment)
