@@ -97,6 +97,14 @@ def test_hub_model_without_download_is_one_line(tmp_path):
     assert "downloads are off" in res.output and "--allow-download" in res.output
 
 
+def test_missing_model_folder_is_one_line(tmp_path):
+    res = runner.invoke(app, ["embed", "tests/data/submissions.csv", "-m", str(tmp_path / "no_such_model"),
+                              "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1
+    lines = [ln for ln in res.output.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "no such folder" in lines[0], res.output
+
+
 def test_help_lists_commands():
     res = runner.invoke(app, ["--help"])
     assert res.exit_code == 0

@@ -77,6 +77,9 @@ class SentenceTransformerEmbedder:
                 raise InputError(f"--model {model}: folder has no modules.json or config.json; "
                                  "pass a sentence-transformers model folder")
             location, self.name = str(p), p.name
+        elif model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1:
+            raise InputError(f"--model {model}: no such folder; pass a sentence-transformers model folder, "
+                             "'default', 'fast' or a hub name such as sentence-transformers/all-MiniLM-L6-v2")
         else:
             location, self.name = model, model
         try:
