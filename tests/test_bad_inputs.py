@@ -109,6 +109,8 @@ CASES = [
     Case("notes_without_content", 1, "missing columns 'title' and 'abstract'", sub="notes_without_content.json"),
     Case("openreview_v1_v2_mixed", 0, "mixes OpenReview API v1 (1) and v2 (2) notes",
          sub="openreview_v1_v2_mixed.json", rows=3),
+    Case("openreview_withdrawn", 0, "2 submission(s) are withdrawn or desk-rejected (first: record 3",
+         sub="openreview_withdrawn.json", rows=6, more=("Withdrawn_Submission", "left out")),
     Case("nan_none_in_lists_json", 0, "", sub="nan_none_in_lists.json", rows=2),
     Case("nan_none_in_lists_csv", 0, "", sub="nan_none_in_lists.csv", rows=3),
     # publications
@@ -535,3 +537,23 @@ def test_commands_that_read_a_run_need_one(command, tmp_path):
                            "no stage has run in this folder")
         assert not (tmp_path / "no_such_folder").exists()
         assert not (tmp_path / "triage.csv").exists() and not (tmp_path / "report.html").exists()
+
+
+def test_withdrawn_and_desk_rejected_are_left_out_and_listed(fake_model, tmp_path):
+    """An OpenReview dump still holds withdrawn and desk-rejected notes: no reviewer goes to them, and the run
+    lists them in excluded.csv and the report (and forgets the list once the status column has none)."""
+    import pandas as pd
+
+    out = tmp_path / "out"
+    res = runner.invoke(app, good_args(out)[:1] + [str(BAD / "openreview_withdrawn.json")] + good_args(out)[2:])
+    assert res.exit_code == 0, res.output
+    excluded = pd.read_csv(out / "excluded.csv", keep_default_na=False)
+    assert excluded["paper_id"].tolist() == ["v247/aliakbarpour24a", "v247/anari24a"]
+    assert excluded["reason"].str.endswith(("/Withdrawn_Submission", "/Desk_Rejected_Submission")).all()
+    table = pd.read_csv(out / "triage.csv", keep_default_na=False)
+    assert len(table) == 6 and not set(excluded["paper_id"]) & set(table["Paper ID"])
+    assert not set(excluded["paper_id"]) & set(pd.read_csv(out / "assignments.csv")["paper_id"])
+    assert "2 submission(s) left out as withdrawn or desk-rejected" in (out / "report.html").read_text()
+    res = runner.invoke(app, good_args(out))
+    assert res.exit_code == 0, res.output
+    assert not (out / "excluded.csv").exists()

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
@@ -108,6 +109,12 @@ CONFLICT_ALIASES = {
     "reason": "reason", "label": "reason",
 }
 
+# Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
+# ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
+STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status")
+LEFT_REVIEW = re.compile(r"withdraw|desk[\s_-]*reject", re.IGNORECASE)
+EXCLUDED_COLUMNS = ["paper_id", "title", "reason"]
+
 # Bookkeeping fields of OpenReview notes: not worth a warning when they are ignored.
 OPENREVIEW_META = {
     "forum", "number", "cdate", "mdate", "tcdate", "tmdate", "odate", "pdate", "ddate", "invitation", "invitations",
@@ -125,6 +132,7 @@ class Corpus:
     reviewers: pd.DataFrame
     conflicts: pd.DataFrame
     previous: pd.DataFrame | None = None  # an earlier assignment to keep (--keep-assignments)
+    excluded: pd.DataFrame | None = None  # submissions left out: paper_id, title, reason (withdrawn, desk-rejected)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,12 +436,19 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Public readers
 # ---------------------------------------------------------------------------------------------
-@_warnings_on_success
 def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read submissions: ``paper_id, title, abstract`` plus optional metadata columns."""
+    return read_submissions(path, encoding=encoding)[0]
+
+
+@_warnings_on_success
+def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The submissions under review, and those left out (``paper_id, title, reason``) because a
+    status column (OpenReview's venueid, a CMT status) says they were withdrawn or desk-rejected."""
     path = Path(path)
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
+    status = _left_review(raw)
     df = _rename(raw, PAPER_ALIASES, path)
     _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)")
     if "title" not in df.columns and "abstract" not in df.columns:
@@ -479,7 +494,29 @@ def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
                     path, int(no_abs.sum()), _row(i, _is_json(path)), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
-    return df
+    excluded = pd.DataFrame(columns=EXCLUDED_COLUMNS)
+    if status.ne("").any():
+        gone = status.ne("").to_numpy()
+        excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
+                                 "reason": status[gone].to_numpy()}).reset_index(drop=True)
+        i = int(np.flatnonzero(gone)[0])
+        _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
+              path, len(excluded), _row(i, _is_json(path)), df.at[i, "paper_id"], excluded.at[0, "reason"])
+        df = df[~gone].reset_index(drop=True)
+        if not len(df):
+            raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
+    return df, excluded
+
+
+def _left_review(raw: pd.DataFrame) -> pd.Series:
+    """Per row, why the submission left the review ("venueid: .../Withdrawn_Submission"), or ''."""
+    why = pd.Series("", index=raw.index, dtype=object)
+    for col in raw.columns:
+        if _norm_header(col) in STATUS_COLUMNS:
+            values = raw[col].map(clean_text)
+            hit = values.str.contains(LEFT_REVIEW) & why.eq("")
+            why[hit] = f"{col}: " + values[hit]
+    return why
 
 
 @_warnings_on_success
@@ -660,7 +697,7 @@ def load_corpus(
     keep_assignments: Path | None = None,
 ) -> Corpus:
     """Read and cross-check all inputs of a run."""
-    papers = read_papers(submissions, encoding=encoding)
+    papers, excluded = read_submissions(submissions, encoding=encoding)
     pubs = read_publications(publications, encoding=encoding) if publications else empty_publications()
     if reviewers:
         revs = read_reviewers(reviewers, encoding=encoding)
@@ -703,7 +740,8 @@ def load_corpus(
                         conflicts, int((~ok).sum()), bad["paper_id"], bad["reviewer_id"])
             confl = confl[ok].reset_index(drop=True)
     previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
-    return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous)
+    return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous,
+                  excluded=excluded)
 
 
 def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:

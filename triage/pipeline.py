@@ -656,12 +656,18 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     result = RunResult()
     check_taxonomies(options.taxonomy)
     corpus = load(inputs)
+    notes: list[str] = []
+    if corpus.excluded is not None and len(corpus.excluded):
+        wd.write_csv(W.EXCLUDED, corpus.excluded)
+        notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn or desk-rejected (their status "
+                     f"column says so); see {W.EXCLUDED}")
+    else:
+        wd.remove(W.EXCLUDED)
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
     for name, st in emb.stats.items():
         result.messages.append(
             f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
-    notes: list[str] = []
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
                         embed=options.embed, notes=notes)
     result.messages += [f"Warning: {n}" for n in notes]
@@ -689,6 +695,6 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
     run_export(corpus, wd)
     report = run_report(corpus, wd, notes=notes)
-    result.outputs = [wd.path(n) for n in (W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS, W.ASSIGNMENTS,
-                                             W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
+    result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
+                                             W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result
