@@ -557,3 +557,17 @@ def test_withdrawn_and_desk_rejected_are_left_out_and_listed(fake_model, tmp_pat
     res = runner.invoke(app, good_args(out))
     assert res.exit_code == 0, res.output
     assert not (out / "excluded.csv").exists()
+
+
+def test_a_failure_at_the_last_step_reports_no_success(earlier, fake_model, tmp_path):
+    """report.html cannot be replaced (a folder took its name): nothing changes, and stdout says nothing was
+    written or done."""
+    out, before = earlier
+    (out / "report.html").unlink()
+    (out / "report.html").mkdir()
+    before = files_under(out)
+    res = runner.invoke(app, good_args(out))
+    assert res.exit_code == 1, res.output
+    assert "report.html" in res.stderr and "Traceback" not in res.output
+    assert "wrote" not in res.stdout and "done in" not in res.stdout, res.stdout
+    assert files_under(out) == before

@@ -133,7 +133,9 @@ def _setup_logging(verbose: bool = False) -> None:
 def handle_errors(fn: F) -> F:
     """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130.
 
-    The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds.
+    The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds, and what
+    it says on stdout ("wrote ...", "done") is said only then, so a failure at the last step never
+    follows a report of success.
     """
 
     @functools.wraps(fn)
@@ -142,8 +144,12 @@ def handle_errors(fn: F) -> F:
 
         _setup_logging()
         try:
-            with all_or_nothing():
-                return fn(*args, **kwargs)
+            with out.capture() as said:
+                with all_or_nothing():
+                    result = fn(*args, **kwargs)
+            out.file.write(said.get())
+            out.file.flush()
+            return result
         except TriageError as exc:
             err.print(f"Error: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
