@@ -281,7 +281,7 @@ class MatchResult:
             return ""
         return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
                 f"{solved} split by swapping in a non-co-author within --coauthor-slack, {left} left (no such "
-                "candidate with load to spare)")
+                "candidate with load to spare; the report lists them)")
 
 
 # Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
