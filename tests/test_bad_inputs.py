@@ -24,6 +24,7 @@ from conftest import FakeEmbedder
 from typer.testing import CliRunner
 
 from triage.cli import app
+from triage.errors import InputError
 
 HERE = Path(__file__).parent
 BAD = HERE / "bad_inputs"
@@ -92,7 +93,7 @@ CASES = [
     Case("crlf", 0, "", sub="crlf.csv", rows=3),
     Case("quoted_newlines", 0, "", sub="quoted_newlines.csv", rows=3),
     Case("semicolon_delimited", 0, "", sub="semicolon_delimited.csv", rows=3),
-    Case("ragged_rows", 1, "line 3 has a different number of fields", sub="ragged_rows.csv",
+    Case("ragged_rows", 1, "line 3 has 6 fields but the header names 4", sub="ragged_rows.csv",
          more=("quote fields",)),
     Case("unclosed_quote", 1, "unclosed quote", sub="unclosed_quote.csv"),
     Case("trailing_delimiter", 0, "", sub="trailing_delimiter.csv", rows=3),
@@ -463,6 +464,7 @@ class Slow(FakeEmbedder):
 
 triage.pipeline.load_embedder = lambda *a, **k: Slow()
 from triage.cli import app
+from triage.errors import InputError
 sys.argv[0] = "triage"
 app()
 """
@@ -571,3 +573,47 @@ def test_a_failure_at_the_last_step_reports_no_success(earlier, fake_model, tmp_
     assert "report.html" in res.stderr and "Traceback" not in res.output
     assert "wrote" not in res.stdout and "done in" not in res.stdout, res.stdout
     assert files_under(out) == before
+
+
+def test_text_checks_read_the_rows_that_stay(tmp_path):
+    """Placeholders count as no text; withdrawn rows are left out before the checks (they need no text, and
+    their resubmission may reuse the id); a status column is read, so it is not 'ignored'; a trailing
+    delimiter on a later row only is as harmless as on every row."""
+    from triage.ingest import read_papers
+
+    p = tmp_path / "s.csv"
+    p.write_text("paper_id,title,abstract\nP1,,N/A\nP2,Real title,Real abstract.\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 2 \(paper_id 'P1'\) has neither title nor abstract"):
+        read_papers(p)
+    p.write_text("paper_id,title,abstract,status\nP1,,,Withdrawn\nP1,A title,An abstract.,Active\n"
+                 "P2,Other,Text.,Desk Rejected\nP3,Third,More text.,\n", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        said: list[str] = []
+        mp.setattr("triage.ingest.log.warning", lambda msg, *a: said.append(msg % a))
+        got = read_papers(p)
+    assert got["paper_id"].tolist() == ["P1", "P3"] and got["title"].tolist() == ["A title", "Third"]
+    assert len(said) == 1 and "2 submission(s) are withdrawn or desk-rejected (first: row 2" in said[0]
+    p.write_text("paper_id,title,abstract\nP1,T,A\nP2,T2,A2,\n", encoding="utf-8")
+    assert read_papers(p)[["paper_id", "abstract"]].values.tolist() == [["P1", "A"], ["P2", "A2"]]
+
+
+def test_nothing_to_assign_leaves_no_earlier_assignment_behind(fake_model, tmp_path):
+    """Every pair in conflict: no affinity, so the earlier assignment and its CMT file must go, not pass
+    for this run's."""
+    import pandas as pd
+
+    out = tmp_path / "out"
+    base = ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+            str(GOOD / "reviewers.csv"), "--per-paper", "1", "--export-format", "cmt", "-o", str(out)]
+    assert runner.invoke(app, base).exit_code == 0
+    assert (out / "assignments.csv").exists() and (out / "cmt_assignments.xml").exists()
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str)["paper_id"]
+    revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str)["reviewer_id"]
+    every = tmp_path / "every.csv"
+    pd.DataFrame([(p, r, "x") for p in subs for r in revs], columns=["paper_id", "reviewer_id", "reason"]).to_csv(
+        every, index=False)
+    res = runner.invoke(app, [*base[:-2], "-c", str(every), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "0 scored pairs" in res.stdout
+    for name in ("assignments.csv", "alternates.csv", "cmt_assignments.xml"):
+        assert not (out / name).exists() and name not in res.stdout

@@ -102,6 +102,22 @@ def test_reviewer_coauthors_share_a_title_whatever_its_case_and_punctuation():
     assert co == {"a": {"b", "c"}, "b": {"a", "c"}, "c": {"a", "b"}}  # short titles ("Preface") never match
 
 
+def test_reviewer_coauthors_read_any_script_and_skip_generic_or_mass_titles():
+    from triage.conflicts import reviewer_coauthors
+
+    pubs = pd.DataFrame({
+        "reviewer_id": ["a", "b", "c", "d", "e", "f", "g", *[f"m{i}" for i in range(30)]],
+        "title": ["On α-divergences in learning", "On α-Divergences in Learning.", "On β-divergences in learning",
+                  "Über die Konvergenz von SGD", "Uber die Konvergenz von SGD",
+                  *["Guest Editorial: special issue on learning theory"] * 2,
+                  *["A survey written by a very large consortium"] * 30],
+    })
+    co = reviewer_coauthors(pubs)
+    assert co["a"] == {"b"} and "c" not in co  # alpha and beta differ; accents do not
+    assert co["d"] == {"e"}
+    assert "f" not in co and "m0" not in co  # an editorial, and a title 30 reviewers list, are no co-authorship
+
+
 def test_a_long_publication_title_is_cut_with_an_ellipsis():
     papers, reviewers, pubs, declared = frames()
     pubs.loc[1, "title"] = "VO$Q$L: Towards Optimal Regret in Model-free RL with Nonlinear Function Approximation"

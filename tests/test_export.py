@@ -211,3 +211,5 @@ def test_reviewer_sheet_shows_the_load_limits_the_assignment_used():
     assert t["load"].tolist() == [2, 1] and t["mean_score"].tolist() == pytest.approx([0.6, 0.4])
     bare = reviewer_table(a, revs)  # without the match stage's defaults: only the reviewers' own limits
     assert bare["max_load"].tolist() == [8, ""]
+    capped = reviewer_table(a, revs.assign(max_load=pd.array([1, None], dtype="Int64")), {"max_load": 6, "min_load": 2})
+    assert capped["min_load"].tolist() == [1, 1]  # a min_load above max_load is capped, as the assignment caps it

@@ -106,7 +106,7 @@ Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate 
 CoauthorSlack = Annotated[float, typer.Option(
     "--coauthor-slack", min=0.0,
     help="Split co-authors (reviewers who share a publication) assigned to one paper: swap one for the best free "
-         "reviewer who is no co-author and scores at most this much lower (0: off).")]
+         "reviewer who is no co-author and scores at most this much lower, bids included (0: off).")]
 UploadFormats = Annotated[list[ExportChoice] | None, typer.Option(
     "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
                             "(scores + assignments XML). Repeat for both.")]
@@ -416,9 +416,7 @@ def match(
     for line in [*res.changes, res.coauthor_note()]:
         if line:
             out.print(line, markup=False)
-    names = ["affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv", "openreview_affinity.csv",
-             "openreview_constraints.csv", "openreview_max_papers.csv", "cmt_scores.csv", "cmt_assignments.xml"]
-    _echo_outputs([wd.path(n) for n in names if wd.exists(n)])
+    _echo_outputs([wd.path(n) for n in res.outputs])
 
 
 def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_weight: float,

@@ -93,19 +93,34 @@ def _is_self(author: str, own_full: str, own_init: str) -> bool:
     return full == own_full or (bool(init) and init == own_init and len(full.split()[0]) == 1)
 
 
+# Titles that many unrelated people list (front matter, editorials): sharing one is no co-authorship.
+GENERIC_TITLES = re.compile(
+    r"^(guest )?editorial|^(preface|foreword|erratum|errata|corrigendum|correction|front matter|"
+    r"letter to the editor|table of contents|keynote|invited talk|panel|proceedings|workshop report|obituary)",
+    re.IGNORECASE)
+MAX_SHARED = 25  # a title listed by more reviewers than this is a consortium or a catalogue, not co-authors
+
+
+def _title_key(title: str) -> str:
+    """'Über α-Divergences.' -> 'uberαdivergences': accents dropped, letters and digits of any script kept."""
+    s = unicodedata.normalize("NFKD", str(title).lower())
+    return "".join(ch for ch in s if ch.isalnum() and not unicodedata.combining(ch))
+
+
 def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
     """Reviewer -> the other reviewers who share one of their publications (the same title, case,
-    spacing and punctuation aside). Short titles (under 12 letters and digits) are not matched."""
-    keys = publications["title"].astype(str).str.lower().str.replace(r"[^a-z0-9]+", "", regex=True)
-    table = pd.DataFrame({"key": keys, "reviewer_id": publications["reviewer_id"]})
+    accents, spacing and punctuation aside). Short titles (under 12 letters and digits or three
+    words), generic ones ("Editorial", "Preface") and titles listed by more than 25 reviewers are
+    not matched."""
+    titles = publications["title"].astype(str)
+    usable = (titles.str.split().str.len() >= 3) & ~titles.str.strip().str.match(GENERIC_TITLES)
+    table = pd.DataFrame({"key": titles[usable].map(_title_key), "reviewer_id": publications["reviewer_id"][usable]})
     table = table[table["key"].str.len() >= 12].drop_duplicates()
-    shared = table[table.duplicated("key", keep=False)]
-    out: dict[str, set[str]] = {}
-    for group in shared.groupby("key", sort=False)["reviewer_id"]:
-        ids = set(group[1])
-        for r in ids:
-            out.setdefault(r, set()).update(ids - {r})
-    return out
+    size = table.groupby("key")["reviewer_id"].transform("size")
+    table = table[(size > 1) & (size <= MAX_SHARED)]
+    pairs = table.merge(table, on="key", suffixes=("", "_other"))
+    pairs = pairs[pairs["reviewer_id"] != pairs["reviewer_id_other"]]
+    return {r: set(g) for r, g in pairs.groupby("reviewer_id", sort=False)["reviewer_id_other"]}
 
 
 def detect_conflicts(

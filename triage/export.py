@@ -8,6 +8,7 @@ import re
 import unicodedata
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from triage.choices import SplitBy
@@ -216,6 +217,8 @@ def reviewer_table(assignments: pd.DataFrame | None, reviewers: pd.DataFrame | N
         if c != "name" and (loads or {}).get(c) is not None:
             own = pd.to_numeric(pd.Series(out[c]), errors="coerce")
             out[c] = own.fillna(int(loads[c])).astype(int).to_numpy()
+    if (loads or {}).get("max_load") is not None and (loads or {}).get("min_load") is not None:
+        out["min_load"] = np.minimum(out["min_load"], out["max_load"])  # as the assignment caps it
     if assignments is not None and len(assignments):
         sc = pd.to_numeric(assignments["score"]).astype(float).groupby(assignments["reviewer_id"])
         out["load"] = out["reviewer_id"].map(sc.size()).fillna(0).astype(int)

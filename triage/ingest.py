@@ -208,15 +208,38 @@ def _check_long_rows(path: Path, text: str, sep: str) -> None:
             )
 
 
+def _cut_to_header(text: str, sep: str) -> str:
+    """The table with every row cut to the header's width (after _check_long_rows: only empty fields go)."""
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    width = len(rows[0]) if rows else 0
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=sep, lineterminator="\n").writerows(r[:width] for r in rows)
+    return buf.getvalue()
+
+
+def _parse_delimited(text: str, sep: str) -> tuple[pd.DataFrame, bool]:
+    """The table, and whether a row was longer than the header. index_col=False: a long row must
+    never turn the first column into the index."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pd.errors.ParserWarning)
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                         quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True, index_col=False)
+    return df, any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
+
+
 def _read_delimited(path: Path, text: str) -> pd.DataFrame:
     sep = _sniff_delimiter(path, text)
     try:
-        # index_col=False: a row longer than the header must never turn the first column into the index.
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pd.errors.ParserWarning)
-            df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                             quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True, index_col=False)
-        if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        try:
+            df, long_rows = _parse_delimited(text, sep)
+        except pd.errors.ParserError as exc:
+            if "Expected" not in str(exc):
+                raise
+            # Rows of different lengths: an error naming the line if one carries more data than the header
+            # names; else the extra fields are trailing delimiters, cut before parsing again.
+            _check_long_rows(path, text, sep)
+            df, long_rows = _parse_delimited(_cut_to_header(text, sep), sep)
+        if long_rows:
             _check_long_rows(path, text, sep)
     except pd.errors.EmptyDataError:
         raise InputError(f"{path}: no header row found; the first line must name the columns") from None
@@ -376,7 +399,8 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
         else:
             unknown.append(str(col))
     df = df.rename(columns=mapping)
-    extra = [c for c in unknown if c not in mapping.values() and _norm_header(c) not in OPENREVIEW_META]
+    extra = [c for c in unknown if c not in mapping.values()
+             and _norm_header(c) not in OPENREVIEW_META and _norm_header(c) not in STATUS_COLUMNS]
     if extra and not quiet:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
         _warn("%s: ignoring columns triage does not use: %s", path, shown)
@@ -460,8 +484,10 @@ def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.Dat
     # may leave out a field that is empty, so there a missing field is an empty text.)
     for col in ("title", "abstract"):
         if col not in df.columns and not _is_json(path):
-            near = difflib.get_close_matches(col, [_norm_header(c) for c in found], n=1, cutoff=0.6)
-            hint = f"rename '{near[0]}' to '{col}'" if near else f"add the '{col}' column (it may be empty in a row)"
+            by_norm = {_norm_header(c): str(c) for c in found}
+            near = difflib.get_close_matches(col, list(by_norm), n=1, cutoff=0.6)
+            hint = (f"rename '{by_norm[near[0]]}' to '{col}'" if near
+                    else f"add the '{col}' column (it may be empty in a row)")
             raise InputError(f"{path}: missing column '{col}' (found: {', '.join(map(str, found))}); {hint}")
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the submissions again")
@@ -474,7 +500,25 @@ def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.Dat
         if col in df.columns:
             df[col] = df[col].map(parse_list)
     df = _finish(df, PAPER_COLUMNS)
+    # Rows keep their labels until the end, so every message names the row of the file.
+    excluded = pd.DataFrame(columns=EXCLUDED_COLUMNS)
+    gone = status.ne("").to_numpy()
+    if gone.any():  # left out first: a withdrawn row needs no text, and its resubmission may reuse its id
+        excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
+                                 "reason": status[gone].to_numpy()}).reset_index(drop=True)
+        i = int(np.flatnonzero(gone)[0])
+        _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
+              path, len(excluded), _row(i, _is_json(path)), df.at[i, "paper_id"], excluded.at[0, "reason"])
+        df = df[~gone]
+        if not len(df):
+            raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
     _check_ids(df, "paper_id", path)
+    placeholder = df["abstract"].str.strip().str.lower().isin(PLACEHOLDERS)
+    if placeholder.any():
+        i = int(df.index[placeholder][0])
+        _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
+              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, _is_json(path)), df.at[i, "paper_id"])
+        df.loc[placeholder, "abstract"] = ""
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         i = int(df.index[no_text][0])
@@ -482,30 +526,13 @@ def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.Dat
             f"{path}: {_row(i, _is_json(path))} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
             "fill them in or remove the row"
         )
-    placeholder = df["abstract"].str.strip().str.lower().isin(PLACEHOLDERS)
-    if placeholder.any():
-        i = int(df.index[placeholder][0])
-        _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
-              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, _is_json(path)), df.at[i, "paper_id"])
-        df.loc[placeholder, "abstract"] = ""
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
                     path, int(no_abs.sum()), _row(i, _is_json(path)), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
-    excluded = pd.DataFrame(columns=EXCLUDED_COLUMNS)
-    if status.ne("").any():
-        gone = status.ne("").to_numpy()
-        excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
-                                 "reason": status[gone].to_numpy()}).reset_index(drop=True)
-        i = int(np.flatnonzero(gone)[0])
-        _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
-              path, len(excluded), _row(i, _is_json(path)), df.at[i, "paper_id"], excluded.at[0, "reason"])
-        df = df[~gone].reset_index(drop=True)
-        if not len(df):
-            raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
-    return df, excluded
+    return df.reset_index(drop=True), excluded
 
 
 def _left_review(raw: pd.DataFrame) -> pd.Series:

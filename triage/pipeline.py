@@ -273,6 +273,7 @@ class MatchResult:
     total_score: float = 0.0
     changes: list[str] = field(default_factory=list)  # what --keep-assignments kept and changed
     coauthor_pairs: tuple[int, int] = (0, 0)  # co-author pairs on one paper split after the solve, and left
+    outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
         """One line on co-authors reviewing the same paper, or '' when the solve put none together."""
@@ -306,11 +307,16 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
 
 
 def drop_conflicted(aff: pd.DataFrame, confl: pd.DataFrame) -> pd.DataFrame:
-    """``aff`` without the (paper_id, reviewer_id) pairs that ``confl`` lists."""
+    """``aff`` without the (paper_id, reviewer_id) pairs that ``confl`` lists (integer pair codes, so
+    millions of scored pairs cost no string keys)."""
     if not len(confl) or not len(aff):
         return aff
-    key = aff["paper_id"] + "\x00" + aff["reviewer_id"]
-    return aff[~key.isin(set(confl["paper_id"] + "\x00" + confl["reviewer_id"]))].reset_index(drop=True)
+    papers = pd.Index(pd.unique(aff["paper_id"]))
+    revs = pd.Index(pd.unique(aff["reviewer_id"]))
+    p, r = papers.get_indexer(confl["paper_id"]), revs.get_indexer(confl["reviewer_id"])
+    banned = (p[(p >= 0) & (r >= 0)].astype(np.int64) * len(revs) + r[(p >= 0) & (r >= 0)])
+    codes = papers.get_indexer(aff["paper_id"]).astype(np.int64) * len(revs) + revs.get_indexer(aff["reviewer_id"])
+    return aff[~np.isin(codes, banned)].reset_index(drop=True)
 
 
 def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: AffinityParams = AffinityParams(),
@@ -348,6 +354,8 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
         elif assignments is not None:
             wd.write_text(other, cmt_assignments_xml(assignments, reviewers))
             written.append(other)
+        else:
+            wd.remove(other)  # an earlier run's assignment must not pass for this one's
     return written
 
 
@@ -401,7 +409,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                                               params=assignment)
         res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
                      fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd),
-                     coauthors=reviewer_coauthors(corpus.publications))
+                     coauthors=reviewer_coauthors(corpus.publications) if assignment.coauthor_slack > 0 else None)
         wd.write_csv(W.ASSIGNMENTS, res.assignments)
         wd.write_csv(W.ALTERNATES, res.alternates)
         outputs += [W.ASSIGNMENTS, W.ALTERNATES]
@@ -420,6 +428,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     if corpus.previous is None or not len(aff):
         wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
     outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments, assignment)
+    result.outputs = outputs
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
                             "assignment": dataclasses.asdict(assignment), "top_k": top_k,
