@@ -617,3 +617,17 @@ def test_nothing_to_assign_leaves_no_earlier_assignment_behind(fake_model, tmp_p
     assert "0 scored pairs" in res.stdout
     for name in ("assignments.csv", "alternates.csv", "cmt_assignments.xml"):
         assert not (out / name).exists() and name not in res.stdout
+
+
+def test_status_lists_every_stage_of_a_run_with_its_inputs(good_run):
+    import json
+
+    out, _ = good_run
+    res = runner.invoke(app, ["status", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    stages = [line.split()[0] for line in res.stdout.splitlines()]
+    assert set(stages) == {"embed", "topics", "match", "summarize", "export", "report"}, res.stdout
+    assert all(line.rstrip().endswith("ok") for line in res.stdout.splitlines())
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]
+    for stage in ("export", "report"):
+        assert manifest[stage]["inputs"]["submissions"]["sha256"], stage

@@ -591,7 +591,8 @@ def export(
     wd = _ran_folder(out_dir, "export")
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
     params = ExportParams(format=fmt, by=by, **weak)
-    res = run_export(load(_inputs(submissions, None, reviewers, None, encoding)), wd, params)
+    inputs = _inputs(submissions, None, reviewers, None, encoding)
+    res = run_export(load(inputs), wd, params, inputs=inputs)
     out.print(f"{len(res.table)} papers", markup=False)
     _echo_outputs(res.outputs)
 
@@ -627,10 +628,11 @@ def report(
     from triage.pipeline import ExportParams, load, run_export, run_report
 
     wd = _ran_folder(out_dir, "report")
-    corpus = load(_inputs(submissions, publications, reviewers, None, encoding))
+    inputs = _inputs(submissions, publications, reviewers, None, encoding)
+    corpus = load(inputs)
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
-    run_export(corpus, wd, ExportParams(**weak))
-    _echo_outputs([run_report(corpus, wd, **weak)])
+    run_export(corpus, wd, ExportParams(**weak), inputs=inputs)
+    _echo_outputs([run_report(corpus, wd, **weak, inputs=inputs)])
 
 
 @app.command()

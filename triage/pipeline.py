@@ -567,7 +567,8 @@ class Exported:
     outputs: list[Path] = field(default_factory=list)
 
 
-def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams()) -> Exported:
+def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(), *,
+               inputs: Inputs | None = None) -> Exported:
     """``triage.csv`` (one row per paper, from whatever stages have run), ``triage.xlsx`` with
     ``--format xlsx`` (one sheet per table), and with ``--by`` one file per area or cluster."""
     topics, assignments = _read_optional(wd, W.TOPICS), _read_optional(wd, W.ASSIGNMENTS)
@@ -595,7 +596,7 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
             for old in sorted(wd.path(folder).glob("*.*")):
                 if old.suffix in (".csv", ".xlsx") and f"{folder}/{old.name}" not in written:
                     wd.remove(f"{folder}/{old.name}")
-    wd.record_stage("export", inputs={}, params={"format": params.format.value,
+    wd.record_stage("export", inputs=(inputs.files() if inputs else {}), params={"format": params.format.value,
                                                  "by": params.by.value if params.by else None,
                                                  "weak_threshold": params.weak_threshold},
                     outputs=[str(p.relative_to(wd.root)) for p in result.outputs])
@@ -613,7 +614,7 @@ def _flat_params(params: dict[str, Any], prefix: str = "") -> list[str]:
 
 
 def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
-               weak_threshold: float = WEAK_SCORE) -> Path:
+               weak_threshold: float = WEAK_SCORE, inputs: Inputs | None = None) -> Path:
     """``report.html`` from the artifacts in the work directory."""
     manifest = wd.read_manifest()
     stages = manifest["stages"]
@@ -624,7 +625,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
                                  f"{len(corpus.papers)}; rerun 'triage run' (or 'triage embed') on these submissions")
     params = {stage: ", ".join(_flat_params(stages[stage].get("params", {})))
               for stage in ("embed", "topics", "match", "summarize") if stage in stages}
-    times = sorted(str(rec.get("time", "")) for rec in stages.values() if rec.get("time"))
+    times = sorted(str(rec.get("time", "")) for name, rec in stages.items() if rec.get("time") and name != "report")
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
     assignments = _read_optional(wd, W.ASSIGNMENTS)
     pairs = None
@@ -640,7 +641,10 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold,
     )
-    return wd.write_text(W.REPORT, render_report(data))
+    path = wd.write_text(W.REPORT, render_report(data))
+    wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},
+                    outputs=[W.REPORT])
+    return path
 
 
 @dataclass(frozen=True)
@@ -668,8 +672,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):
         wd.write_csv(W.EXCLUDED, corpus.excluded)
-        notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn or desk-rejected (their status "
-                     f"column says so); see {W.EXCLUDED}")
+        notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn or desk-rejected (by their venueid "
+                     f"or status); see {W.EXCLUDED}")
     else:
         wd.remove(W.EXCLUDED)
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
@@ -702,8 +706,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
             wd.remove(stale)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    run_export(corpus, wd)
-    report = run_report(corpus, wd, notes=notes)
+    run_export(corpus, wd, inputs=inputs)
+    report = run_report(corpus, wd, notes=notes, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result
