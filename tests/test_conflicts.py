@@ -116,6 +116,8 @@ def test_reviewer_coauthors_read_any_script_and_skip_generic_or_mass_titles():
     assert co["a"] == {"b"} and "c" not in co  # alpha and beta differ; accents do not
     assert co["d"] == {"e"}
     assert "f" not in co and "m0" not in co  # an editorial, and a title 30 reviewers list, are no co-authorship
+    panel = pd.DataFrame({"reviewer_id": ["x", "y"], "title": ["Panel data models with many factors"] * 2})
+    assert reviewer_coauthors(panel) == {"x": {"y"}, "y": {"x"}}  # a real title that starts like a generic one
 
 
 def test_a_long_publication_title_is_cut_with_an_ellipsis():

@@ -95,9 +95,9 @@ def _is_self(author: str, own_full: str, own_init: str) -> bool:
 
 # Titles that many unrelated people list (front matter, editorials): sharing one is no co-authorship.
 GENERIC_TITLES = re.compile(
-    r"^(guest )?editorial|^(preface|foreword|erratum|errata|corrigendum|correction|front matter|"
-    r"letter to the editor|table of contents|keynote|invited talk|panel|proceedings|workshop report|obituary)",
-    re.IGNORECASE)
+    r"^((guest )?editorial|preface|foreword|errat(um|a)|corrigendum|front matter|letter to the editor|"
+    r"table of contents|obituary)\b|^(correction|keynote|invited talk|panel|workshop report)\s*(:|to\b|$)|"
+    r"^proceedings of\b", re.IGNORECASE)
 MAX_SHARED = 25  # a title listed by more reviewers than this is a consortium or a catalogue, not co-authors
 
 
