@@ -631,3 +631,20 @@ def test_status_lists_every_stage_of_a_run_with_its_inputs(good_run):
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]
     for stage in ("export", "report"):
         assert manifest[stage]["inputs"]["submissions"]["sha256"], stage
+
+
+def test_bids_may_name_reviewers_by_email(fake_model, tmp_path):
+    import pandas as pd
+
+    from triage.ingest import read_reviewers, resolve_reviewer_ids
+
+    revs = read_reviewers(BAD / "reviewers_with_email.csv")
+    email = revs["email"].iloc[1]
+    assert resolve_reviewer_ids(pd.Series([email.upper(), "~Nobody1", revs["reviewer_id"].iloc[0]]), revs) == [
+        revs["reviewer_id"].iloc[1], "~Nobody1", revs["reviewer_id"].iloc[0]]
+    bids = tmp_path / "bids.csv"
+    bids.write_text(f"paper_id,reviewer_id,bid\nv247/addanki24a,{email},Very High\n", encoding="utf-8")
+    res = runner.invoke(app, ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+                              str(BAD / "reviewers_with_email.csv"), "--bids", str(bids), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "unknown" not in res.stderr, res.stderr

@@ -755,12 +755,8 @@ def load_corpus(
                         "assigned; add their papers to %s", len(without), without[0], publications)
     confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
     if len(confl):
-        # A conflict may name the reviewer by email (CMT and many chairs' sheets do): use the reviewer's id.
-        known_ids = set(revs["reviewer_id"])
-        by_email = {str(e).strip().lower(): r for r, e in zip(revs["reviewer_id"], revs["email"]) if str(e).strip()}
-        confl = confl.assign(reviewer_id=[r if r in known_ids else by_email.get(r.strip().lower(), r)
-                                          for r in confl["reviewer_id"]])
-        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(known_ids)
+        confl = confl.assign(reviewer_id=resolve_reviewer_ids(confl["reviewer_id"], revs))
+        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
         if (~ok).any():
             bad = confl[~ok].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",
@@ -769,6 +765,15 @@ def load_corpus(
     previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
     return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous,
                   excluded=excluded)
+
+
+def resolve_reviewer_ids(ids: pd.Series, reviewers: pd.DataFrame) -> list[str]:
+    """Reviewer ids as the reviewers file gives them: a conflict or bid may name the reviewer by
+    email (CMT and many chairs' sheets do), in any case; ids that match nothing are kept as given."""
+    known = set(reviewers["reviewer_id"])
+    by_email = {str(e).strip().lower(): r for r, e in zip(reviewers["reviewer_id"], reviewers["email"])
+                if str(e).strip()}
+    return [r if r in known else by_email.get(str(r).strip().lower(), r) for r in ids]
 
 
 def paper_texts(df: pd.DataFrame, *, use_keywords: bool = False) -> list[str]:

@@ -31,7 +31,7 @@ from triage.export import (
     to_xlsx,
     workbook_tables,
 )
-from triage.ingest import Corpus, join_list, load_corpus, paper_texts
+from triage.ingest import Corpus, join_list, load_corpus, paper_texts, resolve_reviewer_ids
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
@@ -398,6 +398,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
     if bids is not None and len(bids):
+        bids = bids.assign(reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
         ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
             set(corpus.reviewers["reviewer_id"]))
         if not ok.all():
