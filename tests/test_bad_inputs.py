@@ -70,7 +70,7 @@ CASES = [
     Case("header_only", 1, "has a header but no rows", sub="header_only.csv"),
     Case("missing_paper_id", 1, "missing column 'paper_id'", sub="missing_paper_id.csv", more=("rename",)),
     Case("missing_text_columns", 1, "missing columns 'title' and 'abstract'", sub="missing_text_columns.csv"),
-    Case("extra_columns", 0, "ignoring columns triage does not use: decision, Reviewer Scores",
+    Case("extra_columns", 0, "ignoring columns triage does not use: Reviewer Scores",
          sub="extra_columns.csv", rows=3),
     Case("duplicate_paper_id", 1, "duplicate paper_id 'v247/addanki24a' in row 2 and row 4",
          sub="duplicate_paper_id.csv"),
@@ -648,3 +648,18 @@ def test_bids_may_name_reviewers_by_email(fake_model, tmp_path):
                               str(BAD / "reviewers_with_email.csv"), "--bids", str(bids), "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     assert "unknown" not in res.stderr, res.stderr
+
+
+def test_easychair_deleted_and_desk_rejected_rows_are_left_out(tmp_path):
+    """EasyChair's submission.csv: '#' ids, a 'deleted?' flag and 'desk reject' decisions (FORMATS A3)."""
+    from triage.ingest import read_submissions
+
+    p = tmp_path / "submission.csv"
+    p.write_text("#,title,authors,decision,abstract,deleted?\n"
+                 "1,Regret of bandits,A. B,,We prove regret bounds.,no\n"
+                 "2,Old draft,C. D,,Superseded.,yes\n"
+                 "3,Off-topic note,E. F,desk reject,Not in scope.,no\n"
+                 "4,Kernel ridge rates,G. H,reject,We give rates.,no\n", encoding="utf-8")
+    papers, excluded = read_submissions(p)
+    assert papers["paper_id"].tolist() == ["1", "4"]  # a plain 'reject' is a decision, not a withdrawal
+    assert excluded["reason"].tolist() == ["deleted?: yes", "decision: desk reject"]

@@ -111,7 +111,8 @@ CONFLICT_ALIASES = {
 
 # Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
 # ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
-STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status")
+STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision")
+DELETED_COLUMNS = ("deleted?", "deleted")  # EasyChair's submission.csv: "yes" for a deleted submission
 LEFT_REVIEW = re.compile(r"withdraw|desk[\s_-]*reject", re.IGNORECASE)
 EXCLUDED_COLUMNS = ["paper_id", "title", "reason"]
 
@@ -400,7 +401,7 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
             unknown.append(str(col))
     df = df.rename(columns=mapping)
     extra = [c for c in unknown if c not in mapping.values()
-             and _norm_header(c) not in OPENREVIEW_META and _norm_header(c) not in STATUS_COLUMNS]
+             and _norm_header(c) not in OPENREVIEW_META and _norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS)]
     if extra and not quiet:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
         _warn("%s: ignoring columns triage does not use: %s", path, shown)
@@ -539,9 +540,12 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
     """Per row, why the submission left the review ("venueid: .../Withdrawn_Submission"), or ''."""
     why = pd.Series("", index=raw.index, dtype=object)
     for col in raw.columns:
-        if _norm_header(col) in STATUS_COLUMNS:
+        name = _norm_header(col)
+        if name in STATUS_COLUMNS or name in DELETED_COLUMNS:
             values = raw[col].map(clean_text)
-            hit = values.str.contains(LEFT_REVIEW) & why.eq("")
+            left = (values.str.lower().isin({"yes", "true", "1"}) if name in DELETED_COLUMNS
+                    else values.str.contains(LEFT_REVIEW))
+            hit = left & why.eq("")
             why[hit] = f"{col}: " + values[hit]
     return why
 
