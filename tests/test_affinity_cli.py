@@ -112,7 +112,8 @@ def test_match_exports_and_conflicts(work, tmp_path):
     rev_file = tmp_path / "reviewers.csv"
     revs.to_csv(rev_file, index=False)
     res = invoke("match", SUB, "-p", PUB, "-r", str(rev_file), "-c", CONF, "-o", str(out), "--per-paper", "2",
-                 "--alternates", "2", "--export-format", "openreview", "--export-format", "cmt")
+                 "--alternates", "2", "--export-format", "openreview", "--export-format", "cmt",
+                 "--export-format", "hotcrp", "--export-format", "start")
     assert res.exit_code == 0, res.output
     # CMT knows reviewers by email and papers by number: the run says which the files lack.
     scored = set(pd.read_csv(out / "affinity.csv", keep_default_na=False)["reviewer_id"])
@@ -141,6 +142,14 @@ def test_match_exports_and_conflicts(work, tmp_path):
     got = {(s.get("submissionId"), u.get("email")) for s in tree for u in s}
     email = {second: "second@uni.edu"}
     assert got == {(p, email.get(r, r)) for p, r in zip(assign["paper_id"], assign["reviewer_id"])}
+    # HotCRP's bulk assignment (header paper,action,email) and START's upload lines (sid:user1:user2).
+    hot = pd.read_csv(out / "hotcrp_assignments.csv", dtype=str, keep_default_na=False)
+    assert list(hot.columns) == ["paper", "action", "email"] and set(hot["action"]) == {"primary"}
+    assert set(zip(hot["paper"], hot["email"])) == got
+    lines = (out / "start_assignments.txt").read_text(encoding="utf-8").splitlines()
+    ranked = assign.sort_values(["paper_id", "rank"]).groupby("paper_id", sort=False)["reviewer_id"].apply(list)
+    assert sorted(lines) == sorted(f"{p}:" + ":".join(r) for p, r in ranked.items())
+    assert "HotCRP files name them by reviewer_id" in res.stderr.replace("\n", " ")
 
 
 def test_match_with_bids_and_idle_reviewer(work, tmp_path):

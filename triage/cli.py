@@ -88,6 +88,8 @@ class ScoresFormat(str, Enum):
 class ExportChoice(str, Enum):
     openreview = "openreview"
     cmt = "cmt"
+    hotcrp = "hotcrp"
+    start = "start"
 
 
 AggregateOpt = Annotated[Aggregate, typer.Option(
@@ -108,8 +110,9 @@ CoauthorSlack = Annotated[float, typer.Option(
     help="Split co-authors (reviewers who share a publication) assigned to one paper: swap one for the best free "
          "reviewer who is no co-author and scores at most this much lower, bids included (0: off).")]
 UploadFormats = Annotated[list[ExportChoice] | None, typer.Option(
-    "--export-format", help="Also write upload files: openreview (affinity + conflict constraints) or cmt "
-                            "(scores + assignments XML). Repeat for both.")]
+    "--export-format", help="Also write upload files: openreview (affinity, conflict constraints, max papers), cmt "
+                            "(scores + assignments XML), hotcrp (bulk assignment CSV) or start (START/softconf "
+                            "upload lines). Repeat for several.")]
 KeepAssignments = Annotated[Path | None, typer.Option(
     "--keep-assignments", help="An earlier assignments.csv: keep its pairs where still feasible, re-solve the rest "
                                "and write what changed to changes.csv.")]

@@ -433,3 +433,19 @@ def cmt_assignments_xml(assignments: pd.DataFrame, reviewers: pd.DataFrame) -> s
         lines.append("  </submission>")
     lines.append("</assignments>")
     return "\n".join(lines) + "\n"
+
+
+def hotcrp_assignments(assignments: pd.DataFrame, reviewers: pd.DataFrame, action: str = "primary") -> pd.DataFrame:
+    """HotCRP's bulk assignment upload: ``paper,action,email`` (header included), one row per pair; every
+    review is ``primary`` (change the action column in a spreadsheet for secondary reviews)."""
+    email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
+    return pd.DataFrame({"paper": assignments["paper_id"], "action": action,
+                         "email": [email.get(r) or r for r in assignments["reviewer_id"]]})
+
+
+def start_upload(assignments: pd.DataFrame) -> str:
+    """START (softconf) assignment upload: one line per paper, ``sid:user1:user2:user3`` in rank order."""
+    a = assignments.assign(_rank=pd.to_numeric(assignments["rank"]))
+    lines = [f"{pid}:" + ":".join(g.sort_values("_rank", kind="stable")["reviewer_id"])
+             for pid, g in a.groupby("paper_id", sort=False)]
+    return "\n".join(lines) + ("\n" if lines else "")

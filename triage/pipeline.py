@@ -289,6 +289,8 @@ class MatchResult:
 EXPORT_FILES = {
     "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
     "cmt": ("cmt_scores.csv", "cmt_assignments.xml"),
+    "hotcrp": (None, "hotcrp_assignments.csv"),  # assignment only: HotCRP computes no scores from files
+    "start": (None, "start_assignments.txt"),
 }
 
 
@@ -299,7 +301,7 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     if fmt == "openreview":
         W.write_csv(path, openreview_affinity(aff), header=False)
     elif fmt == "cmt":
-        _warn_cmt_ids(aff, reviewers)
+        _warn_ids(aff, reviewers, "CMT")
         W.write_csv(path, cmt_scores(aff, reviewers), header=False)
     else:
         W.write_csv(path, aff)
@@ -340,36 +342,53 @@ def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: Affinit
 def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
                    reviewers: pd.DataFrame, assignments: pd.DataFrame | None,
                    params: AssignParams = AssignParams()) -> list[str]:
-    from triage.export import cmt_assignments_xml, openreview_constraints, openreview_max_papers
+    from triage.export import (
+        cmt_assignments_xml,
+        hotcrp_assignments,
+        openreview_constraints,
+        openreview_max_papers,
+        start_upload,
+    )
 
     written = []
     for fmt in formats:
         scores, other = EXPORT_FILES[fmt]
-        write_affinity_file(wd.path(scores), aff, reviewers, fmt)
-        written.append(scores)
+        if scores:
+            write_affinity_file(wd.path(scores), aff, reviewers, fmt)
+            written.append(scores)
         if fmt == "openreview":
             wd.write_csv(other, openreview_constraints(confl), header=False)
             wd.write_csv(W.OPENREVIEW_MAX_PAPERS, openreview_max_papers(reviewers, params.max_load), header=False)
             written += [other, W.OPENREVIEW_MAX_PAPERS]
-        elif assignments is not None:
+        elif assignments is None:
+            wd.remove(other)  # an earlier run's assignment must not pass for this one's
+        elif fmt == "cmt":
             wd.write_text(other, cmt_assignments_xml(assignments, reviewers))
             written.append(other)
+        elif fmt == "hotcrp":
+            _warn_ids(assignments, reviewers, "HotCRP")
+            wd.write_csv(other, hotcrp_assignments(assignments, reviewers))
+            written.append(other)
         else:
-            wd.remove(other)  # an earlier run's assignment must not pass for this one's
+            _warn_ids(assignments, reviewers, "START", emails=False)
+            wd.write_text(other, start_upload(assignments))
+            written.append(other)
     return written
 
 
-def _warn_cmt_ids(aff: pd.DataFrame, reviewers: pd.DataFrame) -> None:
-    """CMT knows reviewers by email and papers by number: say when the files cannot give it those."""
-    email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
-    no_email = [r for r in aff["reviewer_id"].unique() if not email.get(r)]
-    if no_email:
-        log.warning("%d reviewer(s) have no email, so the CMT files name them by reviewer_id (first: %s); add an "
-                    "'email' column to the reviewers file", len(no_email), no_email[0])
-    odd = [p for p in aff["paper_id"].unique() if not str(p).isdigit()]
+def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emails: bool = True) -> None:
+    """CMT and HotCRP know reviewers by email, and they and START number their papers: say when the
+    files cannot give them those."""
+    if emails:
+        email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
+        no_email = [r for r in pairs["reviewer_id"].unique() if not email.get(r)]
+        if no_email:
+            log.warning("%d reviewer(s) have no email, so the %s files name them by reviewer_id (first: %s); add "
+                        "an 'email' column to the reviewers file", len(no_email), system, no_email[0])
+    odd = [p for p in pairs["paper_id"].unique() if not str(p).isdigit()]
     if odd:
-        log.warning("%d paper id(s) are not CMT paper numbers (first: %s); CMT imports expect its numeric Paper ID",
-                    len(odd), odd[0])
+        log.warning("%d paper id(s) are not %s paper numbers (first: %s); %s imports expect its numeric paper id",
+                    len(odd), system, odd[0], system)
 
 
 def _topic_labels(wd: Workdir) -> pd.Series | None:
