@@ -316,7 +316,8 @@ def drop_conflicted(aff: pd.DataFrame, confl: pd.DataFrame) -> pd.DataFrame:
     papers = pd.Index(pd.unique(aff["paper_id"]))
     revs = pd.Index(pd.unique(aff["reviewer_id"]))
     p, r = papers.get_indexer(confl["paper_id"]), revs.get_indexer(confl["reviewer_id"])
-    banned = (p[(p >= 0) & (r >= 0)].astype(np.int64) * len(revs) + r[(p >= 0) & (r >= 0)])
+    known = (p >= 0) & (r >= 0)
+    banned = p[known].astype(np.int64) * len(revs) + r[known]
     codes = papers.get_indexer(aff["paper_id"]).astype(np.int64) * len(revs) + revs.get_indexer(aff["reviewer_id"])
     return aff[~np.isin(codes, banned)].reset_index(drop=True)
 
