@@ -116,6 +116,24 @@ def test_xlsx_one_sheet_per_table_text_stays_text(tmp_path):
     assert revs.iloc[1:, 2].tolist() == [2, 1] or sorted(revs.iloc[1:, 2].tolist()) == [1, 2]
 
 
+def test_xlsx_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    import triage.export as E
+
+    monkeypatch.setattr(E, "XLSX_MAX_ROWS", 4)  # Excel's is 1,048,576 (header included)
+    conflicts = pd.DataFrame({"paper_id": [f"p{i}" for i in range(7)], "reviewer_id": "r1", "reason": "domain"})
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(to_xlsx({"Conflicts": conflicts, "Empty": conflicts.iloc[:0]}))
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Conflicts", "Conflicts (2)", "Conflicts (3)", "Empty"]
+    got = [r[0] for name in wb.sheetnames[:3] for r in wb[name].iter_rows(min_row=2, values_only=True)]
+    assert got == [f"p{i}" for i in range(7)]
+    assert [wb[n].max_row for n in wb.sheetnames] == [4, 4, 2, 1]
+    assert wb["Conflicts (2)"]["A1"].value == "Paper ID" and wb["Conflicts (2)"].freeze_panes == "A2"
+    assert wb["Conflicts"].auto_filter.ref == "A1:C4"
+
+
 def test_split_by_area_falls_back_to_author_area_and_names_files():
     t = build_triage_table(_papers())
     groups = split_table(t, SplitBy.area)

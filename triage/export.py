@@ -67,6 +67,7 @@ LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
 FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767
+XLSX_MAX_ROWS = 1_048_576  # rows per sheet, header included
 
 
 def _joined(v: object) -> str:
@@ -298,47 +299,58 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     """An Excel workbook with one sheet per table: readable headers, frozen header row, filters.
 
     Text is stored as text (never as a formula, so ids such as ``-llS6TiOew`` stay exact), illegal
-    control characters are dropped and cells are cut at Excel's 32,767-character limit.
+    control characters are dropped and cells are cut at Excel's 32,767-character limit. Rows are
+    streamed (openpyxl's write-only mode), so memory and time grow linearly with the cells; a table
+    longer than Excel's 1,048,576 rows continues on sheets named "... (2)", "... (3)".
     """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    wb.remove(wb.active)
+    wb = Workbook(write_only=True)
     taken: set[str] = set()
-    bold = Font(bold=True)
+    bold, top = Font(bold=True), Alignment(wrap_text=True, vertical="top")
+
+    def cell(ws: Any, v: Any) -> Any:
+        if isinstance(v, str):
+            c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", v))[:XLSX_MAX_CELL])
+            c.data_type = "s"  # text, even when it starts with "="
+            return c
+        if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if hasattr(v, "item"):
+            v = v.item()
+        if isinstance(v, float):
+            c = WriteOnlyCell(ws, value=v)
+            c.number_format = "0.000"
+            return c
+        return v
+
     for name, df in sheets.items():
-        ws = wb.create_sheet(_sheet_name(name, taken))
         frame = spreadsheet(df, guard=False)
-        ws.append(list(frame.columns))
-        for cell in ws[1]:
-            cell.font = bold
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
-        widths = [min(max(len(str(h)), 6), 60) for h in frame.columns]
-        for values in frame.itertuples(index=False, name=None):
-            row = []
-            for j, v in enumerate(values):
-                if isinstance(v, str):
-                    v = ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", v))[:XLSX_MAX_CELL]
-                    widths[j] = min(max(widths[j], len(v)), 60)
-                elif v is None or (isinstance(v, float) and pd.isna(v)):
-                    v = None
-                elif hasattr(v, "item"):
-                    v = v.item()
-                row.append(v)
-            ws.append(row)
-            for cell in ws[ws.max_row]:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-                elif isinstance(cell.value, float):
-                    cell.number_format = "0.000"
-        for j, w in enumerate(widths, start=1):
-            ws.column_dimensions[get_column_letter(j)].width = w + 2
-        ws.freeze_panes = "A2"
-        if ws.max_row > 1:
-            ws.auto_filter.ref = ws.dimensions
+        widths = []
+        for h in frame.columns:
+            col = frame[h]
+            longest = max((len(v) for v in col if isinstance(v, str)), default=0)
+            widths.append(min(max(len(str(h)), 6, longest), 60))
+        for part in range(0, max(len(frame), 1), XLSX_MAX_ROWS - 1):
+            rows = frame.iloc[part: part + XLSX_MAX_ROWS - 1]
+            ws = wb.create_sheet(_sheet_name(name, taken))
+            for j, w in enumerate(widths, start=1):
+                ws.column_dimensions[get_column_letter(j)].width = w + 2
+            ws.freeze_panes = "A2"
+            if len(rows):
+                ws.auto_filter.ref = f"A1:{get_column_letter(max(len(widths), 1))}{len(rows) + 1}"
+            header = []
+            for h in frame.columns:
+                head = WriteOnlyCell(ws, value=str(h))
+                head.font, head.alignment = bold, top
+                header.append(head)
+            ws.append(header)
+            for values in rows.itertuples(index=False, name=None):
+                ws.append([cell(ws, v) for v in values])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
