@@ -168,6 +168,29 @@ def test_coauthor_pairs_idle_reviewers_and_lowest_scores():
     assert "None: no two reviewers of a paper share a publication." in render_report(d)
 
 
+def test_long_conflict_list_is_cut_with_uncertain_matches_first(monkeypatch):
+    import triage.report as R
+
+    d = _data()
+    d.conflicts = pd.DataFrame({
+        "paper_id": ["p0", "p0", "p0", "p1", "p2"], "reviewer_id": ["r1", "r2", "r3", "r4", "r0"],
+        "reason": ["shared domain x.edu", "shared domain x.edu", "declared", "shared domain y.org",
+                   "reviewer may be an author (initials: 'A. Lovelace' ~ 'Ada Lovelace')"]})
+    html = render_report(d)
+    assert "<b>5</b><span>conflicts found</span>" in html
+    assert "5 conflicted pairs, never assigned, on 3 papers (median 1 per paper)" in html
+    papers = re.search(r'<table id="conflict-papers">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td>", papers) == ["p0", "p1", "p2"]
+    assert "<td class=\"num\">3</td>" in papers and "Share of reviewers" in papers
+    assert re.search(r'<table id="conflict-table">.*?</table>', html, flags=re.DOTALL).group(0).count("<tr>") == 6
+    assert "uncertain name matches first" not in html  # every pair is listed
+    monkeypatch.setattr(R, "CONFLICT_LIST_LIMIT", 2)
+    html = render_report(d)
+    pairs = re.search(r'<table id="conflict-table">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td>", pairs) == ["p2", "p0"]  # the uncertain match first
+    assert "(2 of 5, uncertain name matches first; all are in conflicts.csv)" in html
+
+
 def test_mismatch_note_says_when_no_author_areas_exist():
     d = _data()
     d.topics["area_mismatch"] = "False"

@@ -261,19 +261,37 @@ def reason_kind(reason: str) -> str:
     return " ".join(words) or "unspecified"
 
 
-def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str],
-                  names: dict[str, str]) -> tuple[list[dict[str, str]], list[tuple[str, int]]]:
-    """Every conflict with its reason, and how many conflicts each kind of reason gave."""
+# The report lists conflicts one by one up to this many; conflicts.csv and the xlsx hold them all. At
+# conference size (700,000 pairs for 12,000 papers) the full list made a report of hundreds of MB.
+CONFLICT_LIST_LIMIT = 1000
+
+
+def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names: dict[str, str], *,
+                  n_reviewers: int = 0) -> dict[str, Any]:
+    """The conflicts the report shows: how many, how many of each kind of reason, the papers with the most
+    conflicted reviewers, and the pairs themselves, up to ``CONFLICT_LIST_LIMIT`` of them (then the uncertain
+    name matches, "may be an author", first: those are the ones a chair checks by hand)."""
     if conflicts is None or not len(conflicts):
-        return [], []
+        return {"n": 0, "rows": [], "kinds": [], "papers": []}
+    kinds: dict[str, int] = {}
+    for reason in conflicts["reason"].fillna("").astype(str) if "reason" in conflicts.columns else []:
+        for part in reason.split("; "):
+            kinds[reason_kind(part)] = kinds.get(reason_kind(part), 0) + 1
     rows = [{"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "reviewer_id": r["reviewer_id"],
              "name": names.get(r["reviewer_id"], ""), "reason": r.get("reason", "")}
-            for r in conflicts.to_dict("records")]
-    kinds: dict[str, int] = {}
-    for r in rows:
-        for part in str(r["reason"]).split("; "):
-            kinds[reason_kind(part)] = kinds.get(reason_kind(part), 0) + 1
-    return rows, sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))
+            for r in _first_conflicts(conflicts, CONFLICT_LIST_LIMIT).to_dict("records")]
+    per_paper = conflicts.groupby("paper_id", sort=False).size().sort_values(ascending=False, kind="stable")
+    papers = [{"paper_id": pid, "title": titles.get(pid, ""), "n": int(n),
+               "share": n / n_reviewers if n_reviewers else None} for pid, n in per_paper.head(10).items()]
+    return {"n": len(conflicts), "rows": rows, "kinds": sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
+            "papers": papers, "median_per_paper": float(per_paper.median()), "n_papers": len(per_paper)}
+
+
+def _first_conflicts(conflicts: pd.DataFrame, limit: int) -> pd.DataFrame:
+    if len(conflicts) <= limit or "reason" not in conflicts.columns:
+        return conflicts.head(limit)
+    uncertain = conflicts["reason"].fillna("").astype(str).str.contains("may be", regex=False)
+    return pd.concat([conflicts[uncertain], conflicts[~uncertain]]).head(limit)
 
 
 def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -340,7 +358,8 @@ def render_report(data: ReportData) -> str:
     has_areas = "area" in table.columns and table["area"].astype(str).ne("").any()
     areas = area_counts(table).to_dict("records") if has_areas else []
     supply_head, supply = supply_rows(data.supply)
-    conflicts, conflict_kinds = conflict_rows(data.conflicts, titles, names)
+    conflicts = conflict_rows(data.conflicts, titles, names,
+                              n_reviewers=0 if data.reviewers is None else len(data.reviewers))
     cards = build_cards(data, table, names)
     return tpl.render(
         d=data,
@@ -359,7 +378,6 @@ def render_report(data: ReportData) -> str:
         n_short=sum(1 for r in supply if r["short"]),
         q=assignment_quality(data, titles, names),
         conflicts=conflicts,
-        conflict_kinds=conflict_kinds,
         cards=cards,
         cluster_options=[(c["cluster_id"], c["cluster_label"]) for c in clusters],
         area_options=sorted({c["area"] for c in cards if c["area"]}),
