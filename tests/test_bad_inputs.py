@@ -432,6 +432,35 @@ def test_ctrl_c_during_embedding(earlier, monkeypatch, tmp_path):
     assert made[0].seen == 1  # the embedding stage's model saw only the new publication
 
 
+def test_sigterm_ends_like_ctrl_c(earlier, monkeypatch, tmp_path):
+    """SIGTERM (a scheduler's time limit, a container stop) while the report renders, when every other output
+    of the rerun is staged: exit 143 with one line, the staged files are gone, the earlier outputs stay, and
+    SIGTERM's handler is restored."""
+    import triage.pipeline
+
+    out, before = earlier
+    staged: list[list[str]] = []
+
+    def killed(*a, **k):
+        staged.append(leftovers(out))
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler runs before this returns
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: FakeEmbedder())
+    monkeypatch.setattr(triage.pipeline, "render_report", killed)
+    handler = signal.getsignal(signal.SIGTERM)
+    args = good_args(out)
+    args[1] = str(late_submissions(tmp_path))
+    res = runner.invoke(app, args)
+    assert res.exit_code == 143, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Terminated:"), res.stderr
+    assert len(staged[0]) > 5  # the rerun's other outputs were written when the signal came
+    assert files_under(out) == before
+    assert leftovers(out) == []
+    assert signal.getsignal(signal.SIGTERM) is handler
+
+
 # ---------------------------------------------------------------------------------------------
 # Real processes: nothing but the one line reaches the terminal
 # ---------------------------------------------------------------------------------------------

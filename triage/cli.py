@@ -7,12 +7,15 @@ one line (``Error: ...``) and exit 1.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import logging
+import signal
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -133,8 +136,30 @@ def _setup_logging(verbose: bool = False) -> None:
     log.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
+class _Terminated(BaseException):
+    """SIGTERM arrived (a job scheduler's time limit, a container stop, ``kill``)."""
+
+
+@contextlib.contextmanager
+def _terminate_cleanly() -> Iterator[None]:
+    """While the block runs, SIGTERM ends the command as Ctrl-C does: staged outputs are discarded and the
+    embedding cache is kept."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def handle_errors(fn: F) -> F:
-    """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130.
+    """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130, SIGTERM 143.
 
     The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds, and what
     it says on stdout ("wrote ...", "done") is said only then, so a failure at the last step never
@@ -147,19 +172,19 @@ def handle_errors(fn: F) -> F:
 
         _setup_logging()
         try:
-            with out.capture() as said:
-                with all_or_nothing():
-                    result = fn(*args, **kwargs)
+            with out.capture() as said, _terminate_cleanly(), all_or_nothing():
+                result = fn(*args, **kwargs)
             out.file.write(said.get())
             out.file.flush()
             return result
         except TriageError as exc:
             err.print(f"Error: {exc}", markup=False, highlight=False)
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
-            err.print("Interrupted: finished work is kept (embedding cache, completed files); rerun to resume.",
+        except (KeyboardInterrupt, _Terminated) as exc:
+            stopped = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
+            err.print(f"{stopped}: finished work is kept (embedding cache, completed files); rerun to resume.",
                       markup=False)
-            raise typer.Exit(130) from None
+            raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
 
     return wrapper  # type: ignore[return-value]
 
