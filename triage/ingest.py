@@ -190,7 +190,8 @@ def _sniff_delimiter(path: Path, text: str) -> str:
     suffix = path.suffix.lower()
     if suffix in (".tsv", ".tab"):
         return "\t"
-    header = text.split("\n", 1)[0]
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]  # not split(): that copies the whole file
     counts = {d: header.count(d) for d in (",", "\t", ";")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > 0 else ","
@@ -353,8 +354,10 @@ def clean_text(v: Any) -> str:
         return ""
     if isinstance(v, (list, tuple)):
         v = " ".join(str(x) for x in v if not _is_missing(x))
-    s = unicodedata.normalize("NFC", str(v))
-    return re.sub(r"\s+", " ", s).strip()
+    s = str(v)
+    if not s.isascii():  # ASCII is already NFC
+        s = unicodedata.normalize("NFC", s)
+    return " ".join(s.split())  # runs of whitespace (str.isspace, as re's \s) -> one space, ends stripped
 
 
 def parse_list(v: Any) -> list[str]:
