@@ -114,6 +114,27 @@ def test_lexical_cosines_and_blend():
     assert 0 < w < 1 and scale > 0
 
 
+def test_lexical_document_frequency_counts_repeated_texts():
+    """Repeated texts are tokenised once, but min_df, max_df and idf count every row, as CountVectorizer does."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
+
+    from triage.lexical import _TOKEN, _preprocess
+
+    base = ["leap complexity of SGD", "private halfspaces", "leap complexity bounds", "bandit regret bounds",
+            "regret of private bandits", "kernel ridge regression", "ridge regression rates", "SGD noise"]
+    texts = base * 3 + ["leap complexity of SGD"] * 4 + ["$x$ and $y$"]  # 29 rows: min_df and max_df apply
+    params = LexicalParams(weighting=Weighting.tfidf, min_df=2, max_df=0.3)
+    (L,) = fit_transform([texts], params)
+    vec = CountVectorizer(preprocessor=_preprocess, token_pattern=_TOKEN, stop_words=list(ENGLISH_STOP_WORDS),
+                          ngram_range=(1, 2), min_df=2, max_df=0.3)
+    counts = vec.fit_transform(texts).toarray().astype(np.float64)
+    idf = np.log((1 + len(texts)) / (1 + (counts > 0).sum(axis=0))) + 1
+    w = np.where(counts > 0, 1 + np.log(np.maximum(counts, 1)), 0) * idf
+    w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
+    assert "leap" not in vec.vocabulary_  # in 10 of 29 rows: above max_df
+    assert np.allclose((L @ L.T).toarray(), w @ w.T, atol=1e-5)
+
+
 def test_blended_scores_prefer_shared_terms(fake_embedder):
     """With the lexical blend, the reviewer whose paper shares rare terms wins even if embeddings tie."""
     papers = pd.DataFrame({"paper_id": ["p"], "title": ["Leap complexity"], "abstract": ["saddle-to-saddle SGD"]})

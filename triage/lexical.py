@@ -56,14 +56,23 @@ def fit_transform(corpora: list[list[str]], params: LexicalParams = LexicalParam
         return [sp.csr_matrix((0, 0), dtype=np.float32) for _ in corpora]
     min_df = params.min_df if len(texts) >= 10 * params.min_df else 1
     max_df = params.max_df if len(texts) >= 20 else 1.0
+    # Each distinct text is tokenised once (a co-authored paper is listed under each of its reviewers, and a
+    # submission's preprint is often in its authors' profiles); document frequencies still count every row.
+    first: dict[str, int] = {}
+    row_of = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
     vec = CountVectorizer(preprocessor=_preprocess, token_pattern=_TOKEN, stop_words=list(ENGLISH_STOP_WORDS),
-                          ngram_range=(1, params.ngram_max), min_df=min_df, max_df=max_df, dtype=np.float32)
+                          ngram_range=(1, params.ngram_max), dtype=np.float32)
     try:
-        counts = vec.fit_transform(texts).tocsr()
-    except ValueError:  # no term survives the document-frequency limits
+        counts = vec.fit_transform(list(first)).tocsr()[row_of]
+    except ValueError:  # no text has a term
         counts = sp.csr_matrix((len(texts), 1), dtype=np.float32)
     n = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
+    keep = (df >= min_df) & (df <= max_df * n)  # as CountVectorizer's min_df and max_df would, over the rows
+    if not keep.any():
+        counts, df = sp.csr_matrix((n, 1), dtype=np.float32), np.zeros(1)
+    elif not keep.all():
+        counts, df = counts[:, np.flatnonzero(keep)], df[keep]
     if params.weighting is Weighting.tfidf:
         idf = np.log((1 + n) / (1 + df)) + 1.0
         w = counts.copy()
