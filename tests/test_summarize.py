@@ -529,3 +529,30 @@ def test_outlook_sentences_are_not_the_tldr_or_claims():
     row = _card("IRLS", abstract)
     own = "This work addresses this problem by showing that an IRLS algorithm converges linearly."
     assert row["tldr"] == own and row["claims"] == [own]
+
+
+def test_rerun_keeps_unchanged_summaries_and_matches_a_fresh_run(real_embedder, monkeypatch, tmp_path, data_dir):
+    """The real model: a rerun after one abstract changed and one paper arrived summarizes those two and keeps
+    the other cards, with the same bytes as a run from scratch; other settings summarize everything again."""
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: real_embedder)
+    subs = pd.read_csv(data_dir / "submissions.csv", dtype=str, keep_default_na=False)
+    subs.iloc[:-1].to_csv(tmp_path / "first.csv", index=False)
+    late = subs.copy()
+    late.loc[0, "abstract"] = "We prove a new regret bound for linear bandits. " + late.loc[0, "abstract"]
+    late.to_csv(tmp_path / "second.csv", index=False)
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+
+    def summarize(csv: str, folder, *extra: str) -> dict:
+        res = CliRunner().invoke(app, ["summarize", str(tmp_path / csv), "-o", str(folder), *extra])
+        assert res.exit_code == 0, res.output
+        return json.loads((folder / "manifest.json").read_text())["stages"]["summarize"]["stats"]
+
+    assert summarize("first.csv", out)["kept_from_earlier_run"] == 0
+    assert summarize("second.csv", out)["kept_from_earlier_run"] == len(subs) - 2
+    assert summarize("second.csv", fresh)["kept_from_earlier_run"] == 0
+    assert (out / "summaries.csv").read_bytes() == (fresh / "summaries.csv").read_bytes()
+    assert (out / "summaries.jsonl").read_bytes() == (fresh / "summaries.jsonl").read_bytes()
+    assert summarize("second.csv", out, "--max-claims", "1")["kept_from_earlier_run"] == 0
+    assert summarize("second.csv", out, "--max-claims", "1")["kept_from_earlier_run"] == len(subs)

@@ -526,15 +526,21 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
         summarizer = LLMSummarizer(client, vocab, load_prompts(sources.prompt_dir), stats=stats,
                                    cache_dir=wd.path("cache/llm"), max_claims=params.max_claims,
                                    max_results=params.max_results)
+    record = {**dataclasses.asdict(params), "llm": (dataclasses.asdict(llm) if llm else None),
+              **{k: (str(v) if v else None) for k, v in dataclasses.asdict(sources).items()},
+              "vocabulary_sha256": vocab.sha256}
+    if embed_fn is not None:
+        record.update(model=embedder.name, use_keywords=ep.use_keywords)
     summ = summarize_papers(papers, params=params, vocab=vocab, embed=embed_fn, paper_vectors=paper_vecs,
-                            extra_text=extra, summarizer=summarizer, stats=stats)
+                            extra_text=extra, summarizer=summarizer, stats=stats,
+                            earlier=_earlier_summaries(wd, record) if llm is None else None)
     flat = summ.copy()
     for col in ("claims", "results", "assumptions"):
         flat[col] = flat[col].map(join_list)
     flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, sort_keys=True))
     wd.write_csv(W.SUMMARIES, flat)
     wd.write_jsonl(W.SUMMARIES_JSONL, [_jsonable(r) for r in summ.to_dict("records")])
-    run_stats: dict[str, Any] = {"papers": len(summ), "with_pdf_text": n_pdf,
+    run_stats: dict[str, Any] = {"papers": len(summ), "kept_from_earlier_run": stats.kept, "with_pdf_text": n_pdf,
                                  "with_assumptions": int((summ["assumptions"].map(len) > 0).sum())}
     if llm is not None:
         run_stats.update(llm_answers=len(summ) - sum(stats.fallbacks.values()), llm_cached=stats.cached,
@@ -546,12 +552,25 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
                             f"({stats.cached} from cache); fell back to extractive: {fb}; dropped items: {dr}")
     if messages is not None and sources.pdf_dir is not None:
         messages.append(f"PDF text (introduction, conclusion) found for {n_pdf} of {len(summ)} papers")
-    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}),
-                    params={**dataclasses.asdict(params), "llm": (dataclasses.asdict(llm) if llm else None),
-                            **{k: (str(v) if v else None) for k, v in dataclasses.asdict(sources).items()},
-                            "vocabulary_sha256": vocab.sha256},
+    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}), params=record,
                     outputs=[W.SUMMARIES, W.SUMMARIES_JSONL], stats=run_stats)
     return summ
+
+
+def _earlier_summaries(wd: Workdir, record: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
+    """The earlier run's summaries by paper id, when it used the same model and settings (else None)."""
+    earlier = wd.read_manifest()["stages"].get("summarize", {}).get("params")
+    if earlier is None or earlier != json.loads(json.dumps(record)) or not wd.exists(W.SUMMARIES_JSONL):
+        return None
+    out = {}
+    try:
+        with open(wd.read_path(W.SUMMARIES_JSONL), encoding="utf-8") as f:
+            for line in f:
+                rec = json.loads(line)
+                out[str(rec["paper_id"])] = rec
+    except (OSError, ValueError, KeyError, TypeError):  # damaged or hand-edited: summarize everything again
+        return None
+    return out
 
 
 def _jsonable(rec: dict[str, Any]) -> dict[str, Any]:

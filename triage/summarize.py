@@ -538,6 +538,7 @@ class SummaryStats:
     fallbacks: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
     cached: int = 0
+    kept: int = 0  # papers whose earlier summary was reused (unchanged text and settings)
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
@@ -555,6 +556,7 @@ def summarize_papers(
     extra_text: Sequence[str] | None = None,
     summarizer: Summarizer | None = None,
     stats: SummaryStats | None = None,
+    earlier: dict[str, dict[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """One row per paper with ``SUMMARY_COLUMNS``; lists are Python lists, ``evidence`` a dict.
 
@@ -562,17 +564,33 @@ def summarize_papers(
     TF-IDF centrality is used. ``paper_vectors`` (row-aligned) are the whole-paper vectors the
     sentences are compared to. ``extra_text`` (row-aligned) is PDF text appended to the abstract.
     ``summarizer`` (e.g. an LLM) is tried per paper, the extractive summary being its fallback.
+    ``earlier`` (paper id -> row of an earlier run made with the same model and settings) rows are
+    kept for papers whose text and extractive configuration are unchanged: a paper's summary depends
+    only on its own text with embedding centrality (TF-IDF centrality reads the whole batch, and a
+    ``summarizer`` keeps its own cache, so neither reuses rows).
     """
     vocab = vocab or load_vocabulary()
     stats = stats if stats is not None else SummaryStats()
     titles = papers["title"].tolist() if "title" in papers.columns else [""] * len(papers)
     extras = list(extra_text) if extra_text is not None else [""] * len(papers)
     texts = [paper_text(t, a, e) for t, a, e in zip(titles, papers["abstract"].tolist(), extras)]
-    cents = _centralities(texts, params, embed, paper_vectors)
     ext_sha = extractive_config_sha256(params, vocab)
+    ids = papers["paper_id"].tolist()
+    kept: dict[int, dict[str, Any]] = {}
+    if earlier and summarizer is None and params.centrality == "embedding" and embed is not None:
+        for k, (pid, text) in enumerate(zip(ids, texts)):
+            rec = earlier.get(pid)
+            if rec and rec.get("text_sha256") == text.sha256() and rec.get("prompt_sha256") == ext_sha:
+                kept[k] = {c: rec.get(c) for c in SUMMARY_COLUMNS}
+    todo = [k for k in range(len(texts)) if k not in kept]
+    cents = dict(zip(todo, _centralities([texts[k] for k in todo], params, embed,
+                                         None if paper_vectors is None else np.asarray(paper_vectors)[todo])))
     rows = []
-    for pid, text, cent in zip(papers["paper_id"].tolist(), texts, cents):
-        s = summarize_text(text, cent, vocab, params=params)
+    for k, (pid, text) in enumerate(zip(ids, texts)):
+        if k in kept:
+            rows.append(kept[k])
+            continue
+        s = summarize_text(text, cents[k], vocab, params=params)
         prompt_sha = ext_sha
         if summarizer is not None:
             s = summarizer.summarize(text, s)
@@ -581,5 +599,6 @@ def summarize_papers(
                      "assumptions": s.assumptions, "evidence": s.evidence, "summarizer": s.summarizer,
                      "text_sha256": text.sha256(), "prompt_sha256": prompt_sha})
     stats.papers = len(rows)
+    stats.kept = len(kept)
     stats.summarizer = summarizer.name if summarizer is not None else "extractive"
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
