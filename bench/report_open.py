@@ -11,6 +11,7 @@ conflicts.csv; e.g. the bundled data/demo), then opens its report from a file UR
   minus the same for an empty page: what the report adds to opening a browser.
 
     python bench/report_open.py --data data/demo [--cache DIR] [--runs 5]
+    python bench/report_open.py --report OUT/report.html      # a report already made (e.g. by bench/conference.py)
 """
 
 from __future__ import annotations
@@ -41,20 +42,25 @@ def chromium(url: str, profile: Path, *extra: str) -> tuple[float, str]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", type=Path, required=True, help="conference folder (e.g. data/demo)")
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="conference folder (e.g. data/demo)")
+    src.add_argument("--report", type=Path, help="open this report.html instead of running the pipeline")
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-report",
                     help="output folder of the run, kept between runs (its embedding cache makes reruns cheap)")
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
 
-    from triage.pipeline import Inputs, run_all
+    if args.report:
+        report, t_run = args.report.resolve(), None
+    else:
+        from triage.pipeline import Inputs, run_all
 
-    d = args.data
-    t0 = time.perf_counter()
-    result = run_all(Inputs(d / "submissions.csv", d / "publications.csv", d / "reviewers.csv",
-                            d / "conflicts.csv" if (d / "conflicts.csv").exists() else None), args.cache)
-    t_run = time.perf_counter() - t0
-    report = result.outputs[-1]
+        d = args.data
+        t0 = time.perf_counter()
+        result = run_all(Inputs(d / "submissions.csv", d / "publications.csv", d / "reviewers.csv",
+                                d / "conflicts.csv" if (d / "conflicts.csv").exists() else None), args.cache)
+        t_run = time.perf_counter() - t0
+        report = result.outputs[-1]
     html = report.read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as td:
         blank = Path(td) / "blank.html"
@@ -76,7 +82,7 @@ def main() -> int:
                                        "--window-size=1280,900")[0])
     med = statistics.median
     print(f"report: {report} ({len(html) / 1e6:.2f} MB, {html.count('<article')} paper cards, "
-          f"{html.count('<svg')} plots); pipeline run {t_run:.1f} s")
+          f"{html.count('<svg')} plots)" + (f"; pipeline run {t_run:.1f} s" if t_run is not None else ""))
     print(f"{'measure (median of ' + str(args.runs) + ')':<44}{'seconds':>10}")
     print(f"{'load event (performance.now)':<44}{med(load_ms) / 1000:>10.3f}")
     print(f"{'load event, without content-visibility':<44}{med(load_eager) / 1000:>10.3f}")

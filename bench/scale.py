@@ -67,11 +67,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384, topics: int = 100,
-              seed: int = 0) -> Synthetic:
-    rng = np.random.default_rng(seed)
-    # People: reviewers first, then as many again who only author.
-    n_people = 2 * n_reviewers
+def make_people(n_people: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:
+    """Names (some accented, most distinct) and emails: institutional with sub-domains, 15% webmail."""
     n_inst = max(20, n_people // 12)
     first = rng.integers(0, len(FIRST), n_people)
     last = rng.integers(0, len(LAST), n_people)
@@ -84,6 +81,15 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
     emails = [f"p{i}@{WEBMAIL[i % 4]}" if webmail[i] else
               f"p{i}@{['', 'cs.', 'math.', 'ee.'][sub[i]]}univ{inst[i]}.{'edu' if inst[i] % 3 else 'ac.uk'}"
               for i in range(n_people)]
+    return names, emails
+
+
+def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384, topics: int = 100,
+              seed: int = 0) -> Synthetic:
+    rng = np.random.default_rng(seed)
+    # People: reviewers first, then as many again who only author.
+    n_people = 2 * n_reviewers
+    names, emails = make_people(n_people, rng)
     topic_of = rng.integers(0, topics, n_people)
     by_topic = [np.flatnonzero(topic_of == t) for t in range(topics)]
 
