@@ -692,3 +692,37 @@ def test_easychair_deleted_and_desk_rejected_rows_are_left_out(tmp_path):
     papers, excluded = read_submissions(p)
     assert papers["paper_id"].tolist() == ["1", "4"]  # a plain 'reject' is a decision, not a withdrawal
     assert excluded["reason"].tolist() == ["deleted?: yes", "decision: desk reject"]
+
+
+def test_signal_during_the_commit_waits_until_every_output_is_replaced(tmp_path, monkeypatch):
+    """A SIGTERM (or Ctrl-C) that lands between two renames of a commit is held until the last one."""
+    from triage import workdir as W
+
+    wd = W.Workdir(tmp_path)
+    wd.ensure()
+    names = ("a.csv", "b.csv", "c.csv")
+    for n in names:
+        (tmp_path / n).write_text("old")
+    real_replace = os.replace
+
+    def replace(src, dst):
+        if Path(dst).name == "a.csv":  # the commit's first rename over an output
+            os.kill(os.getpid(), signal.SIGTERM)
+        real_replace(src, dst)
+
+    seen: list[list[str]] = []
+
+    def handler(signum, frame):
+        seen.append([(tmp_path / n).read_text() for n in names])
+        raise RuntimeError("terminated")
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    monkeypatch.setattr(W.os, "replace", replace)
+    try:
+        with pytest.raises(RuntimeError, match="terminated"), W.all_or_nothing():
+            for n in names:
+                wd.write_text(n, "new")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert seen == [["new", "new", "new"]]
+    assert leftovers(tmp_path) == []

@@ -133,6 +133,12 @@ def test_lexical_document_frequency_counts_repeated_texts():
     w /= np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-12)
     assert "leap" not in vec.vocabulary_  # in 10 of 29 rows: above max_df
     assert np.allclose((L @ L.T).toarray(), w @ w.T, atol=1e-5)
+    # An int is a number of texts and a float a share, as in CountVectorizer.
+    for lo, hi in [(0.1, 0.3), (2, 9), (0.2, 12)]:
+        (L,) = fit_transform([texts], LexicalParams(weighting=Weighting.tfidf, min_df=lo, max_df=hi))
+        vocab = CountVectorizer(preprocessor=_preprocess, token_pattern=_TOKEN, stop_words=list(ENGLISH_STOP_WORDS),
+                                ngram_range=(1, 2), min_df=lo, max_df=hi).fit(texts).vocabulary_
+        assert L.shape[1] == len(vocab), (lo, hi)
 
 
 def test_blended_scores_prefer_shared_terms(fake_embedder):

@@ -189,6 +189,8 @@ def test_long_conflict_list_is_cut_with_uncertain_matches_first(monkeypatch):
     pairs = re.search(r'<table id="conflict-table">.*?</table>', html, flags=re.DOTALL).group(0)
     assert re.findall(r"<tr><td>(p\d+)</td>", pairs) == ["p2", "p0"]  # the uncertain match first
     assert "(2 of 5, uncertain name matches first; all are in conflicts.csv)" in html
+    d.conflicts = d.conflicts.drop(columns="reason")
+    assert "Reasons (a pair can have several): unspecified (5)." in render_report(d)
 
 
 def test_mismatch_note_says_when_no_author_areas_exist():

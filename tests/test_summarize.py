@@ -556,3 +556,22 @@ def test_rerun_keeps_unchanged_summaries_and_matches_a_fresh_run(real_embedder, 
     assert (out / "summaries.jsonl").read_bytes() == (fresh / "summaries.jsonl").read_bytes()
     assert summarize("second.csv", out, "--max-claims", "1")["kept_from_earlier_run"] == 0
     assert summarize("second.csv", out, "--max-claims", "1")["kept_from_earlier_run"] == len(subs)
+
+
+def test_rerun_with_keywords_summarizes_again(fake_embedder, monkeypatch, tmp_path, data_dir):
+    """Keywords move the paper vector a card's sentences are compared to, and a card's hash does not cover
+    them: with --use-keywords no card is kept."""
+    import triage.pipeline
+    from triage.pipeline import EmbedParams, load, run_summarize
+    from triage.workdir import Workdir
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    corpus = load(triage.pipeline.Inputs(data_dir / "submissions.csv"))
+    wd = Workdir(tmp_path / "out")
+
+    def kept(use_keywords: bool) -> int:
+        run_summarize(corpus, wd, embed=EmbedParams(use_keywords=use_keywords))
+        return wd.read_manifest()["stages"]["summarize"]["stats"]["kept_from_earlier_run"]
+
+    assert [kept(False), kept(False)] == [0, len(corpus.papers)]
+    assert [kept(True), kept(True)] == [0, 0]

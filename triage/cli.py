@@ -151,11 +151,15 @@ def _terminate_cleanly() -> Iterator[None]:
     def stop(signum: int, frame: Any) -> None:
         raise _Terminated
 
-    previous = signal.signal(signal.SIGTERM, stop)
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_IGN:  # the parent asked for SIGTERM to be ignored: keep it so
+        yield
+        return
+    signal.signal(signal.SIGTERM, stop)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 def handle_errors(fn: F) -> F:

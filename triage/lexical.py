@@ -9,6 +9,7 @@ reviewer's scores stay comparable across papers.
 
 from __future__ import annotations
 
+import numbers
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -68,7 +69,10 @@ def fit_transform(corpora: list[list[str]], params: LexicalParams = LexicalParam
         counts = sp.csr_matrix((len(texts), 1), dtype=np.float32)
     n = counts.shape[0]
     df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float64)
-    keep = (df >= min_df) & (df <= max_df * n)  # as CountVectorizer's min_df and max_df would, over the rows
+    # As CountVectorizer's min_df and max_df, over the rows: an int is a number of texts, a float a share.
+    low = min_df if isinstance(min_df, numbers.Integral) else min_df * n
+    high = max_df if isinstance(max_df, numbers.Integral) else max_df * n
+    keep = (df >= low) & (df <= high)
     if not keep.any():
         counts, df = sp.csr_matrix((n, 1), dtype=np.float32), np.zeros(1)
     elif not keep.all():

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage import __version__
 from triage import workdir as W
 from triage.assign import AssignParams, assign, coauthor_pairs
 from triage.choices import ExportFormat, SplitBy
@@ -528,7 +529,7 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
                                    max_results=params.max_results)
     record = {**dataclasses.asdict(params), "llm": (dataclasses.asdict(llm) if llm else None),
               **{k: (str(v) if v else None) for k, v in dataclasses.asdict(sources).items()},
-              "vocabulary_sha256": vocab.sha256}
+              "vocabulary_sha256": vocab.sha256, "triage": __version__}
     if embed_fn is not None:
         record.update(model=embedder.name, use_keywords=ep.use_keywords)
     summ = summarize_papers(papers, params=params, vocab=vocab, embed=embed_fn, paper_vectors=paper_vecs,
@@ -558,7 +559,12 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
 
 
 def _earlier_summaries(wd: Workdir, record: dict[str, Any]) -> dict[str, dict[str, Any]] | None:
-    """The earlier run's summaries by paper id, when it used the same model and settings (else None)."""
+    """The earlier run's summaries by paper id, when it used the same model and settings (else None).
+
+    Not with ``--use-keywords``: the keywords move the paper vector the sentences are compared to, and a
+    card records the hash of the title, abstract and PDF text only."""
+    if record.get("use_keywords"):
+        return None
     earlier = wd.read_manifest()["stages"].get("summarize", {}).get("params")
     if earlier is None or earlier != json.loads(json.dumps(record)) or not wd.exists(W.SUMMARIES_JSONL):
         return None

@@ -274,7 +274,8 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names:
     if conflicts is None or not len(conflicts):
         return {"n": 0, "rows": [], "kinds": [], "papers": []}
     kinds: dict[str, int] = {}
-    for reason in conflicts["reason"].fillna("").astype(str) if "reason" in conflicts.columns else []:
+    reasons = conflicts["reason"].fillna("").astype(str) if "reason" in conflicts.columns else [""] * len(conflicts)
+    for reason in reasons:
         for part in reason.split("; "):
             kinds[reason_kind(part)] = kinds.get(reason_kind(part), 0) + 1
     rows = [{"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "reviewer_id": r["reviewer_id"],
@@ -284,7 +285,8 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names:
     papers = [{"paper_id": pid, "title": titles.get(pid, ""), "n": int(n),
                "share": n / n_reviewers if n_reviewers else None} for pid, n in per_paper.head(10).items()]
     return {"n": len(conflicts), "rows": rows, "kinds": sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
-            "papers": papers, "median_per_paper": float(per_paper.median()), "n_papers": len(per_paper)}
+            "papers": papers, "median_per_paper": float(per_paper.median()) if len(per_paper) else 0.0,
+            "n_papers": len(per_paper)}
 
 
 def _first_conflicts(conflicts: pd.DataFrame, limit: int) -> pd.DataFrame:

@@ -19,7 +19,9 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -246,9 +248,36 @@ def all_or_nothing() -> Iterator[None]:
         staging.discard()
         raise
     else:
-        staging.commit()
+        with _signals_held():
+            staging.commit()
     finally:
         _RUN.reset(token)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block ends (the renames of a commit): a signal that lands between
+    two renames would leave the outputs half-replaced. A held signal is acted on as it would have been,
+    right after the block."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        yield
+        return
+    pending: list[int] = []
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    for s, h in before.items():
+        if h is not signal.SIG_IGN:
+            signal.signal(s, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        for s, h in before.items():
+            signal.signal(s, signal.SIG_DFL if h is None else h)
+        for s in dict.fromkeys(pending):
+            handler = before[s]
+            if callable(handler):
+                handler(s, None)
+            elif handler is signal.SIG_DFL:
+                signal.raise_signal(s)
 
 
 def _write_target(final: Path) -> Path:
