@@ -96,6 +96,7 @@ def test_xlsx_one_sheet_per_table_text_stays_text(tmp_path):
 
     papers = _papers()
     papers.loc[0, "title"] = "Bad\x01char " + "x" * 40_000
+    papers.loc[2, "title"] = "#N/A"  # an Excel error code as text
     conflicts = pd.DataFrame({"paper_id": ["p1"], "reviewer_id": ["r3"], "reason": ["co-author (2023)"]})
     table = build_triage_table(papers, assignments=_assignments(), conflicts=conflicts)
     sheets = workbook_tables(table, papers, assignments=_assignments(), conflicts=conflicts)
@@ -109,6 +110,7 @@ def test_xlsx_one_sheet_per_table_text_stays_text(tmp_path):
     title_col = header.index("Title") + 1
     assert ws.cell(3, title_col).value == "=HYPERLINK(\"http://x\")"  # as written: typed text needs no guard
     assert ws.cell(3, title_col).data_type == "s"  # never a formula
+    assert ws.cell(4, title_col).value == "#N/A" and ws.cell(4, title_col).data_type == "s"  # nor an error value
     long = ws.cell(2, title_col).value
     assert long.startswith("Badchar ") and len(long) == 32_767
     assert ws.max_row == 4 and ws.freeze_panes == "A2"

@@ -305,7 +305,7 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -315,8 +315,11 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
 
     def cell(ws: Any, v: Any) -> Any:
         if isinstance(v, str):
-            c = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", v))[:XLSX_MAX_CELL])
-            c.data_type = "s"  # text, even when it starts with "="
+            v = ILLEGAL_CHARACTERS_RE.sub("", unicodedata.normalize("NFC", v))[:XLSX_MAX_CELL]
+            if not v.startswith("=") and v not in ERROR_CODES:
+                return v  # openpyxl types it as text
+            c = WriteOnlyCell(ws, value=v)
+            c.data_type = "s"  # text, though openpyxl would make it a formula or an error value
             return c
         if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
             return None
