@@ -152,3 +152,44 @@ def test_real_model_rerun_embeds_only_late_papers_and_keeps_pairs(real_embedder,
     assert set(zip(kept.paper_id, kept.reviewer_id)) <= set(zip(second.paper_id, second.reviewer_id))
     assert set(second["paper_id"]) == set(subs["paper_id"].iloc[1:]) | {"late/1", "late/2"}
     assert f"papers withdrawn: {subs['paper_id'].iloc[0]}" in res.stdout
+
+
+def test_affinity_is_reused_when_only_conflicts_or_loads_change(fake_model, tmp_path):
+    """The affinity table is computed once for the same submissions, publications, reviewers, model and
+    affinity settings; new conflicts and other loads reuse it and give what a run from scratch gives."""
+    import json
+
+    def run(out, *extra, subs=GOOD / "submissions.csv", pubs=GOOD / "publications.csv", revs=GOOD / "reviewers.csv"):
+        res = runner.invoke(app, [*match_args(subs, pubs, revs, out), *extra])
+        assert res.exit_code == 0, res.output
+        return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["match"]["stats"]
+
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    assert run(out)["affinity_reused"] is False
+    first = pd.read_csv(out / "affinity.csv", dtype=str)
+    pair = first.iloc[0]
+    conflicts = tmp_path / "conflicts.csv"
+    conflicts.write_text(f"paper_id,reviewer_id\n{pair.paper_id},{pair.reviewer_id}\n", encoding="utf-8")
+    args = ("-c", str(conflicts), "--max-load", "5")
+    assert run(out, *args)["affinity_reused"] is True
+    revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str, keep_default_na=False)
+    loads = tmp_path / "reviewers.csv"
+    revs.assign(max_load="4").to_csv(loads, index=False)  # reviewers' own loads do not change the affinity
+    assert run(tmp_path / "loads", revs=loads)["affinity_reused"] is False
+    assert run(tmp_path / "loads", revs=GOOD / "reviewers.csv")["affinity_reused"] is True
+    revs.iloc[1:].to_csv(loads, index=False)  # one reviewer fewer does
+    assert run(tmp_path / "loads", revs=loads)["affinity_reused"] is False
+    assert run(fresh, *args)["affinity_reused"] is False
+    for name in ("affinity.csv", "assignments.csv", "conflicts.csv"):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name
+    second = pd.read_csv(out / "affinity.csv", dtype=str)
+    assert len(second) == len(first) - 1 and not ((second.paper_id == pair.paper_id)
+                                                  & (second.reviewer_id == pair.reviewer_id)).any()
+    # A changed publication, or other affinity settings, compute it again.
+    pubs = tmp_path / "pubs.csv"
+    pubs.write_text((GOOD / "publications.csv").read_text(encoding="utf-8").replace("regret", "loss", 1),
+                    encoding="utf-8")
+    assert run(out, *args, pubs=pubs)["affinity_reused"] is False
+    assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is False
+    assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is True
+    assert len(list((out / "cache" / "affinity").glob("*.pkl"))) == 1

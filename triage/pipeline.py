@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import hashlib
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -401,6 +403,45 @@ def _topic_labels(wd: Workdir) -> pd.Series | None:
     return t.set_index("paper_id")["cluster_label"] if {"paper_id", "cluster_label"} <= set(t.columns) else None
 
 
+def _affinity_key(corpus: Corpus, emb: Embedded, params: AffinityParams) -> str:
+    """A digest of everything the affinity table is computed from: the parameters, the model, both
+    embedding matrices, every column of the papers and publications, and the reviewer ids (a reviewer's
+    loads, name or email do not change it)."""
+    h = hashlib.sha256(json.dumps({"params": dataclasses.asdict(params), "model": emb.model, "triage": __version__},
+                                  sort_keys=True, default=str).encode())
+    for arr in (emb.papers, emb.publications):
+        a = np.ascontiguousarray(arr)
+        h.update(f"{a.shape}{a.dtype}".encode())
+        h.update(a.data)
+    for df in (corpus.papers, corpus.publications, corpus.reviewers[["reviewer_id"]]):
+        h.update("\x1f".join(map(str, df.columns)).encode())
+        h.update(pd.util.hash_pandas_object(df.astype(str), index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
+def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: AffinityParams) -> tuple[pd.DataFrame, bool]:
+    """The affinity table (conflicted pairs still in), and whether it came from the cache: a rerun that
+    changes only conflicts, bids or assignment settings (``--max-load``, ``--per-paper`` ...) reuses the
+    last table computed from the same inputs. The cache keeps one table, as a pickle that only triage
+    writes, in the run's own cache folder."""
+    folder = wd.path(W.AFFINITY_CACHE)
+    path = folder / f"{_affinity_key(corpus, emb, params)}.pkl"
+    if path.exists():
+        with contextlib.suppress(Exception):  # a damaged cache file is computed again
+            return pd.read_pickle(path), True
+    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
+                           params=params)
+    with contextlib.suppress(OSError):  # a full disk costs the next run time, not this run's outputs
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        aff.to_pickle(tmp)
+        os.replace(tmp, path)
+        for old in folder.glob("*.pkl"):
+            if old != path:
+                old.unlink()
+    return aff, False
+
+
 def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
               conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
@@ -410,8 +451,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                              params=conflicts)
     # Keep enough candidates per paper that conflicts and full reviewers leave room.
     top_k = affinity.top_k
-    aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
-                           params=affinity)
+    aff, reused = cached_affinity(corpus, emb, wd, affinity)
     aff = drop_conflicted(aff, confl)
     wd.write_csv(W.CONFLICTS, confl)
     wd.write_csv(W.AFFINITY, aff)
@@ -456,7 +496,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                             "assignment": dataclasses.asdict(assignment), "top_k": top_k,
                             "bids": None if bids is None else len(bids), "export_formats": list(export_formats)},
                     outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
-                                            "total_score": round(result.total_score, 4),
+                                            "affinity_reused": reused, "total_score": round(result.total_score, 4),
                                             "coauthor_pairs_split": result.coauthor_pairs[0],
                                             "coauthor_pairs_left": result.coauthor_pairs[1]})
     return result

@@ -36,6 +36,7 @@ from triage.errors import MissingArtifactError, OutputError
 # Artifact file names, relative to the work directory.
 MANIFEST = "manifest.json"
 EMBED_CACHE = "cache/embeddings"
+AFFINITY_CACHE = "cache/affinity"  # the last affinity table, keyed by everything it is computed from
 PAPER_EMB = "embeddings/papers.npy"
 PUB_EMB = "embeddings/publications.npy"
 TOPICS = "topics.csv"
