@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -433,9 +432,8 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
                            params=params)
     with contextlib.suppress(OSError):  # a full disk costs the next run time, not this run's outputs
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        aff.to_pickle(tmp)
-        os.replace(tmp, path)
+        with W.atomic_open(path, "wb", encoding=None) as f:
+            aff.to_pickle(f)
         for old in folder.glob("*.pkl"):
             if old != path:
                 old.unlink()
@@ -606,17 +604,15 @@ def _earlier_summaries(wd: Workdir, record: dict[str, Any]) -> dict[str, dict[st
     if record.get("use_keywords"):
         return None
     earlier = wd.read_manifest()["stages"].get("summarize", {}).get("params")
-    if earlier is None or earlier != json.loads(json.dumps(record)) or not wd.exists(W.SUMMARIES_JSONL):
+    if earlier is None or earlier != json.loads(json.dumps(record)):
         return None
-    out = {}
     try:
-        with open(wd.read_path(W.SUMMARIES_JSONL), encoding="utf-8") as f:
-            for line in f:
-                rec = json.loads(line)
-                out[str(rec["paper_id"])] = rec
-    except (OSError, ValueError, KeyError, TypeError):  # damaged or hand-edited: summarize everything again
+        summ = _read_summaries(wd)
+    except (OSError, ValueError):  # damaged or hand-edited: summarize everything again
         return None
-    return out
+    if summ is None or "paper_id" not in summ.columns:
+        return None
+    return {str(r["paper_id"]): r for r in summ.to_dict("records")}
 
 
 def _jsonable(rec: dict[str, Any]) -> dict[str, Any]:
