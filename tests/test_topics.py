@@ -180,12 +180,12 @@ def test_topics_command_end_to_end(tmp_path):
     assert "does not list" not in res.output  # the slice names ICLR areas
     # Another year's call: the areas it names that the taxonomy does not list are said, in one line.
     older = pd.read_csv(data / "topics_slice.csv", keep_default_na=False)
-    older.loc[:4, "primary_area"] = "Deep Learning and representational learning"
+    older.loc[:4, "primary_area"] = "Deep Learning -> Attention Models"  # a CMT subject area
     older.to_csv(tmp_path / "older.csv", index=False)
     res = CliRunner().invoke(app, ["topics", str(tmp_path / "older.csv"), "-o", str(out)])
     assert res.exit_code == 0, res.output
     warning = [ln for ln in res.output.splitlines() if ln.startswith("Warning:") and "does not list" in ln]
-    assert len(warning) == 1 and "5 of " in warning[0] and "'Deep Learning and representational learning' (5)" \
+    assert len(warning) == 1 and "5 of " in warning[0] and "'Deep Learning -> Attention Models' (5)" \
         in warning[0] and "--taxonomy" in warning[0]
     assert pd.read_csv(out / "topics.csv")["area_mismatch"][:5].all()
     # Reruns are byte-identical (clusters, labels, areas, topics): tests/test_cli.py checks topics.csv.

@@ -3,7 +3,9 @@
 A taxonomy is a YAML (or TOML/JSON) file: a list of topics, each with a ``name``, a
 ``description`` and ``seeds`` (short phrases a paper on the topic might contain), optional
 ``aliases`` (other spellings of the name, e.g. an older call for papers), ``terms`` and
-``title_terms`` (patterns that name the topic in the text, or in the title alone), and optionally a
+``title_terms`` (patterns that name the topic in the text, or in the title alone), ``covers`` (ids of
+other topics of the file whose seeds and terms it takes too: an area of an older, coarser call
+that spans several of today's), and optionally a
 ``gate`` (theory cues) and a ``threshold`` for taxonomies whose topics only some papers get.
 The shipped files live in ``data/taxonomies/``; see the README there for the format.
 
@@ -47,6 +49,7 @@ class Topic:
     title_terms: tuple[str, ...] = ()  # regular expressions; a match in the title alone adds the title bonus
     # An area of another year's call: suggested only when the submissions' own areas name it.
     only_when_named: bool = False
+    covers: tuple[str, ...] = ()  # ids of the topics whose seeds and terms this one took (see ``load_taxonomy``)
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,7 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
                          "see data/taxonomies/README.md")
     topics: list[Topic] = []
     seen: dict[str, int] = {}
+    covers: dict[int, tuple[str, tuple[str, ...]]] = {}  # topic index -> (where, ids it covers)
     for i, raw in enumerate(data["topics"], start=1):
         where = f"topic {i}"
         if not isinstance(raw, dict):
@@ -168,10 +172,11 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         name = " ".join(name.split())
         where = f"topic {i} ('{name}')"
         unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms",
-                              "only_when_named"}
+                              "only_when_named", "covers"}
         if unknown:
             raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
-                             "allowed: id, name, description, seeds, aliases, terms, title_terms, only_when_named")
+                             "allowed: id, name, description, seeds, aliases, terms, title_terms, only_when_named, "
+                             "covers")
         only_when_named = raw.get("only_when_named", False)
         if not isinstance(only_when_named, bool):
             raise InputError(f"{path}: {where} 'only_when_named' must be true or false")
@@ -179,7 +184,8 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         if not isinstance(desc, str):
             raise InputError(f"{path}: {where} 'description' must be a string")
         seeds = _str_list(raw.get("seeds"), path, where, "seeds")
-        if not desc.strip() and not seeds:
+        covers[len(topics)] = (where, _str_list(raw.get("covers"), path, where, "covers"))
+        if not desc.strip() and not seeds and not covers[len(topics)][1]:
             raise InputError(f"{path}: {where} has neither description nor seeds; add a description and a few "
                              "seed phrases so papers can be scored against it")
         tid = str(raw.get("id") or _slug(name))
@@ -197,6 +203,7 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
                             _str_list(raw.get("aliases"), path, where, "aliases"), terms, title_terms,
                             only_when_named))
+    topics = _with_covered(topics, covers, path)
     threshold = data.get("threshold")
     if threshold is not None and not isinstance(threshold, (int, float)):
         raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
@@ -223,6 +230,30 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
     name = str(data.get("name") or path.stem)
     return Taxonomy(name=name, title=str(data.get("title") or name), topics=tuple(topics), source=str(path),
                     threshold=None if threshold is None else float(threshold), gate=gate)
+
+
+def _with_covered(topics: list[Topic], covers: dict[int, tuple[str, tuple[str, ...]]], path: Path) -> list[Topic]:
+    """Each covering topic with the seeds, terms and title terms of the topics it covers added to its own
+    (the covered topics' own lists, in the order given; a phrase listed twice is kept once)."""
+    index = {t.id: i for i, t in enumerate(topics)}
+    out = list(topics)
+    for i, (where, ids) in covers.items():
+        if not ids:
+            continue
+        for tid in ids:
+            j = index.get(tid)
+            if j is None:
+                raise InputError(f"{path}: {where} covers '{tid}', which is no topic id of the file; "
+                                 f"use the id of a topic listed there")
+            if j == i or covers.get(j, ("", ()))[1]:
+                raise InputError(f"{path}: {where} covers '{tid}', which is itself or covers other topics; "
+                                 "list the topics it spans directly")
+        parts = [topics[i], *(topics[index[tid]] for tid in ids)]
+        t = topics[i]
+        out[i] = Topic(t.id, t.name, t.description, tuple(dict.fromkeys(x for p in parts for x in p.seeds)),
+                       t.aliases, tuple(dict.fromkeys(x for p in parts for x in p.terms)),
+                       tuple(dict.fromkeys(x for p in parts for x in p.title_terms)), t.only_when_named, ids)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
