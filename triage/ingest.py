@@ -86,6 +86,7 @@ PAPER_ALIASES = {
     "authors": "authors", "author_names": "authors",
     "authorids": "authorids", "author_emails": "authorids", "author_ids": "authorids", "emails": "authorids",
     "primary_area": "primary_area", "primary_subject_area": "primary_area", "area": "primary_area",
+    "please_choose_the_closest_area_that_your_submission_falls_into": "primary_area",  # ICLR 2023's form
     "pdf": "pdf", "pdf_path": "pdf",
 }
 PUB_ALIASES = {
