@@ -51,7 +51,8 @@ def test_openreview_json_v1_and_v2(tmp_path, caplog):
 def test_the_iclr_2023_area_question_is_the_primary_area(tmp_path):
     key = "Please_choose_the_closest_area_that_your_submission_falls_into"  # the 2023 form's field, API v1
     notes = [{"id": "n1", "content": {"title": "T", "abstract": "A", key: "Generative models"}}]
-    assert read_papers(write(tmp_path, "notes.json", json.dumps(notes)))["primary_area"].tolist() == ["Generative models"]
+    papers = read_papers(write(tmp_path, "notes.json", json.dumps(notes)))
+    assert papers["primary_area"].tolist() == ["Generative models"]
 
 
 def test_jsonl(tmp_path):
