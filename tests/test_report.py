@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from triage.duplicates import DUPLICATE_COLUMNS
 from triage.export import WEAK_SCORE
 from triage.report import SECTIONS, ReportData, render_report
 
@@ -193,6 +194,27 @@ def test_long_conflict_list_is_cut_with_uncertain_matches_first(monkeypatch):
     assert "Reasons (a pair can have several): unspecified (5)." in render_report(d)
 
 
+def test_possible_duplicates_are_listed_counted_and_tagged(monkeypatch):
+    import triage.report as R
+
+    d = _data()
+    assert "possible duplicate" not in render_report(d).lower()
+    d.duplicates = pd.DataFrame({"paper_id": ["p1", "p4"], "other_id": ["p2", "p7"],
+                                 "text_overlap": ["0.9100", "0.4000"], "similarity": ["0.97", "0.80"],
+                                 "shared_authors": ["", "ann bar"],
+                                 "reason": ["same wording", "shared authors and similar wording"]})
+    d.topics = d.topics.assign(possible_duplicates=["", "p2", "p1", "", "p7", "", "", "p4", "", "", "", ""])
+    html = render_report(d)
+    assert "<b>2</b><span>possible duplicate pairs</span>" in html
+    table = re.search(r'<table id="duplicate-table">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>(p\d+)</td><td>[^<]*</td><td>(p\d+)</td>", table) == [("p1", "p2"), ("p4", "p7")]
+    assert "<td class=\"num\">0.91</td>" in table and "(ann bar)" in table
+    assert html.count("may duplicate p2") == 1 and html.count("may duplicate p1") == 1
+    monkeypatch.setattr(R, "DUPLICATE_LIST_LIMIT", 1)
+    html = render_report(d)
+    assert "(2 pairs, the first 1 listed; all are in duplicates.csv" in html
+
+
 def test_mismatch_note_says_when_no_author_areas_exist():
     d = _data()
     d.topics["area_mismatch"] = "False"
@@ -239,3 +261,6 @@ def test_demo_run_report(demo_run, data_dir):
     first = a.sort_values(["paper_id", "rank"]).iloc[0]
     assert names[first["reviewer_id"]] in html
     assert len(html) < 3_000_000
+    dups = pd.read_csv(demo_run / "duplicates.csv")
+    assert list(dups.columns) == DUPLICATE_COLUMNS  # the test slice has no two versions of one paper
+    assert dups.empty and "possible duplicate pairs" not in html

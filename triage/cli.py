@@ -359,7 +359,8 @@ def topics(
     use_keywords: UseKeywords = False,
     encoding: Encoding = None,
 ) -> None:
-    """Cluster submissions into labelled topics, suggest venue areas and theory topics (topics.csv).
+    """Cluster submissions into labelled topics, suggest venue areas and theory topics (topics.csv),
+    and flag submissions that may be the same work (duplicates.csv).
 
     With --publications, also writes topic_supply.csv: per area and theory topic, the
     submissions, the qualified reviewers and the review slots needed vs available.
@@ -386,12 +387,15 @@ def topics(
     supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,
                                                          max_load=max_load))
     n_theory = int((t["theory_topic"] != "").sum())
+    n_dup = int((t["possible_duplicates"] != "").sum())
     out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers; {int(t['area_mismatch'].sum())} area "
-              f"mismatch(es); {n_theory} paper(s) with a theory topic", markup=False)
+              f"mismatch(es); {n_theory} paper(s) with a theory topic; {n_dup} paper(s) that may duplicate another",
+              markup=False)
     if supply is not None and supply["shortage"].any():
         out.print(f"{int(supply['shortage'].sum())} topic(s) short of qualified reviewers (see topic_supply.csv)",
                   markup=False)
-    _echo_outputs([wd.path("topics.csv")] + ([wd.path("topic_supply.csv")] if supply is not None else []))
+    _echo_outputs([wd.path("topics.csv"), wd.path("duplicates.csv")]
+                  + ([wd.path("topic_supply.csv")] if supply is not None else []))
 
 
 @app.command()

@@ -101,7 +101,7 @@ GENERIC_TITLES = re.compile(
 MAX_SHARED = 25  # a title listed by more reviewers than this is a consortium or a catalogue, not co-authors
 
 
-def _title_key(title: str) -> str:
+def title_key(title: str) -> str:
     """'Über α-Divergences.' -> 'uberαdivergences': accents dropped, letters and digits of any script kept."""
     s = unicodedata.normalize("NFKD", str(title).lower())
     return "".join(ch for ch in s if ch.isalnum() and not unicodedata.combining(ch))
@@ -114,7 +114,7 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
     not matched."""
     titles = publications["title"].astype(str)
     usable = (titles.str.split().str.len() >= 3) & ~titles.str.strip().str.match(GENERIC_TITLES)
-    table = pd.DataFrame({"key": titles[usable].map(_title_key), "reviewer_id": publications["reviewer_id"][usable]})
+    table = pd.DataFrame({"key": titles[usable].map(title_key), "reviewer_id": publications["reviewer_id"][usable]})
     table = table[table["key"].str.len() >= 12].drop_duplicates()
     size = table.groupby("key")["reviewer_id"].transform("size")
     table = table[(size > 1) & (size <= MAX_SHARED)]

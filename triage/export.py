@@ -60,9 +60,10 @@ HEADERS = {
     "mean_score": "Mean score",
     "papers": "Papers",
     "centroid_sim": "Similarity to centre",
+    "possible_duplicates": "Possible duplicates",
 }
 TOPIC_COLUMNS = ("cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch", "theory_topic",
-                 "theory_score")
+                 "theory_score", "possible_duplicates")
 LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
 FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -23,6 +23,7 @@ from triage import workdir as W
 from triage.assign import AssignParams, assign, coauthor_pairs
 from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
+from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
 from triage.errors import StaleArtifactError
 from triage.export import (
@@ -186,12 +187,16 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
     if notes is not None and stats.get("areas", {}).get("note"):
         notes.append(stats["areas"]["note"])
+    dups = find_duplicates(corpus.papers, emb.papers)
+    topics["possible_duplicates"] = topics["paper_id"].map(duplicate_partners(dups)).fillna("")
+    stats["possible_duplicates"] = len(dups)
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
     wd.write_csv(W.TOPICS, topics)
+    wd.write_csv(W.DUPLICATES, dups)
     wd.write_npy(W.CENTROIDS, centroids)
     wd.record_stage("topics", inputs=(inputs.files() if inputs else {}),
                     params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy)},
-                    outputs=[W.TOPICS, W.CENTROIDS], stats=stats)
+                    outputs=[W.TOPICS, W.DUPLICATES, W.CENTROIDS], stats=stats)
     return topics
 
 
@@ -717,6 +722,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
         assignments=assignments, conflicts=_read_optional(wd, W.CONFLICTS), coauthor_pairs=pairs,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
+        duplicates=_read_optional(wd, W.DUPLICATES),
         reviewers=corpus.reviewers if len(corpus.reviewers) else None,
         n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
@@ -766,6 +772,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
                         embed=options.embed, notes=notes)
     result.messages += [f"Warning: {n}" for n in notes]
+    n_dup = int((topics["possible_duplicates"] != "").sum())
+    if n_dup:
+        result.messages.append(f"{n_dup} paper(s) may duplicate another submission (see duplicates.csv)")
     supply = dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
                                  max_load=options.assignment.max_load)
     conflicts = None
@@ -790,6 +799,6 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
     run_export(corpus, wd, inputs=inputs)
     report = run_report(corpus, wd, notes=notes, inputs=inputs)
-    result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
+    result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result

@@ -18,6 +18,7 @@ import pandas as pd
 
 from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for
 
+DUPLICATE_LIST_LIMIT = 1000  # pairs listed in the report; duplicates.csv has all
 # Above this many papers the topic map's points are drawn as one embedded image (the SVG stays small).
 RASTER_POINTS = 2000
 PALETTE = "tab20"
@@ -44,6 +45,7 @@ class ReportData:
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
+    duplicates: pd.DataFrame | None = None  # duplicates.csv: pairs of submissions that may be the same work
 
 
 # ---------------------------------------------------------------------------------------------
@@ -296,6 +298,17 @@ def _first_conflicts(conflicts: pd.DataFrame, limit: int) -> pd.DataFrame:
     return pd.concat([conflicts[uncertain], conflicts[~uncertain]]).head(limit)
 
 
+def duplicate_rows(duplicates: pd.DataFrame | None, titles: dict[str, str]) -> list[dict[str, Any]]:
+    """The first ``DUPLICATE_LIST_LIMIT`` pairs of duplicates.csv (most shared wording first, as written),
+    with both titles."""
+    if duplicates is None or not len(duplicates):
+        return []
+    return [{"paper_id": r.paper_id, "title": titles.get(r.paper_id, ""), "other_id": r.other_id,
+             "other_title": titles.get(r.other_id, ""), "overlap": float(r.text_overlap), "reason": r.reason,
+             "shared": str(r.shared_authors)}
+            for r in duplicates.astype(str).head(DUPLICATE_LIST_LIMIT).itertuples()]
+
+
 def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
     """Per-paper cards: the triage row plus claim lists and assigned reviewers."""
     summ = {} if data.summaries is None else {r["paper_id"]: r for r in data.summaries.to_dict("records")}
@@ -324,6 +337,7 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
             "reviewers": revs, "weak": best is not None and best < data.weak_threshold,
             "unassigned": data.assignments is not None and not revs,
             "n_conflicts": row.get("n_conflicts", ""),
+            "duplicates": _as_list(row.get("possible_duplicates", "")),
         })
     return cards
 
@@ -380,6 +394,8 @@ def render_report(data: ReportData) -> str:
         n_short=sum(1 for r in supply if r["short"]),
         q=assignment_quality(data, titles, names),
         conflicts=conflicts,
+        duplicates=duplicate_rows(data.duplicates, titles),
+        n_duplicates=0 if data.duplicates is None else len(data.duplicates),
         cards=cards,
         cluster_options=[(c["cluster_id"], c["cluster_label"]) for c in clusters],
         area_options=sorted({c["area"] for c in cards if c["area"]}),

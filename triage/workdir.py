@@ -41,6 +41,7 @@ PAPER_EMB = "embeddings/papers.npy"
 PUB_EMB = "embeddings/publications.npy"
 TOPICS = "topics.csv"
 TOPIC_SUPPLY = "topic_supply.csv"
+DUPLICATES = "duplicates.csv"  # pairs of submissions that may be the same work
 CENTROIDS = "centroids.npy"
 AFFINITY = "affinity.csv"
 CONFLICTS = "conflicts.csv"

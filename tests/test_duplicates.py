@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from triage.duplicates import DUPLICATE_COLUMNS, duplicate_partners, find_duplicates
+from triage.ingest import paper_texts, read_papers
+
+DATA = Path(__file__).parent / "data"
+
+VOCAB = [f"w{a}{b}" for a in "abcdefghijklmnopqrst" for b in "abcdefghijklmnopqrstuvwxy"]  # 500 made-up words
+
+
+def _abstract(seed: int, n: int = 60) -> str:
+    return " ".join(np.random.default_rng(seed).choice(VOCAB, n, replace=False))
+
+
+def _papers(rows: list[tuple[str, str, str, list[str]]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["paper_id", "title", "abstract", "authors"])
+
+
+def test_the_same_work_twice_is_flagged_and_unrelated_papers_are_not(fake_embedder):
+    rows = [(f"p{i}", f"A study of things number {i}", _abstract(i), [f"Author {i}"]) for i in range(30)]
+    rows.append(("copy", "A new title for an old paper", rows[3][2], ["Someone Else"]))
+    papers = _papers(rows)
+    dups = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)))
+    assert list(dups.columns) == DUPLICATE_COLUMNS
+    assert dups[["paper_id", "other_id", "reason"]].values.tolist() == [["p3", "copy", "same wording"]]
+    assert dups["text_overlap"][0] > 0.9 and dups["shared_authors"][0] == ""
+    assert duplicate_partners(dups) == {"p3": "copy", "copy": "p3"}
+
+
+def test_a_shared_title_needs_shared_wording_and_shared_authors_lower_the_bar(fake_embedder):
+    base = _abstract(1)
+    part = " ".join(base.split()[:20]) + " " + _abstract(2, 40)  # a third of the words: TF-IDF cosine about 0.4
+    rows = [
+        ("a", "Hyperbolic Neural Networks", _abstract(7), ["Ann Lee"]),
+        ("b", "Hyperbolic neural networks++", _abstract(8), ["Bo Chen"]),  # same title key, another paper
+        ("c", "Sketches for Hessians", base, ["Émile Durand", "Ann Lee"]),
+        ("d", "Faster sketches", part, ["Emile  Durand"]),  # the same author, spelt without the accent
+        ("e", "Sketching, revisited", part, ["Zed Zhou"]),
+    ] + [(f"x{i}", f"Unrelated paper {i}", _abstract(100 + i), [f"X {i}"]) for i in range(20)]
+    papers = _papers(rows)
+    dups = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)))
+    got = {(r.paper_id, r.other_id): r for r in dups.itertuples()}
+    assert ("a", "b") not in got
+    assert got[("c", "d")].reason == "shared authors and similar wording"
+    assert got[("c", "d")].shared_authors == "emile durand"
+    assert ("c", "e") not in got  # the same wording share, but no author in common
+    assert got[("d", "e")].reason == "same wording"  # identical texts
+    same_title = _papers([("s1", "Learning-Augmented Sketches", base, []),
+                          ("s2", "Learning-augmented sketches!", part, [])] + rows[5:])
+    dups = find_duplicates(same_title, fake_embedder.encode(paper_texts(same_title)))
+    (row,) = dups.itertuples()
+    assert row.reason == "same title"
+
+
+def test_fewer_than_two_papers_give_an_empty_table(fake_embedder):
+    one = _papers([("p", "T", "some words here", [])])
+    assert find_duplicates(one, fake_embedder.encode(paper_texts(one))).columns.tolist() == DUPLICATE_COLUMNS
+    assert find_duplicates(one.iloc[:0], np.zeros((0, 64), dtype=np.float32)).empty
+
+
+@pytest.mark.e2e
+def test_real_submissions_with_one_resubmitted(real_embedder, tmp_path):
+    """The test slice's 34 real ICLR submissions share topics but no text; a copy of one with its sentences
+    in another order and a new title is the one pair found."""
+    papers = read_papers(DATA / "topics_slice.csv")
+    src = papers.iloc[5]
+    sentences = src["abstract"].split(". ")
+    copy = {**src.to_dict(), "paper_id": "late-copy", "title": "A new title",
+            "abstract": ". ".join(sentences[1:] + sentences[:1])}
+    papers = pd.concat([papers, pd.DataFrame([copy])], ignore_index=True)
+    dups = find_duplicates(papers, real_embedder.encode(paper_texts(papers), batch_size=32))
+    assert dups[["paper_id", "other_id", "reason"]].values.tolist() == [[src["paper_id"], "late-copy", "same wording"]]
