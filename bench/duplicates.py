@@ -91,6 +91,21 @@ def main() -> None:
         found2 = {tuple(sorted(p)) for p in zip(other["paper_id"], other["other_id"])}
         print(f"model '{args.compare}' (candidates from its own neighbours): {len(other)} pairs, "
               f"{len(found & found2)} the same as '{args.model}'s")
+    # As a chair would: this year's submissions, last year's as --compare-with.
+    now = (df["venue"] == "ICLR") & (df["year"] == 2022)
+    before = (df["venue"] == "ICLR") & (df["year"] == 2021)
+    t0 = time.perf_counter()
+    cross = find_duplicates(df[now].reset_index(drop=True), x[now.to_numpy()],
+                            others=df[before].reset_index(drop=True), other_emb=x[before.to_numpy()],
+                            other_source="iclr2021")
+    t = time.perf_counter() - t0
+    ext = cross[cross["other_source"] == "iclr2021"]
+    print(f"\nICLR 2022 ({now.sum()}) with --compare-with ICLR 2021 ({before.sum()}), {t:.1f} s: {len(ext)} "
+          f"submissions may be a 2021 paper ({', '.join(f'{k} {v}' for k, v in ext['reason'].value_counts().items())}"
+          "); "
+          f"{len(cross) - len(ext)} pairs within 2022; the pool run above found "
+          f"{int(((dups['where'] == 'same venue, other year') & dups['paper_id'].str.startswith('ICLR')).sum())} "
+          "ICLR 2021-2022 pairs")
     print("\n| text overlap | embedding cosine | reason | where | paper | other paper | shared authors |\n"
           "|---|---|---|---|---|---|---|")
     for r in dups.itertuples():

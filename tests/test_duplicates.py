@@ -23,7 +23,7 @@ def _papers(rows: list[tuple[str, str, str, list[str]]]) -> pd.DataFrame:
 
 
 def test_the_same_work_twice_is_flagged_and_unrelated_papers_are_not(fake_embedder):
-    rows = [(f"p{i}", f"A study of things number {i}", _abstract(i), [f"Author {i}"]) for i in range(30)]
+    rows = [(f"p{i}", f"A study of things number {i}", _abstract(i), [f"Author {VOCAB[i]}"]) for i in range(30)]
     rows.append(("copy", "A new title for an old paper", rows[3][2], ["Someone Else"]))
     papers = _papers(rows)
     dups = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)))
@@ -76,3 +76,51 @@ def test_real_submissions_with_one_resubmitted(real_embedder, tmp_path):
     papers = pd.concat([papers, pd.DataFrame([copy])], ignore_index=True)
     dups = find_duplicates(papers, real_embedder.encode(paper_texts(papers), batch_size=32))
     assert dups[["paper_id", "other_id", "reason"]].values.tolist() == [[src["paper_id"], "late-copy", "same wording"]]
+
+
+def test_papers_of_another_file_are_compared_with_the_submissions_only(fake_embedder):
+    rows = [(f"p{i}", f"A study of things number {i}", _abstract(i), [f"Author {VOCAB[i]}"]) for i in range(20)]
+    papers = _papers(rows)
+    others = _papers([("old-7", "Last year's title", rows[7][2], [f"Author {VOCAB[7]}"]),
+                      ("old-a", "Twice in the old list", _abstract(500), []),
+                      ("old-b", "Twice in the old list, again", _abstract(500), [])])
+    texts = paper_texts(papers)
+    dups = find_duplicates(papers, fake_embedder.encode(texts), others=others,
+                           other_emb=fake_embedder.encode(paper_texts(others)), other_source="iclr2024.csv")
+    assert dups[["paper_id", "other_id", "other_source", "other_title", "reason", "shared_authors"]].values.tolist() \
+        == [["p7", "old-7", "iclr2024.csv", "Last year's title", "same wording", f"author {VOCAB[7]}"]]
+    assert duplicate_partners(dups) == {"p7": "iclr2024.csv: old-7"}
+    alone = find_duplicates(papers.iloc[:1], fake_embedder.encode(texts[:1]), others=others.iloc[:1],
+                            other_emb=fake_embedder.encode(paper_texts(others.iloc[:1])), other_source="x.csv")
+    assert alone["other_id"].tolist() == []  # p0 and last year's copy of p7 share nothing
+
+
+@pytest.mark.e2e
+def test_topics_command_compares_with_an_earlier_years_file(tmp_path):
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    slice_ = pd.read_csv(DATA / "topics_slice.csv", keep_default_na=False)
+    src = slice_.iloc[11]
+    sentences = src["abstract"].split(". ")
+    earlier = pd.DataFrame({"id": ["old-1", "old-2"], "title": ["An earlier title", slice_.iloc[12]["title"]],
+                            "abstract": [". ".join(sentences[1:] + sentences[:1]),
+                                         "A different paper on protein folding with graph networks."]})
+    earlier.to_csv(tmp_path / "earlier.csv", index=False)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(app, ["topics", str(DATA / "topics_slice.csv"), "--taxonomy", "none", "--theory", "none",
+                                   "--compare-with", str(tmp_path / "earlier.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    dups = pd.read_csv(out / "duplicates.csv", keep_default_na=False)
+    # The same title over another abstract is not flagged: a title needs some shared wording too.
+    assert dups[["paper_id", "other_id", "other_source", "reason"]].values.tolist() == [
+        [src["paper_id"], "old-1", "earlier.csv", "same wording"]]
+    topics = pd.read_csv(out / "topics.csv", keep_default_na=False).set_index("paper_id")
+    assert topics.at[src["paper_id"], "possible_duplicates"] == "earlier.csv: old-1"
+    assert "1 paper(s) that may duplicate another" in res.output
+    manifest = (out / "manifest.json").read_text(encoding="utf-8")
+    assert "compare_with" in manifest and "earlier.csv" in manifest
+    missing = CliRunner().invoke(app, ["topics", str(DATA / "topics_slice.csv"), "--compare-with",
+                                       str(tmp_path / "nope.csv"), "-o", str(out)])
+    assert missing.exit_code == 2 and "nope.csv" in missing.output

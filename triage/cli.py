@@ -120,6 +120,11 @@ KeepAssignments = Annotated[Path | None, typer.Option(
     "--keep-assignments", help="An earlier assignments.csv: keep its pairs where still feasible, re-solve the rest "
                                "and write what changed to changes.csv.")]
 
+CompareWith = Annotated[Path | None, typer.Option(
+    "--compare-with", exists=True, dir_okay=False, readable=True,
+    help="Papers of an earlier year or a sister venue (a submissions file: id, title, abstract, optional "
+         "authors): list the submissions that may be one of them in duplicates.csv.")]
+
 DEFAULT_OUT = Path("triage-out")
 
 
@@ -207,10 +212,10 @@ def _progress_factory() -> Any:
 
 
 def _inputs(submissions: Path, publications: Path | None, reviewers: Path | None, conflicts: Path | None,
-            encoding: str | None, keep_assignments: Path | None = None) -> Any:
+            encoding: str | None, keep_assignments: Path | None = None, compare_with: Path | None = None) -> Any:
     from triage.pipeline import Inputs
 
-    return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
+    return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments, compare_with)
 
 
 def _echo_outputs(paths: list[Path]) -> None:
@@ -255,6 +260,7 @@ def run(
     export_format: UploadFormats = None,
     encoding: Encoding = None,
     keep_assignments: KeepAssignments = None,
+    compare_with: CompareWith = None,
 ) -> None:
     """Run every stage: embed, topics, match, summarize, export, report.
 
@@ -282,7 +288,8 @@ def run(
         supply=SupplyParams(qualified_affinity=qualified_affinity),
     )
     t0 = time.perf_counter()
-    result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments),
+    result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments,
+                             compare_with),
                      out_dir, options,
                      progress=_progress_factory())
     for m in result.messages:
@@ -358,6 +365,7 @@ def topics(
     allow_download: AllowDownload = False,
     use_keywords: UseKeywords = False,
     encoding: Encoding = None,
+    compare_with: CompareWith = None,
 ) -> None:
     """Cluster submissions into labelled topics, suggest venue areas and theory topics (topics.csv),
     and flag submissions that may be the same work (duplicates.csv).
@@ -375,7 +383,7 @@ def topics(
     tax_params = TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
                                 use_keywords=use_keywords)
     check_taxonomies(tax_params)
-    inputs = _inputs(submissions, publications, reviewers, None, encoding)
+    inputs = _inputs(submissions, publications, reviewers, None, encoding, compare_with=compare_with)
     corpus, wd = load(inputs), Workdir(out_dir)
     embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)

@@ -7,8 +7,11 @@ is flagged when
 * the two titles are the same (case, accents, spacing and punctuation aside) and the texts share
   at least ``with_authors`` of their wording, or
 * their texts share most of their words: the TF-IDF cosine of the two titles + abstracts (words
-  and word pairs, weights fitted on the submissions) is at least ``same_text``, or
+  and word pairs, weights fitted on the papers compared) is at least ``same_text``, or
 * they share an author and at least ``with_authors`` of their wording.
+
+With ``others`` (an earlier year's submissions, or a sister venue's list of ``id, title, abstract``),
+each submission is also compared with its nearest papers there: resubmissions and dual submissions.
 
 Word overlap rather than an embedding cosine decides, because embedding cosines live on
 different scales for different models, and two papers on one narrow topic can be as close in
@@ -26,7 +29,9 @@ from triage.conflicts import normalize_name, title_key
 from triage.ingest import paper_texts
 from triage.lexical import LexicalParams, Weighting, fit_transform
 
-DUPLICATE_COLUMNS = ["paper_id", "other_id", "text_overlap", "similarity", "shared_authors", "reason"]
+DUPLICATE_COLUMNS = ["paper_id", "other_id", "other_source", "other_title", "text_overlap", "similarity",
+                     "shared_authors", "reason"]
+SUBMISSIONS = "submissions"  # other_source of a pair within the submissions
 BLOCK = 1024
 
 
@@ -50,50 +55,63 @@ def _authors(papers: pd.DataFrame) -> list[set[str]]:
     return out
 
 
-def _neighbour_pairs(emb: np.ndarray, k: int) -> np.ndarray:
-    """(i, j) with i < j: each paper with its ``k`` nearest other papers (cosine of unit vectors)."""
-    n = emb.shape[0]
-    k = min(k, n - 1)
-    if k < 1:
+def _nearest(queries: np.ndarray, corpus: np.ndarray, k: int, *, same: bool) -> np.ndarray:
+    """(query row, corpus row) for each query's ``k`` nearest corpus rows (cosine of unit vectors);
+    ``same``: the two are one set, so a row is not its own neighbour."""
+    n, m = queries.shape[0], corpus.shape[0]
+    k = min(k, m - 1 if same else m)
+    if k < 1 or n == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    x = np.ascontiguousarray(emb, dtype=np.float32)
+    x = np.ascontiguousarray(queries, dtype=np.float32)
+    y = np.ascontiguousarray(corpus, dtype=np.float32)
     pairs = []
     for s in range(0, n, BLOCK):
-        sims = x[s:s + BLOCK] @ x.T
+        sims = x[s:s + BLOCK] @ y.T
         rows = np.arange(sims.shape[0])
-        sims[rows, s + rows] = -np.inf  # not itself
+        if same:
+            sims[rows, s + rows] = -np.inf
         near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         pairs.append(np.stack([np.repeat(s + rows, k), near.ravel()], axis=1))
-    p = np.concatenate(pairs)
-    p = np.sort(p, axis=1)
-    return np.unique(p, axis=0)
+    return np.concatenate(pairs)
 
 
-def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicateParams = DuplicateParams()
-                    ) -> pd.DataFrame:
-    """``paper_id, other_id, text_overlap, similarity, shared_authors, reason``, one row per flagged pair
-    (``paper_id`` the earlier in the input), most overlapping first."""
+def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicateParams = DuplicateParams(), *,
+                    others: pd.DataFrame | None = None, other_emb: np.ndarray | None = None,
+                    other_source: str = "other file") -> pd.DataFrame:
+    """One row per flagged pair, most overlapping first: ``paper_id`` (a submission; the earlier in the input
+    for a pair of submissions), ``other_id``, ``other_source`` (``submissions``, or ``other_source`` for a paper
+    of ``others``), ``other_title``, ``text_overlap``, ``similarity`` (embedding cosine), ``shared_authors``
+    and ``reason``."""
     n = len(papers)
-    if n < 2:
+    n_other = 0 if others is None else len(others)
+    if n == 0 or n + n_other < 2:
         return pd.DataFrame(columns=DUPLICATE_COLUMNS)
-    pairs = _neighbour_pairs(emb, params.neighbours)
-    keys = papers["title"].fillna("").astype(str).map(title_key).tolist()
+    cols = [c for c in ("paper_id", "title", "abstract", "keywords", "authors", "authorids") if c in papers.columns]
+    pool = papers
+    x = np.asarray(emb, dtype=np.float32)
+    if n_other:
+        ocols = [c for c in cols if c in others.columns]
+        pool = pd.concat([papers[cols], others[ocols]], ignore_index=True)
+        x = np.concatenate([x, np.asarray(other_emb, dtype=np.float32)])
+    within = _nearest(x[:n], x[:n], params.neighbours, same=True)
+    cross = _nearest(x[:n], x[n:], params.neighbours, same=False) + np.array([0, n])
+    keys = pool["title"].fillna("").astype(str).map(title_key).tolist()
     by_title: dict[str, list[int]] = {}
     for i, key in enumerate(keys):
         if len(key) >= params.min_title_chars:
             by_title.setdefault(key, []).append(i)
-    same = [(a, b) for group in by_title.values() for ai, a in enumerate(group) for b in group[ai + 1:]]
-    if same:
-        pairs = np.unique(np.concatenate([pairs, np.array(same, dtype=np.int64).reshape(-1, 2)]), axis=0)
+    same = [(a, b) for group in by_title.values() for ai, a in enumerate(group) for b in group[ai + 1:] if a < n]
+    pairs = np.concatenate([within, cross, np.array(same, dtype=np.int64).reshape(-1, 2)])
+    pairs = np.unique(np.sort(pairs, axis=1), axis=0)  # a submission first: its row is below every other paper's
     if not len(pairs):
         return pd.DataFrame(columns=DUPLICATE_COLUMNS)
-    (lex,) = fit_transform([paper_texts(papers)], LexicalParams(weighting=Weighting.tfidf, ngram_max=2))
+    (lex,) = fit_transform([paper_texts(pool)], LexicalParams(weighting=Weighting.tfidf, ngram_max=2))
     a, b = pairs[:, 0], pairs[:, 1]
     overlap = np.asarray(lex[a].multiply(lex[b]).sum(axis=1), dtype=np.float64).ravel()
-    x = np.asarray(emb, dtype=np.float32)
     sim = np.einsum("nd,nd->n", x[a], x[b]).astype(np.float64)
-    authors = _authors(papers)
-    ids = papers["paper_id"].astype(str).tolist()
+    authors = _authors(pool)
+    ids = pool["paper_id"].astype(str).tolist()
+    titles = pool["title"].fillna("").astype(str).tolist()
     rows = []
     for i, j, ov, s in zip(a.tolist(), b.tolist(), overlap.tolist(), sim.tolist()):
         shared = sorted(authors[i] & authors[j])
@@ -105,19 +123,25 @@ def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicatePara
             reason = "shared authors and similar wording"
         else:
             continue
-        rows.append((ids[i], ids[j], round(ov, 4), round(s, 4), "; ".join(shared), reason))
+        rows.append((ids[i], ids[j], SUBMISSIONS if j < n else other_source, titles[j], round(ov, 4), round(s, 4),
+                     "; ".join(shared), reason))
     out = pd.DataFrame(rows, columns=DUPLICATE_COLUMNS)
     return out.sort_values(["text_overlap", "paper_id", "other_id"], ascending=[False, True, True],
                            kind="stable").reset_index(drop=True)
 
 
 def duplicate_partners(duplicates: pd.DataFrame) -> dict[str, str]:
-    """Paper id -> the ids of the submissions it may duplicate, ``; ``-joined (each pair counts for both)."""
+    """Submission id -> the papers it may duplicate, ``; ``-joined: other submissions by id (each pair counts for
+    both), papers of another file as ``source: id``."""
     out: dict[str, list[str]] = {}
-    for a, b in zip(duplicates["paper_id"].astype(str), duplicates["other_id"].astype(str)):
-        out.setdefault(a, []).append(b)
-        out.setdefault(b, []).append(a)
+    for a, b, src in zip(duplicates["paper_id"].astype(str), duplicates["other_id"].astype(str),
+                         duplicates["other_source"].astype(str)):
+        if src == SUBMISSIONS:
+            out.setdefault(a, []).append(b)
+            out.setdefault(b, []).append(a)
+        else:
+            out.setdefault(a, []).append(f"{src}: {b}")
     return {k: "; ".join(v) for k, v in out.items()}
 
 
-__all__ = ["DUPLICATE_COLUMNS", "DuplicateParams", "duplicate_partners", "find_duplicates"]
+__all__ = ["DUPLICATE_COLUMNS", "SUBMISSIONS", "DuplicateParams", "duplicate_partners", "find_duplicates"]

@@ -34,7 +34,7 @@ from triage.export import (
     to_xlsx,
     workbook_tables,
 )
-from triage.ingest import Corpus, join_list, load_corpus, paper_texts, resolve_reviewer_ids
+from triage.ingest import Corpus, join_list, load_corpus, paper_texts, read_papers, resolve_reviewer_ids
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
@@ -74,11 +74,13 @@ class Inputs:
     conflicts: Path | None = None
     encoding: str | None = None
     keep_assignments: Path | None = None  # an earlier assignments.csv to keep where still feasible
+    compare_with: Path | None = None  # papers of an earlier year or a sister venue, to find resubmissions
 
     def files(self) -> dict[str, Path | None]:
         return {"submissions": self.submissions, "publications": self.publications,
                 "reviewers": self.reviewers, "conflicts": self.conflicts,
-                **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {})}
+                **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {}),
+                **({"compare_with": self.compare_with} if self.compare_with else {})}
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
     if notes is not None and stats.get("areas", {}).get("note"):
         notes.append(stats["areas"]["note"])
-    dups = find_duplicates(corpus.papers, emb.papers)
+    dups = possible_duplicates(corpus, emb, wd, embed, inputs.compare_with if inputs else None, inputs)
     topics["possible_duplicates"] = topics["paper_id"].map(duplicate_partners(dups)).fillna("")
     stats["possible_duplicates"] = len(dups)
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
@@ -198,6 +200,18 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
                     params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy)},
                     outputs=[W.TOPICS, W.DUPLICATES, W.CENTROIDS], stats=stats)
     return topics
+
+
+def possible_duplicates(corpus: Corpus, emb: Embedded, wd: Workdir, embed: EmbedParams, compare_with: Path | None,
+                        inputs: Inputs | None = None) -> pd.DataFrame:
+    """duplicates.csv: pairs of submissions that may be one work, and with ``compare_with`` (papers of an earlier
+    year or a sister venue, read as submissions are) the submissions that may be one of those papers."""
+    if compare_with is None:
+        return find_duplicates(corpus.papers, emb.papers)
+    others = read_papers(compare_with, encoding=inputs.encoding if inputs else None)
+    other_emb = _embed_phrases(paper_texts(others, use_keywords=embed.use_keywords), wd, embed, emb.model)
+    return find_duplicates(corpus.papers, emb.papers, others=others, other_emb=other_emb,
+                           other_source=compare_with.name)
 
 
 TOPIC_COLUMNS = ["paper_id", "cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch",

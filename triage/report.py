@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage.duplicates import SUBMISSIONS
 from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for
 
 DUPLICATE_LIST_LIMIT = 1000  # pairs listed in the report; duplicates.csv has all
@@ -303,10 +304,14 @@ def duplicate_rows(duplicates: pd.DataFrame | None, titles: dict[str, str]) -> l
     with both titles."""
     if duplicates is None or not len(duplicates):
         return []
-    return [{"paper_id": r.paper_id, "title": titles.get(r.paper_id, ""), "other_id": r.other_id,
-             "other_title": titles.get(r.other_id, ""), "overlap": float(r.text_overlap), "reason": r.reason,
-             "shared": str(r.shared_authors)}
-            for r in duplicates.astype(str).head(DUPLICATE_LIST_LIMIT).itertuples()]
+    rows = []
+    for r in duplicates.astype(str).head(DUPLICATE_LIST_LIMIT).to_dict("records"):
+        source = r.get("other_source", SUBMISSIONS)
+        rows.append({"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "other_id": r["other_id"],
+                     "other_title": r.get("other_title") or titles.get(r["other_id"], ""),
+                     "source": "" if source == SUBMISSIONS else source, "overlap": float(r["text_overlap"]),
+                     "reason": r["reason"], "shared": r["shared_authors"]})
+    return rows
 
 
 def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
