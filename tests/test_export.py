@@ -116,6 +116,14 @@ def test_xlsx_one_sheet_per_table_text_stays_text(tmp_path):
     assert ws.max_row == 4 and ws.freeze_panes == "A2"
     revs = pd.DataFrame(wb["Reviewers"].values)
     assert revs.iloc[1:, 2].tolist() == [2, 1] or sorted(revs.iloc[1:, 2].tolist()) == [1, 2]
+    dups = pd.DataFrame({"paper_id": ["p3"], "other_id": ["old-9"], "other_source": ["iclr2024.csv"],
+                         "other_title": ["Old"], "text_overlap": ["0.8100"], "similarity": ["0.9500"],
+                         "shared_authors": [""], "reason": ["same wording"]})
+    path.write_bytes(to_xlsx(workbook_tables(table, papers, duplicates=dups)))
+    ws = load_workbook(path)["Duplicates"]
+    assert [c.value for c in ws[1]][:5] == ["Paper ID", "Title", "Other paper", "Other paper's file",
+                                            "Other paper's title"]
+    assert ws.cell(2, 6).value == 0.81 and ws.cell(2, 2).value == "#N/A"  # p3, retitled above
 
 
 def test_xlsx_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):

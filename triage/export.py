@@ -61,6 +61,12 @@ HEADERS = {
     "papers": "Papers",
     "centroid_sim": "Similarity to centre",
     "possible_duplicates": "Possible duplicates",
+    "other_id": "Other paper",
+    "other_source": "Other paper's file",
+    "other_title": "Other paper's title",
+    "text_overlap": "Shared wording",
+    "similarity": "Embedding similarity",
+    "shared_authors": "Shared authors",
 }
 TOPIC_COLUMNS = ("cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch", "theory_topic",
                  "theory_score", "possible_duplicates")
@@ -245,6 +251,7 @@ def workbook_tables(
     reviewers: pd.DataFrame | None = None,
     supply: pd.DataFrame | None = None,
     loads: dict[str, Any] | None = None,
+    duplicates: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """The sheets of ``triage.xlsx``, in order; tables that a run did not make are left out."""
     titles = _titles(papers)
@@ -273,6 +280,12 @@ def workbook_tables(
             sheets["Areas"] = counts
     if supply is not None and len(supply):
         sheets["Supply"] = supply
+    if duplicates is not None and len(duplicates):
+        d = duplicates.copy()
+        d.insert(1, "title", d["paper_id"].map(titles).fillna(""))
+        for col in ("text_overlap", "similarity"):
+            d[col] = pd.to_numeric(d[col]).astype(float)
+        sheets["Duplicates"] = d
     return sheets
 
 

@@ -681,7 +681,8 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     if params.format is ExportFormat.xlsx:
         loads = wd.read_manifest()["stages"].get("match", {}).get("params", {}).get("assignment")
         sheets = workbook_tables(table, corpus.papers, topics=topics, assignments=assignments, conflicts=conflicts,
-                                 reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY), loads=loads)
+                                 reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY), loads=loads,
+                                 duplicates=_read_optional(wd, W.DUPLICATES))
         result.outputs.append(wd.write_bytes(W.TRIAGE_XLSX, to_xlsx(sheets)))
     if params.by is not None:
         folder = W.SPLIT_DIR.format(by=params.by.value)
