@@ -222,14 +222,15 @@ def main() -> None:
         if params is None:
             s = x @ names_emb.T
         else:
-            s = paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title)
+            s = paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title,
+                                  offered=usual[0])
         s = np.where(usual, s, -np.inf)
         print(f"| {label} | {topk_acc(s[mask], gold, 1):.3f} | {topk_acc(s[mask], gold, 3):.3f} |")
     for year in (2021, 2022):
         ym = (df["year"] == year).to_numpy()
         rows = np.flatnonzero(ym)
         s = paper_area_scores(x[ym], [titles[i] for i in rows], [texts[i] for i in rows], tax, p_emb, phrases,
-                              params=base, title_emb=x_title[ym])
+                              params=base, title_emb=x_title[ym], offered=usual[0])
         s = np.where(usual, s, -np.inf)
         gm = mask[ym]
         g = np.array([idx[a] for a in proxy[ym][gm]])
@@ -252,7 +253,7 @@ def main() -> None:
     print("| method | set | top-1 / top-3 vs reader 1 | vs reader 2 |\n|---|---|---|---|")
     for label, params in variants[:8]:
         s_all = x @ names_emb.T if params is None else paper_area_scores(
-            x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title)
+            x, titles, texts, tax, p_emb, phrases, params=params, title_emb=x_title, offered=offered)
         s_all = np.where(offered[None, :], s_all, -np.inf)
         for part in (*sorted(readers["set"].unique()), "all"):
             sub = readers if part == "all" else readers[readers["set"] == part]
@@ -272,8 +273,8 @@ def main() -> None:
         to_old = {c: t.id for t in older for c in t.covers}
         to_old["generative-models"] = "generative-models"
         offered_old = np.array([t in older or t.id == "generative-models" for t in tax.topics])
-        s_old = np.where(offered_old[None, :], paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=base,
-                                                                 title_emb=x_title), -np.inf)
+        s_old = paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=base, title_emb=x_title,
+                                  offered=offered_old)
         print(f"\nICLR 2023 list ({offered_old.sum()} areas offered): reader labels mapped to the 2023 area that "
               "covers them; papers labelled representation learning or other left out")
         print("| readers' labels | papers | top-1 | top-3 |\n|---|---|---|---|")
@@ -298,7 +299,7 @@ def main() -> None:
     times = []
     for _ in range(args.repeats):
         t0 = time.perf_counter()
-        paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=base, title_emb=x_title)
+        paper_area_scores(x, titles, texts, tax, p_emb, phrases, params=base, title_emb=x_title, offered=usual[0])
         times.append(time.perf_counter() - t0)
     print(f"\narea scoring of {len(df)} papers (embeddings given): median {statistics.median(times):.2f} s "
           f"over {args.repeats} runs")

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from triage.errors import InputError
+from triage.ingest import paper_texts
 from triage.taxonomy import (
     AreaParams,
     TheoryParams,
@@ -431,6 +432,34 @@ def test_the_iclr_2023_areas_are_known_and_cover_todays(tmp_path):
     assert set(by_id["learning-theory"].seeds) <= set(theory.seeds)
     assert set(by_id["reinforcement-learning"].seeds) | set(by_id["robotics"].seeds) <= set(rl.seeds)
     assert len(rl.seeds) == len(set(rl.seeds))
+
+
+def test_areas_not_offered_take_no_part_in_the_scores(fake_embedder):
+    """The 2023 areas (and 2024's metric learning) change nothing for submissions that do not name them: the
+    scores are those of a file that lists only the areas offered, lexical weights and calibration included."""
+    from dataclasses import replace as dc_replace
+
+    tax = load_taxonomy("iclr")
+    papers = pd.read_csv(DATA / "topics_slice.csv", keep_default_na=False).drop(columns="primary_area")
+    texts = paper_texts(papers)
+    x = fake_embedder.encode(texts)
+    usual = dc_replace(tax, topics=tuple(t for t, ok in zip(tax.topics, default_areas(tax)) if ok))
+    assert len(usual.topics) == 21 < len(tax.topics)
+    full = assign_areas(papers, x, tax, fake_embedder.encode(taxonomy_phrases(tax).texts))
+    alone = assign_areas(papers, x, usual, fake_embedder.encode(taxonomy_phrases(usual).texts))
+    pd.testing.assert_frame_equal(full, alone)
+
+
+def test_a_few_submissions_naming_2023_areas_get_them_offered_and_matched_through_covers(fake_embedder):
+    tax = load_taxonomy("iclr")
+    papers = pd.read_csv(DATA / "topics_slice.csv", keep_default_na=False)
+    papers["primary_area"] = "Theory (eg, control theory, learning theory, algorithmic game theory)"
+    x = fake_embedder.encode(paper_texts(papers))
+    got = assign_areas(papers, x, tax, fake_embedder.encode(taxonomy_phrases(tax).texts))
+    theory = {"learning theory", ICLR_2023_AREAS[11]}
+    offered_too = got["area_top3"].str.split("; ").map(lambda top: bool(theory & set(top)))
+    assert offered_too.any()  # the 2023 area competes with today's, though under 200 papers name it
+    assert (got["area_mismatch"] == ~offered_too).all()  # "learning theory" in the top 3 matches "Theory (...)"
 
 
 def test_an_area_that_covers_others_takes_their_seeds_and_terms(fake_embedder, tmp_path):

@@ -438,13 +438,13 @@ def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_pape
                 default: np.ndarray | None = None) -> np.ndarray:
     """Which areas may be suggested: only those the submissions' own areas name when at least
     ``min_papers`` of them name a known area (and at least three different ones); otherwise
-    ``default`` (every area unless given)."""
+    ``default`` (every area unless given) and any area the submissions name."""
     chosen = [idx[key] for key in (_norm_name(p) for p in primary if p) if key in idx]
-    offered = np.zeros(n_topics, dtype=bool)
-    offered[chosen] = True
-    if len(chosen) < max(min_papers, 1) or offered.sum() < 3:
-        offered = np.ones(n_topics, dtype=bool) if default is None else np.asarray(default, dtype=bool).copy()
-    return offered
+    named = np.zeros(n_topics, dtype=bool)
+    named[chosen] = True
+    if len(chosen) < max(min_papers, 1) or named.sum() < 3:
+        return named | (np.ones(n_topics, dtype=bool) if default is None else np.asarray(default, dtype=bool))
+    return named
 
 
 def default_areas(tax: Taxonomy) -> np.ndarray:
@@ -486,10 +486,24 @@ def lexical_area_scores(texts: list[str], tax: Taxonomy, phrases: Phrases) -> np
 
 def paper_area_scores(paper_emb: np.ndarray, titles: list[str], texts: list[str], tax: Taxonomy,
                       phrase_emb: np.ndarray, phrases: Phrases, *, params: AreaParams = AreaParams(),
-                      title_emb: np.ndarray | None = None) -> np.ndarray:
+                      title_emb: np.ndarray | None = None, offered: np.ndarray | None = None) -> np.ndarray:
     """(papers, topics) scores as ``assign_areas`` ranks them: the title vector blended in, the title-term
     bonus and the lexical scores of ``texts`` (title + abstract) added, then calibrated and smoothed
-    (``area_scores``)."""
+    (``area_scores``). ``offered``: the areas that may be suggested; the others (another year's call) take
+    no part, neither in the lexical weights nor in the calibration, and score ``-inf``."""
+    k = len(tax.topics)
+    if offered is not None and not np.asarray(offered, dtype=bool).all():
+        keep = np.flatnonzero(offered)
+        rows = np.isin(phrases.topic, keep)
+        position = np.full(k, -1, dtype=np.int64)
+        position[keep] = np.arange(len(keep))
+        sub = Phrases([t for t, r in zip(phrases.texts, rows) if r], position[phrases.topic[rows]],
+                      [kind for kind, r in zip(phrases.kind, rows) if r])
+        out = np.full((len(texts), k), -np.inf, dtype=np.float32)
+        out[:, keep] = paper_area_scores(
+            paper_emb, titles, texts, Taxonomy(tax.name, tax.title, tuple(tax.topics[i] for i in keep), tax.source),
+            np.asarray(phrase_emb)[rows], sub, params=params, title_emb=title_emb)
+        return out
     bonus = title_term_bonus(titles, tax, params.title_bonus)
     if params.lexical_weight and len(texts):
         lexical = params.lexical_weight * lexical_area_scores(texts, tax, phrases)
@@ -508,13 +522,15 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
     k = len(tax.topics)
     titles = papers["title"].fillna("").astype(str).tolist() if "title" in papers.columns else [""] * len(papers)
     texts = paper_texts(papers) if texts is None else texts
-    s = paper_area_scores(paper_emb, titles, texts, tax, phrase_emb, phrases, params=params, title_emb=title_emb)
     primary = papers["primary_area"].fillna("").astype(str).tolist() if "primary_area" in papers.columns \
         else [""] * len(papers)
     names = display_names(tax, [p for p in primary if p])
     idx = alias_index(tax)
     offered = venue_areas(primary, idx, k, params.venue_areas_min, default=default_areas(tax))
+    s = paper_area_scores(paper_emb, titles, texts, tax, phrase_emb, phrases, params=params, title_emb=title_emb,
+                          offered=offered)
     s_pick = np.where(offered[None, :], s, -np.inf)
+    index_of = {t.id: i for i, t in enumerate(tax.topics)}
     n_top = min(3, int(offered.sum()))
     order = np.argsort(-s_pick, axis=1, kind="stable")[:, :n_top] if len(s) else np.zeros((0, n_top), dtype=np.int64)
     mismatch = []
@@ -523,7 +539,9 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
             mismatch.append(False)
             continue
         chosen = idx.get(_norm_name(p))
-        mismatch.append(chosen is None or chosen not in set(top.tolist()))
+        # An area of an older call that covers today's areas is matched by any of them.
+        same = set() if chosen is None else {chosen, *(index_of[c] for c in tax.topics[chosen].covers)}
+        mismatch.append(not same & set(top.tolist()))
     return pd.DataFrame({
         "paper_id": papers["paper_id"].tolist(),
         "area": [names[top[0]] for top in order],
