@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from triage.duplicates import DUPLICATE_COLUMNS, duplicate_partners, find_duplicates
+from triage.duplicates import DUPLICATE_COLUMNS, DuplicateParams, duplicate_partners, find_duplicates
 from triage.ingest import paper_texts, read_papers
 
 DATA = Path(__file__).parent / "data"
@@ -106,7 +106,8 @@ def test_topics_command_compares_with_an_earlier_years_file(tmp_path):
     sentences = src["abstract"].split(". ")
     earlier = pd.DataFrame({"id": ["old-1", "old-2"], "title": ["An earlier title", slice_.iloc[12]["title"]],
                             "abstract": [". ".join(sentences[1:] + sentences[:1]),
-                                         "A different paper on protein folding with graph networks."]})
+                                         "A different paper on protein folding with graph networks."],
+                            "status": ["Withdrawn", ""]})  # withdrawn last year, resubmitted: still compared
     earlier.to_csv(tmp_path / "earlier.csv", index=False)
     out = tmp_path / "out"
     res = CliRunner().invoke(app, ["topics", str(DATA / "topics_slice.csv"), "--taxonomy", "none", "--theory", "none",
@@ -124,3 +125,25 @@ def test_topics_command_compares_with_an_earlier_years_file(tmp_path):
     missing = CliRunner().invoke(app, ["topics", str(DATA / "topics_slice.csv"), "--compare-with",
                                        str(tmp_path / "nope.csv"), "-o", str(out)])
     assert missing.exit_code == 2 and "nope.csv" in missing.output
+
+
+def test_blind_placeholders_other_scripts_and_one_record_in_both_files(fake_embedder):
+    base, part = _abstract(1), " ".join(_abstract(1).split()[:12]) + " " + _abstract(2, 48)  # overlap 0.44
+    rows = [("c", "Sketches", base, ["Anonymous"]), ("d", "Faster sketches", part, ["Anonymous"])] + [
+        (f"x{i}", f"Unrelated paper {i}", _abstract(100 + i), ["Anonymous"]) for i in range(20)]
+    papers = _papers(rows)
+    every_pair = DuplicateParams(neighbours=len(rows))
+    dups = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)), every_pair)
+    assert dups.empty  # "Anonymous" is nobody in common
+    named = papers.assign(authors=[["Ann Lee"], ["Ann Lee"]] + [["Anonymous"]] * 20)
+    dups = find_duplicates(named, fake_embedder.encode(paper_texts(named)), every_pair)
+    assert dups[["paper_id", "other_id", "reason"]].values.tolist() == [
+        ["c", "d", "shared authors and similar wording"]]
+    cyrillic = "Мы доказываем оценку обобщения для глубоких сетей с помощью новой техники сжатия моделей"
+    copies = _papers([("r1", "Оценки обобщения", cyrillic, []), ("r2", "Новые оценки", cyrillic, [])] + rows[2:])
+    got = find_duplicates(copies, fake_embedder.encode(paper_texts(copies)))
+    assert got[["paper_id", "other_id", "reason"]].values.tolist()[:1] == [["r1", "r2", "same wording"]]
+    same = papers.iloc[[0]]  # the same record in the other file: not its own resubmission
+    both = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)), others=same,
+                           other_emb=fake_embedder.encode(paper_texts(same)), other_source="all.csv")
+    assert "all.csv" not in set(both["other_source"])

@@ -376,7 +376,7 @@ def topics(
     Example:
         triage topics submissions.csv --taxonomy iclr --theory dl-theory -p publications.csv -o triage-out
     """
-    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_supply, run_topics
+    from triage.pipeline import EmbedParams, Workdir, load, load_compare, run_embed, run_supply, run_topics
     from triage.taxonomy import TaxonomyParams, check_taxonomies
     from triage.topics import ClusterParams, SupplyParams
 
@@ -384,12 +384,12 @@ def topics(
                                 use_keywords=use_keywords)
     check_taxonomies(tax_params)
     inputs = _inputs(submissions, publications, reviewers, None, encoding, compare_with=compare_with)
-    corpus, wd = load(inputs), Workdir(out_dir)
+    corpus, others, wd = load(inputs), load_compare(inputs), Workdir(out_dir)
     embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     notes: list[str] = []
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
-                   taxonomy=tax_params, notes=notes)
+                   taxonomy=tax_params, notes=notes, others=others)
     for note in notes:
         err.print(f"Warning: {note}", markup=False, highlight=False)
     supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,

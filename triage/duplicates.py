@@ -33,6 +33,11 @@ DUPLICATE_COLUMNS = ["paper_id", "other_id", "other_source", "other_title", "tex
                      "shared_authors", "reason"]
 SUBMISSIONS = "submissions"  # other_source of a pair within the submissions
 BLOCK = 1024
+# Words of any script: a copy in Chinese or Cyrillic shares its words too.
+WORDS = r"(?u)\b[^\W\d_][\w\-]+\b"
+# What blind exports put in place of names: no two papers share an author through them.
+PLACEHOLDER_AUTHORS = {"anonymous", "anonymous author", "anonymous authors", "anon", "author", "authors",
+                       "unknown", "withheld", "hidden", "blinded", "redacted", "na", "n a", "none"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ def _authors(papers: pd.DataFrame) -> list[set[str]]:
             continue
         for i, value in enumerate(papers[col].tolist()):
             items = value if isinstance(value, list) else [] if value is None or value != value else [value]
-            out[i].update(k for k in (norm(str(x)) for x in items) if k)
+            out[i].update(k for k in (norm(str(x)) for x in items) if k and k not in PLACEHOLDER_AUTHORS)
     return out
 
 
@@ -105,7 +110,8 @@ def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicatePara
     pairs = np.unique(np.sort(pairs, axis=1), axis=0)  # a submission first: its row is below every other paper's
     if not len(pairs):
         return pd.DataFrame(columns=DUPLICATE_COLUMNS)
-    (lex,) = fit_transform([paper_texts(pool)], LexicalParams(weighting=Weighting.tfidf, ngram_max=2))
+    texts = paper_texts(pool)
+    (lex,) = fit_transform([texts], LexicalParams(weighting=Weighting.tfidf, ngram_max=2, token_pattern=WORDS))
     a, b = pairs[:, 0], pairs[:, 1]
     overlap = np.asarray(lex[a].multiply(lex[b]).sum(axis=1), dtype=np.float64).ravel()
     sim = np.einsum("nd,nd->n", x[a], x[b]).astype(np.float64)
@@ -114,6 +120,8 @@ def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicatePara
     titles = pool["title"].fillna("").astype(str).tolist()
     rows = []
     for i, j, ov, s in zip(a.tolist(), b.tolist(), overlap.tolist(), sim.tolist()):
+        if j >= n and ids[i] == ids[j] and texts[i] == texts[j]:
+            continue  # one record listed in both files, not a resubmission
         shared = sorted(authors[i] & authors[j])
         if keys[i] == keys[j] and len(keys[i]) >= params.min_title_chars and ov >= params.with_authors:
             reason = "same title"  # and some wording: "Hyperbolic Neural Networks++" is another paper

@@ -465,13 +465,15 @@ def _finish(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 # Public readers
 # ---------------------------------------------------------------------------------------------
-def read_papers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Read submissions: ``paper_id, title, abstract`` plus optional metadata columns."""
-    return read_submissions(path, encoding=encoding)[0]
+def read_papers(path: Path, *, encoding: str | None = None, keep_withdrawn: bool = False) -> pd.DataFrame:
+    """Read submissions: ``paper_id, title, abstract`` plus optional metadata columns. ``keep_withdrawn``
+    keeps the rows a status column says left the review (an earlier year's papers to compare with)."""
+    return read_submissions(path, encoding=encoding, keep_withdrawn=keep_withdrawn)[0]
 
 
 @_warnings_on_success
-def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_submissions(path: Path, *, encoding: str | None = None,
+                     keep_withdrawn: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The submissions under review, and those left out (``paper_id, title, reason``) because a
     status column (OpenReview's venueid, a CMT status) says they were withdrawn or desk-rejected."""
     path = Path(path)
@@ -507,7 +509,7 @@ def read_submissions(path: Path, *, encoding: str | None = None) -> tuple[pd.Dat
     df = _finish(df, PAPER_COLUMNS)
     # Rows keep their labels until the end, so every message names the row of the file.
     excluded = pd.DataFrame(columns=EXCLUDED_COLUMNS)
-    gone = status.ne("").to_numpy()
+    gone = status.ne("").to_numpy() & (not keep_withdrawn)
     if gone.any():  # left out first: a withdrawn row needs no text, and its resubmission may reuse its id
         excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
                                  "reason": status[gone].to_numpy()}).reset_index(drop=True)

@@ -40,6 +40,7 @@ class LexicalParams:
     max_df: float = 0.5  # terms in more than this share of texts are dropped
     k1: float = 1.2
     b: float = 0.75
+    token_pattern: str | None = None  # None: words of Latin letters (LaTeX dropped); a regex to read other scripts
 
 
 def _preprocess(text: str) -> str:
@@ -61,7 +62,8 @@ def fit_transform(corpora: list[list[str]], params: LexicalParams = LexicalParam
     # submission's preprint is often in its authors' profiles); document frequencies still count every row.
     first: dict[str, int] = {}
     row_of = np.fromiter((first.setdefault(t, len(first)) for t in texts), dtype=np.int64, count=len(texts))
-    vec = CountVectorizer(preprocessor=_preprocess, token_pattern=_TOKEN, stop_words=list(ENGLISH_STOP_WORDS),
+    vec = CountVectorizer(preprocessor=_preprocess, token_pattern=params.token_pattern or _TOKEN,
+                          stop_words=list(ENGLISH_STOP_WORDS),
                           ngram_range=(1, params.ngram_max), dtype=np.float32)
     try:
         counts = vec.fit_transform(list(first)).tocsr()[row_of]

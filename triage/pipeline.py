@@ -181,15 +181,18 @@ def _phrase_and_title_vectors(phrases: list[str], papers: pd.DataFrame, wd: Work
 
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
                inputs: Inputs | None = None, taxonomy: TaxonomyParams = TaxonomyParams(),
-               embed: EmbedParams = EmbedParams(), notes: list[str] | None = None) -> pd.DataFrame:
-    """Clusters, venue areas and theory topics per paper (topics.csv). Lines for the chair (author-chosen
-    areas the taxonomy does not list) are appended to ``notes``."""
+               embed: EmbedParams = EmbedParams(), notes: list[str] | None = None,
+               others: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Clusters, venue areas and theory topics per paper (topics.csv), and possible duplicates (duplicates.csv;
+    ``others``: the ``--compare-with`` papers). Lines for the chair (author-chosen areas the taxonomy does not
+    list) are appended to ``notes``."""
     topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
     stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
     topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
     if notes is not None and stats.get("areas", {}).get("note"):
         notes.append(stats["areas"]["note"])
-    dups = possible_duplicates(corpus, emb, wd, embed, inputs.compare_with if inputs else None, inputs)
+    source = inputs.compare_with.name if inputs and inputs.compare_with else ""
+    dups = possible_duplicates(corpus, emb, wd, embed, others, source)
     topics["possible_duplicates"] = topics["paper_id"].map(duplicate_partners(dups)).fillna("")
     stats["possible_duplicates"] = len(dups)
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
@@ -202,16 +205,23 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     return topics
 
 
-def possible_duplicates(corpus: Corpus, emb: Embedded, wd: Workdir, embed: EmbedParams, compare_with: Path | None,
-                        inputs: Inputs | None = None) -> pd.DataFrame:
-    """duplicates.csv: pairs of submissions that may be one work, and with ``compare_with`` (papers of an earlier
-    year or a sister venue, read as submissions are) the submissions that may be one of those papers."""
-    if compare_with is None:
+def load_compare(inputs: Inputs) -> pd.DataFrame | None:
+    """The ``--compare-with`` papers (an earlier year's or a sister venue's), read as submissions are but with
+    withdrawn ones kept (a withdrawn paper is often resubmitted); read before any stage runs, so a bad file
+    stops the run at once."""
+    if inputs.compare_with is None:
+        return None
+    return read_papers(inputs.compare_with, encoding=inputs.encoding, keep_withdrawn=True)
+
+
+def possible_duplicates(corpus: Corpus, emb: Embedded, wd: Workdir, embed: EmbedParams,
+                        others: pd.DataFrame | None = None, source: str = "") -> pd.DataFrame:
+    """duplicates.csv: pairs of submissions that may be one work, and with ``others`` (``load_compare``) the
+    submissions that may be one of those papers (``source``: the file's name)."""
+    if others is None:
         return find_duplicates(corpus.papers, emb.papers)
-    others = read_papers(compare_with, encoding=inputs.encoding if inputs else None)
     other_emb = _embed_phrases(paper_texts(others, use_keywords=embed.use_keywords), wd, embed, emb.model)
-    return find_duplicates(corpus.papers, emb.papers, others=others, other_emb=other_emb,
-                           other_source=compare_with.name)
+    return find_duplicates(corpus.papers, emb.papers, others=others, other_emb=other_emb, other_source=source)
 
 
 TOPIC_COLUMNS = ["paper_id", "cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch",
@@ -771,7 +781,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     wd.ensure()
     result = RunResult()
     check_taxonomies(options.taxonomy)
-    corpus = load(inputs)
+    corpus, others = load(inputs), load_compare(inputs)
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):
         wd.write_csv(W.EXCLUDED, corpus.excluded)
@@ -785,11 +795,11 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
             f"embedded {st.embedded} new {name} text(s), {st.cached} from cache"
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
-                        embed=options.embed, notes=notes)
+                        embed=options.embed, notes=notes, others=others)
     result.messages += [f"Warning: {n}" for n in notes]
     n_dup = int((topics["possible_duplicates"] != "").sum())
     if n_dup:
-        result.messages.append(f"{n_dup} paper(s) may duplicate another submission (see duplicates.csv)")
+        result.messages.append(f"{n_dup} submission(s) may duplicate another paper (see duplicates.csv)")
     supply = dataclasses.replace(options.supply, per_paper=options.assignment.per_paper,
                                  max_load=options.assignment.max_load)
     conflicts = None

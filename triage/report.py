@@ -308,7 +308,8 @@ def duplicate_rows(duplicates: pd.DataFrame | None, titles: dict[str, str]) -> l
     for r in duplicates.astype(str).head(DUPLICATE_LIST_LIMIT).to_dict("records"):
         source = r.get("other_source", SUBMISSIONS)
         rows.append({"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "other_id": r["other_id"],
-                     "other_title": r.get("other_title") or titles.get(r["other_id"], ""),
+                     "other_title": r.get("other_title") or (titles.get(r["other_id"], "") if source == SUBMISSIONS
+                                                             else ""),
                      "source": "" if source == SUBMISSIONS else source, "overlap": float(r["text_overlap"]),
                      "reason": r["reason"], "shared": r["shared_authors"]})
     return rows
