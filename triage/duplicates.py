@@ -26,13 +26,13 @@ import numpy as np
 import pandas as pd
 
 from triage.conflicts import normalize_name, title_key
+from triage.embed import nearest
 from triage.ingest import paper_texts
 from triage.lexical import LexicalParams, Weighting, fit_transform
 
 DUPLICATE_COLUMNS = ["paper_id", "other_id", "other_source", "other_title", "text_overlap", "similarity",
                      "shared_authors", "reason"]
 SUBMISSIONS = "submissions"  # other_source of a pair within the submissions
-BLOCK = 1024
 # Words of any script: a copy in Chinese or Cyrillic shares its words too.
 WORDS = r"(?u)\b[^\W\d_][\w\-]+\b"
 # What blind exports put in place of names: no two papers share an author through them.
@@ -61,23 +61,13 @@ def _authors(papers: pd.DataFrame) -> list[set[str]]:
 
 
 def _nearest(queries: np.ndarray, corpus: np.ndarray, k: int, *, same: bool) -> np.ndarray:
-    """(query row, corpus row) for each query's ``k`` nearest corpus rows (cosine of unit vectors);
-    ``same``: the two are one set, so a row is not its own neighbour."""
-    n, m = queries.shape[0], corpus.shape[0]
-    k = min(k, m - 1 if same else m)
-    if k < 1 or n == 0:
+    """(query row, corpus row) for each query's ``k`` nearest corpus rows; ``same``: one set, no self-pairs."""
+    k = min(k, corpus.shape[0] - 1 if same else corpus.shape[0])
+    if k < 1 or queries.shape[0] == 0:
         return np.zeros((0, 2), dtype=np.int64)
-    x = np.ascontiguousarray(queries, dtype=np.float32)
-    y = np.ascontiguousarray(corpus, dtype=np.float32)
-    pairs = []
-    for s in range(0, n, BLOCK):
-        sims = x[s:s + BLOCK] @ y.T
-        rows = np.arange(sims.shape[0])
-        if same:
-            sims[rows, s + rows] = -np.inf
-        near = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-        pairs.append(np.stack([np.repeat(s + rows, k), near.ravel()], axis=1))
-    return np.concatenate(pairs)
+    near = nearest(np.ascontiguousarray(queries, dtype=np.float32), np.ascontiguousarray(corpus, dtype=np.float32),
+                   k, same=same)
+    return np.stack([np.repeat(np.arange(queries.shape[0]), k), near.ravel()], axis=1)
 
 
 def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicateParams = DuplicateParams(), *,

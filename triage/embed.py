@@ -261,3 +261,18 @@ def embed_texts(
     else:
         out = np.stack([fresh[k] for k in keys]).astype(np.float32)
     return out, stats
+
+
+def nearest(queries: np.ndarray, corpus: np.ndarray, k: int, *, same: bool = False,
+            block: int = 1024) -> np.ndarray:
+    """(len(queries), k) row indices of each query's ``k`` nearest corpus rows by dot product (the cosine of
+    unit vectors), in no particular order, computed in blocks of queries. ``same``: queries and corpus are one
+    set, so a row is not its own neighbour. ``k`` must be at least 1 and at most the rows there are to pick."""
+    parts = []
+    for start in range(0, queries.shape[0], block):
+        sims = queries[start:start + block] @ corpus.T
+        if same:
+            rows = np.arange(sims.shape[0])
+            sims[rows, start + rows] = -np.inf  # not itself
+        parts.append(np.argpartition(-sims, k - 1, axis=1)[:, :k])
+    return np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from triage.embed import nearest
 from triage.errors import InputError
 from triage.ingest import paper_texts
 from triage.resources import TAXONOMY_DIR
@@ -355,13 +356,7 @@ def _neighbour_smooth(emb: np.ndarray, scores: np.ndarray, k: int, weight: float
     k = min(k, n - 1)
     if k <= 0 or weight <= 0:
         return scores
-    out = np.empty_like(scores)
-    for start in range(0, n, 1024):
-        block = emb[start:start + 1024] @ emb.T
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = -np.inf  # not itself
-        nn = np.argpartition(-block, k - 1, axis=1)[:, :k]
-        out[start:start + block.shape[0]] = scores[nn].mean(axis=1)
+    out = scores[nearest(emb, emb, k, same=True)].mean(axis=1)
     return (1 - weight) * scores + weight * out
 
 
