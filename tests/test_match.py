@@ -78,6 +78,38 @@ def test_top_k_equals_brute_force_top_k():
         assert len(merged) == len(top) and (merged.score == merged.score_all).all()
 
 
+def test_top_k_with_lexical_blend_scores_as_all_pairs():
+    """The top-k path's blended scores (sparse pair products) equal the all-pairs path's (block products)."""
+    papers, P, pubs, E, revs = setup(n_pap=25, n_rev=60, per=(1, 5))
+    rng = np.random.default_rng(3)
+    vocab = [f"w{i}" for i in range(40)]
+    papers["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(papers))]
+    pubs["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(pubs))]
+    params = dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1))
+    allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
+    top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=8, **params))
+    merged = top.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+    assert len(merged) == len(top) == 8 * len(papers)
+    assert (merged.score - merged.score_all).abs().max() <= 1e-4
+    assert (merged.evidence_id == merged.evidence_id_all).all()
+
+
+def test_pair_dots_in_any_order():
+    import scipy.sparse as sp
+
+    from triage.match import _pair_dots
+
+    rng = np.random.default_rng(0)
+    A = sp.random(6, 50, density=0.3, format="csr", random_state=1, dtype=np.float32)
+    B = sp.random(30, 50, density=0.3, format="csr", random_state=2, dtype=np.float32)
+    ia, ib = rng.integers(0, 6, 200), rng.integers(0, 30, 200)
+    ref = (A.toarray()[ia] * B.toarray()[ib]).sum(axis=1)
+    np.testing.assert_allclose(_pair_dots(A, B, ia, ib), ref, atol=1e-6)
+    np.testing.assert_allclose(_pair_dots(A, B, np.sort(ia), ib), (A.toarray()[np.sort(ia)] * B.toarray()[ib]).sum(1),
+                               atol=1e-6)
+    assert _pair_dots(A, B, ia[:0], ib[:0]).shape == (0,)
+
+
 def test_aggregate_segments_against_numpy():
     rng = np.random.default_rng(0)
     sizes = rng.integers(0, 7, size=50)

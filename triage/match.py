@@ -211,26 +211,28 @@ def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: Affin
 def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
     """``(A[ia] * B[ib]).sum(1)``: the dot product of each listed pair of sparse rows.
 
-    ``ia`` holds few distinct rows (one block of papers), so those rows are made dense over
-    the columns they use and every nonzero of ``B[ib]`` is looked up there.
+    ``ia`` holds few distinct rows (one block of papers), so each of them is made dense over the
+    whole vocabulary once and the rows of ``B`` paired with it are one sparse matrix-vector product.
     """
-    rows, inv = np.unique(ia, return_inverse=True)
-    sub = A[rows]
-    cols = np.unique(sub.indices)
-    dense = np.zeros((len(rows), len(cols) + 1), dtype=np.float32)  # last column: terms the rows lack
-    dense[:, :-1] = sub[:, cols].toarray()
-    colmap = np.full(A.shape[1], len(cols), dtype=np.int64)
-    colmap[cols] = np.arange(len(cols))
     out = np.zeros(len(ia), dtype=np.float32)
-    step = 1 << 15
-    for s in range(0, len(ia), step):
-        g = B[ib[s:s + step]]
-        nnz = np.diff(g.indptr)
-        r = np.repeat(inv[s:s + step], nnz)
-        prod = g.data * dense[r, colmap[g.indices]]
-        full = nnz > 0
-        if full.any():
-            out[s:s + step][full] = np.add.reduceat(prod, g.indptr[:-1][full])
+    if len(ia) == 0:
+        return out
+    order = np.argsort(ia, kind="stable") if (np.diff(ia) < 0).any() else None
+    a_sorted = ia if order is None else ia[order]
+    b_sorted = ib if order is None else ib[order]
+    starts = np.flatnonzero(np.r_[True, a_sorted[1:] != a_sorted[:-1]])
+    ends = np.r_[starts[1:], len(a_sorted)]
+    x = np.zeros(A.shape[1], dtype=np.float32)
+    vals = np.empty(len(a_sorted), dtype=np.float32)
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        lo, hi = A.indptr[a_sorted[s]], A.indptr[a_sorted[s] + 1]
+        cols = A.indices[lo:hi]
+        x[cols] = A.data[lo:hi]
+        vals[s:e] = B[b_sorted[s:e]] @ x
+        x[cols] = 0.0
+    if order is None:
+        return vals
+    out[order] = vals
     return out
 
 
