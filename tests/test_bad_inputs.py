@@ -99,7 +99,9 @@ CASES = [
     Case("trailing_delimiter", 0, "", sub="trailing_delimiter.csv", rows=3),
     Case("long_first_row", 1, "line 2 has 6 fields but the header names 4", sub="long_first_row.csv",
          more=("quote fields that contain the delimiter",)),
-    Case("spreadsheet_saved_as_csv", 1, "looks like a binary file", sub="spreadsheet_saved_as.csv",
+    Case("spreadsheet_saved_as_csv", 1, "looks like an Excel workbook but cannot be read",
+         sub="spreadsheet_saved_as.csv", more=("export the sheet as CSV",)),
+    Case("image_saved_as_csv", 1, "looks like a binary file", sub="image_saved_as.csv",
          more=("export the sheet as CSV",)),
     Case("html_saved_as_csv", 1, "missing column 'paper_id'", sub="html_saved_as.csv"),
     # submissions: JSON and OpenReview notes
@@ -466,7 +468,8 @@ def test_sigterm_ends_like_ctrl_c(earlier, monkeypatch, tmp_path):
 # ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,needle", [
     ("latin1.csv", "--encoding latin-1"),
-    ("spreadsheet_saved_as.csv", "looks like a binary file"),
+    ("spreadsheet_saved_as.csv", "looks like an Excel workbook but cannot be read"),
+    ("image_saved_as.csv", "looks like a binary file"),
     ("json_object_not_list.json", "JSON must be a list of notes"),
 ])
 def test_real_process_prints_one_line(name, needle, tmp_path):

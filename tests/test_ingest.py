@@ -90,6 +90,13 @@ def test_parse_list_variants():
     assert parse_list(float("nan")) == []
 
 
+def test_cmt_author_names_lose_affiliation_and_contact_star():
+    from triage.ingest import parse_authors
+
+    assert parse_authors("Jane Doe (MIT)*; John Smith (Univ. of X); Wei (David) Zhang*; (Anonymous)") == [
+        "Jane Doe", "John Smith", "Wei (David) Zhang", "(Anonymous)"]
+
+
 def test_publications_reviewers_conflicts(tmp_path, caplog):
     s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\n")
     pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract,year\nr1,T,A,2020\nr9,T2,A2,2021\n")

@@ -41,8 +41,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # ---------------------------------------------------------------------------------------------
 # Shared options
 # ---------------------------------------------------------------------------------------------
-Submissions = Annotated[Path, typer.Argument(help="Submissions: CSV, TSV, JSONL or JSON (OpenReview notes).",
-                                             show_default=False)]
+Submissions = Annotated[Path, typer.Argument(
+    help="Submissions: CSV, TSV, JSONL, JSON (OpenReview notes) or xlsx/CMT workbook.", show_default=False)]
 Publications = Annotated[Path | None, typer.Option(
     "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]).")]
 Reviewers = Annotated[Path | None, typer.Option(

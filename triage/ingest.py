@@ -6,7 +6,8 @@ either fixed with a warning (logged on the ``triage`` logger) or raised as an
 
 Accepted formats: CSV, TSV (also CMT's tab-delimited ``.txt``), JSONL, and JSON (a list of
 OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
-``{"notes": [...]}``). Lists are JSON lists or ``;``-joined strings.
+``{"notes": [...]}``); spreadsheets (``.xlsx``, CMT's Excel 2003 XML ``.xls``) through
+:mod:`triage.workbook`; any of them gzip-compressed. Lists are JSON lists or ``;``-joined strings.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import contextvars
 import csv
 import difflib
 import functools
+import gzip
 import io
 import json
 import logging
@@ -23,6 +25,7 @@ import math
 import re
 import unicodedata
 import warnings
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
+from triage.workbook import read_workbook
 
 log = logging.getLogger("triage")
 _PENDING: contextvars.ContextVar[list[tuple[str, tuple[Any, ...]]] | None] = contextvars.ContextVar(
@@ -140,7 +144,8 @@ class Corpus:
 # ---------------------------------------------------------------------------------------------
 # Low-level readers
 # ---------------------------------------------------------------------------------------------
-def _read_text(path: Path, encoding: str | None) -> str:
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, decompressed when it is gzip-compressed (``submissions.csv.gz``)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found; check the path")
@@ -150,11 +155,22 @@ def _read_text(path: Path, encoding: str | None) -> str:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+    if raw.startswith(b"\x1f\x8b"):
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{path}: is gzip-compressed but cannot be decompressed ({exc}); "
+                             "pass the uncompressed file") from None
     if not raw.strip():
         raise InputError(f"{path}: file is empty; export the table again with a header row and data")
+    return raw
+
+
+def _decode_text(path: Path, raw: bytes, encoding: str | None) -> str:
     if b"\x00" in raw[:65536]:
         raise InputError(
-            f"{path}: looks like a binary file, not CSV/TSV/JSON text; export the sheet as CSV (UTF-8)"
+            f"{path}: looks like a binary file, not CSV/TSV/JSON text or an Excel workbook; "
+            "export the sheet as CSV (UTF-8)"
         )
     # UTF-8 first, always: --encoding is for the files that are not UTF-8, so one run can mix a
     # latin-1 reviewers sheet with UTF-8 submissions without garbling the latter.
@@ -183,12 +199,20 @@ def _read_text(path: Path, encoding: str | None) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _suffix(path: Path) -> str:
+    """The file's type suffix, lower-cased, looking through a ``.gz``: ``subs.jsonl.gz`` -> ``.jsonl``."""
+    path = Path(path)
+    if path.suffix.lower() == ".gz":
+        path = path.with_suffix("")
+    return path.suffix.lower()
+
+
 def _norm_header(name: str) -> str:
     return re.sub(r"\s+", "_", str(name).strip().lower())
 
 
 def _sniff_delimiter(path: Path, text: str) -> str:
-    suffix = path.suffix.lower()
+    suffix = _suffix(path)
     if suffix in (".tsv", ".tab"):
         return "\t"
     end = text.find("\n")
@@ -292,7 +316,7 @@ def _flatten_record(rec: Any, path: Path, index: int) -> dict[str, Any]:
 
 
 def _read_json_records(path: Path, text: str) -> pd.DataFrame:
-    suffix = path.suffix.lower()
+    suffix = _suffix(path)
     records: list[Any]
     if suffix == ".jsonl" or (suffix != ".json" and "\n{" in text.strip()):
         records = []
@@ -331,16 +355,41 @@ def _read_json_records(path: Path, text: str) -> pd.DataFrame:
     return pd.DataFrame(flat)
 
 
+# Where each data row of a spreadsheet is ("sheet 'Track 1' row 7"), by file, for error messages.
+_SHEET_ROWS: dict[str, list[str]] = {}
+
+
+def _read_source(path: Path, encoding: str | None) -> str | pd.DataFrame:
+    """A text file's text, or a spreadsheet's table (Excel .xlsx, CMT's XML .xls)."""
+    path = Path(path)
+    raw = _read_bytes(path)
+    book = read_workbook(path, raw, KNOWN_HEADERS)
+    if book is None:
+        _SHEET_ROWS.pop(str(path), None)
+        return _decode_text(path, raw, encoding)
+    table, skipped = book
+    if skipped:
+        _warn("%s: read the sheets whose header matches the first sheet's; skipped %s (other columns)",
+              path, ", ".join(repr(s) for s in skipped))
+    _SHEET_ROWS[str(path)] = table.row_names
+    return table.frame
+
+
 @_warnings_on_success
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read any supported file into a DataFrame of raw columns (not yet renamed)."""
     path = Path(path)
-    text = _read_text(path, encoding)
-    suffix = path.suffix.lower()
-    stripped = text.lstrip()
+    return _table(path, _read_source(path, encoding))
+
+
+def _table(path: Path, source: str | pd.DataFrame) -> pd.DataFrame:
+    if isinstance(source, pd.DataFrame):
+        return source
+    suffix = _suffix(path)
+    stripped = source.lstrip()
     if suffix in (".json", ".jsonl") or (suffix not in (".csv", ".tsv", ".txt", ".tab") and stripped[:1] in "[{"):
-        return _read_json_records(path, text)
-    return _read_delimited(path, text)
+        return _read_json_records(path, source)
+    return _read_delimited(path, source)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,6 +436,22 @@ def parse_list(v: Any) -> list[str]:
     return out
 
 
+_CONTACT_MARK = re.compile(r"\s*\*+$")
+_AFFILIATION = re.compile(r"\s*\([^()]*\)$")
+
+
+def author_name(name: str) -> str:
+    """An author as CMT lists one, 'Jane Doe (MIT)*', is 'Jane Doe': the affiliation in brackets after the
+    name and the star of the contact author go (a nickname inside the name, 'Wei (David) Zhang', stays)."""
+    s = _CONTACT_MARK.sub("", name)
+    s = _CONTACT_MARK.sub("", _AFFILIATION.sub("", s))
+    return s or name
+
+
+def parse_authors(v: Any) -> list[str]:
+    return [author_name(a) for a in parse_list(v)]
+
+
 def join_list(items: list[str]) -> str:
     return "; ".join(items)
 
@@ -420,25 +485,28 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hi
             )
 
 
-def _row(i: int, json_like: bool) -> str:
-    return f"record {i + 1}" if json_like else f"row {i + 2}"
+def _row(i: int, path: Path) -> str:
+    """Where row ``i`` of the table read from ``path`` is, in the words of the file's program."""
+    names = _SHEET_ROWS.get(str(path))
+    if names is not None and 0 <= i < len(names):
+        return names[i]
+    return f"record {i + 1}" if _is_json(path) else f"row {i + 2}"
 
 
 def _is_json(path: Path) -> bool:
-    return path.suffix.lower() in (".json", ".jsonl")
+    return _suffix(path) in (".json", ".jsonl")
 
 
 def _check_ids(df: pd.DataFrame, col: str, path: Path) -> None:
-    json_like = _is_json(path)
     empty = df.index[df[col] == ""]
     if len(empty):
-        raise InputError(f"{path}: {_row(int(empty[0]), json_like)} has an empty '{col}'; give every row an id")
+        raise InputError(f"{path}: {_row(int(empty[0]), path)} has an empty '{col}'; give every row an id")
     dup = df[col].duplicated(keep="first")
     if dup.any():
         i = int(df.index[dup][0])
         first = int(df.index[df[col] == df.at[i, col]][0])
         raise InputError(
-            f"{path}: duplicate {col} '{df.at[i, col]}' in {_row(first, json_like)} and {_row(i, json_like)}; "
+            f"{path}: duplicate {col} '{df.at[i, col]}' in {_row(first, path)} and {_row(i, path)}; "
             "ids must be unique (remove or rename the duplicate)"
         )
 
@@ -450,7 +518,7 @@ def _truncate_long(df: pd.DataFrame, col: str, path: Path) -> None:
         i = int(df.index[too_long][0])
         _warn(
             "%s: %d %s value(s) longer than %d characters (first: %s, %d chars); truncated",
-            path, int(too_long.sum()), col, MAX_TEXT_CHARS, _row(i, _is_json(path)), int(lengths[i]),
+            path, int(too_long.sum()), col, MAX_TEXT_CHARS, _row(i, path), int(lengths[i]),
         )
         df.loc[too_long, col] = df.loc[too_long, col].str.slice(0, MAX_TEXT_CHARS)
 
@@ -503,9 +571,11 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     for col in ("title", "abstract", "primary_area", "pdf"):
         if col in df.columns:
             df[col] = df[col].map(clean_text)
-    for col in ("keywords", "authors", "authorids"):
+    for col in ("keywords", "authorids"):
         if col in df.columns:
             df[col] = df[col].map(parse_list)
+    if "authors" in df.columns:
+        df["authors"] = df["authors"].map(parse_authors)
     df = _finish(df, PAPER_COLUMNS)
     # Rows keep their labels until the end, so every message names the row of the file.
     excluded = pd.DataFrame(columns=EXCLUDED_COLUMNS)
@@ -515,7 +585,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
                                  "reason": status[gone].to_numpy()}).reset_index(drop=True)
         i = int(np.flatnonzero(gone)[0])
         _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
-              path, len(excluded), _row(i, _is_json(path)), df.at[i, "paper_id"], excluded.at[0, "reason"])
+              path, len(excluded), _row(i, path), df.at[i, "paper_id"], excluded.at[0, "reason"])
         df = df[~gone]
         if not len(df):
             raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
@@ -524,20 +594,20 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     if placeholder.any():
         i = int(df.index[placeholder][0])
         _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
-              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, _is_json(path)), df.at[i, "paper_id"])
+              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, path), df.at[i, "paper_id"])
         df.loc[placeholder, "abstract"] = ""
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         i = int(df.index[no_text][0])
         raise InputError(
-            f"{path}: {_row(i, _is_json(path))} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
+            f"{path}: {_row(i, path)} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
             "fill them in or remove the row"
         )
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
-                    path, int(no_abs.sum()), _row(i, _is_json(path)), df.at[i, "paper_id"])
+                    path, int(no_abs.sum()), _row(i, path), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
     return df.reset_index(drop=True), excluded
 
@@ -574,18 +644,17 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
         if col in df.columns:
             df[col] = df[col].map(clean_text)
     if "authors" in df.columns:
-        df["authors"] = df["authors"].map(parse_list)
+        df["authors"] = df["authors"].map(parse_authors)
     df = _finish(df, PUB_COLUMNS)
-    json_like = _is_json(path)
     empty = df.index[df["reviewer_id"] == ""]
     if len(empty):
-        raise InputError(f"{path}: {_row(int(empty[0]), json_like)} has an empty 'reviewer_id'; "
+        raise InputError(f"{path}: {_row(int(empty[0]), path)} has an empty 'reviewer_id'; "
                          "every publication must name its reviewer")
     years = pd.to_numeric(df["year"].replace("", None), errors="coerce")
     bad_year = (df["year"] != "") & years.isna()
     if bad_year.any():
         i = int(df.index[bad_year][0])
-        raise InputError(f"{path}: {_row(i, json_like)} column 'year' is {df.at[i, 'year']!r}, not a year; "
+        raise InputError(f"{path}: {_row(i, path)} column 'year' is {df.at[i, 'year']!r}, not a year; "
                          "use a number such as 2023 or leave it empty")
     df["year"] = years.astype("Int64")
     no_text = (df["title"] == "") & (df["abstract"] == "")
@@ -605,7 +674,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals.notna() & (vals % 1 != 0))
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, _is_json(path))} column '{col}' is {df.at[i, col]!r}; "
+        raise InputError(f"{path}: {_row(i, path)} column '{col}' is {df.at[i, col]!r}; "
                          "use a whole number >= 0 or leave it empty for the default")
     df[col] = vals.astype("Int64")
 
@@ -635,7 +704,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     both = df["max_load"].notna() & df["min_load"].notna() & (df["min_load"] > df["max_load"])
     if both.any():
         i = int(df.index[both][0])
-        raise InputError(f"{path}: {_row(i, _is_json(path))} has min_load {df.at[i, 'min_load']} > max_load "
+        raise InputError(f"{path}: {_row(i, path)} has min_load {df.at[i, 'min_load']} > max_load "
                          f"{df.at[i, 'max_load']}; lower min_load or raise max_load")
     return df
 
@@ -647,14 +716,14 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     OpenReview matcher constraint files are headerless ``paper,user,-1``; they are accepted too.
     """
     path = Path(path)
-    text = _read_text(path, encoding)
-    first = text.split("\n", 1)[0]
-    if not _is_json(path) and first.count(",") == 2 and first.rstrip().endswith(",-1"):
-        df = pd.read_csv(io.StringIO(text), header=None, names=["paper_id", "reviewer_id", "c"], dtype=str,
+    source = _read_source(path, encoding)
+    first = source.split("\n", 1)[0] if isinstance(source, str) else ""
+    if isinstance(source, str) and not _is_json(path) and first.count(",") == 2 and first.rstrip().endswith(",-1"):
+        df = pd.read_csv(io.StringIO(source), header=None, names=["paper_id", "reviewer_id", "c"], dtype=str,
                          keep_default_na=False)
         df = df[df["c"].str.strip() == "-1"].assign(reason="declared conflict")[CONFLICT_COLUMNS]
     else:
-        raw = read_table(path, encoding=encoding)
+        raw = _table(path, source)
         found = list(raw.columns)
         df = _rename(raw, CONFLICT_ALIASES, path)
         _require(df, ["paper_id", "reviewer_id"], path, found, "the file needs columns paper_id and reviewer_id")
@@ -667,7 +736,7 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, _is_json(path))} has an empty paper_id or reviewer_id; fill it or "
+        raise InputError(f"{path}: {_row(i, path)} has an empty paper_id or reviewer_id; fill it or "
                          "delete the row")
     return df[CONFLICT_COLUMNS].drop_duplicates(["paper_id", "reviewer_id"]).reset_index(drop=True)
 
@@ -677,17 +746,20 @@ ASSIGNMENT_ALIASES = {
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "tail": "reviewer_id",
     "rank": "rank",
 }
+# Every header triage reads in some file: a spreadsheet's header row is the first that names one.
+KNOWN_HEADERS = {*PAPER_ALIASES, *PUB_ALIASES, *REVIEWER_ALIASES, *CONFLICT_ALIASES, *ASSIGNMENT_ALIASES}
 
 
 @_warnings_on_success
 def read_assignments(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read an earlier assignment (``paper_id, reviewer_id[, rank]``, e.g. a previous assignments.csv)."""
     path = Path(path)
-    text = _read_text(path, encoding)
-    if text.strip().count("\n") == 0 and not _is_json(path):
+    source = _read_source(path, encoding)
+    empty = source.strip().count("\n") == 0 and not _is_json(path) if isinstance(source, str) else source.empty
+    if empty:
         _warn("%s: has a header but no assignments; nothing to keep", path)
         return pd.DataFrame({"paper_id": pd.Series(dtype=object), "reviewer_id": pd.Series(dtype=object)})
-    raw = read_table(path, encoding=encoding)
+    raw = _table(path, source)
     found = list(raw.columns)
     df = _rename(raw, ASSIGNMENT_ALIASES, path, quiet=True)  # score, evidence...: an assignments.csv as written
     _require(df, ["paper_id", "reviewer_id"], path, found,
@@ -698,12 +770,12 @@ def read_assignments(path: Path, *, encoding: str | None = None) -> pd.DataFrame
     bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, _is_json(path))} has an empty paper_id or reviewer_id; fill it or "
+        raise InputError(f"{path}: {_row(i, path)} has an empty paper_id or reviewer_id; fill it or "
                          "delete the row")
     dup = df.duplicated(["paper_id", "reviewer_id"])
     if dup.any():
         _warn("%s: %d repeated (paper_id, reviewer_id) pair(s) (first: %s); counted once", path,
-                    int(dup.sum()), _row(int(df.index[dup][0]), _is_json(path)))
+                    int(dup.sum()), _row(int(df.index[dup][0]), path))
         df = df[~dup]
     return df[["paper_id", "reviewer_id"]].reset_index(drop=True)
 
