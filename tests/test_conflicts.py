@@ -32,6 +32,18 @@ def test_all_rules_with_reasons():
     assert ("p3", "r5") not in got  # that co-authorship is older than the window
 
 
+def test_initials_match_only_names_that_could_be_one_person():
+    papers = pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "authors": [["Jiawei Zhang"], ["J. Zhang"],
+                                                                         ["Jingzhao A. Zhang"]],
+                           "authorids": [[], [], []]})
+    reviewers = pd.DataFrame({"reviewer_id": ["~Jingzhao_Zhang1"], "name": [""], "email": [""], "domains": [[]]})
+    c = detect_conflicts(papers, reviewers, papers.iloc[:0].assign(reviewer_id=[], title=[], year=[]),
+                         pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    got = dict(zip(c["paper_id"], c["reason"]))
+    assert "p1" not in got  # another first name, spelled out: another person
+    assert "initials: 'J. Zhang'" in got["p2"] and "initials: 'Jingzhao A. Zhang'" in got["p3"]
+
+
 def test_webmail_and_normalisation():
     assert expand_domain("gmail.com") == set()
     assert expand_domain("cs.ox.ac.uk") == {"cs.ox.ac.uk", "ox.ac.uk"}

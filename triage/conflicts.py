@@ -88,6 +88,14 @@ def _keys(name: str) -> tuple[str, str]:
     return name_keys(name)
 
 
+def same_person_maybe(a: str, b: str) -> bool:
+    """Name keys with the same initials key that could name one person: the same first name ('Jane A.
+    Doe' ~ 'Jane Doe') or one of them only an initial ('J. Doe' ~ 'Jane Doe'); 'Jiawei Zhang' and
+    'Jingzhao Zhang' are two people."""
+    fa, fb = a.split()[0], b.split()[0]
+    return fa == fb or len(fa) == 1 or len(fb) == 1
+
+
 def _is_self(author: str, own_full: str, own_init: str) -> bool:
     full, init = _keys(author)
     return full == own_full or (bool(init) and init == own_init and len(full.split()[0]) == 1)
@@ -198,7 +206,7 @@ def detect_conflicts(
                 rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
-                    if own_keys[rid][0] != full:
+                    if own_keys[rid][0] != full and same_person_maybe(full, own_keys[rid][0]):
                         rows.append((p.paper_id, rid,
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():
