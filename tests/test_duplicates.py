@@ -124,7 +124,8 @@ def test_topics_command_compares_with_an_earlier_years_file(tmp_path):
     assert "compare_with" in manifest and "earlier.csv" in manifest
     missing = CliRunner().invoke(app, ["topics", str(DATA / "topics_slice.csv"), "--compare-with",
                                        str(tmp_path / "nope.csv"), "-o", str(out)])
-    assert missing.exit_code == 2 and "nope.csv" in missing.output
+    assert missing.exit_code == 1 and "--compare-with" in missing.output
+    assert "nope.csv: file not found" in missing.output
 
 
 def test_blind_placeholders_other_scripts_and_one_record_in_both_files(fake_embedder):
@@ -147,3 +148,24 @@ def test_blind_placeholders_other_scripts_and_one_record_in_both_files(fake_embe
     both = find_duplicates(papers, fake_embedder.encode(paper_texts(papers)), others=same,
                            other_emb=fake_embedder.encode(paper_texts(same)), other_source="all.csv")
     assert "all.csv" not in set(both["other_source"])
+
+
+def test_another_file_only_adds_pairs(fake_embedder):
+    """Comparing with another file (here: the submissions again, and a file holding one old version) keeps
+    every pair found within the submissions, with the same overlap."""
+    base = _abstract(1)
+    part = " ".join(base.split()[:35]) + " " + _abstract(2, 25)
+    rows = [("c", "Sketches for Hessians", base, ["Ann Lee"]), ("d", "Faster sketches", part, ["Bo Chen"])] + [
+        (f"x{i}", f"Unrelated paper {i}", _abstract(100 + i), [f"X {i}"]) for i in range(20)]
+    papers = _papers(rows)
+    emb = fake_embedder.encode(paper_texts(papers))
+    alone = find_duplicates(papers, emb)
+    assert alone[["paper_id", "other_id", "reason"]].values.tolist() == [["c", "d", "same wording"]]
+    for others in (papers.assign(paper_id="old-" + papers["paper_id"]), papers.iloc[[0]].assign(paper_id="old-c")):
+        both = find_duplicates(papers, emb, others=others, other_emb=fake_embedder.encode(paper_texts(others)),
+                               other_source="2023.csv")
+        inner = both[both["other_source"] == "submissions"].reset_index(drop=True)
+        pd.testing.assert_frame_equal(inner, alone)
+        got = {(r.paper_id, r.other_id): r.text_overlap for r in both.itertuples() if r.other_source == "2023.csv"}
+        assert got[("c", "old-c")] == pytest.approx(1.0)
+        assert got[("d", "old-c")] == pytest.approx(alone["text_overlap"][0])  # as the pair within the submissions

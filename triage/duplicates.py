@@ -70,6 +70,27 @@ def _nearest(queries: np.ndarray, corpus: np.ndarray, k: int, *, same: bool) -> 
     return np.stack([np.repeat(np.arange(queries.shape[0]), k), near.ravel()], axis=1)
 
 
+def _overlaps(texts: list[str], n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """TF-IDF cosine of each pair (a, b) of ``texts``; the first ``n`` are the submissions.
+
+    Pairs of two submissions are weighed on the submissions alone, so another file only adds pairs. Pairs
+    with a paper of the other file are weighed on both files, each distinct text counted once (a paper
+    listed in both does not halve the weight of its own words)."""
+    params = LexicalParams(weighting=Weighting.tfidf, ngram_max=2, token_pattern=WORDS)
+    out = np.zeros(len(a), dtype=np.float64)
+    inner = b < n
+    if inner.any():
+        (lex,) = fit_transform([texts[:n]], params)
+        out[inner] = np.asarray(lex[a[inner]].multiply(lex[b[inner]]).sum(axis=1)).ravel()
+    if (~inner).any():
+        first: dict[str, int] = {}
+        row = np.array([first.setdefault(t, len(first)) for t in texts], dtype=np.int64)
+        (lex,) = fit_transform([list(first)], params)
+        ra, rb = row[a[~inner]], row[b[~inner]]
+        out[~inner] = np.asarray(lex[ra].multiply(lex[rb]).sum(axis=1)).ravel()
+    return out
+
+
 def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicateParams = DuplicateParams(), *,
                     others: pd.DataFrame | None = None, other_emb: np.ndarray | None = None,
                     other_source: str = "other file") -> pd.DataFrame:
@@ -101,9 +122,8 @@ def find_duplicates(papers: pd.DataFrame, emb: np.ndarray, params: DuplicatePara
     if not len(pairs):
         return pd.DataFrame(columns=DUPLICATE_COLUMNS)
     texts = paper_texts(pool)
-    (lex,) = fit_transform([texts], LexicalParams(weighting=Weighting.tfidf, ngram_max=2, token_pattern=WORDS))
     a, b = pairs[:, 0], pairs[:, 1]
-    overlap = np.asarray(lex[a].multiply(lex[b]).sum(axis=1), dtype=np.float64).ravel()
+    overlap = _overlaps(texts, n, a, b)
     sim = np.einsum("nd,nd->n", x[a], x[b]).astype(np.float64)
     authors = _authors(pool)
     ids = pool["paper_id"].astype(str).tolist()
