@@ -729,3 +729,114 @@ def test_signal_during_the_commit_waits_until_every_output_is_replaced(tmp_path,
         signal.signal(signal.SIGTERM, previous)
     assert seen == [["new", "new", "new"]]
     assert leftovers(tmp_path) == []
+
+
+def test_a_rerun_without_export_format_removes_the_earlier_upload_files(fake_model, tmp_path):
+    """Upload files of an earlier match must not sit next to a new assignment they no longer describe."""
+    out = tmp_path / "out"
+    base = ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+            str(GOOD / "reviewers.csv"), "--per-paper", "1", "-o", str(out)]
+    first = runner.invoke(app, [*base, "--export-format", "openreview", "--export-format", "start"])
+    assert first.exit_code == 0, first.output
+    uploads = ["openreview_affinity.csv", "openreview_constraints.csv", "openreview_max_papers.csv",
+               "start_assignments.txt"]
+    assert all((out / n).exists() for n in uploads)
+    again = runner.invoke(app, [*base, "--max-load", "5", "--export-format", "start"])
+    assert again.exit_code == 0, again.output
+    assert (out / "start_assignments.txt").exists()
+    assert not any((out / n).exists() for n in uploads[:3])
+    said = again.stderr.replace("\n", " ")
+    assert "removed openreview_affinity.csv, openreview_constraints.csv, openreview_max_papers.csv" in said
+    assert "--export-format openreview" in said
+
+
+def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, fake_model, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    same = runner.invoke(app, ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+                               str(GOOD / "reviewers.csv"), "-c", str(GOOD / "conflicts.csv"), "-o", str(out)])
+    assert same.exit_code == 0, same.output
+    assert "Note:" not in same.stderr  # the same inputs and settings: the same tables, nothing out of date
+    res = runner.invoke(app, ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+                              str(GOOD / "reviewers.csv"), "-c", str(GOOD / "conflicts.csv"), "--max-load", "3",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    note = res.stderr.replace("\n", " ")
+    assert "the export and report output(s)" in note and "run 'triage export' and 'triage report' again" in note
+    status = runner.invoke(app, ["status", "-o", str(out)])
+    state = {line.split()[0]: line for line in status.stdout.splitlines()}
+    assert state["match"].rstrip().endswith("ok") and state["topics"].rstrip().endswith("ok")
+    for stage in ("export", "report"):
+        assert "out of date: " in state[stage] and "assignments.csv" in state[stage], state[stage]
+    assert runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-o", str(out)]).exit_code == 0
+    status = runner.invoke(app, ["status", "-o", str(out)])
+    state = {line.split()[0]: line for line in status.stdout.splitlines()}
+    assert state["export"].rstrip().endswith("ok") and "out of date" in state["report"]
+
+
+@pytest.mark.parametrize("command,option,path,needle", [
+    ("run", "--bids", "nope.csv", "--bids {}: file not found"),
+    ("match", "--bids", ".", "--bids {}: is a folder, not a file"),
+    ("topics", "--compare-with", "nope.csv", "--compare-with {}: file not found"),
+    ("summarize", "--assumptions", "nope.yaml", "--assumptions {}: file not found"),
+    ("summarize", "--pdf-dir", "pdfs", "--pdf-dir {}: no such folder"),
+    ("summarize", "--prompt-dir", "GOOD", "--prompt-dir {}: is a file, not a folder"),
+])
+def test_a_missing_file_or_folder_of_an_option_is_one_line_and_makes_no_folder(command, option, path, needle,
+                                                                                 tmp_path):
+    target = {".": tmp_path, "GOOD": GOOD / "submissions.csv"}.get(path, tmp_path / path)
+    args = [command, str(GOOD / "submissions.csv"), option, str(target), "-o", str(tmp_path / "new" / "out")]
+    if command in ("run", "match"):
+        args[2:2] = ["-p", str(GOOD / "publications.csv")]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, needle.format(target))
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_failed_run_leaves_no_empty_output_folder(fake_model, tmp_path):
+    bad_bids = tmp_path / "bids.csv"
+    bad_bids.write_text("paper_id,reviewer_id,bid\nv247/addanki24a,r,maybe\n", encoding="utf-8")
+    for args in ([str(tmp_path / "nope.csv")], [str(BAD / "empty.csv")],
+                 [str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "--bids", str(bad_bids)],
+                 [str(GOOD / "submissions.csv"), "--taxonomy", "no-such-areas"]):
+        res = runner.invoke(app, ["run", *args, "-o", str(tmp_path / "new" / "out")])
+        assert res.exit_code == 1, res.output
+        assert not (tmp_path / "new").exists(), args
+    assert fake_model == []  # a bad bids file stops the run before any model is loaded
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert runner.invoke(app, ["run", str(tmp_path / "nope.csv"), "-o", str(kept)]).exit_code == 1
+    assert kept.is_dir()  # a folder that was there stays
+
+
+def test_swapped_taxonomies_are_said_and_an_unknown_one_names_its_option(tmp_path):
+    from triage.taxonomy import TaxonomyParams, check_taxonomies
+
+    with pytest.MonkeyPatch.context() as mp:
+        said: list[str] = []
+        mp.setattr("triage.taxonomy.log.warning", lambda msg, *a: said.append(msg % a))
+        check_taxonomies(TaxonomyParams(taxonomy="dl-theory", theory="iclr"))
+        check_taxonomies(TaxonomyParams(taxonomy="iclr", theory="dl-theory"))
+    assert len(said) == 2 and "--taxonomy dl-theory has a theory gate" in said[0]
+    assert "--theory iclr has no theory gate" in said[1]
+    with pytest.raises(InputError, match="^--theory dltheory: taxonomy 'dltheory' is not a shipped taxonomy"):
+        check_taxonomies(TaxonomyParams(theory="dltheory"))
+
+
+def test_run_takes_the_weak_threshold(good_run, fake_model, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    res = runner.invoke(app, good_args(out, "--weak-threshold", "-1"))
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) <= {"no", ""}
+    res = runner.invoke(app, good_args(out, "--weak-threshold", "1"))
+    assert res.exit_code == 0, res.output
+    assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) == {"yes"}
+    assert "weak &lt; 1" in (out / "report.html").read_text(encoding="utf-8")

@@ -105,7 +105,7 @@ Recent = Annotated[int | None, typer.Option("--recent", min=1, help="Use each re
 Since = Annotated[int | None, typer.Option("--since", help="Use publications from this year on.")]
 AllPairs = Annotated[bool, typer.Option("--all-pairs", help="Score every (paper, reviewer) pair (ignores --top-k).")]
 Bids = Annotated[Path | None, typer.Option(
-    "--bids", exists=True, dir_okay=False, readable=True,
+    "--bids",
     help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
 Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
 CoauthorSlack = Annotated[float, typer.Option(
@@ -121,9 +121,14 @@ KeepAssignments = Annotated[Path | None, typer.Option(
                                "and write what changed to changes.csv.")]
 
 CompareWith = Annotated[Path | None, typer.Option(
-    "--compare-with", exists=True, dir_okay=False, readable=True,
+    "--compare-with",
     help="Papers of an earlier year or a sister venue (a submissions file: id, title, abstract, optional "
          "authors): list the submissions that may be one of them in duplicates.csv.")]
+
+WeakThreshold = Annotated[float | None, typer.Option(
+    "--weak-threshold", min=-1.0, max=1.0,
+    help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
+         "on real data for the bundled model; see README).")]
 
 DEFAULT_OUT = Path("triage-out")
 
@@ -218,9 +223,36 @@ def _inputs(submissions: Path, publications: Path | None, reviewers: Path | None
     return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments, compare_with)
 
 
+def _check_paths(**given: Path | None) -> None:
+    """Options that name a file or a folder (``pdf_dir``: a folder): one line naming the option if it is not there."""
+    for name, path in given.items():
+        if path is None:
+            continue
+        option = "--" + name.replace("_", "-")
+        if name.endswith("_dir"):
+            if not path.is_dir():
+                what = "is a file, not a folder" if path.exists() else "no such folder"
+                raise InputError(f"{option} {path}: {what}; pass the folder that holds the files")
+        elif not path.exists():
+            raise InputError(f"{option} {path}: file not found; check the path")
+        elif path.is_dir():
+            raise InputError(f"{option} {path}: is a folder, not a file; pass the file inside it")
+
+
 def _echo_outputs(paths: list[Path]) -> None:
     for p in paths:
         out.print(f"wrote {p}", markup=False)
+
+
+def _say_outdated(out_dir: Path) -> None:
+    """After one stage ran on its own: name the later stages whose outputs still come from before it."""
+    from triage.workdir import Workdir
+
+    late = Workdir(out_dir).outdated()
+    if late:
+        cmds = " and ".join(f"'triage {n}'" for n in late)
+        err.print(f"Note: the {' and '.join(late)} output(s) in {out_dir} were made from earlier results; run {cmds} "
+                  "again to bring them up to date", markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -261,6 +293,7 @@ def run(
     encoding: Encoding = None,
     keep_assignments: KeepAssignments = None,
     compare_with: CompareWith = None,
+    weak_threshold: WeakThreshold = None,
 ) -> None:
     """Run every stage: embed, topics, match, summarize, export, report.
 
@@ -269,6 +302,7 @@ def run(
     Example:
         triage run submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
+    _check_paths(bids=bids, compare_with=compare_with)
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
     from triage.taxonomy import TaxonomyParams
@@ -286,6 +320,7 @@ def run(
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
                                 use_keywords=use_keywords),
         supply=SupplyParams(qualified_affinity=qualified_affinity),
+        **({} if weak_threshold is None else {"weak_threshold": weak_threshold}),
     )
     t0 = time.perf_counter()
     result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments,
@@ -304,6 +339,7 @@ def demo(
     out_dir: OutDir = DEFAULT_OUT,
     model: Model = "default",
     allow_download: AllowDownload = False,
+    weak_threshold: WeakThreshold = None,
 ) -> None:
     """Run the whole pipeline on the bundled demo conference (data/demo/).
 
@@ -314,7 +350,7 @@ def demo(
 
     run(DEMO_DIR / "submissions.csv", publications=DEMO_DIR / "publications.csv",
         reviewers=DEMO_DIR / "reviewers.csv", conflicts=DEMO_DIR / "conflicts.csv", out_dir=out_dir,
-        model=model, allow_download=allow_download)
+        model=model, allow_download=allow_download, weak_threshold=weak_threshold)
 
 
 @app.command()
@@ -344,6 +380,7 @@ def embed(
     for name, st in emb.stats.items():
         out.print(f"embedded {st.embedded} new {name} text(s), {st.cached} from cache", markup=False)
     _echo_outputs([out_dir / "embeddings/papers.npy", out_dir / "embeddings/publications.npy"])
+    _say_outdated(out_dir)
 
 
 @app.command()
@@ -376,6 +413,7 @@ def topics(
     Example:
         triage topics submissions.csv --taxonomy iclr --theory dl-theory -p publications.csv -o triage-out
     """
+    _check_paths(compare_with=compare_with)
     from triage.pipeline import EmbedParams, Workdir, load, load_compare, run_embed, run_supply, run_topics
     from triage.taxonomy import TaxonomyParams, check_taxonomies
     from triage.topics import ClusterParams, SupplyParams
@@ -404,6 +442,7 @@ def topics(
                   markup=False)
     _echo_outputs([wd.path("topics.csv"), wd.path("duplicates.csv")]
                   + ([wd.path("topic_supply.csv")] if supply is not None else []))
+    _say_outdated(out_dir)
 
 
 @app.command()
@@ -441,6 +480,7 @@ def match(
     Example:
         triage match submissions.csv -p publications.csv -r reviewers.csv --per-paper 3 -o triage-out
     """
+    _check_paths(bids=bids)
     from triage.assign import read_bids
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_match
@@ -461,6 +501,7 @@ def match(
         if line:
             out.print(line, markup=False)
     _echo_outputs([wd.path(n) for n in res.outputs])
+    _say_outdated(out_dir)
 
 
 def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_weight: float,
@@ -547,10 +588,8 @@ def summarize(
         help="Sentence centrality: 'embedding' (cosine to the paper's vector; sentences are embedded once and "
              "cached) or 'tfidf' (no model).")] = CentralityChoice.embedding,
     assumptions: Annotated[Path | None, typer.Option(
-        exists=True, dir_okay=False, readable=True,
         help="Assumption vocabulary (YAML: label -> description, patterns); default data/assumptions.yaml.")] = None,
     pdf_dir: Annotated[Path | None, typer.Option(
-        exists=True, file_okay=False, readable=True,
         help="Folder of PDFs named <paper_id>.pdf ('/' as '_'): their introduction and conclusion are "
              "summarised with the abstract.")] = None,
     llm_url: Annotated[str | None, typer.Option(
@@ -566,7 +605,6 @@ def summarize(
                                                            "on timeout the paper keeps its extractive summary.")]
         = 60.0,
     prompt_dir: Annotated[Path | None, typer.Option(
-        exists=True, file_okay=False, readable=True,
         help="Folder with your own system.txt, tldr.txt, claims.txt, assumptions.txt (see prompts/README.md).")]
         = None,
     model: Model = "default",
@@ -581,6 +619,7 @@ def summarize(
     Example:
         triage summarize submissions.csv --pdf-dir pdfs/ -o triage-out
     """
+    _check_paths(assumptions=assumptions, pdf_dir=pdf_dir, prompt_dir=prompt_dir)
     from triage.pipeline import EmbedParams, LLMParams, SummarizeSources, Workdir, load, run_summarize
     from triage.summarize import SummaryParams
 
@@ -604,12 +643,7 @@ def summarize(
     n_assume = int((s["assumptions"].map(len) > 0).sum()) if len(s) else 0
     out.print(f"summarised {len(s)} papers; assumptions found in {n_assume}", markup=False)
     _echo_outputs([wd.path("summaries.csv"), wd.path("summaries.jsonl")])
-
-
-WeakThreshold = Annotated[float | None, typer.Option(
-    "--weak-threshold", min=-1.0, max=1.0,
-    help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
-         "on real data for the bundled model; see README).")]
+    _say_outdated(out_dir)
 
 
 @app.command()
@@ -702,9 +736,13 @@ def status(
     if not manifest["stages"]:
         out.print(f"{out_dir}: no stage has run yet", markup=False)
         return
+    late = wd.outdated()
     for stage, rec in manifest["stages"].items():
         missing = [o for o in rec.get("outputs", []) if not wd.exists(o)]
         state = "missing " + ", ".join(missing) if missing else "ok"
+        if stage in late:
+            state = (f"out of date: {', '.join(late[stage])} changed since; run 'triage {stage}' again"
+                     + ("" if state == "ok" else f"; {state}"))
         out.print(f"{stage:10s} {rec.get('time', '')}  {state}", markup=False)
 
 

@@ -405,6 +405,15 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
             _warn_ids(assignments, reviewers, "START", emails=False)
             wd.write_text(other, start_upload(assignments))
             written.append(other)
+    for fmt, names in EXPORT_FILES.items():  # an earlier run's upload files must not pass for this run's
+        if fmt in formats:
+            continue
+        old = [n for n in (*names, W.OPENREVIEW_MAX_PAPERS if fmt == "openreview" else None) if n and wd.exists(n)]
+        for n in old:
+            wd.remove(n)
+        if old:
+            log.warning("removed %s of an earlier run, which no longer match these assignments and scores; pass "
+                        "--export-format %s to write them again", ", ".join(old), fmt)
     return written
 
 
@@ -772,6 +781,7 @@ class RunOptions:
     supply: SupplyParams = SupplyParams()
     bids: Path | None = None
     export_formats: tuple[str, ...] = ()
+    weak_threshold: float = WEAK_SCORE
 
 
 def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
@@ -781,7 +791,10 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     wd.ensure()
     result = RunResult()
     check_taxonomies(options.taxonomy)
+    from triage.assign import read_bids
+
     corpus, others = load(inputs), load_compare(inputs)
+    bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None  # bad bids stop the run early
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):
         wd.write_csv(W.EXCLUDED, corpus.excluded)
@@ -804,9 +817,6 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                                  max_load=options.assignment.max_load)
     conflicts = None
     if len(corpus.publications):
-        from triage.assign import read_bids
-
-        bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None
         m = run_match(corpus, emb, wd, affinity=options.affinity, conflicts=options.conflicts,
                       assignment=options.assignment, inputs=inputs, bids=bids,
                       export_formats=options.export_formats)
@@ -822,8 +832,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
             wd.remove(stale)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    run_export(corpus, wd, inputs=inputs)
-    report = run_report(corpus, wd, notes=notes, inputs=inputs)
+    run_export(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
+    report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
     return result

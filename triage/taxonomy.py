@@ -22,6 +22,7 @@ it lowered accuracy on the development proxy (bench/topics.py).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,8 @@ from triage.embed import nearest
 from triage.errors import InputError
 from triage.ingest import paper_texts
 from triage.resources import TAXONOMY_DIR
+
+log = logging.getLogger("triage")
 
 SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 TERM_BONUS = 0.2  # added to a topic's score per occurrence of one of its terms (at most two)
@@ -658,7 +661,19 @@ def enabled(spec: str | None) -> bool:
 
 
 def check_taxonomies(params: TaxonomyParams) -> None:
-    """Load the chosen taxonomies once so that a bad file stops the run before any embedding."""
-    for spec in (params.taxonomy, params.theory):
-        if enabled(spec):
-            load_taxonomy(str(spec))
+    """Load the chosen taxonomies once so that a bad file stops the run before any embedding, and say
+    when the two look swapped (a theory taxonomy has a gate; an area list has none)."""
+    for option, spec, theory in (("--taxonomy", params.taxonomy, False), ("--theory", params.theory, True)):
+        if not enabled(spec):
+            continue
+        try:
+            tax = load_taxonomy(str(spec))
+        except InputError as exc:
+            raise InputError(f"{option} {spec}: {exc}") from None
+        if theory and tax.gate is None:
+            log.warning("--theory %s has no theory gate, so every paper gets one of its topics; it reads like an "
+                        "area list (pass it as --taxonomy, and a file with a 'gate' such as dl-theory as --theory)",
+                        spec)
+        elif not theory and tax.gate is not None:
+            log.warning("--taxonomy %s has a theory gate: it is meant for --theory; areas are suggested from it for "
+                        "every paper, theory or not", spec)

@@ -58,6 +58,14 @@ EXCLUDED = "excluded.csv"  # submissions left out of the run: withdrawn or desk-
 OPENREVIEW_MAX_PAPERS = "openreview_max_papers.csv"  # --export-format openreview: the matcher's user,max
 
 FLOAT_FORMAT = "%.4f"
+_TABLES = (TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, ALTERNATES, SUMMARIES)
+# The artifacts of other stages that each stage reads: when one changes, the stage is out of date.
+READS = {
+    "topics": (PAPER_EMB,),
+    "match": (PAPER_EMB, PUB_EMB, TOPICS),
+    "export": _TABLES,
+    "report": _TABLES,
+}
 
 
 def _umask() -> int:
@@ -158,12 +166,22 @@ class _Staging:
 
     def __init__(self) -> None:
         self.staged: dict[Path, Path | None] = {}  # final path -> staged file (None: remove on commit)
+        self.created: list[Path] = []  # folders this run made: a failed run removes those left empty
+
+    def mkdir(self, folder: Path) -> None:
+        missing = []
+        for d in (folder, *folder.parents):
+            if d.exists():
+                break
+            missing.append(d)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.created += reversed(missing)
 
     def stage(self, final: Path) -> Path:
         staged = self.staged.get(final)
         if staged is None:
             try:
-                final.parent.mkdir(parents=True, exist_ok=True)
+                self.mkdir(final.parent)
                 fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".staged", dir=final.parent)
             except OSError as exc:
                 raise OutputError(_describe_os_error(final, exc)) from None
@@ -190,6 +208,10 @@ class _Staging:
                 with contextlib.suppress(OSError):
                     os.unlink(staged)
         self.staged.clear()
+        for folder in reversed(self.created):  # deepest first; a folder with files (the embedding cache) stays
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        self.created.clear()
 
     def commit(self) -> None:
         """Rename every staged file over its target (the manifest last); undo all on failure."""
@@ -305,8 +327,12 @@ class Workdir:
         return self.root / name
 
     def ensure(self) -> None:
+        staging = _RUN.get()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            if staging is not None:
+                staging.mkdir(self.root)
+            else:
+                self.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(_describe_os_error(self.root, exc)) from None
         if not os.access(self.root, os.W_OK):
@@ -389,10 +415,30 @@ class Workdir:
             "params": params,
             "outputs": outputs,
             "stats": stats or {},
+            "read": self._read_hashes(stage),
             "versions": package_versions(),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
         self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+
+    def _read_hashes(self, stage: str) -> dict[str, str]:
+        """sha256 of the other stages' artifacts that ``stage`` reads, as they are now (staged or on disk)."""
+        out = {}
+        for name in READS.get(stage, ()):
+            src = _read_source(self.path(name))
+            if src is not None and src.exists():
+                out[name] = sha256_file(src)
+        return out
+
+    def outdated(self) -> dict[str, list[str]]:
+        """Stage -> the artifacts it read that have changed (or gone) since it ran."""
+        late = {}
+        for stage, rec in self.read_manifest()["stages"].items():
+            now = self._read_hashes(stage)
+            changed = [name for name, h in (rec.get("read") or {}).items() if now.get(name) != h]
+            if changed:
+                late[stage] = changed
+        return late
 
     def is_stale(self, stage: str, *, inputs: dict[str, Path | None], params: dict[str, Any]) -> bool:
         """True when ``stage`` has not run, or ran on other inputs or parameters, or lost an output."""
