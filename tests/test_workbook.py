@@ -180,3 +180,60 @@ def test_topics_reads_a_cmt_workbook(tmp_path, subs, monkeypatch, fake_embedder)
     assert res.exit_code == 0, res.output
     topics = pd.read_csv(tmp_path / "out" / "topics.csv", dtype=str)
     assert topics["paper_id"].tolist() == [str(i + 1) for i in range(len(subs)) if i != 3]
+
+
+def _rewrite_member(path: Path, member: str, edit) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    items[member] = edit(items[member])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for n, data in items.items():
+            z.writestr(n, data)
+
+
+def test_a_wrong_recorded_sheet_size_loses_nothing_and_a_damaged_sheet_is_one_line(tmp_path, subs):
+    import re
+
+    path = tmp_path / "subs.xlsx"
+    subs.to_excel(path, index=False)
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: re.sub(rb'<dimension ref="[^"]*"/>',
+                                                                         b'<dimension ref="A1:C10"/>', x))
+    papers, _ = read_submissions(path)
+    assert len(papers) == len(subs) and papers["authors"].tolist() == [parse_list(a) for a in subs["authors"]]
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", lambda x: x[: len(x) // 2])
+    with pytest.raises(InputError, match="looks like an Excel workbook but cannot be read"):
+        read_submissions(path)
+
+
+def test_a_cover_page_and_a_note_above_the_header_are_not_the_table(tmp_path, subs, caplog):
+    path = tmp_path / "Papers.xlsx"
+    wb = openpyxl.Workbook()
+    cover = wb.active
+    cover.title = "Read me"
+    cover.append(["Exported from CMT on 2024-01-15"])
+    cover.append(["Conference: a venue"])
+    ws = wb.create_sheet("Track 1")
+    ws.append(["Area", "Learning theory"])  # one known word in a note: not the header
+    ws.append([])
+    ws.append(CMT_HEADER)
+    for r in cmt_rows(subs):
+        ws.append(r)
+    wb.save(path)
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers, _ = read_submissions(path)
+    assert len(papers) == len(subs) - 1 and "skipped 'Read me'" in caplog.text
+
+
+def test_a_bad_bid_in_a_workbook_names_its_row(tmp_path):
+    from triage.assign import read_bids
+
+    path = tmp_path / "bids.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Bids"], [], ["paper_id", "reviewer_id", "bid"], ["1", "r1", "High"], ["2", "r2", "Hgih"]):
+        ws.append(row)
+    wb.save(path)
+    with pytest.raises(InputError, match=r"bids.xlsx: row 5 column 'bid' is 'Hgih'"):
+        read_bids(path)

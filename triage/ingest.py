@@ -369,7 +369,7 @@ def _read_source(path: Path, encoding: str | None) -> str | pd.DataFrame:
         return _decode_text(path, raw, encoding)
     table, skipped = book
     if skipped:
-        _warn("%s: read the sheets whose header matches the first sheet's; skipped %s (other columns)",
+        _warn("%s: read the sheets whose header matches the first sheet's; skipped %s (other columns, or no table)",
               path, ", ".join(repr(s) for s in skipped))
     _SHEET_ROWS[str(path)] = table.row_names
     return table.frame
@@ -437,18 +437,43 @@ def parse_list(v: Any) -> list[str]:
 
 
 _CONTACT_MARK = re.compile(r"\s*\*+$")
-_AFFILIATION = re.compile(r"\s*\([^()]*\)$")
+
+
+def _strip_trailing_brackets(s: str) -> str:
+    """'Jane Doe (Max Planck Institute (MPI-IS))' -> 'Jane Doe': one balanced bracket group at the end."""
+    if not s.endswith(")"):
+        return s
+    depth = 0
+    for i in range(len(s) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(s[i], 0)
+        if depth == 0:
+            return s[:i].rstrip()
+    return s
 
 
 def author_name(name: str) -> str:
     """An author as CMT lists one, 'Jane Doe (MIT)*', is 'Jane Doe': the affiliation in brackets after the
     name and the star of the contact author go (a nickname inside the name, 'Wei (David) Zhang', stays)."""
     s = _CONTACT_MARK.sub("", name)
-    s = _CONTACT_MARK.sub("", _AFFILIATION.sub("", s))
+    s = _CONTACT_MARK.sub("", _strip_trailing_brackets(s))
     return s or name
 
 
+def _split_outside_brackets(s: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(s):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if ch == ";" and depth <= 0:
+            parts.append(s[start:i])
+            start = i + 1
+    return parts + [s[start:]]
+
+
 def parse_authors(v: Any) -> list[str]:
+    """Authors as :func:`parse_list` reads a list, but a ';' inside brackets ('John Smith (MIT; CSAIL)')
+    does not split one author in two."""
+    if isinstance(v, str) and "(" in v and not v.strip().startswith("["):
+        v = [p for p in _split_outside_brackets(v)]
     return [author_name(a) for a in parse_list(v)]
 
 
@@ -491,6 +516,9 @@ def _row(i: int, path: Path) -> str:
     if names is not None and 0 <= i < len(names):
         return names[i]
     return f"record {i + 1}" if _is_json(path) else f"row {i + 2}"
+
+
+row_name = _row  # for the readers of other tables (bids)
 
 
 def _is_json(path: Path) -> bool:

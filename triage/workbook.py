@@ -74,10 +74,27 @@ def xlsx_sheets(path: Path, raw: bytes) -> list[Sheet]:
         raise InputError(f"{path}: looks like an Excel workbook but cannot be read ({type(exc).__name__}); "
                          f"{RESAVE}") from None
     try:
-        return [Sheet(ws.title, [[_text(v) for v in row] for row in ws.iter_rows(values_only=True)])
-                for ws in wb.worksheets]
+        sheets = []
+        for ws in wb.worksheets:
+            ws.reset_dimensions()  # the size a file records can be wrong: read every row and cell there is
+            rows = [[_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            while rows and not any(c.strip() for c in rows[-1]):
+                rows.pop()
+            sheets.append(Sheet(ws.title, [_trim(r) for r in rows]))
+        return sheets
+    except Exception as exc:  # a damaged sheet is parsed only now, row by row
+        raise InputError(f"{path}: looks like an Excel workbook but cannot be read ({type(exc).__name__}); "
+                         f"{RESAVE}") from None
     finally:
         wb.close()
+
+
+def _trim(row: list[str]) -> list[str]:
+    """A row without its empty cells at the end (formatted but empty columns to the sheet's edge)."""
+    end = len(row)
+    while end and not row[end - 1].strip():
+        end -= 1
+    return row[:end]
 
 
 def xml_sheets(path: Path, raw: bytes) -> list[Sheet]:
@@ -111,17 +128,22 @@ def xml_sheets(path: Path, raw: bytes) -> list[Sheet]:
     return sheets
 
 
+def _known(row: list[str], known: set[str]) -> int:
+    return sum(1 for c in row if "_".join(c.lower().split()) in known)
+
+
 def _header_row(rows: list[list[str]], known: set[str]) -> int | None:
-    """The first of the top rows that names a known column; else the first row with a value."""
-    first = None
+    """Of the top rows, the one that names the most known columns (the first such); None if none names one."""
+    best, count = None, 0
     for i, row in enumerate(rows[:HEADER_SCAN]):
-        cells = [c.strip() for c in row if c.strip()]
-        if not cells:
-            continue
-        first = i if first is None else first
-        if len(cells) >= 2 and any("_".join(c.lower().split()) in known for c in cells):
-            return i
-    return first
+        k = _known(row, known)
+        if k > count:
+            best, count = i, k
+    return best
+
+
+def _first_row(rows: list[list[str]]) -> int | None:
+    return next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), None)
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -142,10 +164,14 @@ def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list
     names: list[str] = []
     skipped: list[str] = []
     many = sum(1 for s in sheets if any(c.strip() for r in s.rows for c in r)) > 1
-    for sheet in sheets:
-        h = _header_row(sheet.rows, known)
+    heads = [_header_row(sheet.rows, known) for sheet in sheets]
+    if all(h is None for h in heads):  # no row names a known column: the first row with a value is the header
+        heads = [_first_row(sheet.rows) for sheet in sheets]
+    for sheet, h in zip(sheets, heads):
         if h is None:
-            continue  # an empty sheet
+            if any(c.strip() for r in sheet.rows for c in r):
+                skipped.append(sheet.name)  # a cover page or notes: no table triage knows
+            continue
         cols = [c.strip() for c in sheet.rows[h]]
         while cols and not cols[-1]:
             cols.pop()
