@@ -33,15 +33,19 @@ def test_all_rules_with_reasons():
 
 
 def test_initials_match_only_names_that_could_be_one_person():
-    papers = pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "authors": [["Jiawei Zhang"], ["J. Zhang"],
-                                                                         ["Jingzhao A. Zhang"]],
-                           "authorids": [[], [], []]})
-    reviewers = pd.DataFrame({"reviewer_id": ["~Jingzhao_Zhang1"], "name": [""], "email": [""], "domains": [[]]})
+    papers = pd.DataFrame({"paper_id": ["p1", "p2", "p3", "p4", "p5"],
+                           "authors": [["Jiawei Zhang"], ["J. Zhang"], ["Jingzhao A. Zhang"], ["JZ Zhang"],
+                                       ["Xiao-Ming Wang"]],
+                           "authorids": [[], [], [], [], []]})
+    reviewers = pd.DataFrame({"reviewer_id": ["~Jingzhao_Zhang1", "~Xiaoming_Wang1"], "name": ["", ""],
+                              "email": ["", ""], "domains": [[], []]})
     c = detect_conflicts(papers, reviewers, papers.iloc[:0].assign(reviewer_id=[], title=[], year=[]),
                          pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
     got = dict(zip(c["paper_id"], c["reason"]))
     assert "p1" not in got  # another first name, spelled out: another person
     assert "initials: 'J. Zhang'" in got["p2"] and "initials: 'Jingzhao A. Zhang'" in got["p3"]
+    assert "initials: 'JZ Zhang'" in got["p4"]  # initials in capitals
+    assert "initials: 'Xiao-Ming Wang' ~ 'Xiaoming Wang'" in got["p5"]  # the same given name, hyphenated
 
 
 def test_webmail_and_normalisation():

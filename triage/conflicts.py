@@ -88,12 +88,29 @@ def _keys(name: str) -> tuple[str, str]:
     return name_keys(name)
 
 
+def _given_initials(raw: str) -> bool:
+    """'J. Doe', 'JW Zhang', 'J.-W. Zhang': every given name is an initial (a letter, or capitals such as 'JW')."""
+    words = raw.split()
+    given = raw.split(",", 1)[1] if "," in raw else " ".join(words[:-1])
+    parts = [p for p in re.split(r"[\s.\-]+", given) if p]
+    return bool(parts) and all(len(p) == 1 or (p.isupper() and len(p) <= 3) for p in parts)
+
+
 def same_person_maybe(a: str, b: str) -> bool:
-    """Name keys with the same initials key that could name one person: the same first name ('Jane A.
-    Doe' ~ 'Jane Doe') or one of them only an initial ('J. Doe' ~ 'Jane Doe'); 'Jiawei Zhang' and
-    'Jingzhao Zhang' are two people."""
-    fa, fb = a.split()[0], b.split()[0]
-    return fa == fb or len(fa) == 1 or len(fb) == 1
+    """Two names with the same initials key ('j doe') that could name one person: one of them gives only
+    initials ('J. Doe', 'JW Zhang'), the first names are the same ('Jane A. Doe' ~ 'Jane Doe'), or the
+    given names are the same but for spaces and hyphens ('Xiao-Ming Wang' ~ 'Xiaoming Wang'). 'Jiawei
+    Zhang' and 'Jingzhao Zhang' are two people."""
+    if _given_initials(a) or _given_initials(b):
+        return True
+    ga, gb = name_keys(a)[0].split()[:-1], name_keys(b)[0].split()[:-1]
+    if "," in a:
+        ga = normalize_name(a.split(",", 1)[1]).split()
+    if "," in b:
+        gb = normalize_name(b.split(",", 1)[1]).split()
+    if not ga or not gb:
+        return True
+    return ga[0] == gb[0] or "".join(ga) == "".join(gb)
 
 
 def _is_self(author: str, own_full: str, own_init: str) -> bool:
@@ -206,7 +223,7 @@ def detect_conflicts(
                 rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
-                    if own_keys[rid][0] != full and same_person_maybe(full, own_keys[rid][0]):
+                    if own_keys[rid][0] != full and same_person_maybe(a, names[rid]):
                         rows.append((p.paper_id, rid,
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():
