@@ -72,6 +72,23 @@ def test_min_load_filled_and_alternates():
     assert (res.alternates.groupby("paper_id").size() == 2).all()
 
 
+def test_alternates_who_can_take_a_paper_come_first():
+    """r0 is full after p0 and p1 (max_load 2); for p2 its high score does not make it the first alternate."""
+    aff = pd.DataFrame({"paper_id": ["p0", "p0", "p1", "p1", "p2", "p2", "p2", "p2"],
+                        "reviewer_id": ["r0", "r1", "r0", "r1", "r0", "r1", "r2", "r3"],
+                        "score": [0.9, 0.5, 0.9, 0.5, 0.8, 0.2, 0.7, 0.6], "evidence_title": "e"})
+    papers = pd.DataFrame({"paper_id": ["p0", "p1", "p2"]})
+    revs = pd.DataFrame({"reviewer_id": ["r0", "r1", "r2", "r3"], "max_load": pd.array([2, 1, 1, 2], dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=1, alternates=3))
+    assert set(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {
+        ("p0", "r0"), ("p1", "r0"), ("p2", "r2")}
+    alt = res.alternates[res.alternates["paper_id"] == "p2"]
+    assert alt["reviewer_id"].tolist() == ["r3", "r1", "r0"] and alt["rank"].tolist() == [1, 2, 3]
+    assert alt["spare_load"].tolist() == [2, 1, 0]
+    assert list(res.alternates.columns) == ["paper_id", "reviewer_id", "score", "rank", "evidence_title", "spare_load"]
+
+
 def test_bids_shift_choice():
     S, aff, papers, revs = problem(n_pap=1, n_rev=3)
     worst = aff.sort_values("score").iloc[0]["reviewer_id"]

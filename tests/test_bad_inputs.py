@@ -657,9 +657,11 @@ def test_status_lists_every_stage_of_a_run_with_its_inputs(good_run):
     out, _ = good_run
     res = runner.invoke(app, ["status", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    stages = [line.split()[0] for line in res.stdout.splitlines()]
-    assert set(stages) == {"embed", "topics", "match", "summarize", "export", "report"}, res.stdout
-    assert all(line.rstrip().endswith("ok") for line in res.stdout.splitlines())
+    lines = [line for line in res.stdout.splitlines() if not line.startswith(" ")]
+    stages = [line.split()[0] for line in lines]
+    assert stages == ["embed", "topics", "match", "summarize", "export", "report"], res.stdout  # pipeline order
+    assert all(line.rstrip().endswith("ok") for line in lines)
+    assert "assignment.per_paper=" in res.stdout  # each stage's parameters, on the line below it
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]
     for stage in ("export", "report"):
         assert manifest[stage]["inputs"]["submissions"]["sha256"], stage
@@ -748,6 +750,9 @@ def test_a_rerun_without_export_format_removes_the_earlier_upload_files(fake_mod
     said = again.stderr.replace("\n", " ")
     assert "removed openreview_affinity.csv, openreview_constraints.csv, openreview_max_papers.csv" in said
     assert "--export-format openreview" in said
+    alone = runner.invoke(app, ["run", str(GOOD / "submissions.csv"), "-o", str(out)])  # no reviewers this time
+    assert alone.exit_code == 0, alone.output
+    assert not (out / "start_assignments.txt").exists() and not (out / "assignments.csv").exists()
 
 
 def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, fake_model, tmp_path):
@@ -766,13 +771,13 @@ def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, f
     note = res.stderr.replace("\n", " ")
     assert "the export and report output(s)" in note and "run 'triage export' and 'triage report' again" in note
     status = runner.invoke(app, ["status", "-o", str(out)])
-    state = {line.split()[0]: line for line in status.stdout.splitlines()}
+    state = {line.split()[0]: line for line in status.stdout.splitlines() if not line.startswith(" ")}
     assert state["match"].rstrip().endswith("ok") and state["topics"].rstrip().endswith("ok")
     for stage in ("export", "report"):
         assert "out of date: " in state[stage] and "assignments.csv" in state[stage], state[stage]
     assert runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-o", str(out)]).exit_code == 0
     status = runner.invoke(app, ["status", "-o", str(out)])
-    state = {line.split()[0]: line for line in status.stdout.splitlines()}
+    state = {line.split()[0]: line for line in status.stdout.splitlines() if not line.startswith(" ")}
     assert state["export"].rstrip().endswith("ok") and "out of date" in state["report"]
 
 
@@ -840,3 +845,50 @@ def test_run_takes_the_weak_threshold(good_run, fake_model, tmp_path):
     assert res.exit_code == 0, res.output
     assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) == {"yes"}
     assert "weak &lt; 1" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_run_exports_again_as_the_last_export_did_and_an_export_replaces_the_last(good_run, fake_model,
+                                                                                     tmp_path):
+    import shutil
+
+    import openpyxl
+    import pandas as pd
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    sub = str(GOOD / "submissions.csv")
+    revs = ["-r", str(GOOD / "reviewers.csv")]
+    assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 0
+    assert (out / "triage.xlsx").exists() and any((out / "by_area").glob("*.xlsx"))
+    res = runner.invoke(app, good_args(out, "--max-load", "3"))  # another assignment
+    assert res.exit_code == 0, res.output
+    assert "exported as the last export did: --format xlsx --by area" in res.stdout
+    sheet = openpyxl.load_workbook(out / "triage.xlsx", read_only=True)["Assignments"]
+    rows = list(sheet.iter_rows(values_only=True))
+    head = list(rows[0])
+    pairs = {(r[head.index("Paper ID")], r[head.index("Reviewer ID")]) for r in rows[1:]}
+    now = pd.read_csv(out / "assignments.csv", dtype=str)
+    assert pairs == set(zip(now["paper_id"], now["reviewer_id"]))  # the workbook shows this run's assignment
+    res = runner.invoke(app, ["export", sub, *revs, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not (out / "triage.xlsx").exists() and not any((out / "by_area").glob("*.*"))
+    assert "removed" in res.stderr and "of an earlier export" in res.stderr.replace("\n", " ")
+
+
+def test_export_says_when_its_submissions_are_not_the_runs_or_reviewers_are_missing(good_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    other = tmp_path / "other.csv"
+    other.write_text((GOOD / "submissions.csv").read_text(encoding="utf-8") + "", encoding="utf-8")
+    lines = other.read_text(encoding="utf-8").splitlines()
+    other.write_text("\n".join(lines[:-1]) + "\n", encoding="utf-8")  # one paper fewer
+    res = runner.invoke(app, ["export", str(other), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    said = res.stderr.replace("\n", " ")
+    assert "is not the submissions file the topics stage read" in said
+    assert "no --reviewers given" in said
+    same = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                               "-o", str(out)])
+    assert same.exit_code == 0 and "Warning" not in same.stderr, same.stderr

@@ -39,6 +39,22 @@ def test_plan_keep_reasons():
                    ("p3", "gone"): "reviewer dropped", ("p1", "r2"): "conflict now: reviewer is an author"}
 
 
+def test_a_lower_max_load_keeps_the_reviewers_best_earlier_pairs():
+    papers = frame([["p1"], ["p2"], ["p3"]], ["paper_id"])
+    revs = frame([["r1", 1]], ["reviewer_id", "max_load"]).astype({"max_load": "Int64"})
+    previous = frame([["p1", "r1"], ["p2", "r1"], ["p3", "r1"]], ["paper_id", "reviewer_id"])
+    aff = frame([["p1", "r1", 0.42], ["p2", "r1", 0.87], ["p3", "r1", 0.61]], ["paper_id", "reviewer_id", "score"])
+    none = frame([], ["paper_id", "reviewer_id", "reason"])
+    plan = plan_keep(previous, papers, revs, none, aff, params=AssignParams(per_paper=1))
+    assert plan.fixed.values.tolist() == [["p2", "r1"]]  # not p1, which comes first in the file
+    assert plan.dropped["paper_id"].tolist() == ["p1", "p3"]
+    plan = plan_keep(frame([["p2", "r1"], ["p2", "r2"]], ["paper_id", "reviewer_id"]), papers,
+                     frame([["r1", 5], ["r2", 5]], ["reviewer_id", "max_load"]).astype({"max_load": "Int64"}),
+                     none, frame([["p2", "r1", 0.3], ["p2", "r2", 0.8]], ["paper_id", "reviewer_id", "score"]),
+                     params=AssignParams(per_paper=1))
+    assert plan.fixed.values.tolist() == [["p2", "r2"]]  # and of a paper's, with a lower --per-paper
+
+
 def test_fixed_pairs_are_kept_even_when_worse():
     papers = frame([["p1"], ["p2"]], ["paper_id"])
     revs = frame([["a", 1], ["b", 1]], ["reviewer_id", "max_load"]).astype({"max_load": "Int64"})

@@ -131,7 +131,7 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
 
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
-    from triage.ingest import read_table
+    from triage.ingest import read_table, row_name
 
     path = Path(path)
     df = read_table(path, encoding=encoding)
@@ -146,7 +146,7 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     bad = ~df["bid"].str.lower().isin(BIDS)
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path}: row {i + 2} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
+        raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
                          "Very High, High, Neutral, Low, Very Low")
     return df
 
@@ -264,10 +264,15 @@ def assign(
         return df[ASSIGNMENT_COLUMNS].reset_index(drop=True)
 
     assigned = ranked(chosen)
-    rest = aff[~on]
-    rest = rest.assign(_o=rest["paper_id"].map(order)).sort_values(
-        ["_o", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
-    alternates = ranked(rest[rest.groupby("_o", sort=False).cumcount() < params.alternates])
+    # Alternates stand in when a reviewer declines: the best candidates who can still take a paper come
+    # first, then (when a paper has too few of those) the best of the full ones; spare_load says which.
+    spare = mx - np.bincount(ri[on], minlength=n_rev)
+    rest = aff[~on].assign(spare_load=spare[ri[~on]])
+    rest = rest.assign(_o=rest["paper_id"].map(order), _full=rest["spare_load"] <= 0).sort_values(
+        ["_o", "_full", "score", "reviewer_id"], ascending=[True, True, False, True], kind="stable")
+    picked = rest[rest.groupby("_o", sort=False).cumcount() < params.alternates]
+    alternates = picked.assign(rank=picked.groupby("_o", sort=False).cumcount() + 1)[
+        [*ASSIGNMENT_COLUMNS, "spare_load"]].reset_index(drop=True)
     return Assignment(assignments=assigned, alternates=alternates,
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
                       coauthor_pairs_solved=solved, coauthor_pairs_left=left)

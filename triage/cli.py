@@ -724,6 +724,7 @@ def status(
     Example:
         triage status -o triage-out --json
     """
+    from triage.pipeline import flat_params
     from triage.workdir import Workdir
 
     if not out_dir.is_dir():
@@ -737,13 +738,18 @@ def status(
         out.print(f"{out_dir}: no stage has run yet", markup=False)
         return
     late = wd.outdated()
-    for stage, rec in manifest["stages"].items():
+    order = ["embed", "topics", "match", "summarize", "export", "report"]
+    stages = sorted(manifest["stages"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    for stage, rec in stages:
         missing = [o for o in rec.get("outputs", []) if not wd.exists(o)]
         state = "missing " + ", ".join(missing) if missing else "ok"
         if stage in late:
             state = (f"out of date: {', '.join(late[stage])} changed since; run 'triage {stage}' again"
                      + ("" if state == "ok" else f"; {state}"))
         out.print(f"{stage:10s} {rec.get('time', '')}  {state}", markup=False)
+        params = flat_params(rec.get("params") or {})
+        if params:
+            out.print("           " + " ".join(params), markup=False, highlight=False)
 
 
 def version_callback(value: bool) -> None:

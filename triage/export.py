@@ -191,6 +191,16 @@ def _safe_text(v: Any) -> Any:
     return v
 
 
+def unguard_text(v: Any) -> Any:
+    """The text :func:`_safe_text` guarded, as it was (a table written for chairs, read back by triage)."""
+    if isinstance(v, str) and v.startswith("'") and _safe_text(v[1:]) == v:
+        return v[1:]
+    return v
+
+
+guard_text = _safe_text
+
+
 def spreadsheet(df: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
     """Readable headers, and (``guard``) text cells that cannot start a formula (=, +, -, @) when a CSV
     is opened in a spreadsheet. An xlsx needs no guard: its text cells are typed as text."""

@@ -29,9 +29,11 @@ from triage.errors import StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
     build_triage_table,
+    guard_text,
     split_table,
     spreadsheet,
     to_xlsx,
+    unguard_text,
     workbook_tables,
 )
 from triage.ingest import Corpus, join_list, load_corpus, paper_texts, read_papers, resolve_reviewer_ids
@@ -197,7 +199,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     stats["possible_duplicates"] = len(dups)
     topics = topics[[*TOPIC_COLUMNS, *[c for c in topics.columns if c not in TOPIC_COLUMNS]]]
     wd.write_csv(W.TOPICS, topics)
-    wd.write_csv(W.DUPLICATES, dups)
+    wd.write_csv(W.DUPLICATES, dups.assign(other_title=dups["other_title"].map(guard_text)))  # submitted text
     wd.write_npy(W.CENTROIDS, centroids)
     wd.record_stage("topics", inputs=(inputs.files() if inputs else {}),
                     params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy)},
@@ -405,8 +407,14 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
             _warn_ids(assignments, reviewers, "START", emails=False)
             wd.write_text(other, start_upload(assignments))
             written.append(other)
-    for fmt, names in EXPORT_FILES.items():  # an earlier run's upload files must not pass for this run's
-        if fmt in formats:
+    remove_uploads(wd, keep=formats)
+    return written
+
+
+def remove_uploads(wd: Workdir, *, keep: tuple[str, ...] = ()) -> None:
+    """Remove the upload files of the formats not in ``keep``: an earlier run's must not pass for this run's."""
+    for fmt, names in EXPORT_FILES.items():
+        if fmt in keep:
             continue
         old = [n for n in (*names, W.OPENREVIEW_MAX_PAPERS if fmt == "openreview" else None) if n and wd.exists(n)]
         for n in old:
@@ -414,7 +422,6 @@ def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, con
         if old:
             log.warning("removed %s of an earlier run, which no longer match these assignments and scores; pass "
                         "--export-format %s to write them again", ", ".join(old), fmt)
-    return written
 
 
 def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emails: bool = True) -> None:
@@ -666,6 +673,11 @@ def _read_optional(wd: Workdir, name: str) -> pd.DataFrame | None:
     return wd.read_csv(name) if wd.exists(name) else None
 
 
+def _read_duplicates(wd: Workdir) -> pd.DataFrame | None:
+    dups = _read_optional(wd, W.DUPLICATES)
+    return None if dups is None else dups.assign(other_title=dups["other_title"].map(unguard_text))
+
+
 def _read_summaries(wd: Workdir) -> pd.DataFrame | None:
     if not wd.exists(W.SUMMARIES_JSONL):
         return None
@@ -687,10 +699,31 @@ class Exported:
     outputs: list[Path] = field(default_factory=list)
 
 
+def _warn_other_submissions(path: Path, stages: dict[str, Any]) -> None:
+    """Say when the submissions file is not the one the stages whose tables are exported read."""
+    from triage.workdir import sha256_file
+
+    now = sha256_file(path)
+    for stage in ("topics", "match", "summarize"):
+        seen = ((stages.get(stage) or {}).get("inputs") or {}).get("submissions") or {}
+        if seen.get("sha256") and seen["sha256"] != now:
+            log.warning("%s is not the submissions file the %s stage read (%s); the table joins this file's papers "
+                        "with that stage's results: pass that file, or run the stages again", path, stage,
+                        seen.get("path", "?"))
+            return
+
+
 def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(), *,
                inputs: Inputs | None = None) -> Exported:
     """``triage.csv`` (one row per paper, from whatever stages have run), ``triage.xlsx`` with
     ``--format xlsx`` (one sheet per table), and with ``--by`` one file per area or cluster."""
+    stages = wd.read_manifest()["stages"]
+    earlier = stages.get("export", {}).get("outputs", [])
+    if inputs is not None:
+        _warn_other_submissions(inputs.submissions, stages)
+    if not len(corpus.reviewers) and wd.exists(W.ASSIGNMENTS):
+        log.warning("no --reviewers given: triage.csv names the assigned reviewers by id only; pass the reviewers "
+                    "file (-r) for their names")
     topics, assignments = _read_optional(wd, W.TOPICS), _read_optional(wd, W.ASSIGNMENTS)
     conflicts = _read_optional(wd, W.CONFLICTS)
     reviewers = corpus.reviewers if len(corpus.reviewers) else None
@@ -701,7 +734,7 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
         loads = wd.read_manifest()["stages"].get("match", {}).get("params", {}).get("assignment")
         sheets = workbook_tables(table, corpus.papers, topics=topics, assignments=assignments, conflicts=conflicts,
                                  reviewers=reviewers, supply=_read_optional(wd, W.TOPIC_SUPPLY), loads=loads,
-                                 duplicates=_read_optional(wd, W.DUPLICATES))
+                                 duplicates=_read_duplicates(wd))
         result.outputs.append(wd.write_bytes(W.TRIAGE_XLSX, to_xlsx(sheets)))
     if params.by is not None:
         folder = W.SPLIT_DIR.format(by=params.by.value)
@@ -717,6 +750,16 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
             for old in sorted(wd.path(folder).glob("*.*")):
                 if old.suffix in (".csv", ".xlsx") and f"{folder}/{old.name}" not in written:
                     wd.remove(f"{folder}/{old.name}")
+    # An export replaces the earlier one whole: a workbook or per-area files it did not write again would
+    # describe the earlier tables (another assignment) to the area chairs they are sent to.
+    now = {str(p.relative_to(wd.root)) for p in result.outputs}
+    gone = [name for name in earlier if name not in now and wd.exists(name)]
+    for name in gone:
+        wd.remove(name)
+    if gone:
+        log.warning("removed %d file(s) of an earlier export (%s%s), which would no longer match these results; "
+                    "export with --format xlsx or --by again to write them", len(gone), ", ".join(gone[:3]),
+                    ", ..." if len(gone) > 3 else "")
     wd.record_stage("export", inputs=(inputs.files() if inputs else {}), params={"format": params.format.value,
                                                  "by": params.by.value if params.by else None,
                                                  "weak_threshold": params.weak_threshold},
@@ -724,11 +767,11 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     return result
 
 
-def _flat_params(params: dict[str, Any], prefix: str = "") -> list[str]:
+def flat_params(params: dict[str, Any], prefix: str = "") -> list[str]:
     out = []
     for k, v in params.items():
         if isinstance(v, dict):
-            out += _flat_params(v, f"{prefix}{k}.")
+            out += flat_params(v, f"{prefix}{k}.")
         elif v is not None and v != "":
             out.append(f"{prefix}{k}={v}")
     return out
@@ -744,7 +787,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
     if emb is not None and emb.shape[0] != len(corpus.papers):
         raise StaleArtifactError(f"{wd.path(W.PAPER_EMB)} has {emb.shape[0]} rows but the submissions have "
                                  f"{len(corpus.papers)}; rerun 'triage run' (or 'triage embed') on these submissions")
-    params = {stage: ", ".join(_flat_params(stages[stage].get("params", {})))
+    params = {stage: ", ".join(flat_params(stages[stage].get("params", {})))
               for stage in ("embed", "topics", "match", "summarize") if stage in stages}
     times = sorted(str(rec.get("time", "")) for name, rec in stages.items() if rec.get("time") and name != "report")
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
@@ -756,7 +799,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
         assignments=assignments, conflicts=_read_optional(wd, W.CONFLICTS), coauthor_pairs=pairs,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
-        duplicates=_read_optional(wd, W.DUPLICATES),
+        duplicates=_read_duplicates(wd),
         reviewers=corpus.reviewers if len(corpus.reviewers) else None,
         n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
@@ -797,7 +840,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None  # bad bids stop the run early
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):
-        wd.write_csv(W.EXCLUDED, corpus.excluded)
+        wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
         notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn or desk-rejected (by their venueid "
                      f"or status); see {W.EXCLUDED}")
     else:
@@ -830,9 +873,19 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         notes.append(msg)
         for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS):
             wd.remove(stale)
+        remove_uploads(wd)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    run_export(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
+    # The workbook and per-group files of an earlier `triage export` are made again, not left describing old tables.
+    last = wd.read_manifest()["stages"].get("export", {}).get("params", {})
+    fmt, by = last.get("format"), last.get("by")
+    export = ExportParams(format=ExportFormat(fmt) if fmt in {f.value for f in ExportFormat} else ExportFormat.csv,
+                          by=SplitBy(by) if by in {b.value for b in SplitBy} else None,
+                          weak_threshold=options.weak_threshold)
+    if export.format is not ExportFormat.csv or export.by is not None:
+        result.messages.append(f"exported as the last export did: --format {export.format.value}"
+                               + (f" --by {export.by.value}" if export.by else ""))
+    run_export(corpus, wd, export, inputs=inputs)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]

@@ -3,8 +3,9 @@
 An earlier (paper, reviewer) pair is kept when the paper is still submitted, the reviewer is
 still in the pool (and has publications), the pair has no conflict now, it is still among
 the paper's candidates, and it fits in ``--per-paper`` and the reviewer's ``max_load``
-(earlier pairs count in the order of the earlier file). The kept pairs are passed to
-:func:`triage.assign.assign` as ``fixed``; the solver fills the rest.
+(when a paper or a reviewer has more earlier pairs than that now allows, the best-scoring are
+kept). The kept pairs are passed to :func:`triage.assign.assign` as ``fixed``; the solver fills
+the rest.
 """
 
 from __future__ import annotations
@@ -47,13 +48,17 @@ def plan_keep(previous: pd.DataFrame, papers: pd.DataFrame, reviewers: pd.DataFr
         reason[new_conflict] = "conflict now: " + hit[new_conflict].astype(str)
     cand = set(_key(affinity))
     reason[(reason == "") & ~_key(prev).isin(cand)] = "no longer among the paper's candidates (raise --top-k)"
+    # Over --per-paper or a lower max_load now: the best-scoring earlier pairs stay (file order breaks ties).
+    score = _key(prev).map(dict(zip(_key(affinity), affinity["score"]))).astype(float)
+    best_first = prev.assign(_s=score).sort_values("_s", ascending=False, kind="stable")
     ok = reason == ""
-    over_k = ok & (prev[ok].groupby("paper_id").cumcount().reindex(prev.index, fill_value=0) >= params.per_paper)
+    rank = best_first[ok[best_first.index]].groupby("paper_id").cumcount().reindex(prev.index, fill_value=0)
+    over_k = ok & (rank >= params.per_paper)
     reason[over_k] = f"more than --per-paper {params.per_paper} earlier reviewers"
     ok = reason == ""
     cap = dict(zip(reviewers["reviewer_id"],
                    reviewers["max_load"].astype("Int64").fillna(params.max_load).to_numpy(dtype=np.int64)))
-    used = prev[ok].groupby("reviewer_id").cumcount().reindex(prev.index, fill_value=0)
+    used = best_first[ok[best_first.index]].groupby("reviewer_id").cumcount().reindex(prev.index, fill_value=0)
     over_load = ok & (used >= prev["reviewer_id"].map(cap).fillna(0))
     reason[over_load] = "over the reviewer's max_load now"
     keep = reason == ""
