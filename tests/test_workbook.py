@@ -58,7 +58,8 @@ def cmt_xml(rows: list[list[object]]) -> str:
     def cell(v: object, index: int | None = None) -> str:
         at = f' ss:Index="{index}"' if index else ""
         kind = "Number" if isinstance(v, int) else "String"
-        return f'<Cell{at}><Data ss:Type="{kind}">{escape(str(v))}</Data></Cell>'
+        text = f"{float(v)}" if isinstance(v, int) else str(v)  # numbers as some exports write them: 4.0
+        return f'<Cell{at}><Data ss:Type="{kind}">{escape(text)}</Data></Cell>'
 
     body = ['<Row><Cell ss:MergeAcross="7"><Data ss:Type="String">Papers</Data></Cell></Row>', "<Row/>",
             "<Row>" + "".join(cell(h) for h in CMT_HEADER) + "</Row>"]

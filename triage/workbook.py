@@ -109,7 +109,7 @@ def xml_sheets(path: Path, raw: bytes) -> list[Sheet]:
         raise InputError(f"{path}: line {exc.lineno} is not valid XML ({exc.msg}); export the workbook again, "
                          f"or {RESAVE}") from None
     ns = {"ss": SPREADSHEET_NS}
-    index, merge, name = (f"{{{SPREADSHEET_NS}}}{a}" for a in ("Index", "MergeAcross", "Name"))
+    index, merge, name, kind = (f"{{{SPREADSHEET_NS}}}{a}" for a in ("Index", "MergeAcross", "Name", "Type"))
     sheets = []
     for ws in root.iterfind("ss:Worksheet", ns):
         rows: list[list[str]] = []
@@ -121,11 +121,24 @@ def xml_sheets(path: Path, raw: bytes) -> list[Sheet]:
                 if cell.get(index):
                     cells.extend("" for _ in range(int(cell.get(index)) - 1 - len(cells)))
                 data = cell.find("ss:Data", ns)
-                cells.append("" if data is None else "".join(data.itertext()))
+                cells.append("" if data is None else _typed("".join(data.itertext()), data.get(kind)))
                 cells.extend("" for _ in range(int(cell.get(merge) or 0)))
             rows.append(cells)
         sheets.append(Sheet(ws.get(name) or f"Sheet{len(sheets) + 1}", rows))
     return sheets
+
+
+def _typed(text: str, kind: str | None) -> str:
+    """An Excel 2003 XML value as an .xlsx cell reads: the number 12 (written '12.0') is '12', a date at
+    midnight ('2024-01-15T00:00:00.000') is '2024-01-15'."""
+    if kind == "Number":
+        try:
+            return _text(float(text))
+        except ValueError:
+            return text
+    if kind == "DateTime" and text.endswith("T00:00:00.000"):
+        return text[: -len("T00:00:00.000")]
+    return text
 
 
 def _known(row: list[str], known: set[str]) -> int:
