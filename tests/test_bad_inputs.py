@@ -892,3 +892,21 @@ def test_export_says_when_its_submissions_are_not_the_runs_or_reviewers_are_miss
     same = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
                                "-o", str(out)])
     assert same.exit_code == 0 and "Warning" not in same.stderr, same.stderr
+
+
+def test_topics_after_late_submissions_keep_the_cluster_ids(fake_model, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "out"
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str, keep_default_na=False)
+    args = ["topics", "--taxonomy", "none", "--theory", "none", "--k", "5", "-o", str(out)]
+    assert runner.invoke(app, [args[0], str(GOOD / "submissions.csv"), *args[1:]]).exit_code == 0
+    first = pd.read_csv(out / "topics.csv", dtype=str).set_index("paper_id")["cluster_id"]
+    late = pd.concat([subs.iloc[2:], subs.iloc[:2].assign(paper_id=["late-1", "late-2"])], ignore_index=True)
+    late.to_csv(tmp_path / "late.csv", index=False)
+    res = runner.invoke(app, [args[0], str(tmp_path / "late.csv"), *args[1:]])
+    assert res.exit_code == 0, res.output
+    now = pd.read_csv(out / "topics.csv", dtype=str).set_index("paper_id")["cluster_id"]
+    same = (now.reindex(first.index).dropna() == first.reindex(now.index).dropna()).mean()
+    assert same >= 0.9, same
+    assert now["late-1"] == first[subs["paper_id"][0]] and now["late-2"] == first[subs["paper_id"][1]]

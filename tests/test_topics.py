@@ -37,6 +37,27 @@ def test_blobs_recovered_and_stable():
     assert list(t1["paper_id"]) == list(papers["paper_id"])
 
 
+def test_late_papers_keep_the_cluster_ids_and_a_rerun_is_the_same():
+    """No clear blobs (as real topics): drawn afresh, a few new papers reshuffle most cluster ids; started
+    from the earlier centroids, nearly every paper keeps its id, and the same papers again change nothing."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(300, 16)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    papers = papers_frame(300)
+    first, cent = cluster_papers(papers.iloc[:295], x[:295], params=ClusterParams(k=8))
+    again, cent_again = cluster_papers(papers.iloc[:295], x[:295], params=ClusterParams(k=8), previous=cent)
+    pd.testing.assert_frame_equal(first, again)
+    assert np.array_equal(cent, cent_again)
+    before = dict(zip(first["paper_id"], first["cluster_id"]))
+    late, _ = cluster_papers(papers.iloc[3:], x[3:], params=ClusterParams(k=8), previous=cent)  # 3 gone, 5 new
+    fresh, _ = cluster_papers(papers.iloc[3:], x[3:], params=ClusterParams(k=8))
+    kept = np.mean([before[p] == c for p, c in zip(late["paper_id"], late["cluster_id"]) if p in before])
+    kept_fresh = np.mean([before[p] == c for p, c in zip(fresh["paper_id"], fresh["cluster_id"]) if p in before])
+    assert kept >= 0.9 and kept > kept_fresh
+    other_k, _ = cluster_papers(papers, x, params=ClusterParams(k=6), previous=cent)  # another k: drawn afresh
+    assert other_k["cluster_id"].nunique() == 6
+
+
 def test_k_errors_and_edges():
     x, _ = blobs(k=2, per=3)
     with pytest.raises(InputError, match="larger than the number of papers"):

@@ -181,6 +181,18 @@ def _phrase_and_title_vectors(phrases: list[str], papers: pd.DataFrame, wd: Work
     return vecs[:len(phrases)], out
 
 
+def _earlier_centroids(wd: Workdir, params: ClusterParams, model: str) -> np.ndarray | None:
+    """The centroids of the last topics run with the same --k, --seed and model: the clusters start from
+    them, so after late submissions or withdrawals a paper keeps its cluster id unless it moved."""
+    rec = wd.read_manifest()["stages"].get("topics")
+    if rec is None or not wd.exists(W.CENTROIDS):
+        return None
+    before = rec.get("params") or {}
+    if (before.get("k"), before.get("seed"), before.get("model")) != (params.k, params.seed, model):
+        return None
+    return np.asarray(wd.read_npy(W.CENTROIDS), dtype=np.float32)
+
+
 def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams = ClusterParams(), *,
                inputs: Inputs | None = None, taxonomy: TaxonomyParams = TaxonomyParams(),
                embed: EmbedParams = EmbedParams(), notes: list[str] | None = None,
@@ -188,7 +200,8 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     """Clusters, venue areas and theory topics per paper (topics.csv), and possible duplicates (duplicates.csv;
     ``others``: the ``--compare-with`` papers). Lines for the chair (author-chosen areas the taxonomy does not
     list) are appended to ``notes``."""
-    topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params)
+    topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params,
+                                       previous=_earlier_centroids(wd, params, emb.model))
     stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
     topics = topics.merge(label_papers(corpus, emb, wd, taxonomy, embed, stats), on="paper_id", how="left")
     if notes is not None and stats.get("areas", {}).get("note"):
@@ -202,7 +215,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     wd.write_csv(W.DUPLICATES, dups.assign(other_title=dups["other_title"].map(guard_text)))  # submitted text
     wd.write_npy(W.CENTROIDS, centroids)
     wd.record_stage("topics", inputs=(inputs.files() if inputs else {}),
-                    params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy)},
+                    params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy), "model": emb.model},
                     outputs=[W.TOPICS, W.DUPLICATES, W.CENTROIDS], stats=stats)
     return topics
 

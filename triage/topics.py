@@ -48,6 +48,32 @@ def kmeans(emb: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.nd
     return labels[:, 0].astype(np.int64), np.asarray(km.centroids, dtype=np.float32)
 
 
+def _centroids(x: np.ndarray, labels: np.ndarray, k: int, before: np.ndarray | None = None) -> np.ndarray:
+    """Unit-length mean of each cluster's vectors; a cluster without papers keeps ``before``'s row (else 0)."""
+    c = np.zeros((k, x.shape[1]), dtype=np.float32) if before is None else np.array(before, dtype=np.float32)
+    for j in range(k):
+        members = labels == j
+        if members.any():
+            v = x[members].mean(axis=0)
+            c[j] = v / max(float(np.linalg.norm(v)), 1e-12)
+    return c
+
+
+def refine(x: np.ndarray, centroids: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+    """Spherical k-means steps from ``centroids`` until no paper moves: (labels, centroids), a fixed point,
+    so that starting again from these centroids on the same vectors gives the same labels."""
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    c = np.asarray(centroids, dtype=np.float32)
+    labels = np.argmax(x @ c.T, axis=1).astype(np.int64)
+    for _ in range(max_iter):
+        c = _centroids(x, labels, c.shape[0], c)
+        new = np.argmax(x @ c.T, axis=1).astype(np.int64)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return labels, c
+
+
 def _stable_renumber(labels: np.ndarray, paper_ids: list[str]) -> np.ndarray:
     """Renumber clusters by size (largest first), ties by their smallest paper id."""
     order = sorted(
@@ -102,9 +128,14 @@ def ctfidf_labels(docs: list[str], labels: np.ndarray, *, n_terms: int = 4) -> d
     return out
 
 
-def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterParams = ClusterParams()
-                   ) -> tuple[pd.DataFrame, np.ndarray]:
-    """Cluster submissions. Returns (frame with paper_id, cluster_id, cluster_label, centroid_sim; centroids)."""
+def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterParams = ClusterParams(),
+                   previous: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
+    """Cluster submissions. Returns (frame with paper_id, cluster_id, cluster_label, centroid_sim; centroids).
+
+    ``previous``: the centroids of an earlier run (late submissions added, some withdrawn). When there are
+    as many as the clusters wanted now, k-means starts from them and cluster j stays number j, so a paper
+    keeps its cluster id unless it moved; else the clusters are drawn afresh. Either way the clusters are
+    refined to a fixed point, so the same submissions again give the same clusters."""
     n = len(papers)
     if emb.shape[0] != n:
         raise InputError(f"embeddings have {emb.shape[0]} rows but there are {n} papers; rerun 'triage embed'")
@@ -115,15 +146,15 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
         raise InputError(f"--k {k}: must be at least 1")
     if k > n:
         raise InputError(f"--k {k} is larger than the number of papers ({n}); pass a smaller --k")
-    raw, _ = kmeans(emb, k, seed=params.seed)
     ids = papers["paper_id"].tolist()
-    labels = _stable_renumber(raw, ids)
-    # Recompute centroids in the stable numbering.
-    centroids = np.zeros((labels.max() + 1, emb.shape[1]), dtype=np.float32)
-    for c in range(centroids.shape[0]):
-        v = np.asarray(emb[labels == c]).mean(axis=0)
-        centroids[c] = v / max(float(np.linalg.norm(v)), 1e-12)
-    sims = np.einsum("ij,ij->i", np.asarray(emb, dtype=np.float32), centroids[labels])
+    x = np.ascontiguousarray(emb, dtype=np.float32)
+    if previous is not None and previous.shape == (k, x.shape[1]):
+        labels, centroids = refine(x, previous)
+    else:
+        raw, _ = kmeans(x, k, seed=params.seed)
+        labels = _stable_renumber(raw, ids)  # then refined to a fixed point, in the stable numbering
+        labels, centroids = refine(x, _centroids(x, labels, int(labels.max()) + 1))
+    sims = np.einsum("ij,ij->i", x, centroids[labels])
     docs = [strip_latex(t) for t in (papers["title"] + ". " + papers["abstract"]).tolist()]
     terms = ctfidf_labels(docs, labels, n_terms=params.n_terms)
     names = {c: ", ".join(t) if t else f"cluster {c}" for c, t in terms.items()}
