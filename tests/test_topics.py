@@ -54,8 +54,18 @@ def test_late_papers_keep_the_cluster_ids_and_a_rerun_is_the_same():
     kept = np.mean([before[p] == c for p, c in zip(late["paper_id"], late["cluster_id"]) if p in before])
     kept_fresh = np.mean([before[p] == c for p, c in zip(fresh["paper_id"], fresh["cluster_id"]) if p in before])
     assert kept >= 0.9 and kept > kept_fresh
-    other_k, _ = cluster_papers(papers, x, params=ClusterParams(k=6), previous=cent)  # another k: drawn afresh
+    other_k, _ = cluster_papers(papers, x, params=ClusterParams(k=6), previous=cent)  # fewer: drawn afresh
     assert other_k["cluster_id"].nunique() == 6
+    grown, _ = cluster_papers(papers, x, params=ClusterParams(k=10), previous=cent)  # more: the new ones after
+    assert grown["cluster_id"].nunique() == 10
+    kept = np.mean([before[p] == c for p, c in zip(grown["paper_id"], grown["cluster_id"]) if p in before])
+    moved = grown[grown["paper_id"].isin(before) & (grown["cluster_id"].to_numpy() != grown["paper_id"].map(before))]
+    assert kept >= 0.8 and (moved["cluster_id"] >= 8).mean() > 0.5  # most papers that moved went to the new ones
+    # An automatic k stays at the earlier number of clusters while the rule is within 10% of it.
+    assert auto_k(300) == 12
+    _, c11 = cluster_papers(papers, x, params=ClusterParams(k=11))
+    same_k, _ = cluster_papers(papers, x, previous=c11)
+    assert same_k["cluster_id"].nunique() == 11
 
 
 def test_k_errors_and_edges():

@@ -74,6 +74,18 @@ def refine(x: np.ndarray, centroids: np.ndarray, *, max_iter: int = 100) -> tupl
     return labels, c
 
 
+def _grow(x: np.ndarray, centroids: np.ndarray, k: int) -> np.ndarray:
+    """``centroids`` and, up to ``k``, new ones at the papers farthest from every centroid so far: the
+    earlier clusters keep their numbers and the new ones come after."""
+    out = [c for c in centroids]
+    best = (x @ centroids.T).max(axis=1) if len(out) else np.full(len(x), -np.inf)
+    while len(out) < k:
+        i = int(np.argmin(best))
+        out.append(x[i] / max(float(np.linalg.norm(x[i])), 1e-12))
+        best = np.maximum(best, x @ out[-1])
+    return np.array(out, dtype=np.float32)
+
+
 def _stable_renumber(labels: np.ndarray, paper_ids: list[str]) -> np.ndarray:
     """Renumber clusters by size (largest first), ties by their smallest paper id."""
     order = sorted(
@@ -132,24 +144,28 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
                    previous: np.ndarray | None = None) -> tuple[pd.DataFrame, np.ndarray]:
     """Cluster submissions. Returns (frame with paper_id, cluster_id, cluster_label, centroid_sim; centroids).
 
-    ``previous``: the centroids of an earlier run (late submissions added, some withdrawn). When there are
-    as many as the clusters wanted now, k-means starts from them and cluster j stays number j, so a paper
-    keeps its cluster id unless it moved; else the clusters are drawn afresh. Either way the clusters are
-    refined to a fixed point, so the same submissions again give the same clusters."""
+    ``previous``: the centroids of an earlier run (late submissions added, some withdrawn). k-means starts
+    from them and cluster j stays number j, so a paper keeps its cluster id unless it moved. With an
+    automatic k, the earlier number of clusters stays while the rule's k is within 10% of it (or 1); when
+    more clusters are wanted, the new ones start at the papers farthest from every earlier cluster; fewer
+    than before: the clusters are drawn afresh. Either way they are refined to a fixed point, so the same
+    submissions again give the same clusters."""
     n = len(papers)
     if emb.shape[0] != n:
         raise InputError(f"embeddings have {emb.shape[0]} rows but there are {n} papers; rerun 'triage embed'")
     if n == 0:
         return pd.DataFrame(columns=["paper_id", "cluster_id", "cluster_label", "centroid_sim"]), np.zeros((0, 0))
     k = params.k if params.k is not None else auto_k(n)
+    if params.k is None and previous is not None and abs(k - previous.shape[0]) <= max(1, previous.shape[0] // 10):
+        k = min(previous.shape[0], n)  # a few late papers do not change the number of clusters
     if k < 1:
         raise InputError(f"--k {k}: must be at least 1")
     if k > n:
         raise InputError(f"--k {k} is larger than the number of papers ({n}); pass a smaller --k")
     ids = papers["paper_id"].tolist()
     x = np.ascontiguousarray(emb, dtype=np.float32)
-    if previous is not None and previous.shape == (k, x.shape[1]):
-        labels, centroids = refine(x, previous)
+    if previous is not None and previous.shape[1] == x.shape[1] and 1 <= previous.shape[0] <= k:
+        labels, centroids = refine(x, _grow(x, np.asarray(previous, dtype=np.float32), k))
     else:
         raw, _ = kmeans(x, k, seed=params.seed)
         labels = _stable_renumber(raw, ids)  # then refined to a fixed point, in the stable numbering
