@@ -127,6 +127,15 @@ def test_keep_assignments_after_withdrawals_and_dropped_reviewer(fake_model, tmp
     n_removed = len(first) - len(still)
     assert f"kept {len(still)} of {len(first)} earlier assignment(s); removed {n_removed}" in res.stdout
     assert f"papers withdrawn: {withdrawn}" in res.stdout and f"reviewers dropped: {busiest}" in res.stdout
+    # The report shows the changes too, for the chair who reads it rather than the terminal.
+    rep = runner.invoke(app, ["report", str(tmp_path / "subs.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+                              str(tmp_path / "revs.csv"), "-o", str(out)])
+    assert rep.exit_code == 0, rep.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"<b>{len(still)}</b><span>kept</span>" in html and f"<b>{n_removed}</b><span>removed</span>" in html
+    listed = html.split('id="changes-table"')[1].split("</table>")[0]
+    assert withdrawn in listed and busiest in listed and "late/1" in listed and listed.count("<tr>") == 1 + (
+        changes["change"] != "kept").sum()
     # A later run without --keep-assignments does not leave a stale changes.csv behind.
     res = runner.invoke(app, match_args(tmp_path / "subs.csv", GOOD / "publications.csv", tmp_path / "revs.csv",
                                         out))

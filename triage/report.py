@@ -47,6 +47,7 @@ class ReportData:
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
     duplicates: pd.DataFrame | None = None  # duplicates.csv: pairs of submissions that may be the same work
+    changes: pd.DataFrame | None = None  # changes.csv: what --keep-assignments kept, removed and added
 
 
 # ---------------------------------------------------------------------------------------------
@@ -315,6 +316,20 @@ def duplicate_rows(duplicates: pd.DataFrame | None, titles: dict[str, str]) -> l
     return rows
 
 
+CHANGE_LIST_LIMIT = 1000  # removed and added pairs listed in the report; changes.csv has all
+
+
+def change_summary(changes: pd.DataFrame | None) -> dict[str, Any] | None:
+    """Counts by kind of change (kept, removed, added, papers withdrawn, reviewers dropped) and the first
+    ``CHANGE_LIST_LIMIT`` rows that are not 'kept'."""
+    if changes is None or not len(changes):
+        return None
+    c = changes.fillna("").astype(str)
+    counts = c["change"].value_counts().to_dict()
+    rows = c[c["change"] != "kept"].head(CHANGE_LIST_LIMIT).to_dict("records")
+    return {"counts": counts, "rows": rows, "n_rows": int((c["change"] != "kept").sum())}
+
+
 def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
     """Per-paper cards: the triage row plus claim lists and assigned reviewers."""
     summ = {} if data.summaries is None else {r["paper_id"]: r for r in data.summaries.to_dict("records")}
@@ -401,6 +416,7 @@ def render_report(data: ReportData) -> str:
         q=assignment_quality(data, titles, names),
         conflicts=conflicts,
         duplicates=duplicate_rows(data.duplicates, titles),
+        changes=change_summary(data.changes),
         n_duplicates=0 if data.duplicates is None else len(data.duplicates),
         cards=cards,
         cluster_options=[(c["cluster_id"], c["cluster_label"]) for c in clusters],

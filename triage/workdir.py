@@ -64,7 +64,7 @@ READS = {
     "topics": (PAPER_EMB,),
     "match": (PAPER_EMB, PUB_EMB, TOPICS),
     "export": _TABLES,
-    "report": (*_TABLES, PAPER_EMB),
+    "report": (*_TABLES, PAPER_EMB, CHANGES),
 }
 
 
