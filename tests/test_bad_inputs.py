@@ -869,6 +869,14 @@ def test_a_run_exports_again_as_the_last_export_did_and_an_export_replaces_the_l
     pairs = {(r[head.index("Paper ID")], r[head.index("Reviewer ID")]) for r in rows[1:]}
     now = pd.read_csv(out / "assignments.csv", dtype=str)
     assert pairs == set(zip(now["paper_id"], now["reviewer_id"]))  # the workbook shows this run's assignment
+    # Areas off this time: --by area cannot be applied again, and the run still ends with its report.
+    res = runner.invoke(app, good_args(out, "--taxonomy", "none"))
+    assert res.exit_code == 0, res.output
+    assert "could not export as the last export did" in res.stderr.replace("\n", " ")
+    assert (out / "report.html").exists() and not (out / "triage.xlsx").exists()
+    assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 1
+    assert runner.invoke(app, good_args(out)).exit_code == 0
+    assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 0
     res = runner.invoke(app, ["export", sub, *revs, "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert not (out / "triage.xlsx").exists() and not any((out / "by_area").glob("*.*"))

@@ -46,6 +46,10 @@ def test_initials_match_only_names_that_could_be_one_person():
     assert "initials: 'J. Zhang'" in got["p2"] and "initials: 'Jingzhao A. Zhang'" in got["p3"]
     assert "initials: 'JZ Zhang'" in got["p4"]  # initials in capitals
     assert "initials: 'Xiao-Ming Wang' ~ 'Xiaoming Wang'" in got["p5"]  # the same given name, hyphenated
+    from triage.conflicts import same_person_maybe
+
+    assert not same_person_maybe("WEI ZHANG", "Weijie Zhang")  # a name in capitals: 'WEI' is no initials
+    assert same_person_maybe("J. ZHANG", "Jingzhao Zhang") and same_person_maybe("JW Zhang", "Jiawei Zhang")
 
 
 def test_webmail_and_normalisation():

@@ -95,6 +95,9 @@ def test_cmt_author_names_lose_affiliation_and_contact_star():
 
     assert parse_authors("Jane Doe (MIT)*; John Smith (Univ. of X); Wei (David) Zhang*; (Anonymous)") == [
         "Jane Doe", "John Smith", "Wei (David) Zhang", "(Anonymous)"]
+    assert parse_authors("Jane Doe (Max Planck (MPI-IS))*; John Smith (MIT; CSAIL)") == ["Jane Doe", "John Smith"]
+    # A bracket that never closes (a cut affiliation) does not swallow the authors after it.
+    assert parse_authors("Jane Doe (Univ. of X; John Smith (CMU)*") == ["Jane Doe (Univ. of X", "John Smith"]
 
 
 def test_publications_reviewers_conflicts(tmp_path, caplog):

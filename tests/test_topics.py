@@ -68,6 +68,21 @@ def test_late_papers_keep_the_cluster_ids_and_a_rerun_is_the_same():
     assert same_k["cluster_id"].nunique() == 11
 
 
+def test_identical_papers_still_give_k_centroids_and_the_same_clusters_again():
+    """k-means may leave a cluster empty when papers are identical; the saved centroids still have k rows
+    and a rerun from them gives the same clusters."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 8)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    for s in range(12):
+        y = np.vstack([x, x[np.random.default_rng(s).integers(0, 12, 4)]])
+        first, cent = cluster_papers(papers_frame(16), y, params=ClusterParams(k=12, seed=s))
+        again, cent2 = cluster_papers(papers_frame(16), y, params=ClusterParams(k=12, seed=s), previous=cent)
+        assert cent.shape == (12, 8)
+        pd.testing.assert_frame_equal(first, again)
+        assert np.array_equal(cent, cent2)
+
+
 def test_k_errors_and_edges():
     x, _ = blobs(k=2, per=3)
     with pytest.raises(InputError, match="larger than the number of papers"):

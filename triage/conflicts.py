@@ -93,7 +93,8 @@ def _given_initials(raw: str) -> bool:
     words = raw.split()
     given = raw.split(",", 1)[1] if "," in raw else " ".join(words[:-1])
     parts = [p for p in re.split(r"[\s.\-]+", given) if p]
-    return bool(parts) and all(len(p) == 1 or (p.isupper() and len(p) <= 3) for p in parts)
+    shouting = raw.upper() == raw  # 'WEI ZHANG': capitals say nothing about initials there
+    return bool(parts) and all(len(p) == 1 or (not shouting and p.isupper() and len(p) <= 3) for p in parts)
 
 
 def same_person_maybe(a: str, b: str) -> bool:

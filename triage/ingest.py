@@ -460,13 +460,14 @@ def author_name(name: str) -> str:
 
 
 def _split_outside_brackets(s: str) -> list[str]:
+    """Split on ';' outside brackets; with brackets that never close (a cut affiliation), on every ';'."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(s):
         depth += {"(": 1, ")": -1}.get(ch, 0)
         if ch == ";" and depth <= 0:
             parts.append(s[start:i])
             start = i + 1
-    return parts + [s[start:]]
+    return parts + [s[start:]] if depth == 0 else s.split(";")
 
 
 def parse_authors(v: Any) -> list[str]:

@@ -25,7 +25,7 @@ from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
-from triage.errors import StaleArtifactError
+from triage.errors import InputError, MissingArtifactError, StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
     build_triage_table,
@@ -884,7 +884,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)
         notes.append(msg)
-        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS):
+        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES):
             wd.remove(stale)
         remove_uploads(wd)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
@@ -896,9 +896,15 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                           by=SplitBy(by) if by in {b.value for b in SplitBy} else None,
                           weak_threshold=options.weak_threshold)
     if export.format is not ExportFormat.csv or export.by is not None:
-        result.messages.append(f"exported as the last export did: --format {export.format.value}"
-                               + (f" --by {export.by.value}" if export.by else ""))
-    run_export(corpus, wd, export, inputs=inputs)
+        try:
+            run_export(corpus, wd, export, inputs=inputs)
+            result.messages.append(f"exported as the last export did: --format {export.format.value}"
+                                   + (f" --by {export.by.value}" if export.by else ""))
+        except (InputError, MissingArtifactError) as exc:  # --by area with no areas now: the run still ends
+            log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
+            run_export(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
+    else:
+        run_export(corpus, wd, export, inputs=inputs)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]

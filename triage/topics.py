@@ -50,18 +50,22 @@ def kmeans(emb: np.ndarray, k: int, *, seed: int = 0) -> tuple[np.ndarray, np.nd
 
 def _centroids(x: np.ndarray, labels: np.ndarray, k: int, before: np.ndarray | None = None) -> np.ndarray:
     """Unit-length mean of each cluster's vectors; a cluster without papers keeps ``before``'s row (else 0)."""
+    import scipy.sparse as sp
+
     c = np.zeros((k, x.shape[1]), dtype=np.float32) if before is None else np.array(before, dtype=np.float32)
-    for j in range(k):
-        members = labels == j
-        if members.any():
-            v = x[members].mean(axis=0)
-            c[j] = v / max(float(np.linalg.norm(v)), 1e-12)
+    onehot = sp.csr_matrix((np.ones(len(labels), dtype=np.float64), (labels, np.arange(len(labels)))),
+                           shape=(k, len(labels)))
+    sums = np.asarray(onehot @ x.astype(np.float64))
+    full = np.bincount(labels, minlength=k) > 0
+    norms = np.maximum(np.linalg.norm(sums[full], axis=1, keepdims=True), 1e-12)
+    c[full] = (sums[full] / norms).astype(np.float32)
     return c
 
 
-def refine(x: np.ndarray, centroids: np.ndarray, *, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def refine(x: np.ndarray, centroids: np.ndarray, *, max_iter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
     """Spherical k-means steps from ``centroids`` until no paper moves: (labels, centroids), a fixed point,
-    so that starting again from these centroids on the same vectors gives the same labels."""
+    so that starting again from these centroids on the same vectors gives the same labels. (Each step lowers
+    the objective, so it ends; ``max_iter`` only guards against float ties cycling.)"""
     x = np.ascontiguousarray(x, dtype=np.float32)
     c = np.asarray(centroids, dtype=np.float32)
     labels = np.argmax(x @ c.T, axis=1).astype(np.int64)
@@ -169,7 +173,8 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
     else:
         raw, _ = kmeans(x, k, seed=params.seed)
         labels = _stable_renumber(raw, ids)  # then refined to a fixed point, in the stable numbering
-        labels, centroids = refine(x, _centroids(x, labels, int(labels.max()) + 1))
+        start = _centroids(x, labels, int(labels.max()) + 1)
+        labels, centroids = refine(x, _grow(x, start, k))  # k rows even if k-means left a cluster empty
     sims = np.einsum("ij,ij->i", x, centroids[labels])
     docs = [strip_latex(t) for t in (papers["title"] + ". " + papers["abstract"]).tolist()]
     terms = ctfidf_labels(docs, labels, n_terms=params.n_terms)
