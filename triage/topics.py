@@ -160,7 +160,8 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
     if n == 0:
         return pd.DataFrame(columns=["paper_id", "cluster_id", "cluster_label", "centroid_sim"]), np.zeros((0, 0))
     k = params.k if params.k is not None else auto_k(n)
-    if params.k is None and previous is not None and abs(k - previous.shape[0]) <= max(1, previous.shape[0] // 10):
+    if (params.k is None and previous is not None and previous.shape[0] >= 1
+            and abs(k - previous.shape[0]) <= max(1, previous.shape[0] // 10)):
         k = min(previous.shape[0], n)  # a few late papers do not change the number of clusters
     if k < 1:
         raise InputError(f"--k {k}: must be at least 1")
