@@ -88,11 +88,14 @@ def _keys(name: str) -> tuple[str, str]:
     return name_keys(name)
 
 
+def _given(raw: str) -> str:
+    """The given names as written: 'Jane A. Doe' -> 'Jane A.', 'Doe, Jane' -> 'Jane'."""
+    return raw.split(",", 1)[1] if "," in raw else " ".join(raw.split()[:-1])
+
+
 def _given_initials(raw: str) -> bool:
     """'J. Doe', 'JW Zhang', 'J.-W. Zhang': every given name is an initial (a letter, or capitals such as 'JW')."""
-    words = raw.split()
-    given = raw.split(",", 1)[1] if "," in raw else " ".join(words[:-1])
-    parts = [p for p in re.split(r"[\s.\-]+", given) if p]
+    parts = [p for p in re.split(r"[\s.\-]+", _given(raw)) if p]
     shouting = raw.upper() == raw  # 'WEI ZHANG': capitals say nothing about initials there
     return bool(parts) and all(len(p) == 1 or (not shouting and p.isupper() and len(p) <= 3) for p in parts)
 
@@ -104,11 +107,7 @@ def same_person_maybe(a: str, b: str) -> bool:
     Zhang' and 'Jingzhao Zhang' are two people."""
     if _given_initials(a) or _given_initials(b):
         return True
-    ga, gb = name_keys(a)[0].split()[:-1], name_keys(b)[0].split()[:-1]
-    if "," in a:
-        ga = normalize_name(a.split(",", 1)[1]).split()
-    if "," in b:
-        gb = normalize_name(b.split(",", 1)[1]).split()
+    ga, gb = normalize_name(_given(a)).split(), normalize_name(_given(b)).split()
     if not ga or not gb:
         return True
     return ga[0] == gb[0] or "".join(ga) == "".join(gb)

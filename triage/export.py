@@ -181,7 +181,7 @@ def header_for(col: str) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _safe_text(v: Any) -> Any:
+def guard_text(v: Any) -> Any:
     """Text cells that a spreadsheet would run as a formula get a leading apostrophe."""
     if isinstance(v, str) and v.startswith(_FORMULA_START):
         try:
@@ -192,13 +192,11 @@ def _safe_text(v: Any) -> Any:
 
 
 def unguard_text(v: Any) -> Any:
-    """The text :func:`_safe_text` guarded, as it was (a table written for chairs, read back by triage)."""
-    if isinstance(v, str) and v.startswith("'") and _safe_text(v[1:]) == v:
+    """The text :func:`guard_text` guarded, as it was (a table written for chairs, read back by triage)."""
+    if isinstance(v, str) and v.startswith("'") and guard_text(v[1:]) == v:
         return v[1:]
     return v
 
-
-guard_text = _safe_text
 
 
 def spreadsheet(df: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
@@ -207,7 +205,7 @@ def spreadsheet(df: pd.DataFrame, *, guard: bool = True) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if guard and not pd.api.types.is_numeric_dtype(out[col]):
-            out[col] = out[col].map(_safe_text)
+            out[col] = out[col].map(guard_text)
     headers = [header_for(c) for c in out.columns]
     seen: dict[str, int] = {}
     for i, h in enumerate(headers):

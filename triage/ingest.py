@@ -474,7 +474,7 @@ def parse_authors(v: Any) -> list[str]:
     """Authors as :func:`parse_list` reads a list, but a ';' inside brackets ('John Smith (MIT; CSAIL)')
     does not split one author in two."""
     if isinstance(v, str) and "(" in v and not v.strip().startswith("["):
-        v = [p for p in _split_outside_brackets(v)]
+        v = _split_outside_brackets(v)
     return [author_name(a) for a in parse_list(v)]
 
 
@@ -511,15 +511,13 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hi
             )
 
 
-def _row(i: int, path: Path) -> str:
+def row_name(i: int, path: Path) -> str:
     """Where row ``i`` of the table read from ``path`` is, in the words of the file's program."""
     names = _SHEET_ROWS.get(str(path))
     if names is not None and 0 <= i < len(names):
         return names[i]
     return f"record {i + 1}" if _is_json(path) else f"row {i + 2}"
 
-
-row_name = _row  # for the readers of other tables (bids)
 
 
 def _is_json(path: Path) -> bool:
@@ -529,13 +527,13 @@ def _is_json(path: Path) -> bool:
 def _check_ids(df: pd.DataFrame, col: str, path: Path) -> None:
     empty = df.index[df[col] == ""]
     if len(empty):
-        raise InputError(f"{path}: {_row(int(empty[0]), path)} has an empty '{col}'; give every row an id")
+        raise InputError(f"{path}: {row_name(int(empty[0]), path)} has an empty '{col}'; give every row an id")
     dup = df[col].duplicated(keep="first")
     if dup.any():
         i = int(df.index[dup][0])
         first = int(df.index[df[col] == df.at[i, col]][0])
         raise InputError(
-            f"{path}: duplicate {col} '{df.at[i, col]}' in {_row(first, path)} and {_row(i, path)}; "
+            f"{path}: duplicate {col} '{df.at[i, col]}' in {row_name(first, path)} and {row_name(i, path)}; "
             "ids must be unique (remove or rename the duplicate)"
         )
 
@@ -547,7 +545,7 @@ def _truncate_long(df: pd.DataFrame, col: str, path: Path) -> None:
         i = int(df.index[too_long][0])
         _warn(
             "%s: %d %s value(s) longer than %d characters (first: %s, %d chars); truncated",
-            path, int(too_long.sum()), col, MAX_TEXT_CHARS, _row(i, path), int(lengths[i]),
+            path, int(too_long.sum()), col, MAX_TEXT_CHARS, row_name(i, path), int(lengths[i]),
         )
         df.loc[too_long, col] = df.loc[too_long, col].str.slice(0, MAX_TEXT_CHARS)
 
@@ -614,7 +612,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
                                  "reason": status[gone].to_numpy()}).reset_index(drop=True)
         i = int(np.flatnonzero(gone)[0])
         _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
-              path, len(excluded), _row(i, path), df.at[i, "paper_id"], excluded.at[0, "reason"])
+              path, len(excluded), row_name(i, path), df.at[i, "paper_id"], excluded.at[0, "reason"])
         df = df[~gone]
         if not len(df):
             raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
@@ -623,20 +621,20 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     if placeholder.any():
         i = int(df.index[placeholder][0])
         _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
-              path, int(placeholder.sum()), df.at[i, "abstract"], _row(i, path), df.at[i, "paper_id"])
+              path, int(placeholder.sum()), df.at[i, "abstract"], row_name(i, path), df.at[i, "paper_id"])
         df.loc[placeholder, "abstract"] = ""
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         i = int(df.index[no_text][0])
         raise InputError(
-            f"{path}: {_row(i, path)} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
+            f"{path}: {row_name(i, path)} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
             "fill them in or remove the row"
         )
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
-                    path, int(no_abs.sum()), _row(i, path), df.at[i, "paper_id"])
+                    path, int(no_abs.sum()), row_name(i, path), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
     return df.reset_index(drop=True), excluded
 
@@ -677,13 +675,13 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     df = _finish(df, PUB_COLUMNS)
     empty = df.index[df["reviewer_id"] == ""]
     if len(empty):
-        raise InputError(f"{path}: {_row(int(empty[0]), path)} has an empty 'reviewer_id'; "
+        raise InputError(f"{path}: {row_name(int(empty[0]), path)} has an empty 'reviewer_id'; "
                          "every publication must name its reviewer")
     years = pd.to_numeric(df["year"].replace("", None), errors="coerce")
     bad_year = (df["year"] != "") & years.isna()
     if bad_year.any():
         i = int(df.index[bad_year][0])
-        raise InputError(f"{path}: {_row(i, path)} column 'year' is {df.at[i, 'year']!r}, not a year; "
+        raise InputError(f"{path}: {row_name(i, path)} column 'year' is {df.at[i, 'year']!r}, not a year; "
                          "use a number such as 2023 or leave it empty")
     df["year"] = years.astype("Int64")
     no_text = (df["title"] == "") & (df["abstract"] == "")
@@ -703,7 +701,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals.notna() & (vals % 1 != 0))
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, path)} column '{col}' is {df.at[i, col]!r}; "
+        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {df.at[i, col]!r}; "
                          "use a whole number >= 0 or leave it empty for the default")
     df[col] = vals.astype("Int64")
 
@@ -733,7 +731,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     both = df["max_load"].notna() & df["min_load"].notna() & (df["min_load"] > df["max_load"])
     if both.any():
         i = int(df.index[both][0])
-        raise InputError(f"{path}: {_row(i, path)} has min_load {df.at[i, 'min_load']} > max_load "
+        raise InputError(f"{path}: {row_name(i, path)} has min_load {df.at[i, 'min_load']} > max_load "
                          f"{df.at[i, 'max_load']}; lower min_load or raise max_load")
     return df
 
@@ -765,7 +763,7 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, path)} has an empty paper_id or reviewer_id; fill it or "
+        raise InputError(f"{path}: {row_name(i, path)} has an empty paper_id or reviewer_id; fill it or "
                          "delete the row")
     return df[CONFLICT_COLUMNS].drop_duplicates(["paper_id", "reviewer_id"]).reset_index(drop=True)
 
@@ -799,12 +797,12 @@ def read_assignments(path: Path, *, encoding: str | None = None) -> pd.DataFrame
     bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {_row(i, path)} has an empty paper_id or reviewer_id; fill it or "
+        raise InputError(f"{path}: {row_name(i, path)} has an empty paper_id or reviewer_id; fill it or "
                          "delete the row")
     dup = df.duplicated(["paper_id", "reviewer_id"])
     if dup.any():
         _warn("%s: %d repeated (paper_id, reviewer_id) pair(s) (first: %s); counted once", path,
-                    int(dup.sum()), _row(int(df.index[dup][0]), path))
+                    int(dup.sum()), row_name(int(df.index[dup][0]), path))
         df = df[~dup]
     return df[["paper_id", "reviewer_id"]].reset_index(drop=True)
 

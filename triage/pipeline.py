@@ -714,9 +714,7 @@ class Exported:
 
 def _warn_other_submissions(path: Path, stages: dict[str, Any]) -> None:
     """Say when the submissions file is not the one the stages whose tables are exported read."""
-    from triage.workdir import sha256_file
-
-    now = sha256_file(path)
+    now = W.sha256_file(path)
     for stage in ("topics", "match", "summarize"):
         seen = ((stages.get(stage) or {}).get("inputs") or {}).get("submissions") or {}
         if seen.get("sha256") and seen["sha256"] != now:
@@ -724,6 +722,16 @@ def _warn_other_submissions(path: Path, stages: dict[str, Any]) -> None:
                         "with that stage's results: pass that file, or run the stages again", path, stage,
                         seen.get("path", "?"))
             return
+
+
+def _last_export(wd: Workdir, plain: ExportParams) -> ExportParams:
+    """``plain`` with the format and split of the folder's last export: a run makes the workbook and the
+    per-group files again rather than leave them describing earlier tables."""
+    last = wd.read_manifest()["stages"].get("export", {}).get("params", {})
+    fmt, by = last.get("format"), last.get("by")
+    return dataclasses.replace(
+        plain, format=ExportFormat(fmt) if fmt in {f.value for f in ExportFormat} else ExportFormat.csv,
+        by=SplitBy(by) if by in {b.value for b in SplitBy} else None)
 
 
 def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(), *,
@@ -889,22 +897,18 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         remove_uploads(wd)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    # The workbook and per-group files of an earlier `triage export` are made again, not left describing old tables.
-    last = wd.read_manifest()["stages"].get("export", {}).get("params", {})
-    fmt, by = last.get("format"), last.get("by")
-    export = ExportParams(format=ExportFormat(fmt) if fmt in {f.value for f in ExportFormat} else ExportFormat.csv,
-                          by=SplitBy(by) if by in {b.value for b in SplitBy} else None,
-                          weak_threshold=options.weak_threshold)
-    if export.format is not ExportFormat.csv or export.by is not None:
-        try:
-            run_export(corpus, wd, export, inputs=inputs)
+    plain = ExportParams(weak_threshold=options.weak_threshold)
+    export = _last_export(wd, plain)
+    try:
+        run_export(corpus, wd, export, inputs=inputs)
+        if export != plain:
             result.messages.append(f"exported as the last export did: --format {export.format.value}"
                                    + (f" --by {export.by.value}" if export.by else ""))
-        except (InputError, MissingArtifactError) as exc:  # --by area with no areas now: the run still ends
-            log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
-            run_export(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
-    else:
-        run_export(corpus, wd, export, inputs=inputs)
+    except (InputError, MissingArtifactError) as exc:  # --by area with no areas now: the run still ends
+        if export == plain:
+            raise
+        log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
+        run_export(corpus, wd, plain, inputs=inputs)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]

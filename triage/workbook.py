@@ -2,9 +2,10 @@
 
 CMT hands chairs their submissions as a workbook with one sheet per track and title rows above
 the header. Each sheet is read as rows of text (openpyxl for .xlsx, lxml for the XML); the header
-is the first of the top rows that names a column triage knows, and the sheets that share the
-first sheet's header are stacked. Every data row keeps its place ("sheet 'Track 1' row 7"), so
-an error names the row the chair sees in the spreadsheet program.
+is the top row that names the most columns triage knows (a sheet with none, such as a cover page,
+is skipped), and the sheets that share the first sheet's header are stacked. Every data row keeps
+its place ("sheet 'Track 1' row 7"), so an error names the row the chair sees in the spreadsheet
+program.
 """
 
 from __future__ import annotations
@@ -185,9 +186,7 @@ def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list
             if any(c.strip() for r in sheet.rows for c in r):
                 skipped.append(sheet.name)  # a cover page or notes: no table triage knows
             continue
-        cols = [c.strip() for c in sheet.rows[h]]
-        while cols and not cols[-1]:
-            cols.pop()
+        cols = _trim([c.strip() for c in sheet.rows[h]])
         if header is None:
             header = cols
         elif cols != header:
