@@ -145,3 +145,15 @@ def test_a_long_publication_title_is_cut_with_an_ellipsis():
     pubs.loc[1, "title"] = "VO$Q$L: Towards Optimal Regret in Model-free RL with Nonlinear Function Approximation"
     got = detect_conflicts(papers, reviewers, pubs, declared).set_index(["paper_id", "reviewer_id"])["reason"]
     assert "on 'VO$Q$L: Towards Optimal Regret in Model-free RL with Nonlin…' (2022)" in got[("p1", "r5")]
+
+
+def test_domains_the_authors_declared_conflict_with_reviewers_there():
+    papers = pd.DataFrame({"paper_id": ["p1"], "authors": [["Ann Author"]], "authorids": [["ann@gmail.com"]],
+                           "domains": [["stanford.edu", "gmail.com"]]})
+    reviewers = pd.DataFrame({"reviewer_id": ["bo@cs.stanford.edu", "cy@gmail.com", "di@mit.edu"],
+                              "name": ["Bo Lu", "Cy Ma", "Di Wu"], "email": ["bo@cs.stanford.edu", "cy@gmail.com",
+                                                                           "di@mit.edu"],
+                              "domains": [[], [], []]})
+    c = detect_conflicts(papers, reviewers, pd.DataFrame(columns=["reviewer_id", "title", "year", "authors"]),
+                         pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    assert c[["reviewer_id", "reason"]].values.tolist() == [["bo@cs.stanford.edu", "shared domain stanford.edu"]]

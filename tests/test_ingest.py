@@ -142,3 +142,19 @@ def test_keywords_are_embedded_only_when_asked_and_before_the_abstract(tmp_path,
     limit = real_embedder.model.max_seq_length
     pieces = real_embedder.model.tokenizer(with_kw[0], truncation=True, max_length=limit)["input_ids"]
     assert "tangent" in real_embedder.model.tokenizer.decode(pieces)
+
+
+def test_cmt_contact_star_leaves_the_author_emails(tmp_path):
+    s = write(tmp_path, "s.tsv", "Paper ID\tPaper Title\tAbstract\tAuthor Emails\tDomains\n"
+                                 "1\tT\tA\tjane.doe@gmail.com*; raj@mit.edu\tstanford.edu;ethz.ch\n")
+    papers = read_papers(s)
+    assert papers.at[0, "authorids"] == ["jane.doe@gmail.com", "raj@mit.edu"]
+    assert papers.at[0, "domains"] == ["stanford.edu", "ethz.ch"]  # the conflict domains the authors declared
+
+
+def test_cmt_reviewer_names_are_joined_from_their_parts(tmp_path):
+    r = write(tmp_path, "Reviewers.txt", "First Name\tMiddle Initial (optional)\tLast Name\tE-mail\tOrganization\n"
+                                         "Jane\tA.\tDoe\tjane@cs.mit.edu\tMIT\nRaj\t\tPatel\traj@gmail.com\tX\n")
+    rev = read_reviewers(r)
+    assert rev["name"].tolist() == ["Jane A. Doe", "Raj Patel"]
+    assert rev["reviewer_id"].tolist() == ["jane@cs.mit.edu", "raj@gmail.com"]

@@ -4,7 +4,8 @@ Sources, in order of strength:
 1. the declared conflicts file;
 2. the reviewer is an author: same profile id or email, or the same normalised name
    (case, accents and punctuation ignored; "E. Abbe" matches "Emmanuel Abbe");
-3. a shared email or institution domain (parent domains expanded, webmail dropped);
+3. a shared email or institution domain (an author's email or a conflict domain the authors declared
+   against a reviewer's email or declared domains; parent domains expanded, webmail dropped);
 4. co-authorship: a paper author appears among the co-authors of the reviewer's own
    publications within ``coauthor_years`` of the newest one.
 """
@@ -230,10 +231,10 @@ def detect_conflicts(
                 rows.append((p.paper_id, rid, f"co-author of {a} on {label}"))
         if domain_to_rev:
             shared: dict[str, str] = {}
-            for aid in ids:
-                if "@" not in aid:
-                    continue
-                for d in expand_domain(domain_of(aid)):
+            # The authors' email domains, and the conflict domains they declared (CMT's Domains).
+            sources = [aid for aid in ids if "@" in aid] + list(getattr(p, "domains", None) or [])
+            for src in sources:
+                for d in expand_domain(domain_of(src)):
                     for rid in domain_to_rev.get(d, []):
                         if rid not in shared or (d.count("."), d) < (shared[rid].count("."), shared[rid]):
                             shared[rid] = d

@@ -73,7 +73,7 @@ def _warnings_on_success(fn: F) -> F:
 PLACEHOLDERS = frozenset({"na", "n/a", "nan", "null", "none", "-", "--", "tbd", "todo", "abstract", "no abstract"})
 MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far longer is a paste error
 
-PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf"]
+PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains"]
 PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
 REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
@@ -92,6 +92,8 @@ PAPER_ALIASES = {
     "primary_area": "primary_area", "primary_subject_area": "primary_area", "area": "primary_area",
     "please_choose_the_closest_area_that_your_submission_falls_into": "primary_area",  # ICLR 2023's form
     "pdf": "pdf", "pdf_path": "pdf",
+    # Conflict domains the authors declared (CMT's submissions export calls them Domains).
+    "domains": "domains", "conflict_domains": "domains", "domain_conflicts": "domains",
 }
 PUB_ALIASES = {
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "author_id": "reviewer_id",
@@ -104,6 +106,9 @@ REVIEWER_ALIASES = {
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "id": "reviewer_id",
     "profile_id": "reviewer_id", "username": "reviewer_id",
     "name": "name", "email": "email", "e-mail": "email", "e_mail": "email",
+    # CMT's reviewers and user exports split the name; read_reviewers joins the parts.
+    "first_name": "first_name", "middle_initial_(optional)": "middle_initial", "middle_initial": "middle_initial",
+    "middle_name": "middle_initial", "last_name": "last_name",
     "domains": "domains", "domain_conflicts": "domains", "conflict_domains": "domains",
     "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
     "min_load": "min_load", "min_papers": "min_load",
@@ -598,9 +603,11 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     for col in ("title", "abstract", "primary_area", "pdf"):
         if col in df.columns:
             df[col] = df[col].map(clean_text)
-    for col in ("keywords", "authorids"):
+    for col in ("keywords", "domains"):
         if col in df.columns:
             df[col] = df[col].map(parse_list)
+    if "authorids" in df.columns:  # CMT stars the contact author's email as it does the name
+        df["authorids"] = df["authorids"].map(lambda v: [_CONTACT_MARK.sub("", x) or x for x in parse_list(v)])
     if "authors" in df.columns:
         df["authors"] = df["authors"].map(parse_authors)
     df = _finish(df, PAPER_COLUMNS)
@@ -713,6 +720,9 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
     df = _rename(raw, REVIEWER_ALIASES, path)
+    if "name" not in df.columns and ("first_name" in df.columns or "last_name" in df.columns):
+        parts = [df[c].map(clean_text) for c in ("first_name", "middle_initial", "last_name") if c in df.columns]
+        df = df.assign(name=[" ".join(p for p in names if p) for names in zip(*parts)])
     if "reviewer_id" not in df.columns and "email" in df.columns:
         df["reviewer_id"] = df["email"]
     _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'")
