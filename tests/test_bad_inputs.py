@@ -755,6 +755,29 @@ def test_a_rerun_without_export_format_removes_the_earlier_upload_files(fake_mod
     assert not (out / "start_assignments.txt").exists() and not (out / "assignments.csv").exists()
 
 
+def test_a_run_that_fails_after_scoring_leaves_the_last_upload_files(fake_model, tmp_path, monkeypatch):
+    """The upload score files are staged like every other output: a run stopped by an error (or Ctrl-C)
+    after they were computed leaves the last run's files, which match the last constraints file."""
+    from triage import export
+
+    out = tmp_path / "out"
+    base = ["match", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r",
+            str(GOOD / "reviewers.csv"), "--per-paper", "1", "-o", str(out), "--export-format", "openreview",
+            "--export-format", "cmt"]
+    assert runner.invoke(app, base).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export, "openreview_constraints", broken)
+    res = runner.invoke(app, [*base, "--lexical-weight", "0.2"])  # other scores
+    assert res.exit_code != 0
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    assert after == before
+    assert leftovers(out) == []
+
+
 def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, fake_model, tmp_path):
     import shutil
 
@@ -860,6 +883,11 @@ def test_a_run_exports_again_as_the_last_export_did_and_an_export_replaces_the_l
     revs = ["-r", str(GOOD / "reviewers.csv")]
     assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 0
     assert (out / "triage.xlsx").exists() and any((out / "by_area").glob("*.xlsx"))
+    files = sorted(p.name for p in (out / "by_area").glob("*.xlsx"))
+    res = runner.invoke(app, ["report", sub, "-p", str(GOOD / "publications.csv"), *revs, "-o", str(out)])
+    assert res.exit_code == 0, res.output  # the report keeps the chair's workbook and per-area files
+    assert "exported as the last export did: --format xlsx --by area" in res.stdout
+    assert (out / "triage.xlsx").exists() and sorted(p.name for p in (out / "by_area").glob("*.xlsx")) == files
     res = runner.invoke(app, good_args(out, "--max-load", "3"))  # another assignment
     assert res.exit_code == 0, res.output
     assert "exported as the last export did: --format xlsx --by area" in res.stdout

@@ -703,13 +703,15 @@ def report(
     Example:
         triage report submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    from triage.pipeline import ExportParams, load, run_export, run_report
+    from triage.pipeline import ExportParams, export_as_before, load, run_report
 
     wd = _ran_folder(out_dir, "report")
     inputs = _inputs(submissions, publications, reviewers, None, encoding)
     corpus = load(inputs)
     weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
-    run_export(corpus, wd, ExportParams(**weak), inputs=inputs)
+    note = export_as_before(corpus, wd, ExportParams(**weak), inputs=inputs)
+    if note:
+        out.print(note, markup=False)
     _echo_outputs([run_report(corpus, wd, **weak, inputs=inputs)])
 
 

@@ -344,13 +344,14 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     """Write affinity scores to ``path`` as ``triage`` (with header and evidence), ``openreview`` or ``cmt``."""
     from triage.export import cmt_scores, openreview_affinity
 
+    target = W.write_target(path)  # staged inside a run: an interrupted run leaves the last upload in place
     if fmt == "openreview":
-        W.write_csv(path, openreview_affinity(aff), header=False)
+        W.write_csv(target, openreview_affinity(aff), header=False)
     elif fmt == "cmt":
         _warn_ids(aff, reviewers, "CMT")
-        W.write_csv(path, cmt_scores(aff, reviewers), header=False)
+        W.write_csv(target, cmt_scores(aff, reviewers), header=False)
     else:
-        W.write_csv(path, aff)
+        W.write_csv(target, aff)
     return path
 
 
@@ -734,6 +735,24 @@ def _last_export(wd: Workdir, plain: ExportParams) -> ExportParams:
         by=SplitBy(by) if by in {b.value for b in SplitBy} else None)
 
 
+def export_as_before(corpus: Corpus, wd: Workdir, plain: ExportParams, *, inputs: Inputs | None = None) -> str | None:
+    """Export again in the format and split of the folder's last export (``triage.csv`` alone when that
+    split cannot be made now, e.g. ``--by area`` without areas); a message when that is not ``plain``."""
+    export = _last_export(wd, plain)
+    try:
+        run_export(corpus, wd, export, inputs=inputs)
+    except (InputError, MissingArtifactError) as exc:
+        if export == plain:
+            raise
+        log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
+        run_export(corpus, wd, plain, inputs=inputs)
+        return None
+    if export == plain:
+        return None
+    return f"exported as the last export did: --format {export.format.value}" + (
+        f" --by {export.by.value}" if export.by else "")
+
+
 def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(), *,
                inputs: Inputs | None = None) -> Exported:
     """``triage.csv`` (one row per paper, from whatever stages have run), ``triage.xlsx`` with
@@ -897,18 +916,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         remove_uploads(wd)
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    plain = ExportParams(weak_threshold=options.weak_threshold)
-    export = _last_export(wd, plain)
-    try:
-        run_export(corpus, wd, export, inputs=inputs)
-        if export != plain:
-            result.messages.append(f"exported as the last export did: --format {export.format.value}"
-                                   + (f" --by {export.by.value}" if export.by else ""))
-    except (InputError, MissingArtifactError) as exc:  # --by area with no areas now: the run still ends
-        if export == plain:
-            raise
-        log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
-        run_export(corpus, wd, plain, inputs=inputs)
+    note = export_as_before(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
+    if note:
+        result.messages.append(note)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
                                              W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]

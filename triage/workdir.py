@@ -304,7 +304,9 @@ def _signals_held() -> Iterator[None]:
                 signal.raise_signal(s)
 
 
-def _write_target(final: Path) -> Path:
+def write_target(final: Path) -> Path:
+    """Where to write ``final`` now: inside :func:`all_or_nothing`, its staged copy (moved into place only
+    when the whole run succeeds); otherwise ``final`` itself."""
     staging = _RUN.get()
     return final if staging is None else staging.stage(final)
 
@@ -362,27 +364,27 @@ class Workdir:
 
     def write_csv(self, name: str, df: pd.DataFrame, *, header: bool = True) -> Path:
         p = self.path(name)
-        write_csv(_write_target(p), df, header=header)
+        write_csv(write_target(p), df, header=header)
         return p
 
     def write_bytes(self, name: str, data: bytes) -> Path:
         p = self.path(name)
-        write_bytes(_write_target(p), data)
+        write_bytes(write_target(p), data)
         return p
 
     def write_text(self, name: str, text: str) -> Path:
         p = self.path(name)
-        write_text(_write_target(p), text)
+        write_text(write_target(p), text)
         return p
 
     def write_npy(self, name: str, array: np.ndarray) -> Path:
         p = self.path(name)
-        write_npy(_write_target(p), array)
+        write_npy(write_target(p), array)
         return p
 
     def write_jsonl(self, name: str, records: list[dict[str, Any]]) -> Path:
         p = self.path(name)
-        write_jsonl(_write_target(p), records)
+        write_jsonl(write_target(p), records)
         return p
 
     def read_csv(self, name: str) -> pd.DataFrame:
