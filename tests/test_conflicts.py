@@ -54,8 +54,15 @@ def test_initials_match_only_names_that_could_be_one_person():
 
 def test_webmail_and_normalisation():
     assert expand_domain("gmail.com") == set()
+    for webmail in ("yahoo.co.uk", "hotmail.fr", "gmx.de", "gmx.net", "naver.com", "yeah.net", "libero.it",
+                    "uk.yahoo.com", "mail.yandex.ru"):
+        assert expand_domain(webmail) == set(), webmail
+    assert expand_domain("cs.gmu.edu") == {"cs.gmu.edu", "gmu.edu"}
     assert expand_domain("cs.ox.ac.uk") == {"cs.ox.ac.uk", "ox.ac.uk"}
-    assert name_keys("Boix-Adserà, Enric")[0] == "boix adsera enric"
+    assert name_keys("Boix-Adserà, Enric") == ("enric boix adsera", "e adsera")  # last name first
+    assert name_keys("Łukasz Kaiser")[0] == "lukasz kaiser" and name_keys("Søren Hauberg")[0] == "soren hauberg"
+    assert name_keys("Jane Doe, Jr.")[0] == "jane doe" and name_keys("Hans Müller III")[0] == "hans muller"
+    assert name_keys("Strauß, Jörg")[0] == "jorg strauss"
 
 
 def test_no_conflicts():

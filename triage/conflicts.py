@@ -23,9 +23,17 @@ CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
 
 WEBMAIL = frozenset({
     "gmail.com", "googlemail.com", "qq.com", "126.com", "163.com", "outlook.com", "hotmail.com", "yahoo.com",
-    "foxmail.com", "aol.com", "msn.com", "ymail.com", "live.com", "icloud.com", "me.com", "proton.me",
-    "protonmail.com", "mail.ru", "yandex.ru", "sina.com", "independent-researcher.org",
+    "foxmail.com", "aol.com", "msn.com", "ymail.com", "live.com", "icloud.com", "me.com", "mac.com", "proton.me",
+    "protonmail.com", "pm.me", "mail.ru", "yandex.ru", "yandex.com", "sina.com", "sina.cn", "sohu.com", "yeah.net",
+    "139.com", "188.com", "aliyun.com", "naver.com", "daum.net", "hanmail.net", "nate.com", "web.de", "t-online.de",
+    "freenet.de", "libero.it", "virgilio.it", "orange.fr", "free.fr", "laposte.net", "wanadoo.fr", "sfr.fr",
+    "seznam.cz", "wp.pl", "o2.pl", "interia.pl", "onet.pl", "rambler.ru", "bk.ru", "list.ru", "inbox.ru", "ukr.net",
+    "rediffmail.com", "mail.com", "zoho.com", "fastmail.com", "tutanota.com", "hey.com", "comcast.net",
+    "verizon.net", "att.net", "sbcglobal.net", "btinternet.com", "bigpond.com", "independent-researcher.org",
 })
+# Webmail brands with a domain per country (yahoo.co.uk, hotmail.fr, gmx.de): any registrable domain of theirs.
+WEBMAIL_BRANDS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "live", "gmx", "msn", "aol", "ymail", "yandex",
+                            "rocketmail", "windowslive", "googlemail", "protonmail", "icloud"})
 # Second-level labels under which the registrable domain has three parts (cs.ox.ac.uk -> ox.ac.uk).
 _SECOND_LEVEL = frozenset({"ac", "co", "edu", "gov", "org", "com", "net", "or", "ne", "go"})
 
@@ -36,9 +44,23 @@ class ConflictParams:
     domains: bool = True
 
 
+# Letters that Unicode does not decompose into a base letter and an accent, spelled as English text spells them.
+_FOLD = str.maketrans({"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "ß": "ss",
+                       "æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "ı": "i", "þ": "th", "Þ": "Th", "ħ": "h", "Ħ": "H",
+                       "ŀ": "l", "Ŀ": "L"})
+_SUFFIX = re.compile(r",?\s+(?:jr|sr|ii|iii|iv)\.?\s*$", re.IGNORECASE)
+
+
 def normalize_name(name: str) -> str:
-    """'Énric  Boix-Adserà' -> 'enric boix adsera'."""
-    s = unicodedata.normalize("NFKD", name)
+    """'Énric  Boix-Adserà' -> 'enric boix adsera'; 'Boix-Adserà, Enric' (last name first) and 'Łukasz
+    Kaiser' read as 'Enric Boix-Adserà' and 'Lukasz Kaiser'; a suffix ('Jr.', 'III') goes."""
+    s = name.translate(_FOLD).strip()
+    if len(_SUFFIX.sub("", s).split()) >= 2:
+        s = _SUFFIX.sub("", s)
+    last, comma, given = s.partition(",")
+    if comma and given.strip() and "," not in given:
+        s = f"{given} {last}"
+    s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
     s = re.sub(r"[^a-z ]+", " ", s.replace("-", " "))
     return re.sub(r"\s+", " ", s).strip()
@@ -72,8 +94,9 @@ def expand_domain(domain: str) -> set[str]:
     if len(parts) < 2:
         return set()
     floor = 3 if len(parts) >= 3 and parts[-2] in _SECOND_LEVEL and len(parts[-1]) == 2 else 2
-    out = {".".join(parts[i:]) for i in range(0, len(parts) - floor + 1)}
-    return {d for d in out if d not in WEBMAIL}
+    if ".".join(parts[-floor:]) in WEBMAIL or parts[-floor] in WEBMAIL_BRANDS:
+        return set()  # a mailbox anyone can have, whatever the sub-domain
+    return {".".join(parts[i:]) for i in range(0, len(parts) - floor + 1)}
 
 
 def _reviewer_names(reviewers: pd.DataFrame) -> dict[str, str]:
