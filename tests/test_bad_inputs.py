@@ -802,6 +802,22 @@ def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, f
     status = runner.invoke(app, ["status", "-o", str(out)])
     state = {line.split()[0]: line for line in status.stdout.splitlines() if not line.startswith(" ")}
     assert state["export"].rstrip().endswith("ok") and "out of date" in state["report"]
+    # Late submissions given to match alone: the claim cards and topics still describe the earlier file,
+    # and a new reviewer file leaves the claim cards and the embeddings of the papers as they were.
+    late = tmp_path / "late.csv"
+    late.write_text((GOOD / "submissions.csv").read_text(encoding="utf-8")
+                    + "late1,A late paper,We prove a bound for late submissions.\n", encoding="utf-8")
+    reviewers = tmp_path / "reviewers.csv"
+    reviewers.write_text((GOOD / "reviewers.csv").read_text(encoding="utf-8").rstrip("\n") + "\n", encoding="utf-8")
+    reviewers.write_text(reviewers.read_text(encoding="utf-8") + "\n", encoding="utf-8")  # other bytes, same pool
+    res = runner.invoke(app, ["match", str(late), "-p", str(GOOD / "publications.csv"), "-r", str(reviewers),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    status = runner.invoke(app, ["status", "-o", str(out)])
+    state = {line.split()[0]: line for line in status.stdout.splitlines() if not line.startswith(" ")}
+    assert "submissions file" in state["summarize"] and "reviewers file" not in state["summarize"]
+    assert "submissions file" in state["topics"] and "reviewers file" in state["topics"]  # its supply table
+    assert state["match"].rstrip().endswith("ok") and state["embed"].rstrip().endswith("ok")
 
 
 @pytest.mark.parametrize("command,option,path,needle", [

@@ -412,7 +412,9 @@ class Workdir:
         """Record what a stage read (sha256), its parameters and what it wrote."""
         manifest = self.read_manifest()
         manifest["version"] = __version__
+        seq = 1 + max((int(r.get("seq", 0)) for r in manifest["stages"].values()), default=0)
         manifest["stages"][stage] = {
+            "seq": seq,  # the order stages ran in (their times share a second)
             "inputs": {k: ({"path": str(v), "sha256": sha256_file(v)} if v else None) for k, v in inputs.items()},
             "params": params,
             "outputs": outputs,
@@ -433,25 +435,30 @@ class Workdir:
         return out
 
     def outdated(self) -> dict[str, list[str]]:
-        """Stage -> the artifacts it read that have changed (or gone) since it ran."""
+        """Stage -> what changed since it ran: the artifacts it read that have changed (or gone), and the
+        input files (``submissions file``, ...) that a later stage read in another version (late submissions
+        given to ``triage match`` leave the claim cards of the earlier file behind)."""
+        stages = self.read_manifest()["stages"]
+        latest: dict[str, str] = {}  # input kind -> sha256 of the one the last stage read
+        for rec in sorted(stages.values(), key=lambda r: (int(r.get("seq", 0)), r.get("time", ""))):
+            for kind, seen in (rec.get("inputs") or {}).items():
+                if seen and seen.get("sha256"):
+                    latest[kind] = seen["sha256"]
         late = {}
-        for stage, rec in self.read_manifest()["stages"].items():
+        for stage, rec in stages.items():
             now = self._read_hashes(stage)
             changed = [name for name, h in (rec.get("read") or {}).items() if now.get(name) != h]
+            uses = USES.get(stage)
+            changed += [f"{kind} file" for kind, seen in sorted((rec.get("inputs") or {}).items())
+                        if seen and kind in latest and seen.get("sha256") != latest[kind]
+                        and (uses is None or kind in uses)]
             if changed:
                 late[stage] = changed
         return late
 
-    def is_stale(self, stage: str, *, inputs: dict[str, Path | None], params: dict[str, Any]) -> bool:
-        """True when ``stage`` has not run, or ran on other inputs or parameters, or lost an output."""
-        rec = self.read_manifest()["stages"].get(stage)
-        if rec is None:
-            return True
-        if any(not self.exists(o) for o in rec.get("outputs", [])):
-            return True
-        want = {k: (sha256_file(v) if v else None) for k, v in inputs.items()}
-        have = {k: (v or {}).get("sha256") if v else None for k, v in rec.get("inputs", {}).items()}
-        return want != have or json.loads(json.dumps(params, default=str)) != rec.get("params")
+
+# The input files a stage's outputs depend on, where not all of them (the others: every input).
+USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",)}
 
 
 def package_versions() -> dict[str, str]:
