@@ -65,3 +65,22 @@ def test_real_model_vectors(real_embedder):
     assert v.shape == (3, 384) and v.dtype == np.float32
     assert np.allclose(np.linalg.norm(v, axis=1), 1, atol=1e-4)
     assert v[0] @ v[2] > v[1] @ v[2] - 0.5  # sanity: vectors are informative, not constant
+
+
+def test_two_model_folders_of_the_same_name_keep_their_own_caches(tmp_path):
+    """A model and its fine-tuned copy saved under the same folder name must not share cached vectors."""
+    import json
+    import shutil
+
+    from triage.embed import SentenceTransformerEmbedder, _bundled_model_path
+
+    a, b = tmp_path / "v1" / "reviewer-model", tmp_path / "v2" / "reviewer-model"
+    shutil.copytree(_bundled_model_path(), a)
+    shutil.copytree(_bundled_model_path(), b)
+    cfg = b / "config.json"
+    cfg.write_text(json.dumps({**json.loads(cfg.read_text()), "note": "fine-tuned"}), encoding="utf-8")
+    ea, eb = SentenceTransformerEmbedder(str(a)), SentenceTransformerEmbedder(str(b))
+    assert ea.name.startswith("reviewer-model-") and eb.name.startswith("reviewer-model-")
+    assert ea.name != eb.name and ea.name == SentenceTransformerEmbedder(str(a)).name
+    caches = {EmbeddingCache.open(tmp_path / "cache", e.name).folder for e in (ea, eb)}
+    assert len(caches) == 2

@@ -59,6 +59,22 @@ def allow_download_default() -> bool:
     return os.environ.get(ALLOW_DOWNLOAD_ENV, "").lower() in ("1", "true", "yes")
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf")
+
+
+def model_fingerprint(folder: Path) -> str:
+    """A short hash of a local model folder's weights and configuration: two folders of the same name
+    (a model and its fine-tuned copy) get their own embedding caches, and new weights in a folder a new one."""
+    h = hashlib.sha256()
+    for f in sorted(folder.rglob("*")):
+        if f.is_file() and (f.suffix in WEIGHT_SUFFIXES or f.suffix == ".json"):
+            h.update(f.relative_to(folder).as_posix().encode() + b"\0")
+            with f.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+    return h.hexdigest()[:10]
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model: the bundled MiniLM, a local folder or a hub name."""
 
@@ -76,7 +92,7 @@ class SentenceTransformerEmbedder:
             if not (p / "modules.json").exists() and not (p / "config.json").exists():
                 raise InputError(f"--model {model}: folder has no modules.json or config.json; "
                                  "pass a sentence-transformers model folder")
-            location, self.name = str(p), p.name
+            location, self.name = str(p), f"{p.name}-{model_fingerprint(p)}"
         elif model.startswith((".", "/", "~")) or "\\" in model or model.count("/") > 1:
             raise InputError(f"--model {model}: no such folder; pass a sentence-transformers model folder, "
                              "'default', 'fast' or a hub name such as sentence-transformers/all-MiniLM-L6-v2")
