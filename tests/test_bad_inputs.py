@@ -112,7 +112,7 @@ CASES = [
     Case("notes_without_content", 1, "missing columns 'title' and 'abstract'", sub="notes_without_content.json"),
     Case("openreview_v1_v2_mixed", 0, "mixes OpenReview API v1 (1) and v2 (2) notes",
          sub="openreview_v1_v2_mixed.json", rows=3),
-    Case("openreview_withdrawn", 0, "2 submission(s) are withdrawn or desk-rejected (first: record 3",
+    Case("openreview_withdrawn", 0, "2 submission(s) are withdrawn, desk-rejected or without a paper (first: record 3",
          sub="openreview_withdrawn.json", rows=6, more=("Withdrawn_Submission", "left out")),
     Case("nan_none_in_lists_json", 0, "", sub="nan_none_in_lists.json", rows=2),
     Case("nan_none_in_lists_csv", 0, "", sub="nan_none_in_lists.csv", rows=3),
@@ -587,7 +587,7 @@ def test_withdrawn_and_desk_rejected_are_left_out_and_listed(fake_model, tmp_pat
     table = pd.read_csv(out / "triage.csv", keep_default_na=False)
     assert len(table) == 6 and not set(excluded["paper_id"]) & set(table["Paper ID"])
     assert not set(excluded["paper_id"]) & set(pd.read_csv(out / "assignments.csv")["paper_id"])
-    assert "2 submission(s) left out as withdrawn or desk-rejected" in (out / "report.html").read_text()
+    assert "2 submission(s) left out as withdrawn, desk-rejected or without a paper" in (out / "report.html").read_text()
     res = runner.invoke(app, good_args(out))
     assert res.exit_code == 0, res.output
     assert not (out / "excluded.csv").exists()
@@ -624,7 +624,7 @@ def test_text_checks_read_the_rows_that_stay(tmp_path):
         mp.setattr("triage.ingest.log.warning", lambda msg, *a: said.append(msg % a))
         got = read_papers(p)
     assert got["paper_id"].tolist() == ["P1", "P3"] and got["title"].tolist() == ["A title", "Third"]
-    assert len(said) == 1 and "2 submission(s) are withdrawn or desk-rejected (first: row 2" in said[0]
+    assert len(said) == 1 and "2 submission(s) are withdrawn, desk-rejected or without a paper (first: row 2" in said[0]
     p.write_text("paper_id,title,abstract\nP1,T,A\nP2,T2,A2,\n", encoding="utf-8")
     assert read_papers(p)[["paper_id", "abstract"]].values.tolist() == [["P1", "A"], ["P2", "A2"]]
 

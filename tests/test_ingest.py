@@ -158,3 +158,17 @@ def test_cmt_reviewer_names_are_joined_from_their_parts(tmp_path):
     rev = read_reviewers(r)
     assert rev["name"].tolist() == ["Jane A. Doe", "Raj Patel"]
     assert rev["reviewer_id"].tolist() == ["jane@cs.mit.edu", "raj@gmail.com"]
+
+
+def test_cmt_submissions_without_a_file_are_left_out_once_papers_are_due(tmp_path):
+    from triage.ingest import read_submissions
+
+    head = "Paper ID\tPaper Title\tAbstract\tStatus\tNumber of Files\n"
+    s = write(tmp_path, "s.tsv", head + "1\tT1\tA1\tAwaiting Decision\t1\n2\tT2\tA2\tAwaiting Decision\t0\n"
+                                        "3\tT3\tA3\tWithdrawn\t1\n4\tT4\tA4\tAwaiting Decision\t2\n")
+    papers, excluded = read_submissions(s)
+    assert papers["paper_id"].tolist() == ["1", "4"]
+    assert excluded["reason"].tolist() == ["Number of Files: 0 (no paper uploaded)", "Status: Withdrawn"]
+    # Abstracts registered, no paper due yet: none has a file, and none is left out for it.
+    s = write(tmp_path, "r.tsv", head + "1\tT1\tA1\tAwaiting Decision\t0\n2\tT2\tA2\tAwaiting Decision\t0\n")
+    assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2"]

@@ -575,7 +575,8 @@ def read_papers(path: Path, *, encoding: str | None = None, keep_withdrawn: bool
 def read_submissions(path: Path, *, encoding: str | None = None,
                      keep_withdrawn: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The submissions under review, and those left out (``paper_id, title, reason``) because a
-    status column (OpenReview's venueid, a CMT status) says they were withdrawn or desk-rejected."""
+    status column (OpenReview's venueid, a CMT status) says they were withdrawn or desk-rejected, or CMT's
+    Number of Files is 0 while other submissions have a file."""
     path = Path(path)
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
@@ -618,7 +619,8 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
                                  "reason": status[gone].to_numpy()}).reset_index(drop=True)
         i = int(np.flatnonzero(gone)[0])
-        _warn("%s: %d submission(s) are withdrawn or desk-rejected (first: %s, paper_id '%s', %s); left out",
+        _warn("%s: %d submission(s) are withdrawn, desk-rejected or without a paper (first: %s, paper_id '%s', %s); "
+              "left out",
               path, len(excluded), row_name(i, path), df.at[i, "paper_id"], excluded.at[0, "reason"])
         df = df[~gone]
         if not len(df):
@@ -657,6 +659,13 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
                     else values.str.contains(LEFT_REVIEW))
             hit = left & why.eq("")
             why[hit] = f"{col}: " + values[hit]
+    for col in raw.columns:  # CMT: a submission without an uploaded file never became a paper
+        if _norm_header(col) == "number_of_files":
+            files = pd.to_numeric(raw[col].map(clean_text), errors="coerce")
+            none = files.eq(0)
+            if none.any() and files.ge(1).any():  # all without: abstracts registered, papers not due yet
+                hit = none & why.eq("")
+                why[hit] = f"{col}: 0 (no paper uploaded)"
     return why
 
 

@@ -54,7 +54,7 @@ REPORT = "report.html"
 TRIAGE_XLSX = "triage.xlsx"
 SPLIT_DIR = "by_{by}"  # triage export --by area|cluster: one file per group
 CHANGES = "changes.csv"
-EXCLUDED = "excluded.csv"  # submissions left out of the run: withdrawn or desk-rejected
+EXCLUDED = "excluded.csv"  # submissions left out of the run: withdrawn, desk-rejected or without a paper
 OPENREVIEW_MAX_PAPERS = "openreview_max_papers.csv"  # --export-format openreview: the matcher's user,max
 
 FLOAT_FORMAT = "%.4f"
