@@ -587,7 +587,8 @@ def test_withdrawn_and_desk_rejected_are_left_out_and_listed(fake_model, tmp_pat
     table = pd.read_csv(out / "triage.csv", keep_default_na=False)
     assert len(table) == 6 and not set(excluded["paper_id"]) & set(table["Paper ID"])
     assert not set(excluded["paper_id"]) & set(pd.read_csv(out / "assignments.csv")["paper_id"])
-    assert "2 submission(s) left out as withdrawn, desk-rejected or without a paper" in (out / "report.html").read_text()
+    report = (out / "report.html").read_text()
+    assert "2 submission(s) left out as withdrawn, desk-rejected or without a paper" in report
     res = runner.invoke(app, good_args(out))
     assert res.exit_code == 0, res.output
     assert not (out / "excluded.csv").exists()
