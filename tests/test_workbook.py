@@ -124,7 +124,38 @@ def test_sheets_with_other_columns_are_skipped_with_a_warning(tmp_path, subs, ca
     with caplog.at_level(logging.WARNING, logger="triage"):
         papers, _ = read_submissions(path)
     assert len(papers) == len(subs) - 1
-    assert "skipped 'Summary'" in caplog.text
+    assert "skipped 'Summary' (2 row(s), no column triage reads)" in caplog.text
+
+
+def test_a_track_with_its_own_questions_is_read_by_column_name(tmp_path, subs, caplog):
+    """A track sheet with a custom question column (and its columns in another order) is still read."""
+    path = tmp_path / "Papers.xlsx"
+    write_cmt_xlsx(path, subs)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Theory Track"]
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    wb.remove(ws)
+    ws = wb.create_sheet("Theory Track")
+    for r in rows[:2]:
+        ws.append(r)
+    head = rows[2]
+    order = [2, 0, 1, *range(3, len(head))]  # title first
+    ws.append([head[i] for i in order] + ["Q1 (Will you release code?)"])
+    for r in rows[3:]:
+        ws.append([r[i] for i in order] + ["yes"])
+    wb.save(path)
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers, _ = read_submissions(path)
+    assert papers["paper_id"].tolist() == [str(i + 1) for i in range(len(subs)) if i != 3]
+    assert papers["title"].tolist() == [t for i, t in enumerate(subs["title"]) if i != 3]
+    assert "skipped" not in caplog.text
+    ws = wb.create_sheet("Reviewers")  # a table of other known columns is no track: skipped, and said so
+    ws.append(["E-mail", "First Name", "Last Name"])
+    ws.append(["a@b.org", "Ann", "Lee"])
+    wb.save(path)
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        assert len(read_submissions(path)[0]) == len(papers)
+    assert "skipped 'Reviewers' (1 row(s) under other columns)" in caplog.text
 
 
 def test_cmt_excel_2003_xml(tmp_path, subs):

@@ -374,8 +374,7 @@ def _read_source(path: Path, encoding: str | None) -> str | pd.DataFrame:
         return _decode_text(path, raw, encoding)
     table, skipped = book
     if skipped:
-        _warn("%s: read the sheets whose header matches the first sheet's; skipped %s (other columns, or no table)",
-              path, ", ".join(repr(s) for s in skipped))
+        _warn("%s: read the sheets whose header names the first sheet's columns; skipped %s", path, ", ".join(skipped))
     _SHEET_ROWS[str(path)] = table.row_names
     return table.frame
 

@@ -142,8 +142,12 @@ def _typed(text: str, kind: str | None) -> str:
     return text
 
 
+def _norm(c: str) -> str:
+    return "_".join(c.lower().split())
+
+
 def _known(row: list[str], known: set[str]) -> int:
-    return sum(1 for c in row if "_".join(c.lower().split()) in known)
+    return sum(1 for c in row if _norm(c) in known)
 
 
 def _header_row(rows: list[list[str]], known: set[str]) -> int | None:
@@ -172,9 +176,12 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list[str]]:
-    """One table from the sheets that share the first sheet's header; also the names of sheets skipped."""
+    """One table from the sheets that share the first sheet's header, or name the same known columns
+    (a track's custom questions differ: its columns are matched by name, and the others left empty);
+    also the names of the sheets skipped, with their number of rows."""
     header: list[str] | None = None
-    data: list[list[str]] = []
+    header_known: set[str] = set()
+    parts: list[pd.DataFrame] = []
     names: list[str] = []
     skipped: list[str] = []
     many = sum(1 for s in sheets if any(c.strip() for r in s.rows for c in r)) > 1
@@ -183,32 +190,37 @@ def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list
         heads = [_first_row(sheet.rows) for sheet in sheets]
     for sheet, h in zip(sheets, heads):
         if h is None:
-            if any(c.strip() for r in sheet.rows for c in r):
-                skipped.append(sheet.name)  # a cover page or notes: no table triage knows
+            rows = sum(1 for row in sheet.rows if any(c.strip() for c in row))
+            if rows:  # a cover page or notes: no table triage knows
+                skipped.append(f"'{sheet.name}' ({rows} row(s), no column triage reads)")
             continue
         cols = _trim([c.strip() for c in sheet.rows[h]])
+        cols_known = {_norm(c) for c in cols if _norm(c) in known}
         if header is None:
-            header = cols
-        elif cols != header:
-            skipped.append(sheet.name)
+            header, header_known = cols, cols_known
+        elif cols != header and (cols_known != header_known or len(set(cols)) < len(cols)):
+            rows = sum(1 for row in sheet.rows[h + 1:] if any(c.strip() for c in row))
+            skipped.append(f"'{sheet.name}' ({rows} row(s) under other columns)")
             continue
         where = f"sheet '{sheet.name}' row" if many else "row"
+        data: list[list[str]] = []
         for j, row in enumerate(sheet.rows[h + 1:], start=h + 2):
             if not any(c.strip() for c in row):
                 continue
-            extra = [k for k, c in enumerate(row[len(header):], start=len(header)) if c.strip()]
+            extra = [k for k, c in enumerate(row[len(cols):], start=len(cols)) if c.strip()]
             if extra:
                 raise InputError(f"{path}: {where} {j} has a value in column {extra[0] + 1}, which has no header; "
                                  "name that column in the header row or clear the cell")
-            data.append(row[:len(header)] + [""] * (len(header) - len(row)))
+            data.append(row[:len(cols)] + [""] * (len(cols) - len(row)))
             names.append(f"{where} {j}")
+        parts.append(pd.DataFrame(data, columns=_unique(cols), dtype=object) if data
+                     else pd.DataFrame(columns=_unique(cols), dtype=object))
     if header is None:
         raise InputError(f"{path}: the workbook has no rows; export the table again with a header row and data")
     if not any(header):
         raise InputError(f"{path}: no header row found; the first row must name the columns")
-    frame = pd.DataFrame(data, columns=_unique(header), dtype=object) if data else \
-        pd.DataFrame(columns=_unique(header), dtype=object)
-    return Table(frame, names), skipped
+    frame = pd.concat(parts, ignore_index=True).fillna("") if len(parts) > 1 else parts[0]
+    return Table(frame.astype(object), names), skipped
 
 
 def read_workbook(path: Path, raw: bytes, known: set[str]) -> tuple[Table, list[str]] | None:
