@@ -199,13 +199,14 @@ def test_export_functions_exact_bytes(tmp_path):
     from triage.export import cmt_assignments_xml, cmt_scores, openreview_affinity, openreview_constraints
     from triage.workdir import write_csv
 
-    aff = pd.DataFrame({"paper_id": ["p1", "p1"], "reviewer_id": ["~A1", "b"], "score": [0.123456, -0.2],
-                        "evidence_id": ["e", "f"], "evidence_title": ["t", "u"]})
+    aff = pd.DataFrame({"paper_id": ["p1", "p1", "p2"], "reviewer_id": ["~A1", "b", "b"],
+                        "score": [0.123456, -0.2, 1.31], "evidence_id": ["e", "f", "g"],
+                        "evidence_title": ["t", "u", "v"]})
     revs = pd.DataFrame({"reviewer_id": ["~A1", "b"], "email": ["a@x.org", ""]})
     write_csv(tmp_path / "or.csv", openreview_affinity(aff), header=False)
-    assert (tmp_path / "or.csv").read_bytes() == b"p1,~A1,0.1235\np1,b,0.0000\n"
+    assert (tmp_path / "or.csv").read_bytes() == b"p1,~A1,0.1235\np1,b,0.0000\np2,b,1.3100\n"
     write_csv(tmp_path / "cmt.csv", cmt_scores(aff, revs), header=False)
-    assert (tmp_path / "cmt.csv").read_bytes() == b"p1,a@x.org,0.1235\np1,b,0.0000\n"
+    assert (tmp_path / "cmt.csv").read_bytes() == b"p1,a@x.org,0.1235\np1,b,0.0000\np2,b,1.0000\n"  # CMT's 0-1
     conf = pd.DataFrame({"paper_id": ["p1"], "reviewer_id": ["b"], "reason": "author"})
     write_csv(tmp_path / "c.csv", openreview_constraints(conf), header=False)
     assert (tmp_path / "c.csv").read_bytes() == b"p1,b,-1\n"

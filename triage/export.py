@@ -447,12 +447,13 @@ def openreview_max_papers(reviewers: pd.DataFrame, default: int) -> pd.DataFrame
 
 
 def cmt_scores(affinity: pd.DataFrame, reviewers: pd.DataFrame) -> pd.DataFrame:
-    """``paper_id,reviewer_email,score`` for CMT; reviewers without an email keep their id."""
+    """``paper_id,reviewer_email,score`` for CMT; reviewers without an email keep their id. Scores are put in
+    CMT's range [0, 1]: a blended score above 1 (a very close match, see README) is written as 1."""
     email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
     out = pd.DataFrame({
         "paper_id": affinity["paper_id"],
         "reviewer_email": [email.get(r) or r for r in affinity["reviewer_id"]],
-        "score": affinity["score"].astype(float).clip(lower=0.0).round(4),
+        "score": affinity["score"].astype(float).clip(lower=0.0, upper=1.0).round(4),
     })
     return out
 
