@@ -172,3 +172,23 @@ def test_cmt_submissions_without_a_file_are_left_out_once_papers_are_due(tmp_pat
     # Abstracts registered, no paper due yet: none has a file, and none is left out for it.
     s = write(tmp_path, "r.tsv", head + "1\tT1\tA1\tAwaiting Decision\t0\n2\tT2\tA2\tAwaiting Decision\t0\n")
     assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2"]
+
+
+def test_a_file_given_in_another_files_place_is_named_with_the_fix(tmp_path):
+    subs = write(tmp_path, "Papers.csv", "Paper ID,Paper Title,Abstract\n1,T,A\n")
+    revs = write(tmp_path, "Reviewers.txt", "First Name\tLast Name\tE-mail\nAnn\tLee\tann@x.org\n")
+    conf = write(tmp_path, "c.csv", "paper_id,reviewer_id,reason\n1,r1,declared\n")
+    with pytest.raises(InputError, match=r"Reviewers.txt: missing column 'paper_id' .*; it looks like a reviewers "
+                                         r"file: pass it as --reviewers \(-r\), and the submissions file as the first"):
+        read_papers(revs)
+    with pytest.raises(InputError, match=r"it looks like a submissions file: pass it as the first argument, and the "
+                                         r"reviewers file as --reviewers \(-r\)"):
+        read_reviewers(subs)
+    with pytest.raises(InputError, match=r"it looks like a reviewers file: pass it as --reviewers \(-r\), and the "
+                                         r"publications file as --publications \(-p\)"):
+        read_publications(revs)
+    with pytest.raises(InputError, match=r"c.csv: missing columns 'title' and 'abstract' .*it looks like a conflicts "
+                                         r"file: pass it as --conflicts \(-c\)"):
+        read_papers(conf)
+    with pytest.raises(InputError, match=r"missing column 'paper_id' .*; rename the id column"):  # no other kind
+        read_papers(write(tmp_path, "s.csv", "number,title,abstract\n1,T,A\n"))

@@ -507,9 +507,40 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
     return df[[c for c in df.columns if c in taken]]
 
 
-def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hint: str) -> None:
+_TEXT_HEADERS = {"title", "paper_title", "abstract", "paperabstract"}
+_PERSON_HEADERS = {"email", "e-mail", "e_mail", "first_name", "last_name", "organization", "max_load", "quota",
+                   "quotaforreview", "max_papers", "domain_conflicts"}
+_REVIEWER_KEYS = {"reviewer_id", "reviewer", "user", "author_id", "profile_id", "tail"}
+_PAPER_KEYS = {"paper_id", "id", "forum", "submission_id", "paper", "#", "submission_#", "startsubmissionid", "head"}
+WHERE = {"submissions": "the first argument", "publications": "--publications (-p)",
+         "reviewers": "--reviewers (-r)", "conflicts": "--conflicts (-c)"}
+
+
+def file_kind(found: list[str]) -> str | None:
+    """Which of triage's input files a header looks like (to say so when a file was passed in the wrong place)."""
+    names = {_norm_header(c) for c in found}
+    text, person = bool(names & _TEXT_HEADERS), bool(names & _PERSON_HEADERS)
+    reviewer, paper = bool(names & _REVIEWER_KEYS), bool(names & _PAPER_KEYS)
+    if text:
+        return "publications" if reviewer or "email" in names else "submissions" if paper else None
+    if person:
+        return "reviewers"
+    return "conflicts" if reviewer and paper else None
+
+
+def _wrong_place(found: list[str], kind: str | None) -> str | None:
+    """The fix when a file given as ``kind`` looks like another of triage's input files."""
+    other = file_kind(found)
+    if kind is None or other is None or other == kind:
+        return None
+    return f"it looks like a {other} file: pass it as {WHERE[other]}, and the {kind} file as {WHERE[kind]}"
+
+
+def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hint: str,
+             kind: str | None = None) -> None:
     for col in cols:
         if col not in df.columns:
+            hint = _wrong_place(found, kind) or hint
             raise InputError(
                 f"{path}: missing column '{col}' (found: {', '.join(map(str, found)) or 'none'}); {hint}"
             )
@@ -581,11 +612,12 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     found = list(raw.columns)
     status = _left_review(raw)
     df = _rename(raw, PAPER_ALIASES, path)
-    _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)")
+    _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)",
+             "submissions")
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError(
             f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
-            "triage needs the text of each submission"
+            + (_wrong_place(found, "submissions") or "triage needs the text of each submission")
         )
     # A CSV column left out of an export, or misspelled, is not a paper without text. (JSON records
     # may leave out a field that is empty, so there a missing field is an empty text.)
@@ -675,10 +707,10 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
     df = _rename(raw, PUB_ALIASES, path)
-    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'")
+    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'", "publications")
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError(f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
-                         "each publication needs its text")
+                         + (_wrong_place(found, "publications") or "each publication needs its text"))
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the publications again")
     df = df.copy()
@@ -733,7 +765,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         df = df.assign(name=[" ".join(p for p in names if p) for names in zip(*parts)])
     if "reviewer_id" not in df.columns and "email" in df.columns:
         df["reviewer_id"] = df["email"]
-    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'")
+    _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'", "reviewers")
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the reviewers again")
     df = df.copy()
@@ -771,7 +803,8 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         raw = _table(path, source)
         found = list(raw.columns)
         df = _rename(raw, CONFLICT_ALIASES, path)
-        _require(df, ["paper_id", "reviewer_id"], path, found, "the file needs columns paper_id and reviewer_id")
+        _require(df, ["paper_id", "reviewer_id"], path, found, "the file needs columns paper_id and reviewer_id",
+                 "conflicts")
         df = df.copy()
         if "reason" not in df.columns:
             df["reason"] = ""
