@@ -192,3 +192,11 @@ def test_a_file_given_in_another_files_place_is_named_with_the_fix(tmp_path):
         read_papers(conf)
     with pytest.raises(InputError, match=r"missing column 'paper_id' .*; rename the id column"):  # no other kind
         read_papers(write(tmp_path, "s.csv", "number,title,abstract\n1,T,A\n"))
+
+
+def test_publications_find_their_reviewer_by_email_in_any_case(tmp_path):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\n")
+    revs = write(tmp_path, "r.tsv", "First Name\tLast Name\tE-mail\nAna\tLee\tAna.Lee@Google.com\nBo\tLi\tbo@x.org\n")
+    pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract\nana.lee@google.com,T,A\nBO@X.ORG,T2,A2\n")
+    c = load_corpus(s, publications=pubs, reviewers=revs)
+    assert c.publications["reviewer_id"].tolist() == ["Ana.Lee@Google.com", "bo@x.org"]

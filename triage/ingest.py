@@ -888,6 +888,8 @@ def load_corpus(
     pubs = read_publications(publications, encoding=encoding) if publications else empty_publications()
     if reviewers:
         revs = read_reviewers(reviewers, encoding=encoding)
+        if len(pubs):  # publications listed by email, in another case than the reviewers file
+            pubs = pubs.assign(reviewer_id=resolve_reviewer_ids(pubs["reviewer_id"], revs))
         known = set(revs["reviewer_id"])
         unknown = ~pubs["reviewer_id"].isin(known)
         if len(pubs) and unknown.all():
@@ -928,11 +930,12 @@ def load_corpus(
 
 
 def resolve_reviewer_ids(ids: pd.Series, reviewers: pd.DataFrame) -> list[str]:
-    """Reviewer ids as the reviewers file gives them: a conflict or bid may name the reviewer by
-    email (CMT and many chairs' sheets do), in any case; ids that match nothing are kept as given."""
+    """Reviewer ids as the reviewers file gives them: a publication, conflict or bid may name the reviewer
+    by email (CMT and many chairs' sheets do), in any case; ids that match nothing are kept as given."""
     known = set(reviewers["reviewer_id"])
     by_email = {str(e).strip().lower(): r for r, e in zip(reviewers["reviewer_id"], reviewers["email"])
                 if str(e).strip()}
+    by_email.update({r.lower(): r for r in known if "@" in r and r.lower() not in by_email})  # ids that are emails
     return [r if r in known else by_email.get(str(r).strip().lower(), r) for r in ids]
 
 
