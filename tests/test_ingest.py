@@ -200,3 +200,12 @@ def test_publications_find_their_reviewer_by_email_in_any_case(tmp_path):
     pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract\nana.lee@google.com,T,A\nBO@X.ORG,T2,A2\n")
     c = load_corpus(s, publications=pubs, reviewers=revs)
     assert c.publications["reviewer_id"].tolist() == ["Ana.Lee@Google.com", "bo@x.org"]
+
+
+def test_a_tab_delimited_export_that_quotes_nothing_keeps_a_lone_quote(tmp_path):
+    revs = write(tmp_path, "Reviewers.txt", 'First Name\tLast Name\tE-mail\tOrganization\n'
+                                            'Ann\tLee\tann@x.org\t"Quantum" Lab of X\nBo\tLi\tbo@y.org\tY\n')
+    r = read_reviewers(revs)
+    assert r["reviewer_id"].tolist() == ["ann@x.org", "bo@y.org"] and r["name"].tolist() == ["Ann Lee", "Bo Li"]
+    with pytest.raises(InputError, match="unclosed quote"):  # in a CSV a lone quote is still an error
+        read_reviewers(write(tmp_path, "r.csv", 'reviewer_id,name\nr1,"Ann Lee\nr2,Bo Li\n'))

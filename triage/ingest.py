@@ -13,6 +13,7 @@ OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
 from __future__ import annotations
 
 import codecs
+import contextlib
 import contextvars
 import csv
 import difflib
@@ -249,13 +250,13 @@ def _cut_to_header(text: str, sep: str) -> str:
     return buf.getvalue()
 
 
-def _parse_delimited(text: str, sep: str) -> tuple[pd.DataFrame, bool]:
+def _parse_delimited(text: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> tuple[pd.DataFrame, bool]:
     """The table, and whether a row was longer than the header. index_col=False: a long row must
     never turn the first column into the index."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", pd.errors.ParserWarning)
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                         quoting=csv.QUOTE_MINIMAL, skip_blank_lines=True, index_col=False)
+                         quoting=quoting, skip_blank_lines=True, index_col=False)
     return df, any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
 
 
@@ -278,6 +279,11 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         msg = str(exc).strip().splitlines()[-1]
         eof = re.search(r"EOF inside string starting at row (\d+)", msg)
+        if eof and sep == "\t":  # CMT's tab-delimited exports quote nothing: '"Quoted" Lab' is plain text
+            with contextlib.suppress(pd.errors.ParserError):
+                df, long_rows = _parse_delimited(text, sep, csv.QUOTE_NONE)
+                if not long_rows:
+                    return df
         if eof:
             raise InputError(
                 f"{path}: line {int(eof.group(1)) + 1} opens a quoted field that is never closed (unclosed quote); "
