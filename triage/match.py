@@ -5,8 +5,10 @@ the reviewer's publications (their *profile*). The similarity of a paper and a p
 the cosine of their embeddings, optionally blended with a lexical (BM25 or TF-IDF) cosine
 fitted on the run's corpus. The publication with the highest similarity is the evidence.
 
-The score of a (paper, reviewer) pair depends only on that paper and that reviewer's profile,
-never on the other papers or reviewers, so a reviewer's scores are comparable across papers.
+The embedding part of a (paper, reviewer) score depends only on that paper and that reviewer's
+profile, so a reviewer's scores are comparable across papers; the lexical part's word weights and
+the blend's calibration are fitted on the whole run, so they move a little when papers are added
+(three late submissions moved them by 0.0003-0.0005 in the median on the demo; see README.md).
 
 Two paths compute the same scores:
 

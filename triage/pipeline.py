@@ -137,7 +137,8 @@ def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), 
     for name, df, use_kw in (("papers", corpus.papers, params.use_keywords), ("publications", corpus.publications,
                                                                               False)):
         texts = paper_texts(df, use_keywords=use_kw)
-        todo = len({t for t in texts}) - sum(1 for t in {t for t in texts} if _in_cache(cache, t))
+        distinct = set(texts)
+        todo = len(distinct) - sum(1 for t in distinct if _in_cache(cache, t))
         with _progress(progress, f"embedding {name}", todo) as advance:
             arrays[name], stats[name] = embed_texts(texts, embedder, cache, batch_size=params.batch_size,
                                                     progress=advance)

@@ -18,10 +18,9 @@ import pandas as pd
 from triage.assign import AssignParams
 
 CHANGE_COLUMNS = ["change", "paper_id", "reviewer_id", "detail"]
-_ORDER = {"paper withdrawn": 0, "reviewer dropped": 1, "removed": 2, "added": 3, "kept": 4}
-
 WITHDRAWN = "paper withdrawn"
 DROPPED = "reviewer dropped"
+_ORDER = {WITHDRAWN: 0, DROPPED: 1, "removed": 2, "added": 3, "kept": 4}
 
 
 @dataclass
