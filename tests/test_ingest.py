@@ -209,3 +209,14 @@ def test_a_tab_delimited_export_that_quotes_nothing_keeps_a_lone_quote(tmp_path)
     assert r["reviewer_id"].tolist() == ["ann@x.org", "bo@y.org"] and r["name"].tolist() == ["Ann Lee", "Bo Li"]
     with pytest.raises(InputError, match="unclosed quote"):  # in a CSV a lone quote is still an error
         read_reviewers(write(tmp_path, "r.csv", 'reviewer_id,name\nr1,"Ann Lee\nr2,Bo Li\n'))
+
+
+def test_a_column_named_as_triage_names_it_wins_over_an_alias_before_it(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers = read_papers(write(tmp_path, "s.csv", "id,paper_id,title,abstract\nx1,p1,T,A\nx2,p2,T2,A2\n"))
+    assert papers["paper_id"].tolist() == ["p1", "p2"] and "ignoring columns triage does not use: id" in caplog.text
+    pubs = read_publications(write(tmp_path, "p.csv", "email,reviewer_id,title,abstract,id,pub_id\n"
+                                                      "a@x.org,r1,T,A,9,b1\n"))
+    assert pubs[["reviewer_id", "pub_id"]].values.tolist() == [["r1", "b1"]]
+    revs = read_reviewers(write(tmp_path, "r.csv", "id,reviewer_id,name\n7,r1,Ann Lee\n"))
+    assert revs["reviewer_id"].tolist() == ["r1"]

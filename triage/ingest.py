@@ -496,21 +496,28 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
     mapping: dict[str, str] = {}
     taken: set[str] = set()
     unknown: list[str] = []
+    # A column named as triage names it wins over an alias of it ('paper_id' over 'id', wherever it stands).
     for col in df.columns:
         key = _norm_header(col)
-        canon = aliases.get(key)
+        if aliases.get(key) == key and key not in taken:
+            mapping[col] = key
+            taken.add(key)
+    for col in df.columns:
+        if col in mapping:
+            continue
+        canon = aliases.get(_norm_header(col))
         if canon and canon not in taken:
             mapping[col] = canon
             taken.add(canon)
         else:
             unknown.append(str(col))
-    df = df.rename(columns=mapping)
+    df = df.loc[:, [c in mapping for c in df.columns]].rename(columns=mapping)
     extra = [c for c in unknown if c not in mapping.values()
              and _norm_header(c) not in OPENREVIEW_META and _norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS)]
     if extra and not quiet:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
         _warn("%s: ignoring columns triage does not use: %s", path, shown)
-    return df[[c for c in df.columns if c in taken]]
+    return df
 
 
 _TEXT_HEADERS = {"title", "paper_title", "abstract", "paperabstract"}
