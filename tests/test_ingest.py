@@ -220,3 +220,15 @@ def test_a_column_named_as_triage_names_it_wins_over_an_alias_before_it(tmp_path
     assert pubs[["reviewer_id", "pub_id"]].values.tolist() == [["r1", "b1"]]
     revs = read_reviewers(write(tmp_path, "r.csv", "id,reviewer_id,name\n7,r1,Ann Lee\n"))
     assert revs["reviewer_id"].tolist() == ["r1"]
+
+
+def test_declared_conflicts_with_excel_float_ids_are_kept_and_never_dropped_silently(tmp_path):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract\n1,T,A\n12,T2,A2\n")
+    pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract\nr1,T,A\nr2,T2,A2\n")
+    conf = write(tmp_path, "c.csv", "paper_id,reviewer_id\n1.0,r1\n12.0,r2\n")
+    c = load_corpus(s, publications=pubs, conflicts=conf)
+    assert c.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["1", "r1"], ["12", "r2"]]
+    wrong = write(tmp_path, "w.csv", "paper_id,reviewer_id\nP1,r1\nP12,r2\nP1,r2\n")
+    with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper and a reviewer of this "
+                                         r"run \(first: paper 'P1' is not in .*s.csv\)"):
+        load_corpus(s, publications=pubs, conflicts=wrong)

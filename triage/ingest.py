@@ -930,16 +930,44 @@ def load_corpus(
                         "assigned; add their papers to %s", len(without), without[0], publications)
     confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
     if len(confl):
-        confl = confl.assign(reviewer_id=resolve_reviewer_ids(confl["reviewer_id"], revs))
-        ok = confl["paper_id"].isin(set(papers["paper_id"])) & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
+        confl = confl.assign(paper_id=resolve_paper_ids(confl["paper_id"], papers),
+                             reviewer_id=resolve_reviewer_ids(confl["reviewer_id"], revs))
+        paper_ok = confl["paper_id"].isin(set(papers["paper_id"]))
+        ok = paper_ok & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
+        # Not one of several conflicts matches: the ids are of another system or export (a few conflicts of
+        # papers no longer submitted are fine). A declared conflict must never be lost without a word.
+        if len(revs) and not ok.any() and len(confl) >= 3:
+            bad = confl.iloc[0]
+            side = (f"reviewer '{bad['reviewer_id']}' is not in {reviewers or publications}" if paper_ok.iloc[0]
+                    else f"paper '{bad['paper_id']}' is not in {submissions}")
+            raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper and a reviewer of this "
+                             f"run (first: {side}); use the paper and reviewer ids of those files")
         if (~ok).any():
             bad = confl[~ok].iloc[0]
-            _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored",
-                        conflicts, int((~ok).sum()), bad["paper_id"], bad["reviewer_id"])
+            _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check them "
+                  "against the submissions and reviewers", conflicts, int((~ok).sum()), bad["paper_id"],
+                  bad["reviewer_id"])
             confl = confl[ok].reset_index(drop=True)
     previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
+    if previous is not None and len(previous):
+        previous = previous.assign(paper_id=resolve_paper_ids(previous["paper_id"], papers),
+                                   reviewer_id=resolve_reviewer_ids(previous["reviewer_id"], revs))
     return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous,
                   excluded=excluded)
+
+
+_FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")
+
+
+def resolve_paper_ids(ids: pd.Series, papers: pd.DataFrame) -> list[str]:
+    """Paper ids as the submissions file gives them: a sheet saved through Excel or pandas may write
+    paper 12 as '12.0'; ids that match nothing are kept as given."""
+    known = set(papers["paper_id"])
+    out = []
+    for pid in ids:
+        m = _FLOAT_ID.match(str(pid))
+        out.append(m.group(1) if pid not in known and m and m.group(1) in known else pid)
+    return out
 
 
 def resolve_reviewer_ids(ids: pd.Series, reviewers: pd.DataFrame) -> list[str]:

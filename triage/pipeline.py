@@ -36,7 +36,15 @@ from triage.export import (
     unguard_text,
     workbook_tables,
 )
-from triage.ingest import Corpus, join_list, load_corpus, paper_texts, read_papers, resolve_reviewer_ids
+from triage.ingest import (
+    Corpus,
+    join_list,
+    load_corpus,
+    paper_texts,
+    read_papers,
+    resolve_paper_ids,
+    resolve_reviewer_ids,
+)
 from triage.match import AffinityParams, compute_affinity
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
@@ -507,7 +515,6 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
     confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
                              params=conflicts)
-    # Keep enough candidates per paper that conflicts and full reviewers leave room.
     top_k = affinity.top_k
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
     aff = drop_conflicted(aff, confl)
@@ -517,7 +524,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
     if bids is not None and len(bids):
-        bids = bids.assign(reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
+        bids = bids.assign(paper_id=resolve_paper_ids(bids["paper_id"], corpus.papers),
+                           reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
         ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
             set(corpus.reviewers["reviewer_id"]))
         if not ok.all():
