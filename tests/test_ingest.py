@@ -232,3 +232,9 @@ def test_declared_conflicts_with_excel_float_ids_are_kept_and_never_dropped_sile
     with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper and a reviewer of this "
                                          r"run \(first: paper 'P1' is not in .*s.csv\)"):
         load_corpus(s, publications=pubs, conflicts=wrong)
+
+
+def test_a_header_repeated_inside_the_table_is_named(tmp_path):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\npaper_id,title,abstract\np2,T2,A2\n")
+    with pytest.raises(InputError, match=r"s.csv: row 3 repeats the header \(two exports joined\?\); delete that row"):
+        read_papers(s)

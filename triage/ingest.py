@@ -260,6 +260,17 @@ def _parse_delimited(text: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> t
     return df, any(issubclass(w.category, pd.errors.ParserWarning) for w in caught)
 
 
+def _check_repeated_header(path: Path, df: pd.DataFrame) -> None:
+    """Two exports pasted one after the other repeat the header inside the table; that row is no paper."""
+    if not len(df.columns) or not len(df):
+        return
+    head = [str(c).strip() for c in df.columns]
+    first = df.iloc[:, 0].astype(str).str.strip() == head[0]
+    for i in np.flatnonzero(first.to_numpy()):
+        if [str(v).strip() for v in df.iloc[i]] == head:
+            raise InputError(f"{path}: row {i + 2} repeats the header (two exports joined?); delete that row")
+
+
 def _read_delimited(path: Path, text: str) -> pd.DataFrame:
     sep = _sniff_delimiter(path, text)
     try:
@@ -283,6 +294,7 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
             with contextlib.suppress(pd.errors.ParserError):
                 df, long_rows = _parse_delimited(text, sep, csv.QUOTE_NONE)
                 if not long_rows:
+                    _check_repeated_header(path, df)
                     return df
         if eof:
             raise InputError(
@@ -295,6 +307,7 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
             f"{path}: {where} has a different number of fields than the header ({msg}); "
             "quote fields that contain the delimiter or newlines"
         ) from None
+    _check_repeated_header(path, df)
     return df
 
 
