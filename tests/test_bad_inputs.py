@@ -963,3 +963,18 @@ def test_topics_after_late_submissions_keep_the_cluster_ids(fake_model, tmp_path
     same = (now.reindex(first.index).dropna() == first.reindex(now.index).dropna()).mean()
     assert same >= 0.9, same
     assert now["late-1"] == first[subs["paper_id"][0]] and now["late-2"] == first[subs["paper_id"][1]]
+
+
+@pytest.mark.parametrize("content", ["[]", '{"stages": {"embed": "x"}}', '{"stages"', ""])
+def test_a_damaged_manifest_is_said_in_one_line(good_run, tmp_path, content):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    (out / "manifest.json").write_text(content, encoding="utf-8")
+    status = runner.invoke(app, ["status", "-o", str(out)])
+    assert status.exit_code == 0 and "manifest.json is damaged, so no stage is on record" in status.stdout
+    assert "Traceback" not in status.output
+    res = runner.invoke(app, ["report", str(GOOD / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "manifest.json is damaged" in res.stderr.replace("\n", " ")

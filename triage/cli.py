@@ -677,11 +677,13 @@ def export(
 
 def _ran_folder(out_dir: Path, command: str) -> Any:
     """The work folder of an earlier run, for commands that only read what the stages wrote."""
-    from triage.workdir import Workdir
+    from triage.workdir import MANIFEST, Workdir, damaged
 
     wd = Workdir(out_dir)
     if not out_dir.is_dir() or not wd.read_manifest()["stages"]:
-        raise InputError(f"{out_dir}: no stage has run in this folder, so there is nothing to {command}; run "
+        why = "its manifest.json is damaged, so no stage is on record" if damaged(wd.path(MANIFEST)) \
+            else "no stage has run in this folder"
+        raise InputError(f"{out_dir}: {why}, so there is nothing to {command}; run "
                          f"'triage run' (or 'triage topics', 'match', 'summarize') with -o {out_dir} first")
     return wd
 
@@ -737,7 +739,11 @@ def status(
         out.print(json.dumps(manifest, indent=2, sort_keys=True), markup=False)
         return
     if not manifest["stages"]:
-        out.print(f"{out_dir}: no stage has run yet", markup=False)
+        from triage.workdir import MANIFEST, damaged
+
+        said = "its manifest.json is damaged, so no stage is on record" if damaged(wd.path(MANIFEST)) \
+            else "no stage has run yet"
+        out.print(f"{out_dir}: {said}", markup=False)
         return
     late = wd.outdated()
     order = ["embed", "topics", "match", "summarize", "export", "report"]

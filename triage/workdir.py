@@ -17,6 +17,7 @@ import datetime as _dt
 import errno
 import hashlib
 import json
+import logging
 import os
 import shutil
 import signal
@@ -32,6 +33,8 @@ import pandas as pd
 
 from triage import __version__
 from triage.errors import MissingArtifactError, OutputError
+
+log = logging.getLogger("triage")
 
 # Artifact file names, relative to the work directory.
 MANIFEST = "manifest.json"
@@ -304,6 +307,14 @@ def _signals_held() -> Iterator[None]:
                 signal.raise_signal(s)
 
 
+_DAMAGED: set[str] = set()  # damaged manifests already reported
+
+
+def damaged(path: Path) -> bool:
+    """Whether reading the manifest at ``path`` found it damaged."""
+    return str(path) in _DAMAGED
+
+
 def write_target(final: Path) -> Path:
     """Where to write ``final`` now: inside :func:`all_or_nothing`, its staged copy (moved into place only
     when the whole run succeeds); otherwise ``final`` itself."""
@@ -402,7 +413,17 @@ class Workdir:
         p = self.read_path(MANIFEST)
         try:
             data = json.loads(p.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            problem = None
+        except (OSError, ValueError) as exc:
+            data, problem = None, type(exc).__name__
+        if problem is None and (not isinstance(data, dict) or not isinstance(data.get("stages", {}), dict)
+                                or not all(isinstance(r, dict) for r in data.get("stages", {}).values())):
+            problem = "not the layout triage writes"
+        if problem is not None:
+            if str(p) not in _DAMAGED:  # said once per file
+                _DAMAGED.add(str(p))
+                log.warning("%s is damaged (%s): the record of the stages that ran is lost, so the folder's outputs "
+                            "are not used as earlier results; run 'triage run' again to rebuild it", p, problem)
             return {"version": __version__, "stages": {}}
         data.setdefault("stages", {})
         return data
