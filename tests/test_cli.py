@@ -80,14 +80,17 @@ def test_late_submissions_embed_only_new(e2e, tmp_path):
 @pytest.mark.parametrize("args,code,needle", [
     (["run", "tests/data/nope.csv"], 1, "file not found"),
     (["run", "tests/data/conflicts.csv"], 1, "missing columns 'title' and 'abstract'"),
-    (["topics", "tests/data/submissions.csv", "--k", "0"], 2, "Invalid value"),
-    (["run"], 2, "Missing argument"),
+    (["topics", "tests/data/submissions.csv", "--k", "0"], 1, "Invalid value for '--k'"),
+    (["run"], 1, "Missing argument"),
+    (["match", "tests/data/submissions.csv", "--per-paper", "0"], 1, "(see 'triage match --help')"),
 ])
 def test_cli_errors(args, code, needle, tmp_path):
     res = runner.invoke(app, [*args, "-o", str(tmp_path / "o")] if len(args) > 1 else args)
     assert res.exit_code == code, res.output
     assert needle in res.output
     assert "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1  # one line, as bad input files get
+    assert not (tmp_path / "o").exists()
 
 
 def test_hub_model_without_download_is_one_line(tmp_path):

@@ -226,5 +226,5 @@ def test_cli_llm_usage_errors(tmp_path, extra, message):
     sub = tmp_path / "subs.csv"
     papers("good").to_csv(sub, index=False)
     res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), *extra])
-    assert res.exit_code == 2 and message in res.output
+    assert res.exit_code == 1 and message in res.output and len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "out" / "summaries.csv").exists()

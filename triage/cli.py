@@ -22,13 +22,35 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperGroup
+
+try:  # typer 0.20+ carries its own copy of click
+    from typer._click.exceptions import UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import UsageError
 
 from triage import __version__
 from triage.choices import Aggregate, ExportFormat, SplitBy
 from triage.errors import InputError, TriageError
 
+
+class _OneLineUsageErrors(TyperGroup):
+    """A command's bad option or missing argument is one line on stderr, exit code 1, like bad input files
+    (click would print a usage block and exit 2)."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError" or exc.ctx is None or exc.ctx.command is self:
+                raise
+            err.print(f"Error: {exc.format_message()} (see '{exc.ctx.command_path} --help')", markup=False)
+            raise typer.Exit(1) from None
+
+
 app = typer.Typer(
     name="triage",
+    cls=_OneLineUsageErrors,
     help="Paper-review triage for conference chairs: topics, reviewer matching, claim summaries, reports.",
     no_args_is_help=True,
     add_completion=False,
