@@ -310,7 +310,7 @@ def test_unwritable_output_folder(fake_model, tmp_path, earlier):
     blocker.write_text("x")
     res = runner.invoke(app, good_args(blocker / "out"))
     assert res.exit_code == 1, res.output
-    check_error_output(res.stderr, res.stdout, "cannot write", "a_file")
+    check_error_output(res.stderr, res.stdout, "is a file, where the output folder should be", "a_file")
     assert "--out" in res.stderr
 
     out, before = earlier
@@ -978,3 +978,13 @@ def test_a_damaged_manifest_is_said_in_one_line(good_run, tmp_path, content):
     res = runner.invoke(app, ["report", str(GOOD / "submissions.csv"), "-o", str(out)])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert "manifest.json is damaged" in res.stderr.replace("\n", " ")
+
+
+def test_an_output_folder_that_is_a_file_is_named(tmp_path):
+    blocker = tmp_path / "out"
+    blocker.write_text("not a folder", encoding="utf-8")
+    for out in (blocker, blocker / "inner"):
+        res = runner.invoke(app, ["summarize", str(GOOD / "submissions.csv"), "-o", str(out)])
+        assert res.exit_code == 1 and "Traceback" not in res.output
+        assert f"{blocker}: is a file, where the output folder should be; pass a folder with --out" in \
+            res.stderr.replace("\n", "")

@@ -238,3 +238,18 @@ def test_a_header_repeated_inside_the_table_is_named(tmp_path):
     s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\npaper_id,title,abstract\np2,T2,A2\n")
     with pytest.raises(InputError, match=r"s.csv: row 3 repeats the header \(two exports joined\?\); delete that row"):
         read_papers(s)
+
+
+def test_excel_unicode_text_is_read_as_utf16(tmp_path):
+    body = "paper_id\ttitle\tabstract\r\np1\tTitle one\tAbstract one\r\n".encode("utf-16-le")
+    papers = read_papers(write(tmp_path, "s.txt", b"\xff\xfe" + body, mode="wb"))
+    assert papers[["paper_id", "title"]].values.tolist() == [["p1", "Title one"]]
+
+
+def test_unmatched_publication_ids_say_which_file_has_which(tmp_path):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\n")
+    pubs = write(tmp_path, "p.csv", "reviewer_id,title,abstract\n~Ghost1,T,A\n")
+    revs = write(tmp_path, "r.csv", "reviewer_id,name\n~Real1,Ann Lee\n")
+    with pytest.raises(InputError, match=r"p.csv: none of its reviewer_ids is in .*r.csv \(e.g. '~Ghost1' here, "
+                                         r"'~Real1' there\)"):
+        load_corpus(s, publications=pubs, reviewers=revs)

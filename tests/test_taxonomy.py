@@ -79,6 +79,7 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
 @pytest.mark.parametrize("text, needle", [
     ("name: x\n", "needs a non-empty 'topics:' list"),
     ("topics:\n  - description: no name\n", "topic 1 has no 'name'"),
+    ("topics:\n  - name: 12\n    seeds: [s]\n", "topic 1 has 'name: 12', not text; quote it"),
     ("topics:\n  - name: a\n", "neither description nor seeds"),
     ("topics:\n  - name: a\n    seeds: [s]\n    colour: red\n", "unknown key(s) colour"),
     ("topics:\n  - name: a\n    seeds: [s]\n    terms: ['(unclosed']\n", "not a valid regular expression"),

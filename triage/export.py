@@ -410,9 +410,10 @@ def split_table(table: pd.DataFrame, by: SplitBy) -> dict[str, pd.DataFrame]:
     col = next((c for c in ("area", "author_area") if c in table.columns and table[c].astype(str).ne("").any()),
                None)
     if col is None:
-        raise MissingArtifactError("no area for any paper: topics.csv has no 'area' column and the submissions "
-                                   "have no 'primary_area'; run the area classifier or use 'triage export --by "
-                                   "cluster'")
+        raise MissingArtifactError("no area for any paper: no areas were suggested (topics.csv is missing, or was "
+                                   "made with --taxonomy none) and the submissions have no 'primary_area'; run "
+                                   "'triage topics' (or 'triage run') with a --taxonomy first, or use 'triage export "
+                                   "--by cluster'")
     groups = {}
     taken: set[str] = set()
     for area, sub in table.groupby(table[col].astype(str), sort=True):

@@ -173,6 +173,12 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode_text(path: Path, raw: bytes, encoding: str | None) -> str:
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Excel's "Unicode Text" export
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: starts as UTF-16 text but is not valid UTF-16; re-save it as CSV (UTF-8)") \
+                from None
     if b"\x00" in raw[:65536]:
         raise InputError(
             f"{path}: looks like a binary file, not CSV/TSV/JSON text or an Excel workbook; "
@@ -365,7 +371,7 @@ def _read_json_records(path: Path, text: str) -> pd.DataFrame:
         if not isinstance(data, list):
             raise InputError(
                 f"{path}: JSON must be a list of notes (or {{\"notes\": [...]}}), found a {type(data).__name__}; "
-                "export the submissions as a list"
+                "export the records as a list"
             )
         records = data
     flat = [_flatten_record(r, path, i) for i, r in enumerate(records)]
@@ -921,7 +927,7 @@ def load_corpus(
         if len(pubs) and unknown.all():
             raise InputError(
                 f"{publications}: none of its reviewer_ids is in {reviewers} (e.g. '{pubs['reviewer_id'].iloc[0]}' "
-                f"there, '{revs['reviewer_id'].iloc[0]}' here); use the same reviewer ids in both files"
+                f"here, '{revs['reviewer_id'].iloc[0]}' there); use the same reviewer ids in both files"
             )
         if unknown.any():
             first = pubs.loc[unknown, "reviewer_id"].iloc[0]

@@ -171,6 +171,8 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} is not a mapping; write it as '- name: ...' with description and "
                              "seeds under it")
         name = raw.get("name")
+        if name is not None and not isinstance(name, str):
+            raise InputError(f"{path}: {where} has 'name: {name}', not text; quote it (name: \"{name}\")")
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())

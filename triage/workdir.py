@@ -99,6 +99,10 @@ def _describe_os_error(path: Path, exc: OSError) -> str:
         return f"{path}: no space left on the device; free some space or pass another --out folder"
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return f"{path}: cannot write here (permission denied); pass an --out folder you can write to"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        blocking = next((p for p in (Path(path), *Path(path).parents) if p.is_file()), None)
+        if blocking is not None:
+            return f"{blocking}: is a file, where the output folder should be; pass a folder with --out"
     return f"{path}: cannot write ({exc.strerror or exc}); pass another --out folder"
 
 
