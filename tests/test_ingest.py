@@ -253,3 +253,18 @@ def test_unmatched_publication_ids_say_which_file_has_which(tmp_path):
     with pytest.raises(InputError, match=r"p.csv: none of its reviewer_ids is in .*r.csv \(e.g. '~Ghost1' here, "
                                          r"'~Real1' there\)"):
         load_corpus(s, publications=pubs, reviewers=revs)
+
+
+def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
+    from triage.ingest import parse_authors
+
+    assert parse_authors("Ishaq Aden-Ali, Mikael Møller Høgsgaard, Kasper Green Larsen and Nikita Zhivotovskiy") == [
+        "Ishaq Aden-Ali", "Mikael Møller Høgsgaard", "Kasper Green Larsen", "Nikita Zhivotovskiy"]
+    assert parse_authors("A. B, C. D, and E. F") == ["A. B", "C. D", "E. F"]
+    assert parse_authors("Jane Doe (MIT, CSAIL) and John Smith (Texas A&M)") == ["Jane Doe", "John Smith"]
+    assert parse_authors("Doe, Jane") == ["Doe, Jane"] and parse_authors("Jane Doe, Jr.") == ["Jane Doe, Jr."]
+    s = write(tmp_path, "submission.csv", '#,title,authors,keywords,abstract\n'
+                                          '1,T,"Ann Lee, Bo Li and Cy Ma","bandits\nregret bounds",A\n')
+    papers = read_papers(s)
+    assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
+    assert papers.at[0, "keywords"] == ["bandits", "regret bounds"]

@@ -90,6 +90,7 @@ PAPER_ALIASES = {
     "keywords": "keywords", "keyword": "keywords",
     "authors": "authors", "author_names": "authors",
     "authorids": "authorids", "author_emails": "authorids", "author_ids": "authorids", "emails": "authorids",
+    "all_author_emails": "authorids",  # START
     "primary_area": "primary_area", "primary_subject_area": "primary_area", "area": "primary_area",
     "please_choose_the_closest_area_that_your_submission_falls_into": "primary_area",  # ICLR 2023's form
     "pdf": "pdf", "pdf_path": "pdf",
@@ -454,7 +455,7 @@ def parse_list(v: Any) -> list[str]:
             except ValueError:
                 items = s.strip("[]").split(",")
         else:
-            items = s.split(";")
+            items = s.split(";") if ";" in s or "\n" not in s else s.splitlines()  # EasyChair: one per line
     out = []
     for x in items:
         if _is_missing(x):
@@ -499,11 +500,39 @@ def _split_outside_brackets(s: str) -> list[str]:
     return parts + [s[start:]] if depth == 0 else s.split(";")
 
 
+_AND = re.compile(r"\s+and\s+|\s*&\s*|,\s*and\s+", re.IGNORECASE)
+
+
+def _split_prose_list(s: str) -> list[str]:
+    """'A, B and C' (EasyChair, START) -> ['A', 'B', 'C']: commas and 'and' outside brackets; one comma
+    between a name and a single word ('Doe, Jane', 'Jane Doe, Jr.') is one author written last name first."""
+    parts, depth, start = [], 0, 0
+    masked: list[str] = []
+    for ch in s:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        masked.append(ch if depth <= 0 else "_")  # separators inside brackets do not count
+    flat = "".join(masked)
+    cuts = sorted([(m.start(), m.end()) for m in _AND.finditer(flat)]
+                  + [(i, i + 1) for i, ch in enumerate(flat) if ch == ","], key=lambda c: (c[0], -c[1]))
+    for a, b in cuts:
+        if a >= start:
+            parts.append(s[start:a])
+            start = b
+    parts = [p.strip() for p in parts + [s[start:]] if p.strip()]
+    if len(parts) == 2 and "," in s and not _AND.search(flat) and min(len(p.split()) for p in parts) == 1:
+        return [s]
+    return parts
+
+
 def parse_authors(v: Any) -> list[str]:
     """Authors as :func:`parse_list` reads a list, but a ';' inside brackets ('John Smith (MIT; CSAIL)')
-    does not split one author in two."""
-    if isinstance(v, str) and "(" in v and not v.strip().startswith("["):
-        v = _split_outside_brackets(v)
+    does not split one author in two, and a list written as prose without ';' ('A, B and C', as EasyChair
+    and START export it) is split on its commas and 'and'."""
+    if isinstance(v, str) and not v.strip().startswith("["):
+        if ";" not in v and ("," in v or _AND.search(v)):
+            v = _split_prose_list(v)
+        elif "(" in v:
+            v = _split_outside_brackets(v)
     return [author_name(a) for a in parse_list(v)]
 
 
