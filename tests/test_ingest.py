@@ -268,3 +268,25 @@ def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
     papers = read_papers(s)
     assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
     assert papers.at[0, "keywords"] == ["bandits", "regret bounds"]
+
+
+def test_openreview_profiles_give_names_emails_and_recent_institutions(tmp_path):
+    import datetime
+
+    year = datetime.date.today().year
+    profiles = [
+        {"id": "~Ann_Lee1", "content": {
+            "names": [{"fullname": "Ann B. Lee", "preferred": False}, {"fullname": "Ann Lee", "preferred": True}],
+            "emails": ["ann@cs.mit.edu", "ann.lee@gmail.com"], "preferredEmail": "ann.lee@gmail.com",
+            "history": [{"position": "PhD", "institution": {"domain": "stanford.edu"}, "start": 2010, "end": 2015},
+                        {"position": "Professor", "institution": {"domain": "mit.edu"}, "start": 2015, "end": None},
+                        {"institution": {"domain": "google.com"}, "start": year - 2, "end": year - 1}]}},
+        {"id": "~Bo_Li2", "content": {"names": [{"first": "Bo", "last": "Li"}], "emails": ["bo@ethz.ch"]},
+         "max_load": 4},
+    ]
+    r = read_reviewers(write(tmp_path, "profiles.json", json.dumps(profiles)))
+    assert r["reviewer_id"].tolist() == ["~Ann_Lee1", "~Bo_Li2"]
+    assert r["name"].tolist() == ["Ann Lee", "Bo Li"]
+    assert r["email"].tolist() == ["ann.lee@gmail.com", "bo@ethz.ch"]
+    assert r.at[0, "domains"] == ["cs.mit.edu", "gmail.com", "mit.edu", "google.com"]  # not stanford, long ago
+    assert r.at[1, "domains"] == ["ethz.ch"] and r.at[1, "max_load"] == 4

@@ -814,12 +814,55 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.astype("Int64")
 
 
+PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
+
+
+def _from_profiles(raw: pd.DataFrame) -> pd.DataFrame:
+    """OpenReview profiles (``{"id": "~Ann_Lee1", "content": {"names": [...], "emails": [...],
+    "preferredEmail": ..., "history": [{"institution": {"domain": ...}, "end": ...}]}}``) as reviewer rows:
+    the preferred (else first) full name, the preferred (else first) email, and as domains those of the
+    emails and of the institutions of the last few years."""
+    import datetime
+
+    since = datetime.date.today().year - PROFILE_YEARS
+
+    def name(names: Any) -> str:
+        items = [n for n in names if isinstance(n, dict)] if isinstance(names, list) else []
+        best = next((n for n in items if n.get("preferred")), items[0] if items else {})
+        full = best.get("fullname") or " ".join(str(best.get(k) or "") for k in ("first", "middle", "last"))
+        return " ".join(str(full).split())
+
+    def domains(emails: Any, history: Any) -> list[str]:
+        out = [e.rsplit("@", 1)[1] for e in (emails if isinstance(emails, list) else []) if "@" in str(e)]
+        for h in history if isinstance(history, list) else []:
+            end = h.get("end") if isinstance(h, dict) else None
+            dom = ((h.get("institution") or {}).get("domain") if isinstance(h, dict) else None) or ""
+            if dom and (end in (None, "") or (str(end).isdigit() and int(end) >= since)):
+                out.append(str(dom))
+        return list(dict.fromkeys(d.strip().lower() for d in out if d.strip()))
+
+    emails = raw["emails"] if "emails" in raw.columns else pd.Series([[]] * len(raw), index=raw.index)
+    preferred = raw.get("preferredEmail", pd.Series([""] * len(raw), index=raw.index))
+    history = raw["history"] if "history" in raw.columns else pd.Series([[]] * len(raw), index=raw.index)
+    out = pd.DataFrame({"reviewer_id": raw["id"] if "id" in raw.columns else "", "name": raw["names"].map(name)},
+                       index=raw.index)
+    out["email"] = [p if isinstance(p, str) and p else (e[0] if isinstance(e, list) and e else "")
+                    for p, e in zip(preferred, emails)]
+    out["domains"] = [domains(e, h) for e, h in zip(emails, history)]
+    for col in raw.columns:  # loads and the like, given next to the profile
+        if col not in ("id", "names", "emails", "preferredEmail", "history") and col not in out.columns:
+            out[col] = raw[col]
+    return out
+
+
 @_warnings_on_success
 def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read the reviewer pool: ``reviewer_id`` (+ name, email, domains, max_load, min_load)."""
     path = Path(path)
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
+    if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
+        raw = _from_profiles(raw)
     df = _rename(raw, REVIEWER_ALIASES, path)
     if "name" not in df.columns and ("first_name" in df.columns or "last_name" in df.columns):
         parts = [df[c].map(clean_text) for c in ("first_name", "middle_initial", "last_name") if c in df.columns]
