@@ -290,3 +290,11 @@ def test_openreview_profiles_give_names_emails_and_recent_institutions(tmp_path)
     assert r["email"].tolist() == ["ann.lee@gmail.com", "bo@ethz.ch"]
     assert r.at[0, "domains"] == ["cs.mit.edu", "gmail.com", "mit.edu", "google.com"]  # not stanford, long ago
     assert r.at[1, "domains"] == ["ethz.ch"] and r.at[1, "max_load"] == 4
+
+
+def test_openreview_constraints_with_forced_pairs_first(tmp_path, caplog):
+    c = write(tmp_path, "constraints.csv", "ib8HDy88Yt,~Stan_M1,1\nib8HDy88Yt,~Ann_Lee1,-1.0\nxY,~Bo_Li2,-1\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        conf = read_conflicts(c)
+    assert conf[["paper_id", "reviewer_id"]].values.tolist() == [["ib8HDy88Yt", "~Ann_Lee1"], ["xY", "~Bo_Li2"]]
+    assert "1 forced pair(s)" in caplog.text

@@ -890,6 +890,9 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     return df
 
 
+_CONSTRAINT = re.compile(r"-?\d+(?:\.0+)?")  # the third column of OpenReview's headerless constraints
+
+
 @_warnings_on_success
 def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read declared conflicts: ``paper_id, reviewer_id[, reason]``.
@@ -899,10 +902,20 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     path = Path(path)
     source = _read_source(path, encoding)
     first = source.split("\n", 1)[0] if isinstance(source, str) else ""
-    if isinstance(source, str) and not _is_json(path) and first.count(",") == 2 and first.rstrip().endswith(",-1"):
+    if isinstance(source, str) and not _is_json(path) and first.count(",") == 2 and \
+            _CONSTRAINT.fullmatch(first.rsplit(",", 1)[1].strip()):
         df = pd.read_csv(io.StringIO(source), header=None, names=["paper_id", "reviewer_id", "c"], dtype=str,
                          keep_default_na=False)
-        df = df[df["c"].str.strip() == "-1"].assign(reason="declared conflict")[CONFLICT_COLUMNS]
+        value = pd.to_numeric(df["c"].str.strip(), errors="coerce")
+        if value.isna().any():
+            i = int(np.flatnonzero(value.isna().to_numpy())[0])
+            raise InputError(f"{path}: line {i + 1} has constraint {df.at[i, 'c']!r}; an OpenReview constraints "
+                             "file has -1 (conflict), 1 (forced) or 0 in its third column")
+        forced = int((value > 0).sum())
+        if forced:
+            _warn("%s: %d forced pair(s) (constraint 1) are not conflicts; ignored here (pin them with "
+                  "--keep-assignments)", path, forced)
+        df = df[value < 0].assign(reason="declared conflict")[CONFLICT_COLUMNS]
     else:
         raw = _table(path, source)
         found = list(raw.columns)
