@@ -94,6 +94,24 @@ def test_top_k_with_lexical_blend_scores_as_all_pairs():
     assert (merged.evidence_id == merged.evidence_id_all).all()
 
 
+def test_listed_pairs_score_as_the_other_paths():
+    """Scoring listed pairs (earlier assignments outside the top-k) gives the scores and evidence of all pairs."""
+    papers, P, pubs, E, revs = setup(n_pap=20, n_rev=30, per=(0, 5))
+    rng = np.random.default_rng(5)
+    vocab = [f"w{i}" for i in range(40)]
+    papers["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(papers))]
+    pubs["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(pubs))]
+    for params in (dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1)), DENSE):
+        allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
+        pick = allp.sample(25, random_state=1)[["paper_id", "reviewer_id"]]
+        pairs = pd.concat([pick, pd.DataFrame({"paper_id": ["p0", "nope"], "reviewer_id": ["nobody", "r01"]})])
+        got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(**params), pairs=pairs)
+        merged = got.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+        assert len(got) == len(merged) == 25  # unknown papers and reviewers are left out
+        assert (merged.score - merged.score_all).abs().max() <= 1e-4
+        assert (merged.evidence_id == merged.evidence_id_all).all()
+
+
 def test_pair_dots_in_any_order():
     import scipy.sparse as sp
 

@@ -85,6 +85,32 @@ def fake_model(monkeypatch):
     monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: FakeEmbedder())
 
 
+def test_a_chairs_manual_pair_outside_the_top_k_is_kept(fake_model, tmp_path):
+    out = tmp_path / "out"
+    res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv",
+                                        GOOD / "reviewers.csv", out, "--top-k", "6"))
+    assert res.exit_code == 0, res.output
+    first = pd.read_csv(out / "assignments.csv", dtype=str)
+    aff = pd.read_csv(out / "affinity.csv", dtype=str)
+    confl = pd.read_csv(out / "conflicts.csv", dtype=str)
+    paper = first["paper_id"].iloc[0]
+    scored = set(aff.loc[aff["paper_id"] == paper, "reviewer_id"]) | set(
+        confl.loc[confl["paper_id"] == paper, "reviewer_id"])
+    load = first["reviewer_id"].value_counts()
+    outside = next(r for r in pd.read_csv(GOOD / "reviewers.csv", dtype=str)["reviewer_id"]
+                   if r not in scored and load.get(r, 0) < 2)
+    manual = first.copy()
+    manual.loc[0, "reviewer_id"] = outside  # the chair swaps in a reviewer the top-6 did not hold
+    manual.to_csv(tmp_path / "manual.csv", index=False)
+    res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv", GOOD / "reviewers.csv",
+                                        out, "--top-k", "6", "--keep-assignments", str(tmp_path / "manual.csv")))
+    assert res.exit_code == 0, res.output
+    now = pd.read_csv(out / "assignments.csv", dtype=str)
+    assert ((now["paper_id"] == paper) & (now["reviewer_id"] == outside)).any()
+    aff = pd.read_csv(out / "affinity.csv", dtype=str)
+    assert ((aff["paper_id"] == paper) & (aff["reviewer_id"] == outside)).any()  # scored, with its evidence
+
+
 def test_keep_assignments_after_withdrawals_and_dropped_reviewer(fake_model, tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv",

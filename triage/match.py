@@ -308,6 +308,30 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
     return _cat(out_p, out_r, out_s, out_e)
 
 
+def score_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, pi: np.ndarray,
+                ri: np.ndarray, LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
+                calib: tuple[float, float, float] | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The exact scores of the listed (paper row, reviewer row) pairs, as the other paths give them;
+    pairs whose reviewer has no profile are left out."""
+    counts = np.diff(ptr)
+    has = counts[ri] > 0
+    pi, ri = np.asarray(pi, dtype=np.int64)[has], np.asarray(ri, dtype=np.int64)[has]
+    if not len(pi):
+        return _cat([], [], [], [])
+    c = counts[ri]
+    pair_ptr = np.zeros(len(ri) + 1, dtype=np.int64)
+    np.cumsum(c, out=pair_ptr[1:])
+    entry_row = np.repeat(pi, c)
+    entry_pub = np.repeat(ptr[ri], c) + (np.arange(pair_ptr[-1]) - np.repeat(pair_ptr[:-1], c))
+    vals = np.einsum("ij,ij->i", P[entry_row], E[entry_pub]).astype(np.float32)
+    w, scale, shift = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
+    if w:
+        vals = scale * ((1 - w) * vals + w * _pair_dots(LP, LE, entry_row, entry_pub)) + shift
+    sc, best = aggregate_segments(vals, pair_ptr, params.aggregate, params.percentile)
+    return _cat([pi], [ri], [sc], [entry_pub[best]])
+
+
 def _cat(*parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     p, r, s, e = (np.concatenate(x) if x else np.zeros(0) for x in parts)
     return p.astype(np.int64), r.astype(np.int64), s.astype(np.float32), e.astype(np.int64)
@@ -321,11 +345,13 @@ def compute_affinity(
     reviewers: pd.DataFrame,
     *,
     params: AffinityParams = AffinityParams(),
+    pairs: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Long table ``paper_id, reviewer_id, score, evidence_id, evidence_title``.
 
     Rows are sorted by paper (input order) then score (descending) then reviewer id.
-    Reviewers with no (selected) publications get no rows.
+    Reviewers with no (selected) publications get no rows. ``pairs`` (``paper_id, reviewer_id``):
+    score exactly these pairs (e.g. earlier assignments outside the top-k), not each paper's top-k.
     """
     if paper_emb.shape[0] != len(papers) or pub_emb.shape[0] != len(pubs):
         raise InputError("embeddings do not match the tables; rerun 'triage embed'")
@@ -361,7 +387,13 @@ def compute_affinity(
     E = np.ascontiguousarray(np.asarray(pub_emb)[rows], dtype=np.float32)
     if LE is not None:
         LE = LE[perm]
-    if params.top_k is None:
+    if pairs is not None:
+        row_of = {pid: i for i, pid in enumerate(papers["paper_id"])}
+        pi = np.array([row_of.get(x, -1) for x in pairs["paper_id"]], dtype=np.int64)
+        ri = np.array([code.get(x, -1) for x in pairs["reviewer_id"]], dtype=np.int64)
+        known = (pi >= 0) & (ri >= 0)
+        p, r, s, e = score_pairs(P, E, ptr, params, pi[known], ri[known], LP, LE, calib)
+    elif params.top_k is None:
         p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE, calib)
     else:
         p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib)
@@ -380,5 +412,6 @@ def compute_affinity(
 
 
 __all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "LexicalParams", "Weighting", "aggregate_segments",
-           "blend_calibration", "blend_weight", "bottom_k", "compute_affinity", "score_all_pairs", "score_top_k",
+           "blend_calibration", "blend_weight", "bottom_k", "compute_affinity", "score_all_pairs", "score_pairs",
+           "score_top_k",
            "segments", "select_profiles"]

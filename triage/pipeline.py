@@ -508,6 +508,27 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
     return aff, False
 
 
+def _with_earlier_pairs(aff: pd.DataFrame, corpus: Corpus, emb: Embedded, params: AffinityParams) -> pd.DataFrame:
+    """``aff`` with the scores of the kept assignment's pairs that are not among their paper's top-k (a chair's
+    manual pick): they can be kept only with a score."""
+    prev = corpus.previous
+    if prev is None or not len(prev) or not len(aff):
+        return aff
+    have = set(zip(aff["paper_id"], aff["reviewer_id"]))
+    extra = prev[[(p, r) not in have for p, r in zip(prev["paper_id"], prev["reviewer_id"])]]
+    extra = extra[extra["paper_id"].isin(set(corpus.papers["paper_id"]))
+                  & extra["reviewer_id"].isin(set(corpus.reviewers["reviewer_id"]))]
+    if not len(extra):
+        return aff
+    scored = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
+                              params=params, pairs=extra[["paper_id", "reviewer_id"]])
+    order = {pid: i for i, pid in enumerate(corpus.papers["paper_id"])}
+    out = pd.concat([aff, scored], ignore_index=True)
+    out["_p"] = out["paper_id"].map(order)
+    out = out.sort_values(["_p", "score", "reviewer_id"], ascending=[True, False, True], kind="stable")
+    return out.drop(columns="_p").reset_index(drop=True)
+
+
 def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
               conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
@@ -517,6 +538,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                              params=conflicts)
     top_k = affinity.top_k
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
+    aff = _with_earlier_pairs(aff, corpus, emb, affinity)
     aff = drop_conflicted(aff, confl)
     wd.write_csv(W.CONFLICTS, confl)
     wd.write_csv(W.AFFINITY, aff)

@@ -46,7 +46,8 @@ def plan_keep(previous: pd.DataFrame, papers: pd.DataFrame, reviewers: pd.DataFr
         new_conflict = (reason == "") & hit.notna()
         reason[new_conflict] = "conflict now: " + hit[new_conflict].astype(str)
     cand = set(_key(affinity))
-    reason[(reason == "") & ~_key(prev).isin(cand)] = "no longer among the paper's candidates (raise --top-k)"
+    reason[(reason == "") & ~_key(prev).isin(cand)] = \
+        "no affinity score now (the reviewer has no publication in the selected profile)"
     # Over --per-paper or a lower max_load now: the best-scoring earlier pairs stay (file order breaks ties).
     score = _key(prev).map(dict(zip(_key(affinity), affinity["score"]))).astype(float)
     best_first = prev.assign(_s=score).sort_values("_s", ascending=False, kind="stable")
