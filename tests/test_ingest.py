@@ -298,3 +298,13 @@ def test_openreview_constraints_with_forced_pairs_first(tmp_path, caplog):
         conf = read_conflicts(c)
     assert conf[["paper_id", "reviewer_id"]].values.tolist() == [["ib8HDy88Yt", "~Ann_Lee1"], ["xY", "~Bo_Li2"]]
     assert "1 forced pair(s)" in caplog.text
+
+
+def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
+    c = write(tmp_path, "committee.csv", "#,person #,first name,last name,email,role\n"
+                                         "1,11,Ann,Lee,ann@x.org,PC member\n2,12,Bo,Li,bo@y.org,senior PC member\n"
+                                         "3,13,Cy,Ma,cy@z.org,associate chair\n4,14,Di,Wu,di@w.org,PC member\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        r = read_reviewers(c)
+    assert r["reviewer_id"].tolist() == ["ann@x.org", "di@w.org"] and r["name"].tolist() == ["Ann Lee", "Di Wu"]
+    assert "2 committee member(s) whose role is 'associate chair' or 'senior PC member' are left out" in caplog.text

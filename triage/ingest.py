@@ -814,6 +814,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.astype("Int64")
 
 
+SENIOR_ROLES = re.compile(r"senior|chair|meta|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
 PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
 
 
@@ -863,6 +864,15 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     found = list(raw.columns)
     if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
         raw = _from_profiles(raw)
+    role = next((c for c in raw.columns if _norm_header(c) == "role"), None)
+    if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
+        roles = raw[role].map(clean_text)
+        senior = roles.str.contains(SENIOR_ROLES)
+        if senior.any():
+            _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
+                  "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
+                  " or ".join(repr(r) for r in sorted(set(roles[senior]))))
+            raw = raw[~senior]
     df = _rename(raw, REVIEWER_ALIASES, path)
     if "name" not in df.columns and ("first_name" in df.columns or "last_name" in df.columns):
         parts = [df[c].map(clean_text) for c in ("first_name", "middle_initial", "last_name") if c in df.columns]

@@ -951,6 +951,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     if note:
         result.messages.append(note)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
+    uploads = [n for pair in EXPORT_FILES.values() for n in pair if n] + [W.OPENREVIEW_MAX_PAPERS]
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
-                                             W.ASSIGNMENTS, W.SUMMARIES, W.TRIAGE) if wd.exists(n)] + [report]
+                                             W.ASSIGNMENTS, W.ALTERNATES, W.CHANGES, *uploads, W.SUMMARIES, W.TRIAGE)
+                      if wd.exists(n)] + [report]
     return result
