@@ -589,6 +589,8 @@ def test_withdrawn_and_desk_rejected_are_left_out_and_listed(fake_model, tmp_pat
     assert not set(excluded["paper_id"]) & set(pd.read_csv(out / "assignments.csv")["paper_id"])
     report = (out / "report.html").read_text()
     assert "2 submission(s) left out as withdrawn, desk-rejected or without a paper" in report
+    said = res.stderr.replace("\n", " ")  # a warning, on stderr with the others
+    assert "Warning: 2 submission(s) left out" in said and "left out as withdrawn" not in res.stdout
     res = runner.invoke(app, good_args(out))
     assert res.exit_code == 0, res.output
     assert not (out / "excluded.csv").exists()

@@ -349,8 +349,8 @@ def run(
                              compare_with),
                      out_dir, options,
                      progress=_progress_factory())
-    for m in result.messages:
-        out.print(m, markup=False)
+    for m in result.messages:  # warnings go where the other warnings go
+        (err if m.startswith("Warning:") else out).print(m, markup=False, highlight=False)
     _echo_outputs(result.outputs)
     out.print(f"done in {time.perf_counter() - t0:.1f} s; open {result.outputs[-1]}", markup=False)
 

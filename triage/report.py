@@ -10,6 +10,7 @@ import datetime as _dt
 import io
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,7 +97,9 @@ def project_2d(emb: np.ndarray, *, seed: int = 0) -> np.ndarray:
     better but took 30 s for 439 papers on a busy 2-core machine, longer than the rest of the report.)"""
     from sklearn.decomposition import PCA
 
-    return PCA(n_components=2, random_state=seed).fit_transform(np.asarray(emb, dtype=np.float64))
+    with warnings.catch_warnings():  # identical vectors have no variance to explain: sklearn divides by zero
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return PCA(n_components=2, random_state=seed).fit_transform(np.asarray(emb, dtype=np.float64))
 
 
 def topic_map_svg(emb: np.ndarray, topics: pd.DataFrame, *, seed: int = 0) -> tuple[str, str]:
