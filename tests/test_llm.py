@@ -195,11 +195,25 @@ def test_prompt_placeholders(tmp_path):
         Prompt.from_file(p).render(title="T")
 
 
-def test_prompt_dir_overrides_one_file(tmp_path):
+def test_prompt_dir_overrides_one_file(tmp_path, caplog):
+    import logging
+
     (tmp_path / "tldr.txt").write_text("One line for $title, please. JSON.", encoding="utf-8")
-    prompts = load_prompts(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        prompts = load_prompts(tmp_path)
     assert prompts["tldr"].path == tmp_path / "tldr.txt"
     assert prompts["claims"].path.parent.name == "prompts"
+    assert f"--prompt-dir {tmp_path} has no system.txt, claims.txt, assumptions.txt; the bundled" in caplog.text
+
+
+def test_cli_summarize_when_the_llm_answers_nothing_warns(tmp_path):
+    sub = tmp_path / "subs.csv"
+    papers("good", "nocite").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m", "--llm-timeout", "2"])
+    assert res.exit_code == 0, res.output  # every card falls back to the extractive one
+    said = res.stderr.replace("\n", " ")
+    assert "Warning: LLM m: 0 of 2 papers answered" in said and "check --llm-url and --llm-model" in said
 
 
 def test_cli_summarize_with_llm(server, tmp_path):

@@ -661,7 +661,7 @@ def summarize(
                       sources=SummarizeSources(pdf_dir=pdf_dir, assumptions=assumptions, prompt_dir=prompt_dir),
                       messages=messages)
     for m in messages:
-        out.print(m, markup=False)
+        (err if m.startswith("Warning:") else out).print(m, markup=False, highlight=False)
     n_assume = int((s["assumptions"].map(len) > 0).sum()) if len(s) else 0
     out.print(f"summarised {len(s)} papers; assumptions found in {n_assume}", markup=False)
     _echo_outputs([wd.path("summaries.csv"), wd.path("summaries.jsonl")])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import string
@@ -27,6 +28,8 @@ from typing import Any
 from triage.errors import InputError, TriageError
 from triage.summarize import PaperText, Summary, SummaryStats, Vocabulary
 from triage.workdir import write_text
+
+log = logging.getLogger("triage")
 
 PROMPT_NAMES = ("system", "tldr", "claims", "assumptions")
 PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims", "max_results"}
@@ -83,11 +86,16 @@ def load_prompts(prompt_dir: Path | None = None) -> dict[str, Prompt]:
     from triage.resources import PROMPTS_DIR
 
     out = {}
+    bundled = []
     for name in PROMPT_NAMES:
         path = PROMPTS_DIR / f"{name}.txt"
         if prompt_dir is not None and (Path(prompt_dir) / f"{name}.txt").exists():
             path = Path(prompt_dir) / f"{name}.txt"
+        elif prompt_dir is not None:
+            bundled.append(f"{name}.txt")
         out[name] = Prompt.from_file(path)
+    if bundled:
+        log.warning("--prompt-dir %s has no %s; the bundled one(s) are used", prompt_dir, ", ".join(bundled))
     return out
 
 

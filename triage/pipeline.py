@@ -677,8 +677,11 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
         if messages is not None:
             fb = ", ".join(f"{k}: {v}" for k, v in sorted(stats.fallbacks.items())) or "none"
             dr = ", ".join(f"{k}: {v}" for k, v in sorted(stats.dropped.items())) or "none"
-            messages.append(f"LLM {llm.model}: {run_stats['llm_answers']} of {len(summ)} papers answered "
-                            f"({stats.cached} from cache); fell back to extractive: {fb}; dropped items: {dr}")
+            said = (f"LLM {llm.model}: {run_stats['llm_answers']} of {len(summ)} papers answered "
+                    f"({stats.cached} from cache); fell back to extractive: {fb}; dropped items: {dr}")
+            if len(summ) and not run_stats["llm_answers"]:  # the server is down or speaks another protocol
+                said = f"Warning: {said}; check --llm-url and --llm-model"
+            messages.append(said)
     if messages is not None and sources.pdf_dir is not None:
         messages.append(f"PDF text (introduction, conclusion) found for {n_pdf} of {len(summ)} papers")
     wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}), params=record,
