@@ -83,6 +83,8 @@ def test_late_submissions_embed_only_new(e2e, tmp_path):
     (["topics", "tests/data/submissions.csv", "--k", "0"], 1, "Invalid value for '--k'"),
     (["run"], 1, "Missing argument"),
     (["match", "tests/data/submissions.csv", "--per-paper", "0"], 1, "(see 'triage match --help')"),
+    (["topics", "tests/data/submissions.csv", "--theory-threshold", "7"], 1, "Invalid value for '--theory-threshold'"),
+    (["topics", "tests/data/submissions.csv", "--qualified-affinity", "-5"], 1, "'--qualified-affinity'"),
 ])
 def test_cli_errors(args, code, needle, tmp_path):
     res = runner.invoke(app, [*args, "-o", str(tmp_path / "o")] if len(args) > 1 else args)

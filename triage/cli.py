@@ -94,9 +94,10 @@ Taxonomy = Annotated[str, typer.Option(
 Theory = Annotated[str, typer.Option(
     "--theory", help="Theory topics for theory papers: 'dl-theory', a path to your own file, or 'none'.")]
 TheoryThreshold = Annotated[float | None, typer.Option(
-    "--theory-threshold", help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
+    "--theory-threshold", min=-1.0, max=1.0,
+    help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
 QualifiedAffinity = Annotated[float, typer.Option(
-    "--qualified-affinity",
+    "--qualified-affinity", min=-1.0, max=1.0,
     help="topic_supply.csv: a reviewer is close to a paper at this affinity (best publication cosine) or above.")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
