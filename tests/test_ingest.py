@@ -308,3 +308,9 @@ def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
         r = read_reviewers(c)
     assert r["reviewer_id"].tolist() == ["ann@x.org", "di@w.org"] and r["name"].tolist() == ["Ann Lee", "Di Wu"]
     assert "2 committee member(s) whose role is 'associate chair' or 'senior PC member' are left out" in caplog.text
+
+
+def test_excels_delimiter_hint_is_named(tmp_path):
+    s = write(tmp_path, "s.csv", "sep=;\npaper_id;title;abstract\np1;T;A\n")
+    with pytest.raises(InputError, match=r"s.csv: line 1 is Excel's delimiter hint 'sep=;', not a header; delete"):
+        read_papers(s)

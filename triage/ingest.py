@@ -279,6 +279,9 @@ def _check_repeated_header(path: Path, df: pd.DataFrame) -> None:
 
 
 def _read_delimited(path: Path, text: str) -> pd.DataFrame:
+    if re.match(r"sep=.\r?\n", text):
+        raise InputError(f"{path}: line 1 is Excel's delimiter hint '{text.splitlines()[0]}', not a header; delete "
+                         "that line")
     sep = _sniff_delimiter(path, text)
     try:
         try:
