@@ -212,3 +212,10 @@ def test_export_functions_exact_bytes(tmp_path):
     assert (tmp_path / "c.csv").read_bytes() == b"p1,b,-1\n"
     xml = cmt_assignments_xml(aff.iloc[:1], revs)
     assert '<submission submissionId="p1">' in xml and '<user email="a@x.org" />' in xml
+
+
+def test_affinity_out_that_is_a_folder_is_one_line(tmp_path):
+    res = invoke("affinity", SUB, "-p", PUB, "-o", str(tmp_path))
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert f"--out {tmp_path}: is a folder; affinity writes one file, e.g. -o {tmp_path / 'scores.csv'}" in \
+        res.stderr.replace("\n", "")

@@ -581,6 +581,8 @@ def affinity(
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, Workdir, load, run_affinity, run_embed
 
+    if scores.is_dir():  # checked before any embedding
+        raise InputError(f"--out {scores}: is a folder; affinity writes one file, e.g. -o {scores / 'scores.csv'}")
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
     corpus, wd = load(inputs), Workdir(work_dir)
     emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
