@@ -990,3 +990,16 @@ def test_an_output_folder_that_is_a_file_is_named(tmp_path):
         assert res.exit_code == 1 and "Traceback" not in res.output
         assert f"{blocker}: is a file, where the output folder should be; pass a folder with --out" in \
             res.stderr.replace("\n", "")
+
+
+def test_export_says_when_a_stages_table_was_deleted(good_run, fake_model, tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    (out / "topics.csv").unlink()
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    said = res.stderr.replace("\n", " ")
+    assert "topics.csv missing though the stage ran (deleted?)" in said and "run 'triage topics' again" in said

@@ -798,6 +798,11 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     if not len(corpus.reviewers) and wd.exists(W.ASSIGNMENTS):
         log.warning("no --reviewers given: triage.csv names the assigned reviewers by id only; pass the reviewers "
                     "file (-r) for their names")
+    lost = {o: stage for stage, rec in stages.items() for o in rec.get("outputs", [])
+            if o in (W.TOPICS, W.ASSIGNMENTS, W.SUMMARIES_JSONL) and not wd.exists(o)}
+    if lost:
+        log.warning("%s: %s missing though the stage ran (deleted?); triage.csv is written without it: run %s again",
+                    wd.root, ", ".join(lost), " and ".join(f"'triage {st}'" for st in dict.fromkeys(lost.values())))
     topics, assignments = _read_optional(wd, W.TOPICS), _read_optional(wd, W.ASSIGNMENTS)
     conflicts = _read_optional(wd, W.CONFLICTS)
     reviewers = corpus.reviewers if len(corpus.reviewers) else None
