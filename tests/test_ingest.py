@@ -267,6 +267,7 @@ def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
                                           '1,T,"Ann Lee, Bo Li and Cy Ma","bandits\nregret bounds",A\n')
     papers = read_papers(s)
     assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
+    assert papers.at[0, "authorids"] == ["ann@x.org", "bo@y.org"]
     assert papers.at[0, "keywords"] == ["bandits", "regret bounds"]
 
 
@@ -314,3 +315,15 @@ def test_excels_delimiter_hint_is_named(tmp_path):
     s = write(tmp_path, "s.csv", "sep=;\npaper_id;title;abstract\np1;T;A\n")
     with pytest.raises(InputError, match=r"s.csv: line 1 is Excel's delimiter hint 'sep=;', not a header; delete"):
         read_papers(s)
+
+
+def test_start_acceptance_status_withdrawn_is_left_out(tmp_path):
+    from triage.ingest import read_submissions
+
+    s = write(tmp_path, "Submission_Information.csv", "Submission ID,Title,Abstract,Authors,All Author Emails,"
+                                                      "Acceptance Status\n"
+              '1,T1,A1,"Ann Lee, Bo Li and Cy Ma","ann@x.org, bo@y.org",\n2,T2,A2,Di Wu,di@w.org,Withdrawn\n')
+    papers, excluded = read_submissions(s)
+    assert papers["paper_id"].tolist() == ["1"] and excluded["reason"].tolist() == ["Acceptance Status: Withdrawn"]
+    assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
+    assert papers.at[0, "authorids"] == ["ann@x.org", "bo@y.org"]

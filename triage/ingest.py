@@ -123,7 +123,7 @@ CONFLICT_ALIASES = {
 
 # Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
 # ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
-STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision")
+STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision", "acceptance_status")
 DELETED_COLUMNS = ("deleted?", "deleted")  # EasyChair's submission.csv: "yes" for a deleted submission
 LEFT_REVIEW = re.compile(r"withdraw|desk[\s_-]*reject", re.IGNORECASE)
 EXCLUDED_COLUMNS = ["paper_id", "title", "reason"]
@@ -539,6 +539,13 @@ def parse_authors(v: Any) -> list[str]:
     return [author_name(a) for a in parse_list(v)]
 
 
+def _author_ids(v: Any) -> list[str]:
+    """Author emails or profile ids: a list, or ';'-joined, or ','-joined (START); CMT's contact star goes."""
+    if isinstance(v, str) and ";" not in v and "," in v and not v.strip().startswith("["):
+        v = v.replace(",", ";")
+    return [_CONTACT_MARK.sub("", x) or x for x in parse_list(v)]
+
+
 def join_list(items: list[str]) -> str:
     return "; ".join(items)
 
@@ -703,7 +710,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         if col in df.columns:
             df[col] = df[col].map(parse_list)
     if "authorids" in df.columns:  # CMT stars the contact author's email as it does the name
-        df["authorids"] = df["authorids"].map(lambda v: [_CONTACT_MARK.sub("", x) or x for x in parse_list(v)])
+        df["authorids"] = df["authorids"].map(_author_ids)
     if "authors" in df.columns:
         df["authors"] = df["authors"].map(parse_authors)
     df = _finish(df, PAPER_COLUMNS)
