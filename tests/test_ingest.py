@@ -267,7 +267,6 @@ def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
                                           '1,T,"Ann Lee, Bo Li and Cy Ma","bandits\nregret bounds",A\n')
     papers = read_papers(s)
     assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
-    assert papers.at[0, "authorids"] == ["ann@x.org", "bo@y.org"]
     assert papers.at[0, "keywords"] == ["bandits", "regret bounds"]
 
 
