@@ -979,7 +979,7 @@ def test_a_damaged_manifest_is_said_in_one_line(good_run, tmp_path, content):
     assert "Traceback" not in status.output
     res = runner.invoke(app, ["report", str(GOOD / "submissions.csv"), "-o", str(out)])
     assert res.exit_code == 1 and "Traceback" not in res.output
-    assert "manifest.json is damaged" in res.stderr.replace("\n", " ")
+    assert len(res.stderr.strip().splitlines()) == 1 and "manifest.json is damaged" in res.stderr
 
 
 def test_an_output_folder_that_is_a_file_is_named(tmp_path):
@@ -1003,3 +1003,25 @@ def test_export_says_when_a_stages_table_was_deleted(good_run, fake_model, tmp_p
     assert res.exit_code == 0, res.output
     said = res.stderr.replace("\n", " ")
     assert "topics.csv missing though the stage ran (deleted?)" in said and "run 'triage topics' again" in said
+
+
+def test_an_input_file_for_one_stage_does_not_outdate_the_others(tmp_path):
+    """A new --keep-assignments file is the match stage's business; a new submissions file is everyone's."""
+    from triage import workdir as W
+
+    wd = W.Workdir(tmp_path / "out")
+    wd.ensure()
+    files = {}
+    for name in ("subs", "k1", "k2", "subs2"):
+        files[name] = tmp_path / f"{name}.csv"
+        files[name].write_text(name, encoding="utf-8")
+    wd.record_stage("topics", inputs={"submissions": files["subs"]}, params={}, outputs=[])
+    wd.record_stage("match", inputs={"submissions": files["subs"], "keep_assignments": files["k1"]}, params={},
+                    outputs=[])
+    wd.record_stage("summarize", inputs={"submissions": files["subs"]}, params={}, outputs=[])
+    wd.record_stage("match", inputs={"submissions": files["subs"], "keep_assignments": files["k2"]}, params={},
+                    outputs=[])
+    assert wd.outdated() == {}
+    wd.record_stage("match", inputs={"submissions": files["subs2"], "keep_assignments": files["k2"]}, params={},
+                    outputs=[])
+    assert wd.outdated() == {"topics": ["submissions file"], "summarize": ["submissions file"]}

@@ -122,3 +122,9 @@ def test_import_cli_is_light():
             "if m in sys.modules]; print(','.join(heavy))")
     outp = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert outp.stdout.strip() == ""
+
+
+def test_an_option_without_its_value_is_one_line(tmp_path):
+    res = runner.invoke(app, ["run", "tests/data/submissions.csv", "--per-paper"])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert res.output.strip() == "Error: Option '--per-paper' requires an argument. (see 'triage run --help')"

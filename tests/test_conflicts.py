@@ -63,6 +63,8 @@ def test_webmail_and_normalisation():
     assert name_keys("Łukasz Kaiser")[0] == "lukasz kaiser" and name_keys("Søren Hauberg")[0] == "soren hauberg"
     assert name_keys("Jane Doe, Jr.")[0] == "jane doe" and name_keys("Hans Müller III")[0] == "hans muller"
     assert name_keys("Strauß, Jörg")[0] == "jorg strauss"
+    assert name_keys("de la Cruz, María José")[0] == "maria jose de la cruz"
+    assert name_keys("Jane Doe, MIT")[0] == "jane doe" and name_keys("Doe, J.-W.")[0] == "j w doe"
 
 
 def test_no_conflicts():

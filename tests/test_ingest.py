@@ -169,9 +169,10 @@ def test_cmt_submissions_without_a_file_are_left_out_once_papers_are_due(tmp_pat
     papers, excluded = read_submissions(s)
     assert papers["paper_id"].tolist() == ["1", "4"]
     assert excluded["reason"].tolist() == ["Number of Files: 0 (no paper uploaded)", "Status: Withdrawn"]
-    # Abstracts registered, no paper due yet: none has a file, and none is left out for it.
-    s = write(tmp_path, "r.tsv", head + "1\tT1\tA1\tAwaiting Decision\t0\n2\tT2\tA2\tAwaiting Decision\t0\n")
-    assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2"]
+    # Abstracts registered, papers not due yet (a few early uploads): none is left out for want of a file.
+    s = write(tmp_path, "r.tsv", head + "".join(f"{i}\tT{i}\tA{i}\tAwaiting Decision\t{int(i == 1)}\n"
+                                                for i in range(1, 5)))
+    assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2", "3", "4"]
 
 
 def test_a_file_given_in_another_files_place_is_named_with_the_fix(tmp_path):
@@ -192,6 +193,8 @@ def test_a_file_given_in_another_files_place_is_named_with_the_fix(tmp_path):
         read_papers(conf)
     with pytest.raises(InputError, match=r"missing column 'paper_id' .*; rename the id column"):  # no other kind
         read_papers(write(tmp_path, "s.csv", "number,title,abstract\n1,T,A\n"))
+    with pytest.raises(InputError, match=r"missing column 'paper_id' .*; rename the id column"):  # an author email
+        read_papers(write(tmp_path, "s2.csv", "Number,Title,Abstract,Email\n1,T,A,a@b.org\n"))
 
 
 def test_publications_find_their_reviewer_by_email_in_any_case(tmp_path):
@@ -228,16 +231,31 @@ def test_declared_conflicts_with_excel_float_ids_are_kept_and_never_dropped_sile
     conf = write(tmp_path, "c.csv", "paper_id,reviewer_id\n1.0,r1\n12.0,r2\n")
     c = load_corpus(s, publications=pubs, conflicts=conf)
     assert c.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["1", "r1"], ["12", "r2"]]
-    wrong = write(tmp_path, "w.csv", "paper_id,reviewer_id\nP1,r1\nP12,r2\nP1,r2\n")
-    with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper and a reviewer of this "
-                                         r"run \(first: paper 'P1' is not in .*s.csv\)"):
+    wrong = write(tmp_path, "w.csv", "paper_id,reviewer_id\nP1,R1\nP12,R2\nP1,R2\n")
+    with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper or a reviewer of this "
+                                         r"run \(first: paper 'P1', reviewer 'R1', not in .*s.csv and .*p.csv\)"):
         load_corpus(s, publications=pubs, conflicts=wrong)
+    # A conference-wide file on a track's run: other tracks' papers, this pool's reviewers.
+    other = write(tmp_path, "o.csv", "paper_id,reviewer_id\n7,r1\n8,r2\n9,r1\n")
+    assert len(load_corpus(s, publications=pubs, conflicts=other).conflicts) == 0
 
 
 def test_a_header_repeated_inside_the_table_is_named(tmp_path):
+    import openpyxl
+
     s = write(tmp_path, "s.csv", "paper_id,title,abstract\np1,T,A\npaper_id,title,abstract\np2,T2,A2\n")
     with pytest.raises(InputError, match=r"s.csv: row 3 repeats the header \(two exports joined\?\); delete that row"):
         read_papers(s)
+    part = "\ufeffpaper_id,title,abstract,\np1,T,A,\n".encode()  # Excel's CSV UTF-8: a BOM; a trailing comma
+    joined = write(tmp_path, "j.csv", part + part.replace(b"p1,", b"p2,"), mode="wb")
+    with pytest.raises(InputError, match=r"j.csv: row 3 repeats the header"):
+        read_papers(joined)
+    wb = openpyxl.Workbook()
+    for row in (["paper_id", "title", "abstract"], ["p1", "T", "A"], ["paper_id", "title", "abstract"]):
+        wb.active.append(row)
+    wb.save(tmp_path / "s.xlsx")
+    with pytest.raises(InputError, match=r"s.xlsx: row 3 repeats the header"):
+        read_papers(tmp_path / "s.xlsx")
 
 
 def test_excel_unicode_text_is_read_as_utf16(tmp_path):
@@ -263,6 +281,10 @@ def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
     assert parse_authors("A. B, C. D, and E. F") == ["A. B", "C. D", "E. F"]
     assert parse_authors("Jane Doe (MIT, CSAIL) and John Smith (Texas A&M)") == ["Jane Doe", "John Smith"]
     assert parse_authors("Doe, Jane") == ["Doe, Jane"] and parse_authors("Jane Doe, Jr.") == ["Jane Doe, Jr."]
+    assert parse_authors("de la Cruz, María José") == ["de la Cruz, María José"]  # one author, last name first
+    assert parse_authors("Jane Doe, MIT") == ["Jane Doe, MIT"]  # a name and its affiliation
+    assert parse_authors("Doe, Jane and Smith, John") == ["Doe, Jane", "Smith, John"]  # BibTeX
+    assert parse_authors("Jane Doe, John Smith") == ["Jane Doe", "John Smith"]
     s = write(tmp_path, "submission.csv", '#,title,authors,keywords,abstract\n'
                                           '1,T,"Ann Lee, Bo Li and Cy Ma","bandits\nregret bounds",A\n')
     papers = read_papers(s)
@@ -308,6 +330,11 @@ def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
         r = read_reviewers(c)
     assert r["reviewer_id"].tolist() == ["ann@x.org", "di@w.org"] and r["name"].tolist() == ["Ann Lee", "Di Wu"]
     assert "2 committee member(s) whose role is 'associate chair' or 'senior PC member' are left out" in caplog.text
+    ignored = [r.getMessage() for r in caplog.records if "ignoring columns" in r.getMessage()]
+    assert ignored and not any("role" in m for m in ignored)  # the role is read, not ignored
+    only = write(tmp_path, "acs.csv", "#,first name,last name,email,role\n1,Ann,Lee,ann@x.org,area chair\n"
+                                      "2,Bo,Li,bo@y.org,area chair\n")
+    assert read_reviewers(only)["name"].tolist() == ["Ann Lee", "Bo Li"]  # a pool of area chairs is kept whole
 
 
 def test_excels_delimiter_hint_is_named(tmp_path):

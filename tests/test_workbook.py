@@ -140,7 +140,8 @@ def test_a_track_with_its_own_questions_is_read_by_column_name(tmp_path, subs, c
         ws.append(r)
     head = rows[2]
     order = [2, 0, 1, *range(3, len(head))]  # title first
-    ws.append([head[i] for i in order] + ["Q1 (Will you release code?)"])
+    ws.append([str(head[i]).lower() if i == 2 else head[i] for i in order]  # 'paper title': another case
+              + ["Q1 (Will you release code?)"])
     for r in rows[3:]:
         ws.append([r[i] for i in order] + ["yes"])
     wb.save(path)

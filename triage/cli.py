@@ -42,9 +42,10 @@ class _OneLineUsageErrors(TyperGroup):
         try:
             return super().invoke(ctx)
         except UsageError as exc:
-            if type(exc).__name__ == "NoArgsIsHelpError" or exc.ctx is None or exc.ctx.command is self:
+            if type(exc).__name__ == "NoArgsIsHelpError":
                 raise
-            err.print(f"Error: {exc.format_message()} (see '{exc.ctx.command_path} --help')", markup=False)
+            path = exc.ctx.command_path if exc.ctx is not None else f"{ctx.command_path} {ctx.invoked_subcommand}"
+            err.print(f"Error: {exc.format_message()} (see '{path} --help')", markup=False)
             raise typer.Exit(1) from None
 
 

@@ -19,6 +19,8 @@ from functools import lru_cache
 
 import pandas as pd
 
+from triage.ingest import given_names
+
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
 
 WEBMAIL = frozenset({
@@ -58,8 +60,10 @@ def normalize_name(name: str) -> str:
     if len(_SUFFIX.sub("", s).split()) >= 2:
         s = _SUFFIX.sub("", s)
     last, comma, given = s.partition(",")
-    if comma and given.strip() and "," not in given:
+    if comma and given_names(given):
         s = f"{given} {last}"
+    elif comma and len(last.split()) >= 2:  # 'Jane Doe, MIT': the affiliation after a full name goes
+        s = last
     s = unicodedata.normalize("NFKD", s)
     s = "".join(ch for ch in s if not unicodedata.combining(ch)).lower()
     s = re.sub(r"[^a-z ]+", " ", s.replace("-", " "))

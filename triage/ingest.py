@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
-from triage.workbook import read_workbook
+from triage.workbook import norm_header, read_workbook
 
 log = logging.getLogger("triage")
 _PENDING: contextvars.ContextVar[list[tuple[str, tuple[Any, ...]]] | None] = contextvars.ContextVar(
@@ -121,6 +121,8 @@ CONFLICT_ALIASES = {
     "reason": "reason", "label": "reason",
 }
 
+# Columns read before the others are renamed (CMT's file count, EasyChair's committee role): not "ignored".
+READ_BEFORE_RENAMING = ("number_of_files", "role")
 # Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
 # ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
 STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision", "acceptance_status")
@@ -220,10 +222,6 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
-def _norm_header(name: str) -> str:
-    return re.sub(r"\s+", "_", str(name).strip().lower())
-
-
 def _sniff_delimiter(path: Path, text: str) -> str:
     suffix = _suffix(path)
     if suffix in (".tsv", ".tab"):
@@ -268,14 +266,19 @@ def _parse_delimited(text: str, sep: str, quoting: int = csv.QUOTE_MINIMAL) -> t
 
 
 def _check_repeated_header(path: Path, df: pd.DataFrame) -> None:
-    """Two exports pasted one after the other repeat the header inside the table; that row is no paper."""
+    """Two exports joined one after the other repeat the header inside the table; that row is no paper."""
     if not len(df.columns) or not len(df):
         return
-    head = [str(c).strip() for c in df.columns]
-    first = df.iloc[:, 0].astype(str).str.strip() == head[0]
+
+    def cell(v: object) -> str:
+        return str(v).replace("\ufeff", "").strip()
+
+    head = ["" if re.fullmatch(r"Unnamed: \d+", str(c)) else cell(c) for c in df.columns]  # a trailing comma
+    first = df.iloc[:, 0].map(cell) == head[0]
     for i in np.flatnonzero(first.to_numpy()):
-        if [str(v).strip() for v in df.iloc[i]] == head:
-            raise InputError(f"{path}: row {i + 2} repeats the header (two exports joined?); delete that row")
+        if [cell(v) for v in df.iloc[i]] == head:
+            raise InputError(f"{path}: {row_name(int(i), path)} repeats the header (two exports joined?); "
+                             "delete that row")
 
 
 def _read_delimited(path: Path, text: str) -> pd.DataFrame:
@@ -304,7 +307,6 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
             with contextlib.suppress(pd.errors.ParserError):
                 df, long_rows = _parse_delimited(text, sep, csv.QUOTE_NONE)
                 if not long_rows:
-                    _check_repeated_header(path, df)
                     return df
         if eof:
             raise InputError(
@@ -317,7 +319,6 @@ def _read_delimited(path: Path, text: str) -> pd.DataFrame:
             f"{path}: {where} has a different number of fields than the header ({msg}); "
             "quote fields that contain the delimiter or newlines"
         ) from None
-    _check_repeated_header(path, df)
     return df
 
 
@@ -412,7 +413,10 @@ def _read_source(path: Path, encoding: str | None) -> str | pd.DataFrame:
 def read_table(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read any supported file into a DataFrame of raw columns (not yet renamed)."""
     path = Path(path)
-    return _table(path, _read_source(path, encoding))
+    table = _table(path, _read_source(path, encoding))
+    if not _is_json(path):
+        _check_repeated_header(path, table)
+    return table
 
 
 def _table(path: Path, source: str | pd.DataFrame) -> pd.DataFrame:
@@ -503,6 +507,25 @@ def _split_outside_brackets(s: str) -> list[str]:
     return parts + [s[start:]] if depth == 0 else s.split(";")
 
 
+_AFFILIATION = re.compile(r"\b(?:univ|universit|institut|college|school|lab|laborator|inc|ltd|corp|research|"
+                          r"department|dept|center|centre)", re.IGNORECASE)
+
+
+def given_names(s: str) -> bool:
+    """After the comma of 'Doe, Jane A.': given names (words with small letters, or initials), not 'MIT'."""
+    words = [w for w in re.split(r"[\s.\-]+", s.strip()) if w]
+    return bool(words) and not _AFFILIATION.search(s) and all(
+        w.isalpha() and (len(w) <= 2 or not w.isupper()) for w in words)
+
+
+def _last_first(s: str) -> bool:
+    """'Doe, Jane', 'de la Cruz, María José': one author written last name first."""
+    last, comma, given = s.partition(",")
+    if not comma or "," in given or not given_names(given) or not last.strip():
+        return False
+    return len(last.split()) == 1 or len(given.split()) == 1 or last.strip()[0].islower()
+
+
 _AND = re.compile(r"\s+and\s+|\s*&\s*|,\s*and\s+", re.IGNORECASE)
 
 
@@ -522,8 +545,13 @@ def _split_prose_list(s: str) -> list[str]:
             parts.append(s[start:a])
             start = b
     parts = [p.strip() for p in parts + [s[start:]] if p.strip()]
-    if len(parts) == 2 and "," in s and not _AND.search(flat) and min(len(p.split()) for p in parts) == 1:
+    after = s.partition(",")[2].strip()
+    if not _AND.search(flat) and (_last_first(s) or (
+            s.count(",") == 1 and (after.isupper() or _AFFILIATION.search(after)))):  # 'Jane Doe, MIT'
         return [s]
+    chunks = [c.strip() for c in _AND.split(s)]
+    if len(chunks) > 1 and all(_last_first(c) for c in chunks):  # BibTeX: 'Doe, Jane and Smith, John'
+        return chunks
     return parts
 
 
@@ -556,14 +584,14 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
     unknown: list[str] = []
     # A column named as triage names it wins over an alias of it ('paper_id' over 'id', wherever it stands).
     for col in df.columns:
-        key = _norm_header(col)
+        key = norm_header(col)
         if aliases.get(key) == key and key not in taken:
             mapping[col] = key
             taken.add(key)
     for col in df.columns:
         if col in mapping:
             continue
-        canon = aliases.get(_norm_header(col))
+        canon = aliases.get(norm_header(col))
         if canon and canon not in taken:
             mapping[col] = canon
             taken.add(canon)
@@ -571,7 +599,8 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
             unknown.append(str(col))
     df = df.loc[:, [c in mapping for c in df.columns]].rename(columns=mapping)
     extra = [c for c in unknown if c not in mapping.values()
-             and _norm_header(c) not in OPENREVIEW_META and _norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS)]
+             and norm_header(c) not in OPENREVIEW_META
+             and norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS, *READ_BEFORE_RENAMING)]
     if extra and not quiet:
         shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
         _warn("%s: ignoring columns triage does not use: %s", path, shown)
@@ -589,11 +618,11 @@ WHERE = {"submissions": "the first argument", "publications": "--publications (-
 
 def file_kind(found: list[str]) -> str | None:
     """Which of triage's input files a header looks like (to say so when a file was passed in the wrong place)."""
-    names = {_norm_header(c) for c in found}
+    names = {norm_header(c) for c in found}
     text, person = bool(names & _TEXT_HEADERS), bool(names & _PERSON_HEADERS)
     reviewer, paper = bool(names & _REVIEWER_KEYS), bool(names & _PAPER_KEYS)
     if text:
-        return "publications" if reviewer or "email" in names else "submissions" if paper else None
+        return "publications" if reviewer else "submissions" if paper else None
     if person:
         return "reviewers"
     return "conflicts" if reviewer and paper else None
@@ -694,7 +723,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     # may leave out a field that is empty, so there a missing field is an empty text.)
     for col in ("title", "abstract"):
         if col not in df.columns and not _is_json(path):
-            by_norm = {_norm_header(c): str(c) for c in found}
+            by_norm = {norm_header(c): str(c) for c in found}
             near = difflib.get_close_matches(col, list(by_norm), n=1, cutoff=0.6)
             hint = (f"rename '{by_norm[near[0]]}' to '{col}'" if near
                     else f"add the '{col}' column (it may be empty in a row)")
@@ -754,7 +783,7 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
     """Per row, why the submission left the review ("venueid: .../Withdrawn_Submission"), or ''."""
     why = pd.Series("", index=raw.index, dtype=object)
     for col in raw.columns:
-        name = _norm_header(col)
+        name = norm_header(col)
         if name in STATUS_COLUMNS or name in DELETED_COLUMNS:
             values = raw[col].map(clean_text)
             left = (values.str.lower().isin({"yes", "true", "1"}) if name in DELETED_COLUMNS
@@ -762,10 +791,12 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
             hit = left & why.eq("")
             why[hit] = f"{col}: " + values[hit]
     for col in raw.columns:  # CMT: a submission without an uploaded file never became a paper
-        if _norm_header(col) == "number_of_files":
+        if norm_header(col) == "number_of_files":
             files = pd.to_numeric(raw[col].map(clean_text), errors="coerce")
             none = files.eq(0)
-            if none.any() and files.ge(1).any():  # all without: abstracts registered, papers not due yet
+            # Once most submissions have their paper, the paper deadline has passed; before it (abstracts
+            # registered, a few early uploads) a submission without a file is still coming.
+            if none.any() and files.ge(1).sum() >= files.notna().sum() / 2:
                 hit = none & why.eq("")
                 why[hit] = f"{col}: 0 (no paper uploaded)"
     return why
@@ -874,11 +905,11 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     found = list(raw.columns)
     if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
         raw = _from_profiles(raw)
-    role = next((c for c in raw.columns if _norm_header(c) == "role"), None)
+    role = next((c for c in raw.columns if norm_header(c) == "role"), None)
     if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
         roles = raw[role].map(clean_text)
         senior = roles.str.contains(SENIOR_ROLES)
-        if senior.any():
+        if senior.any() and not senior.all():  # only area chairs: the chair is assigning them
             _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
                   "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
                   " or ".join(repr(r) for r in sorted(set(roles[senior]))))
@@ -1058,14 +1089,14 @@ def load_corpus(
                              reviewer_id=resolve_reviewer_ids(confl["reviewer_id"], revs))
         paper_ok = confl["paper_id"].isin(set(papers["paper_id"]))
         ok = paper_ok & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
-        # Not one of several conflicts matches: the ids are of another system or export (a few conflicts of
-        # papers no longer submitted are fine). A declared conflict must never be lost without a word.
-        if len(revs) and not ok.any() and len(confl) >= 3:
+        # Not one paper or reviewer of several conflicts is known: the ids are of another system or export
+        # (conflicts of other tracks' or withdrawn papers are fine). A conflict must never be lost without a word.
+        known_reviewer = confl["reviewer_id"].isin(set(revs["reviewer_id"]))
+        if len(revs) and not paper_ok.any() and not known_reviewer.any() and len(confl) >= 3:
             bad = confl.iloc[0]
-            side = (f"reviewer '{bad['reviewer_id']}' is not in {reviewers or publications}" if paper_ok.iloc[0]
-                    else f"paper '{bad['paper_id']}' is not in {submissions}")
-            raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper and a reviewer of this "
-                             f"run (first: {side}); use the paper and reviewer ids of those files")
+            raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper or a reviewer of this "
+                             f"run (first: paper '{bad['paper_id']}', reviewer '{bad['reviewer_id']}', not in "
+                             f"{submissions} and {reviewers or publications}); use the ids of those files")
         if (~ok).any():
             bad = confl[~ok].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check them "

@@ -142,12 +142,13 @@ def _typed(text: str, kind: str | None) -> str:
     return text
 
 
-def _norm(c: str) -> str:
-    return "_".join(c.lower().split())
+def norm_header(name: object) -> str:
+    """A column name as triage compares it: 'Paper  Title' -> 'paper_title'."""
+    return "_".join(str(name).lower().split())
 
 
 def _known(row: list[str], known: set[str]) -> int:
-    return sum(1 for c in row if _norm(c) in known)
+    return sum(1 for c in row if norm_header(c) in known)
 
 
 def _header_row(rows: list[list[str]], known: set[str]) -> int | None:
@@ -195,7 +196,7 @@ def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list
                 skipped.append(f"'{sheet.name}' ({rows} row(s), no column triage reads)")
             continue
         cols = _trim([c.strip() for c in sheet.rows[h]])
-        cols_known = {_norm(c) for c in cols if _norm(c) in known}
+        cols_known = {norm_header(c) for c in cols if norm_header(c) in known}
         if header is None:
             header, header_known = cols, cols_known
         elif cols != header and (cols_known != header_known or len(set(cols)) < len(cols)):
@@ -213,8 +214,10 @@ def stack(path: Path, sheets: list[Sheet], known: set[str]) -> tuple[Table, list
                                  "name that column in the header row or clear the cell")
             data.append(row[:len(cols)] + [""] * (len(cols) - len(row)))
             names.append(f"{where} {j}")
-        parts.append(pd.DataFrame(data, columns=_unique(cols), dtype=object) if data
-                     else pd.DataFrame(columns=_unique(cols), dtype=object))
+        spelled = {norm_header(c): c for c in header}  # 'Paper title' on one sheet is the first's 'Paper Title'
+        names_here = _unique([spelled.get(norm_header(c), c) for c in cols])
+        parts.append(pd.DataFrame(data, columns=names_here, dtype=object) if data
+                     else pd.DataFrame(columns=names_here, dtype=object))
     if header is None:
         raise InputError(f"{path}: the workbook has no rows; export the table again with a header row and data")
     if not any(header):

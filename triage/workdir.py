@@ -473,17 +473,18 @@ class Workdir:
         for stage, rec in stages.items():
             now = self._read_hashes(stage)
             changed = [name for name, h in (rec.get("read") or {}).items() if now.get(name) != h]
-            uses = USES.get(stage)
             changed += [f"{kind} file" for kind, seen in sorted((rec.get("inputs") or {}).items())
                         if seen and kind in latest and seen.get("sha256") != latest[kind]
-                        and (uses is None or kind in uses)]
+                        and stage in USED_BY.get(kind, (stage,)) and kind in USES.get(stage, (kind,))]
             if changed:
                 late[stage] = changed
         return late
 
 
-# The input files a stage's outputs depend on, where not all of them (the others: every input).
+# The input files a stage's outputs depend on, where not all of them (the others: every input) ...
 USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",)}
+# ... and the stages an input file is for, where not all of them.
+USED_BY = {"keep_assignments": ("match", "export", "report"), "compare_with": ("topics", "export", "report")}
 
 
 def package_versions() -> dict[str, str]:
