@@ -128,3 +128,12 @@ def test_an_option_without_its_value_is_one_line(tmp_path):
     res = runner.invoke(app, ["run", "tests/data/submissions.csv", "--per-paper"])
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert res.output.strip() == "Error: Option '--per-paper' requires an argument. (see 'triage run --help')"
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--bogus"], "Error: No such option: --bogus (see 'triage --help')"),
+    (["nope"], "Error: No such command 'nope'. (see 'triage --help')"),
+])
+def test_a_bad_command_or_option_of_triage_itself_is_one_line(args, message):
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1 and res.output.strip() == message

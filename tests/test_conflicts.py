@@ -65,6 +65,9 @@ def test_webmail_and_normalisation():
     assert name_keys("Strauß, Jörg")[0] == "jorg strauss"
     assert name_keys("de la Cruz, María José")[0] == "maria jose de la cruz"
     assert name_keys("Jane Doe, MIT")[0] == "jane doe" and name_keys("Doe, J.-W.")[0] == "j w doe"
+    assert name_keys("ZHANG, WEI")[0] == "wei zhang" and name_keys("JANE DOE, MIT")[0] == "jane doe"
+    assert name_keys("Shin, Incheol")[0] == "incheol shin" and name_keys("Kim, Labib")[0] == "labib kim"
+    assert name_keys("Dos Santos, Cicero Nogueira")[0] == "cicero nogueira dos santos"
 
 
 def test_no_conflicts():

@@ -164,15 +164,15 @@ def test_cmt_submissions_without_a_file_are_left_out_once_papers_are_due(tmp_pat
     from triage.ingest import read_submissions
 
     head = "Paper ID\tPaper Title\tAbstract\tStatus\tNumber of Files\n"
-    s = write(tmp_path, "s.tsv", head + "1\tT1\tA1\tAwaiting Decision\t1\n2\tT2\tA2\tAwaiting Decision\t0\n"
-                                        "3\tT3\tA3\tWithdrawn\t1\n4\tT4\tA4\tAwaiting Decision\t2\n")
-    papers, excluded = read_submissions(s)
-    assert papers["paper_id"].tolist() == ["1", "4"]
+    rows = [f"{i}\tT{i}\tA{i}\t{'Withdrawn' if i == 3 else 'Awaiting Decision'}\t{0 if i == 2 else 1 + i % 2}\n"
+            for i in range(1, 11)]  # nine in ten have a file: the paper deadline has passed
+    papers, excluded = read_submissions(write(tmp_path, "s.tsv", head + "".join(rows)))
+    assert papers["paper_id"].tolist() == ["1", *map(str, range(4, 11))]
     assert excluded["reason"].tolist() == ["Number of Files: 0 (no paper uploaded)", "Status: Withdrawn"]
     # Abstracts registered, papers not due yet (a few early uploads): none is left out for want of a file.
-    s = write(tmp_path, "r.tsv", head + "".join(f"{i}\tT{i}\tA{i}\tAwaiting Decision\t{int(i == 1)}\n"
-                                                for i in range(1, 5)))
-    assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2", "3", "4"]
+    s = write(tmp_path, "r.tsv", head + "".join(f"{i}\tT{i}\tA{i}\tAwaiting Decision\t{int(i <= 3)}\n"
+                                                for i in range(1, 6)))
+    assert read_submissions(s)[0]["paper_id"].tolist() == ["1", "2", "3", "4", "5"]  # 3 of 5 with a file
 
 
 def test_a_file_given_in_another_files_place_is_named_with_the_fix(tmp_path):
@@ -232,12 +232,17 @@ def test_declared_conflicts_with_excel_float_ids_are_kept_and_never_dropped_sile
     c = load_corpus(s, publications=pubs, conflicts=conf)
     assert c.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["1", "r1"], ["12", "r2"]]
     wrong = write(tmp_path, "w.csv", "paper_id,reviewer_id\nP1,R1\nP12,R2\nP1,R2\n")
-    with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper or a reviewer of this "
-                                         r"run \(first: paper 'P1', reviewer 'R1', not in .*s.csv and .*p.csv\)"):
+    with pytest.raises(InputError, match=r"w.csv: none of its 3 conflict\(s\) names a paper of this run \(first: "
+                                         r"paper 'P1', reviewer 'R1'; the papers of .*s.csv are like '1'\)"):
         load_corpus(s, publications=pubs, conflicts=wrong)
     # A conference-wide file on a track's run: other tracks' papers, this pool's reviewers.
     other = write(tmp_path, "o.csv", "paper_id,reviewer_id\n7,r1\n8,r2\n9,r1\n")
     assert len(load_corpus(s, publications=pubs, conflicts=other).conflicts) == 0
+    # Paper ids of another system (OpenReview ids against CMT numbers), known reviewers: refused.
+    ids = write(tmp_path, "ids.csv", "paper_id,reviewer_id\naBcD12,r1\nxYz9,r2\nqq7_,r1\n")
+    with pytest.raises(InputError, match=r"ids.csv: none of its 3 conflict\(s\) names a paper of this run .*are "
+                                         r"like '1'"):
+        load_corpus(s, publications=pubs, conflicts=ids)
 
 
 def test_a_header_repeated_inside_the_table_is_named(tmp_path):
@@ -250,6 +255,10 @@ def test_a_header_repeated_inside_the_table_is_named(tmp_path):
     joined = write(tmp_path, "j.csv", part + part.replace(b"p1,", b"p2,"), mode="wb")
     with pytest.raises(InputError, match=r"j.csv: row 3 repeats the header"):
         read_papers(joined)
+    twice = write(tmp_path, "t.csv", "paper_id,title,abstract,Email,Email\np1,T,A,a@x,b@y\n"
+                                     "paper_id,title,abstract,Email,Email\n")  # pandas names the second Email.1
+    with pytest.raises(InputError, match=r"t.csv: row 3 repeats the header"):
+        read_papers(twice)
     wb = openpyxl.Workbook()
     for row in (["paper_id", "title", "abstract"], ["p1", "T", "A"], ["paper_id", "title", "abstract"]):
         wb.active.append(row)
@@ -285,6 +294,13 @@ def test_author_lists_written_as_prose_and_keywords_one_per_line(tmp_path):
     assert parse_authors("Jane Doe, MIT") == ["Jane Doe, MIT"]  # a name and its affiliation
     assert parse_authors("Doe, Jane and Smith, John") == ["Doe, Jane", "Smith, John"]  # BibTeX
     assert parse_authors("Jane Doe, John Smith") == ["Jane Doe", "John Smith"]
+    assert parse_authors("ZEYUAN ALLEN-ZHU, YUANZHI LI") == ["ZEYUAN ALLEN-ZHU", "YUANZHI LI"]  # capitals: two
+    assert parse_authors("Jane Doe, Eric Laber") == ["Jane Doe", "Eric Laber"]  # 'Laber' is no lab
+    assert parse_authors("Dos Santos, Cicero Nogueira and Li, Mufan (Bill)") == ["Dos Santos, Cicero Nogueira",
+                                                                                 "Li, Mufan"]
+    assert parse_authors("Jane Doe et al.") == ["Jane Doe"] and parse_authors("Ann Lee, Bo Li, et al.") == [
+        "Ann Lee", "Bo Li"]
+    assert parse_authors("Martin Luther King, Jr., Ann Lee") == ["Martin Luther King", "Ann Lee"]
     s = write(tmp_path, "submission.csv", '#,title,authors,keywords,abstract\n'
                                           '1,T,"Ann Lee, Bo Li and Cy Ma","bandits\nregret bounds",A\n')
     papers = read_papers(s)
@@ -335,6 +351,9 @@ def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
     only = write(tmp_path, "acs.csv", "#,first name,last name,email,role\n1,Ann,Lee,ann@x.org,area chair\n"
                                       "2,Bo,Li,bo@y.org,area chair\n")
     assert read_reviewers(only)["name"].tolist() == ["Ann Lee", "Bo Li"]  # a pool of area chairs is kept whole
+    seniors = write(tmp_path, "spc.csv", "#,first name,last name,email,role\n1,Ann,Lee,ann@x.org,senior PC member\n"
+                                         "2,Bo,Li,bo@y.org,senior PC member\n3,Cy,Ma,cy@z.org,chair\n")
+    assert read_reviewers(seniors)["name"].tolist() == ["Ann Lee", "Bo Li"]  # ... but for the chair
 
 
 def test_excels_delimiter_hint_is_named(tmp_path):

@@ -38,6 +38,15 @@ class _OneLineUsageErrors(TyperGroup):
     """A command's bad option or missing argument is one line on stderr, exit code 1, like bad input files
     (click would print a usage block and exit 2)."""
 
+    def make_context(self, info_name: str | None, args: list[str], parent: Any = None, **extra: Any) -> Any:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except UsageError as exc:  # a bad option of triage itself ('triage --bogus')
+            if type(exc).__name__ == "NoArgsIsHelpError":
+                raise
+            err.print(f"Error: {exc.format_message()} (see 'triage --help')", markup=False)
+            raise typer.Exit(1) from None
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)

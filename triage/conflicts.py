@@ -19,7 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from triage.ingest import given_names
+from triage.ingest import affiliation_like, given_names
 
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
 
@@ -60,7 +60,7 @@ def normalize_name(name: str) -> str:
     if len(_SUFFIX.sub("", s).split()) >= 2:
         s = _SUFFIX.sub("", s)
     last, comma, given = s.partition(",")
-    if comma and given_names(given):
+    if comma and given_names(given, shouting=s.isupper()) and (len(last.split()) == 1 or not affiliation_like(given)):
         s = f"{given} {last}"
     elif comma and len(last.split()) >= 2:  # 'Jane Doe, MIT': the affiliation after a full name goes
         s = last

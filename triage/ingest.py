@@ -273,7 +273,16 @@ def _check_repeated_header(path: Path, df: pd.DataFrame) -> None:
     def cell(v: object) -> str:
         return str(v).replace("\ufeff", "").strip()
 
-    head = ["" if re.fullmatch(r"Unnamed: \d+", str(c)) else cell(c) for c in df.columns]  # a trailing comma
+    names = {str(c) for c in df.columns}
+
+    def header(c: object) -> str:
+        c = str(c)
+        if re.fullmatch(r"Unnamed: \d+", c):  # a trailing comma
+            return ""
+        m = re.fullmatch(r"(.+)\.\d+", c)  # the second 'Email' of a header, as pandas renames it
+        return cell(m.group(1) if m and m.group(1) in names else c)
+
+    head = [header(c) for c in df.columns]
     first = df.iloc[:, 0].map(cell) == head[0]
     for i in np.flatnonzero(first.to_numpy()):
         if [cell(v) for v in df.iloc[i]] == head:
@@ -507,21 +516,35 @@ def _split_outside_brackets(s: str) -> list[str]:
     return parts + [s[start:]] if depth == 0 else s.split(";")
 
 
-_AFFILIATION = re.compile(r"\b(?:univ|universit|institut|college|school|lab|laborator|inc|ltd|corp|research|"
-                          r"department|dept|center|centre)", re.IGNORECASE)
+_AFFILIATION = re.compile(r"\b(?:univ\w*|institut\w*|college|school|labs?|laborator\w*|inc|ltd|corp\w*|research|"
+                          r"department|dept|cent(?:er|re))\b", re.IGNORECASE)
+_NOT_AUTHORS = re.compile(r"(?:et\.?\s+al\.?|others|jr\.?|sr\.?|ii|iii|iv)", re.IGNORECASE)
+_ET_AL = re.compile(r"[\s,]+et\.?\s+al\.?$", re.IGNORECASE)
 
 
-def given_names(s: str) -> bool:
-    """After the comma of 'Doe, Jane A.': given names (words with small letters, or initials), not 'MIT'."""
+def given_names(s: str, *, shouting: bool = False) -> bool:
+    """After the comma of 'Doe, Jane A.': given names (words with small letters, or initials), not 'MIT'.
+    ``shouting``: the whole name is in capitals ('ZHANG, WEI'), so capitals say nothing."""
+    s = re.sub(r"\([^)]*\)", " ", s)  # a nickname: 'Mufan (Bill)'
+    if shouting:
+        s = s.title()
     words = [w for w in re.split(r"[\s.\-]+", s.strip()) if w]
     return bool(words) and not _AFFILIATION.search(s) and all(
         w.isalpha() and (len(w) <= 2 or not w.isupper()) for w in words)
 
 
+def affiliation_like(s: str) -> bool:
+    """'MIT', 'CMU', 'Google Research': what follows a name's comma when it is not a given name."""
+    s = s.strip()
+    return bool(_AFFILIATION.search(s)) or (s.isupper() and len(s.split()) == 1 and len(s) >= 3)
+
+
 def _last_first(s: str) -> bool:
-    """'Doe, Jane', 'de la Cruz, María José': one author written last name first."""
+    """'Doe, Jane', 'de la Cruz, María José', 'ZHANG, WEI': one author written last name first."""
     last, comma, given = s.partition(",")
-    if not comma or "," in given or not given_names(given) or not last.strip():
+    if not comma or "," in given or not given_names(given, shouting=s.isupper()) or not last.strip():
+        return False
+    if len(last.split()) > 1 and affiliation_like(given):  # 'JANE DOE, MIT'
         return False
     return len(last.split()) == 1 or len(given.split()) == 1 or last.strip()[0].islower()
 
@@ -530,29 +553,35 @@ _AND = re.compile(r"\s+and\s+|\s*&\s*|,\s*and\s+", re.IGNORECASE)
 
 
 def _split_prose_list(s: str) -> list[str]:
-    """'A, B and C' (EasyChair, START) -> ['A', 'B', 'C']: commas and 'and' outside brackets; one comma
-    between a name and a single word ('Doe, Jane', 'Jane Doe, Jr.') is one author written last name first."""
-    parts, depth, start = [], 0, 0
+    """'A, B and C' (EasyChair, START) -> ['A', 'B', 'C']: commas and 'and' outside brackets. One comma
+    after which comes a given name ('Doe, Jane'), a suffix ('Jane Doe, Jr.') or an affiliation ('Jane Doe,
+    MIT') is one author; 'Doe, Jane and Smith, John' (BibTeX) is two; 'et al.' is no author."""
+    s = _ET_AL.sub("", s.strip())
     masked: list[str] = []
+    depth = 0
     for ch in s:
         depth += {"(": 1, ")": -1}.get(ch, 0)
         masked.append(ch if depth <= 0 else "_")  # separators inside brackets do not count
     flat = "".join(masked)
-    cuts = sorted([(m.start(), m.end()) for m in _AND.finditer(flat)]
-                  + [(i, i + 1) for i, ch in enumerate(flat) if ch == ","], key=lambda c: (c[0], -c[1]))
+    if not _AND.search(flat) and (_last_first(s) or (s.count(",") == 1 and (
+            affiliation_like(s.partition(",")[2]) or _NOT_AUTHORS.fullmatch(s.partition(",")[2].strip())))):
+        return [s]
+    spans = [(m.start(), m.end()) for m in _AND.finditer(flat)]
+    chunks, start = [], 0
+    for a, b in spans:
+        chunks.append(s[start:a])
+        start = b
+    chunks = [c.strip() for c in chunks + [s[start:]] if c.strip()]
+    if len(chunks) > 1 and all(c.count(",") == 1 and given_names(c.partition(",")[2], shouting=c.isupper())
+                               for c in chunks):
+        return chunks  # BibTeX: every author 'Last, First'
+    cuts = sorted(spans + [(i, i + 1) for i, ch in enumerate(flat) if ch == ","], key=lambda c: (c[0], -c[1]))
+    parts, start = [], 0
     for a, b in cuts:
         if a >= start:
             parts.append(s[start:a])
             start = b
-    parts = [p.strip() for p in parts + [s[start:]] if p.strip()]
-    after = s.partition(",")[2].strip()
-    if not _AND.search(flat) and (_last_first(s) or (
-            s.count(",") == 1 and (after.isupper() or _AFFILIATION.search(after)))):  # 'Jane Doe, MIT'
-        return [s]
-    chunks = [c.strip() for c in _AND.split(s)]
-    if len(chunks) > 1 and all(_last_first(c) for c in chunks):  # BibTeX: 'Doe, Jane and Smith, John'
-        return chunks
-    return parts
+    return [p.strip() for p in parts + [s[start:]] if p.strip() and not _NOT_AUTHORS.fullmatch(p.strip())]
 
 
 def parse_authors(v: Any) -> list[str]:
@@ -564,7 +593,8 @@ def parse_authors(v: Any) -> list[str]:
             v = _split_prose_list(v)
         elif "(" in v:
             v = _split_outside_brackets(v)
-    return [author_name(a) for a in parse_list(v)]
+    names = [author_name(_ET_AL.sub("", a)) for a in parse_list(v)]
+    return [a for a in names if a and not _NOT_AUTHORS.fullmatch(a)]  # 'et al.' is nobody
 
 
 def _author_ids(v: Any) -> list[str]:
@@ -794,9 +824,9 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
         if norm_header(col) == "number_of_files":
             files = pd.to_numeric(raw[col].map(clean_text), errors="coerce")
             none = files.eq(0)
-            # Once most submissions have their paper, the paper deadline has passed; before it (abstracts
-            # registered, a few early uploads) a submission without a file is still coming.
-            if none.any() and files.ge(1).sum() >= files.notna().sum() / 2:
+            # Once nine in ten submissions have their paper, the paper deadline has passed; before it
+            # (abstracts registered, early uploads) a submission without a file is still coming.
+            if none.any() and files.ge(1).sum() >= 0.9 * files.notna().sum():
                 hit = none & why.eq("")
                 why[hit] = f"{col}: 0 (no paper uploaded)"
     return why
@@ -855,6 +885,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.astype("Int64")
 
 
+CHAIR_ROLES = re.compile(r"^(?:(?:program|general|pc|track)\s+)?(?:co-?)?chair", re.IGNORECASE)
 SENIOR_ROLES = re.compile(r"senior|chair|meta|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
 PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
 
@@ -909,7 +940,9 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
         roles = raw[role].map(clean_text)
         senior = roles.str.contains(SENIOR_ROLES)
-        if senior.any() and not senior.all():  # only area chairs: the chair is assigning them
+        if senior.all():  # only senior members: the chair is assigning area chairs; the chairs themselves go
+            senior = roles.str.contains(CHAIR_ROLES)
+        if senior.any():
             _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
                   "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
                   " or ".join(repr(r) for r in sorted(set(roles[senior]))))
@@ -1089,14 +1122,16 @@ def load_corpus(
                              reviewer_id=resolve_reviewer_ids(confl["reviewer_id"], revs))
         paper_ok = confl["paper_id"].isin(set(papers["paper_id"]))
         ok = paper_ok & confl["reviewer_id"].isin(set(revs["reviewer_id"]))
-        # Not one paper or reviewer of several conflicts is known: the ids are of another system or export
-        # (conflicts of other tracks' or withdrawn papers are fine). A conflict must never be lost without a word.
+        # Not one paper of several conflicts is known and their ids are of another kind (numbers against
+        # OpenReview ids), or no reviewer is known either: the file is of another system or export (conflicts
+        # of other tracks' or withdrawn papers are fine). A conflict must never be lost without a word.
         known_reviewer = confl["reviewer_id"].isin(set(revs["reviewer_id"]))
-        if len(revs) and not paper_ok.any() and not known_reviewer.any() and len(confl) >= 3:
+        other_scheme = {_id_shape(x) for x in confl["paper_id"]}.isdisjoint(_id_shape(x) for x in papers["paper_id"])
+        if len(revs) and not paper_ok.any() and (other_scheme or not known_reviewer.any()) and len(confl) >= 3:
             bad = confl.iloc[0]
-            raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper or a reviewer of this "
-                             f"run (first: paper '{bad['paper_id']}', reviewer '{bad['reviewer_id']}', not in "
-                             f"{submissions} and {reviewers or publications}); use the ids of those files")
+            raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper of this run (first: "
+                             f"paper '{bad['paper_id']}', reviewer '{bad['reviewer_id']}'; the papers of {submissions} "
+                             f"are like '{papers['paper_id'].iloc[0]}'); use the ids of the submissions file")
         if (~ok).any():
             bad = confl[~ok].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check them "
@@ -1112,6 +1147,11 @@ def load_corpus(
 
 
 _FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")
+
+
+def _id_shape(pid: str) -> str:
+    """'digits' for CMT's and EasyChair's paper numbers, else 'text' (OpenReview ids, 'v247/abbe24a')."""
+    return "digits" if str(pid).isdigit() else "text"
 
 
 def resolve_paper_ids(ids: pd.Series, papers: pd.DataFrame) -> list[str]:
