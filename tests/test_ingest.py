@@ -372,3 +372,32 @@ def test_start_acceptance_status_withdrawn_is_left_out(tmp_path):
     assert papers["paper_id"].tolist() == ["1"] and excluded["reason"].tolist() == ["Acceptance Status: Withdrawn"]
     assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
     assert papers.at[0, "authorids"] == ["ann@x.org", "bo@y.org"]
+
+
+@pytest.mark.parametrize("form", ["comma", "prose", "oxford", "capitals", "bibtex", "bibtex capitals"])
+def test_real_author_lists_in_every_written_form_give_the_same_people(form):
+    """The COLT slice's author lists, written as exports write them: the same number of authors, and each
+    author's name matches (what conflict detection compares)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from triage.conflicts import normalize_name
+    from triage.ingest import parse_authors
+
+    subs = pd.read_csv(Path(__file__).parent / "data" / "submissions.csv", keep_default_na=False)
+    lists = [[a.strip() for a in s.split(";") if a.strip()] for s in subs["authors"] if s.strip()]
+
+    def prose(ns, sep=" and "):
+        return ns[0] if len(ns) == 1 else ", ".join(ns[:-1]) + sep + ns[-1]
+
+    def bibtex(ns):
+        return " and ".join(f"{n.split()[-1]}, {' '.join(n.split()[:-1])}" for n in ns)
+
+    write = {"comma": ", ".join, "prose": prose, "oxford": lambda ns: prose(ns, ", and " if len(ns) > 2 else " and "),
+             "capitals": lambda ns: ", ".join(ns).upper(), "bibtex": bibtex,
+             "bibtex capitals": lambda ns: bibtex(ns).upper()}[form]
+    for names in lists:
+        got = parse_authors(write(names))
+        assert len(got) == len(names), (write(names), got)
+        assert {normalize_name(a) for a in names} == {normalize_name(a) for a in got}, (write(names), got)
