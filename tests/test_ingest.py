@@ -401,3 +401,16 @@ def test_real_author_lists_in_every_written_form_give_the_same_people(form):
         got = parse_authors(write(names))
         assert len(got) == len(names), (write(names), got)
         assert {normalize_name(a) for a in names} == {normalize_name(a) for a in got}, (write(names), got)
+
+
+def test_easychair_author_csv_beside_the_submissions_gives_names_and_emails(tmp_path, caplog):
+    write(tmp_path, "submission.csv", "#,title,authors,submitted,keywords,decision,abstract,deleted?\n"
+                                      "1,T1,Ann Lee and Bo Li,2024-01-02,,,A1,no\n2,T2,Cy Ma,2024-01-03,,,A2,no\n")
+    write(tmp_path, "author.csv", "submission #,first name,last name,email,country,affiliation,Web page,person #,"
+                                  "corresponding?\n1,Ann,Lee,ann@cs.mit.edu,US,MIT,,11,yes\n"
+                                  "1,Bo,Li,bo@ethz.ch,CH,ETH,,12,no\n2,Cy,Ma,cy@gmail.com,US,,,13,yes\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers = read_papers(tmp_path / "submission.csv")
+    assert papers["authors"].tolist() == [["Ann Lee", "Bo Li"], ["Cy Ma"]]
+    assert papers["authorids"].tolist() == [["ann@cs.mit.edu", "bo@ethz.ch"], ["cy@gmail.com"]]
+    assert "author names and emails read from author.csv beside it (2 of 2 submissions)" in caplog.text

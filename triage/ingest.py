@@ -744,6 +744,8 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     df = _rename(raw, PAPER_ALIASES, path)
     _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)",
              "submissions")
+    if "deleted?" in {norm_header(c) for c in found} and (path.parent / EASYCHAIR_AUTHORS).is_file():
+        df = _with_easychair_authors(df, path, path.parent / EASYCHAIR_AUTHORS, encoding)
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError(
             f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
@@ -807,6 +809,35 @@ def read_submissions(path: Path, *, encoding: str | None = None,
                     path, int(no_abs.sum()), row_name(i, path), df.at[i, "paper_id"])
     _truncate_long(df, "abstract", path)
     return df.reset_index(drop=True), excluded
+
+
+EASYCHAIR_AUTHORS = "author.csv"  # beside EasyChair's submission.csv: one row per author, with the email
+
+
+def _with_easychair_authors(df: pd.DataFrame, submissions: Path, path: Path, encoding: str | None) -> pd.DataFrame:
+    """EasyChair's submission.csv names the authors in prose and without emails; the author.csv beside it
+    (``submission #, first name, last name, email, ...``) gives each author's name and email, in order."""
+    raw = read_table(path, encoding=encoding)
+    cols = {norm_header(c): c for c in raw.columns}
+    if not {"submission_#", "email"} <= set(cols):
+        _warn("%s: not EasyChair's author list (no 'submission #' and 'email' columns); author emails not read",
+              path)
+        return df
+    names = [" ".join(p for p in (clean_text(f), clean_text(last)) if p) for f, last in
+             zip(raw[cols["first_name"]] if "first_name" in cols else [""] * len(raw),
+                 raw[cols["last_name"]] if "last_name" in cols else [""] * len(raw))]
+    table = pd.DataFrame({"paper_id": raw[cols["submission_#"]].map(clean_text), "name": names,
+                          "email": raw[cols["email"]].map(clean_text)})
+    by_paper = {pid: grp for pid, grp in table.groupby("paper_id", sort=False)}
+    df = df.copy()
+    ids = df["paper_id"].map(clean_text)
+    df["authorids"] = [[e for e in by_paper[p]["email"] if e] if p in by_paper else [] for p in ids]
+    if any(p in by_paper for p in ids):
+        df["authors"] = [join_list([n for n in by_paper[p]["name"] if n]) if p in by_paper else a
+                         for p, a in zip(ids, df["authors"] if "authors" in df.columns else [""] * len(df))]
+    _warn("%s: author names and emails read from %s beside it (%d of %d submissions)", submissions, path.name,
+          sum(p in by_paper for p in ids), len(df))
+    return df
 
 
 def _left_review(raw: pd.DataFrame) -> pd.Series:
