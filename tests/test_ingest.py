@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import logging
 
+import pandas as pd
 import pytest
 
 from triage.errors import InputError
@@ -414,3 +415,19 @@ def test_easychair_author_csv_beside_the_submissions_gives_names_and_emails(tmp_
     assert papers["authors"].tolist() == [["Ann Lee", "Bo Li"], ["Cy Ma"]]
     assert papers["authorids"].tolist() == [["ann@cs.mit.edu", "bo@ethz.ch"], ["cy@gmail.com"]]
     assert "author names and emails read from author.csv beside it (2 of 2 submissions)" in caplog.text
+    assert papers["author_persons"].tolist() == [["11", "12"], ["13"]]
+    # The same person on the committee under another name and email: EasyChair's person # says who it is.
+    committee = write(tmp_path, "committee.csv", "#,person #,first name,last name,email,role\n"
+                                                 "5,12,Bob,Li,bob.li@other.org,PC member\n"
+                                                 "6,99,Di,Wu,di@w.org,PC member\n")
+    from triage.conflicts import detect_conflicts
+
+    c = detect_conflicts(papers, read_reviewers(committee), pd.DataFrame(columns=["reviewer_id", "title", "year",
+                                                                                  "authors"]),
+                         pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    assert c.values.tolist() == [["1", "bob.li@other.org", "reviewer is an author (EasyChair person #12)"]]
+    (tmp_path / "author.csv").unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        read_papers(tmp_path / "submission.csv")
+    assert "EasyChair's author.csv is not beside it, so the authors have no emails" in caplog.text

@@ -2,7 +2,7 @@
 
 Sources, in order of strength:
 1. the declared conflicts file;
-2. the reviewer is an author: same profile id or email, or the same normalised name
+2. the reviewer is an author: same profile id, email or EasyChair person #, or the same normalised name
    (case, accents and punctuation ignored; "E. Abbe" matches "Emmanuel Abbe");
 3. a shared email or institution domain (an author's email or a conflict domain the authors declared
    against a reviewer's email or declared domains; parent domains expanded, webmail dropped);
@@ -202,9 +202,12 @@ def detect_conflicts(
             full_to_rev.setdefault(full, []).append(rid)
             init_to_rev.setdefault(init, []).append(rid)
     id_to_rev: dict[str, list[str]] = {}
+    person_to_rev: dict[str, list[str]] = {}  # EasyChair's person #: one person under any name or email
     for r in reviewers.itertuples(index=False):
         for key in {r.reviewer_id.lower(), (r.email or "").lower()} - {""}:
             id_to_rev.setdefault(key, []).append(r.reviewer_id)
+        if getattr(r, "person_id", ""):
+            person_to_rev.setdefault(str(r.person_id), []).append(r.reviewer_id)
 
     # Domain -> reviewers (email + declared domains, parent domains expanded, webmail dropped).
     domain_to_rev: dict[str, list[str]] = {}
@@ -243,6 +246,9 @@ def detect_conflicts(
         for aid in ids:
             for rid in id_to_rev.get(aid, []):
                 rows.append((p.paper_id, rid, f"reviewer is an author (id {aid})"))
+        for person in getattr(p, "author_persons", None) or []:
+            for rid in person_to_rev.get(str(person), []):
+                rows.append((p.paper_id, rid, f"reviewer is an author (EasyChair person #{person})"))
         for a in authors:
             full, init = _keys(a)
             if not full:

@@ -74,11 +74,12 @@ def _warnings_on_success(fn: F) -> F:
 PLACEHOLDERS = frozenset({"na", "n/a", "nan", "null", "none", "-", "--", "tbd", "todo", "abstract", "no abstract"})
 MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far longer is a paste error
 
-PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains"]
+PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains",
+                 "author_persons"]
 PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
-REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load"]
+REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
-LIST_COLUMNS = {"keywords", "authors", "authorids", "domains"}
+LIST_COLUMNS = {"keywords", "authors", "authorids", "domains", "author_persons"}
 
 # Lower-cased, underscored header -> canonical column name.
 PAPER_ALIASES = {
@@ -114,6 +115,7 @@ REVIEWER_ALIASES = {
     "domains": "domains", "domain_conflicts": "domains", "conflict_domains": "domains",
     "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
     "min_load": "min_load", "min_papers": "min_load",
+    "person_#": "person_id",  # EasyChair: the same person # as in author.csv, whatever the name or email
 }
 CONFLICT_ALIASES = {
     "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "head": "paper_id",
@@ -744,8 +746,12 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     df = _rename(raw, PAPER_ALIASES, path)
     _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)",
              "submissions")
-    if "deleted?" in {norm_header(c) for c in found} and (path.parent / EASYCHAIR_AUTHORS).is_file():
-        df = _with_easychair_authors(df, path, path.parent / EASYCHAIR_AUTHORS, encoding)
+    if "deleted?" in {norm_header(c) for c in found}:  # EasyChair's submission.csv
+        if (path.parent / EASYCHAIR_AUTHORS).is_file():
+            df = _with_easychair_authors(df, path, path.parent / EASYCHAIR_AUTHORS, encoding)
+        else:
+            _warn("%s: EasyChair's %s is not beside it, so the authors have no emails and conflicts are found by "
+                  "name only; put it next to %s", path, EASYCHAIR_AUTHORS, path.name)
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError(
             f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
@@ -767,7 +773,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     for col in ("title", "abstract", "primary_area", "pdf"):
         if col in df.columns:
             df[col] = df[col].map(clean_text)
-    for col in ("keywords", "domains"):
+    for col in ("keywords", "domains", "author_persons"):
         if col in df.columns:
             df[col] = df[col].map(parse_list)
     if "authorids" in df.columns:  # CMT stars the contact author's email as it does the name
@@ -827,11 +833,13 @@ def _with_easychair_authors(df: pd.DataFrame, submissions: Path, path: Path, enc
              zip(raw[cols["first_name"]] if "first_name" in cols else [""] * len(raw),
                  raw[cols["last_name"]] if "last_name" in cols else [""] * len(raw))]
     table = pd.DataFrame({"paper_id": raw[cols["submission_#"]].map(clean_text), "name": names,
-                          "email": raw[cols["email"]].map(clean_text)})
+                          "email": raw[cols["email"]].map(clean_text),
+                          "person": raw[cols["person_#"]].map(clean_text) if "person_#" in cols else ""})
     by_paper = {pid: grp for pid, grp in table.groupby("paper_id", sort=False)}
     df = df.copy()
     ids = df["paper_id"].map(clean_text)
     df["authorids"] = [[e for e in by_paper[p]["email"] if e] if p in by_paper else [] for p in ids]
+    df["author_persons"] = [[x for x in by_paper[p]["person"] if x] if p in by_paper else [] for p in ids]
     if any(p in by_paper for p in ids):
         df["authors"] = [join_list([n for n in by_paper[p]["name"] if n]) if p in by_paper else a
                          for p, a in zip(ids, df["authors"] if "authors" in df.columns else [""] * len(df))]
@@ -988,7 +996,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the reviewers again")
     df = df.copy()
-    for col in ("reviewer_id", "name", "email", "max_load", "min_load"):
+    for col in ("reviewer_id", "name", "email", "max_load", "min_load", "person_id"):
         if col in df.columns:
             df[col] = df[col].map(clean_text)
     if "domains" in df.columns:
@@ -1139,7 +1147,7 @@ def load_corpus(
         if len(pubs):
             ids = sorted(pubs["reviewer_id"].unique())
             revs = pd.concat([revs, pd.DataFrame({"reviewer_id": ids})], ignore_index=True)
-            revs = _finish(revs.fillna({"name": "", "email": ""}), REVIEWER_COLUMNS)
+            revs = _finish(revs.fillna({"name": "", "email": "", "person_id": ""}), REVIEWER_COLUMNS)
             for col in ("domains",):
                 revs[col] = [[] for _ in range(len(revs))]
     if len(revs) and len(pubs):
