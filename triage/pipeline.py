@@ -920,8 +920,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):
         wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
-        notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper "
-                     f"(by their venueid, status or number of files); see {W.EXCLUDED}")
+        notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper; "
+                     f"{W.EXCLUDED} says why for each")
     else:
         wd.remove(W.EXCLUDED)
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
