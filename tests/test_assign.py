@@ -229,3 +229,38 @@ def test_coauthor_swaps_respect_loads_and_conflicts_at_random(seed):
     assert len(coauthor_pairs(a, co)) == res.coauthor_pairs_left < before
     assert res.total_score <= base.total_score + 1e-9
     assert res.total_score >= base.total_score - 0.3 * res.coauthor_pairs_solved - 1e-9
+
+
+def test_easychair_bids_by_member_number_with_a_conflict_bid(tmp_path, monkeypatch, fake_embedder):
+    """EasyChair's bidding.csv names members by member #, bids yes / maybe / no, and 'conflict' declares one."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    subs = pd.read_csv(good / "submissions.csv", dtype=str, keep_default_na=False)
+    revs = pd.read_csv(good / "reviewers.csv", dtype=str, keep_default_na=False)
+    committee = pd.DataFrame({"#": [str(100 + i) for i in range(len(revs))], "email": revs["reviewer_id"],
+                              "first name": "A", "last name": [f"Member{i}" for i in range(len(revs))],
+                              "role": "PC member"})
+    committee.to_csv(tmp_path / "committee.csv", index=False)
+    pubs = pd.read_csv(good / "publications.csv", dtype=str, keep_default_na=False)
+    pubs.to_csv(tmp_path / "publications.csv", index=False)
+    paper, member = subs["paper_id"].iloc[0], committee["#"].iloc[1]
+    pd.DataFrame({"member #": [member, committee["#"].iloc[2]], "member name": ["A Member1", "A Member2"],
+                  "submission #": [paper, paper], "bid": ["conflict", "yes"]}).to_csv(tmp_path / "bidding.csv",
+                                                                                   index=False)
+    res = CliRunner().invoke(app, ["match", str(good / "submissions.csv"), "-p", str(tmp_path / "publications.csv"),
+                                   "-r", str(tmp_path / "committee.csv"), "--bids", str(tmp_path / "bidding.csv"),
+                                   "--per-paper", "1", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "unknown paper or reviewer" not in res.output
+    confl = pd.read_csv(tmp_path / "out" / "conflicts.csv", dtype=str)
+    who = committee.set_index("#").loc[member, "email"]
+    assert ((confl["paper_id"] == paper) & (confl["reviewer_id"] == who)
+            & confl["reason"].str.contains("declared in the bids")).any()

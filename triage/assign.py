@@ -20,7 +20,9 @@ from triage.errors import InfeasibleError, InputError
 ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
 SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
 FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bonus
-BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0}
+BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
+        "yes": 1.0, "maybe": 0.5, "no": -1.0}  # the last three: EasyChair's bids
+CONFLICT_BID = "conflict"  # EasyChair: the member declares a conflict with the paper
 
 
 @dataclass(frozen=True)
@@ -137,17 +139,18 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     df = read_table(path, encoding=encoding)
     df.columns = [str(c).strip().lower() for c in df.columns]
     df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
-                            "user": "reviewer_id", "reviewer": "reviewer_id"})
+                            "user": "reviewer_id", "reviewer": "reviewer_id",
+                            "submission #": "paper_id", "member #": "reviewer_id"})  # EasyChair's bidding.csv
     missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
                          "a bids file needs paper_id, reviewer_id, bid")
     df = df[["paper_id", "reviewer_id", "bid"]].astype(str).apply(lambda c: c.str.strip())
-    bad = ~df["bid"].str.lower().isin(BIDS)
+    bad = ~df["bid"].str.lower().isin({*BIDS, CONFLICT_BID})
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
-                         "Very High, High, Neutral, Low, Very Low")
+                         "Very High, High, Neutral, Low, Very Low (or EasyChair's yes, maybe, no, conflict)")
     return df
 
 

@@ -77,7 +77,7 @@ MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far long
 PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains",
                  "author_persons"]
 PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
-REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id"]
+REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id", "member_id"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
 LIST_COLUMNS = {"keywords", "authors", "authorids", "domains", "author_persons"}
 
@@ -116,6 +116,7 @@ REVIEWER_ALIASES = {
     "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
     "min_load": "min_load", "min_papers": "min_load",
     "person_#": "person_id",  # EasyChair: the same person # as in author.csv, whatever the name or email
+    "#": "member_id",  # EasyChair's member #, which its bidding.csv names the member by
 }
 CONFLICT_ALIASES = {
     "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "head": "paper_id",
@@ -996,7 +997,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the reviewers again")
     df = df.copy()
-    for col in ("reviewer_id", "name", "email", "max_load", "min_load", "person_id"):
+    for col in ("reviewer_id", "name", "email", "max_load", "min_load", "person_id", "member_id"):
         if col in df.columns:
             df[col] = df[col].map(clean_text)
     if "domains" in df.columns:
@@ -1147,7 +1148,8 @@ def load_corpus(
         if len(pubs):
             ids = sorted(pubs["reviewer_id"].unique())
             revs = pd.concat([revs, pd.DataFrame({"reviewer_id": ids})], ignore_index=True)
-            revs = _finish(revs.fillna({"name": "", "email": "", "person_id": ""}), REVIEWER_COLUMNS)
+            revs = _finish(revs.fillna({"name": "", "email": "", "person_id": "", "member_id": ""}),
+                           REVIEWER_COLUMNS)
             for col in ("domains",):
                 revs[col] = [[] for _ in range(len(revs))]
     if len(revs) and len(pubs):
@@ -1206,11 +1208,15 @@ def resolve_paper_ids(ids: pd.Series, papers: pd.DataFrame) -> list[str]:
 
 def resolve_reviewer_ids(ids: pd.Series, reviewers: pd.DataFrame) -> list[str]:
     """Reviewer ids as the reviewers file gives them: a publication, conflict or bid may name the reviewer
-    by email (CMT and many chairs' sheets do), in any case; ids that match nothing are kept as given."""
+    by email (CMT and many chairs' sheets do), in any case, or by EasyChair member #; ids that match nothing
+    are kept as given."""
     known = set(reviewers["reviewer_id"])
     by_email = {str(e).strip().lower(): r for r, e in zip(reviewers["reviewer_id"], reviewers["email"])
                 if str(e).strip()}
     by_email.update({r.lower(): r for r in known if "@" in r and r.lower() not in by_email})  # ids that are emails
+    if "member_id" in reviewers.columns:  # EasyChair's member # (its bidding.csv)
+        by_email.update({str(m): r for r, m in zip(reviewers["reviewer_id"], reviewers["member_id"])
+                         if str(m).strip() and str(m) not in by_email})
     return [r if r in known else by_email.get(str(r).strip().lower(), r) for r in ids]
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from triage import __version__
 from triage import workdir as W
-from triage.assign import AssignParams, assign, coauthor_pairs
+from triage.assign import CONFLICT_BID, AssignParams, assign, coauthor_pairs
 from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
@@ -534,8 +534,16 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
               export_formats: tuple[str, ...] = ()) -> MatchResult:
     """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
-    confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
-                             params=conflicts)
+    declared = corpus.conflicts
+    if bids is not None and len(bids):
+        bids = bids.assign(paper_id=resolve_paper_ids(bids["paper_id"], corpus.papers),
+                           reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
+        said = bids["bid"].str.strip().str.lower() == CONFLICT_BID  # EasyChair: the member declares a conflict
+        if said.any():
+            declared = pd.concat([declared, bids.loc[said, ["paper_id", "reviewer_id"]].assign(
+                reason="declared in the bids")], ignore_index=True).drop_duplicates(["paper_id", "reviewer_id"])
+            bids = bids[~said].reset_index(drop=True)
+    confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, declared, params=conflicts)
     top_k = affinity.top_k
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
     aff = _with_earlier_pairs(aff, corpus, emb, affinity)
@@ -546,8 +554,6 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
     if bids is not None and len(bids):
-        bids = bids.assign(paper_id=resolve_paper_ids(bids["paper_id"], corpus.papers),
-                           reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
         ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
             set(corpus.reviewers["reviewer_id"]))
         if not ok.all():
