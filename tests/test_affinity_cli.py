@@ -182,7 +182,7 @@ def test_match_with_bids_and_idle_reviewer(work, tmp_path):
 
 
 @pytest.mark.parametrize("content, needle", [
-    ("paper_id,reviewer_id,bid\np,r,Maybe\n", "row 2 column 'bid' is 'Maybe'"),
+    ("paper_id,reviewer_id,bid\np,r,Perhaps\n", "row 2 column 'bid' is 'Perhaps'"),
     ("paper_id,user\np,r\n", "missing column(s) bid"),
 ])
 def test_bad_bids_file_is_one_line(tmp_path, content, needle):

@@ -845,7 +845,7 @@ def test_a_missing_file_or_folder_of_an_option_is_one_line_and_makes_no_folder(c
 
 def test_a_failed_run_leaves_no_empty_output_folder(fake_model, tmp_path):
     bad_bids = tmp_path / "bids.csv"
-    bad_bids.write_text("paper_id,reviewer_id,bid\nv247/addanki24a,r,maybe\n", encoding="utf-8")
+    bad_bids.write_text("paper_id,reviewer_id,bid\nv247/addanki24a,r,perhaps\n", encoding="utf-8")
     for args in ([str(tmp_path / "nope.csv")], [str(BAD / "empty.csv")],
                  [str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "--bids", str(bad_bids)],
                  [str(GOOD / "submissions.csv"), "--taxonomy", "no-such-areas"]):
