@@ -247,19 +247,22 @@ def test_easychair_bids_by_member_number_with_a_conflict_bid(tmp_path, monkeypat
     revs = pd.read_csv(good / "reviewers.csv", dtype=str, keep_default_na=False)
     committee = pd.DataFrame({"#": [str(100 + i) for i in range(len(revs))], "email": revs["reviewer_id"],
                               "first name": "A", "last name": [f"Member{i}" for i in range(len(revs))],
-                              "role": "PC member"})
+                              "role": ["PC member"] * (len(revs) - 1) + ["senior PC member"]})
     committee.to_csv(tmp_path / "committee.csv", index=False)
     pubs = pd.read_csv(good / "publications.csv", dtype=str, keep_default_na=False)
     pubs.to_csv(tmp_path / "publications.csv", index=False)
     paper, member = subs["paper_id"].iloc[0], committee["#"].iloc[1]
-    pd.DataFrame({"member #": [member, committee["#"].iloc[2]], "member name": ["A Member1", "A Member2"],
-                  "submission #": [paper, paper], "bid": ["conflict", "yes"]}).to_csv(tmp_path / "bidding.csv",
-                                                                                   index=False)
+    senior = committee["#"].iloc[-1]
+    pd.DataFrame({"member #": [member, committee["#"].iloc[2], senior], "member name": ["A Member1", "A Member2", "S"],
+                  "submission #": [paper] * 3, "bid": ["conflict", "yes", "yes"]}).to_csv(tmp_path / "bidding.csv",
+                                                                                        index=False)
     res = CliRunner().invoke(app, ["match", str(good / "submissions.csv"), "-p", str(tmp_path / "publications.csv"),
                                    "-r", str(tmp_path / "committee.csv"), "--bids", str(tmp_path / "bidding.csv"),
                                    "--per-paper", "1", "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    assert "unknown paper or reviewer" not in res.output
+    said = res.output.replace("\n", " ")
+    assert "unknown paper or reviewer" not in said and "belong to reviewers not in" not in said  # no stranger
+    assert "1 bid(s) are by members left out of the pool (meta-reviewers)" in said
     confl = pd.read_csv(tmp_path / "out" / "conflicts.csv", dtype=str)
     who = committee.set_index("#").loc[member, "email"]
     assert ((confl["paper_id"] == paper) & (confl["reviewer_id"] == who)

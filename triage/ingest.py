@@ -151,6 +151,7 @@ class Corpus:
     conflicts: pd.DataFrame
     previous: pd.DataFrame | None = None  # an earlier assignment to keep (--keep-assignments)
     excluded: pd.DataFrame | None = None  # submissions left out: paper_id, title, reason (withdrawn, desk-rejected)
+    left_out: frozenset[str] = frozenset()  # committee members left out of the pool (meta-reviewers), lower-cased
 
 
 # ---------------------------------------------------------------------------------------------
@@ -977,6 +978,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
         raw = _from_profiles(raw)
     role = next((c for c in raw.columns if norm_header(c) == "role"), None)
+    left_out: set[str] = set()  # ids (and emails, member #) of the members left out, lower-cased
     if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
         roles = raw[role].map(clean_text)
         senior = roles.str.contains(SENIOR_ROLES)
@@ -986,6 +988,9 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
                   "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
                   " or ".join(repr(r) for r in sorted(set(roles[senior]))))
+            gone = _rename(raw[senior], REVIEWER_ALIASES, path, quiet=True)
+            left_out = {clean_text(v).lower() for c in ("reviewer_id", "email", "member_id") if c in gone.columns
+                        for v in gone[c] if clean_text(v)}
             raw = raw[~senior]
     df = _rename(raw, REVIEWER_ALIASES, path)
     if "name" not in df.columns and ("first_name" in df.columns or "last_name" in df.columns):
@@ -1011,6 +1016,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         i = int(df.index[both][0])
         raise InputError(f"{path}: {row_name(i, path)} has min_load {df.at[i, 'min_load']} > max_load "
                          f"{df.at[i, 'max_load']}; lower min_load or raise max_load")
+    df.attrs["left_out"] = left_out
     return df
 
 
@@ -1127,11 +1133,16 @@ def load_corpus(
     """Read and cross-check all inputs of a run."""
     papers, excluded = read_submissions(submissions, encoding=encoding)
     pubs = read_publications(publications, encoding=encoding) if publications else empty_publications()
+    left_out: frozenset[str] = frozenset()
     if reviewers:
         revs = read_reviewers(reviewers, encoding=encoding)
+        left_out = frozenset(revs.attrs.get("left_out", ()))  # read before any copy of the frame drops it
         if len(pubs):  # publications listed by email, in another case than the reviewers file
             pubs = pubs.assign(reviewer_id=resolve_reviewer_ids(pubs["reviewer_id"], revs))
         known = set(revs["reviewer_id"])
+        meta = ~pubs["reviewer_id"].isin(known) & pubs["reviewer_id"].str.lower().isin(left_out)
+        if meta.any():  # the meta-reviewers' own papers: not needed, and nothing to warn about
+            pubs = pubs[~meta].reset_index(drop=True)
         unknown = ~pubs["reviewer_id"].isin(known)
         if len(pubs) and unknown.all():
             raise InputError(
@@ -1184,7 +1195,7 @@ def load_corpus(
         previous = previous.assign(paper_id=resolve_paper_ids(previous["paper_id"], papers),
                                    reviewer_id=resolve_reviewer_ids(previous["reviewer_id"], revs))
     return Corpus(papers=papers, publications=pubs, reviewers=revs, conflicts=confl, previous=previous,
-                  excluded=excluded)
+                  excluded=excluded, left_out=left_out)
 
 
 _FLOAT_ID = re.compile(r"^(-?\d+)\.0+$")

@@ -556,6 +556,12 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     if bids is not None and len(bids):
         ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
             set(corpus.reviewers["reviewer_id"]))
+        excluded = set(corpus.excluded["paper_id"]) if corpus.excluded is not None else set()
+        left = ~ok & (bids["reviewer_id"].str.lower().isin(corpus.left_out) | bids["paper_id"].isin(excluded))
+        if left.any():
+            log.warning("%d bid(s) are by members left out of the pool (meta-reviewers) or on papers left out of "
+                        "the run; not used", int(left.sum()))
+        ok |= left
         if not ok.all():
             first = bids[~ok].iloc[0]
             log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored", int((~ok).sum()),
