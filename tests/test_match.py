@@ -78,13 +78,18 @@ def test_top_k_equals_brute_force_top_k():
         assert len(merged) == len(top) and (merged.score == merged.score_all).all()
 
 
-def test_top_k_with_lexical_blend_scores_as_all_pairs():
-    """The top-k path's blended scores (sparse pair products) equal the all-pairs path's (block products)."""
-    papers, P, pubs, E, revs = setup(n_pap=25, n_rev=60, per=(1, 5))
-    rng = np.random.default_rng(3)
+def with_words(papers: pd.DataFrame, pubs: pd.DataFrame, seed: int) -> None:
+    """Random abstracts of 12 words from 40, so the lexical blend has terms to share."""
+    rng = np.random.default_rng(seed)
     vocab = [f"w{i}" for i in range(40)]
     papers["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(papers))]
     pubs["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(pubs))]
+
+
+def test_top_k_with_lexical_blend_scores_as_all_pairs():
+    """The top-k path's blended scores (sparse pair products) equal the all-pairs path's (block products)."""
+    papers, P, pubs, E, revs = setup(n_pap=25, n_rev=60, per=(1, 5))
+    with_words(papers, pubs, seed=3)
     params = dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1))
     allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
     top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=8, **params))
@@ -97,10 +102,7 @@ def test_top_k_with_lexical_blend_scores_as_all_pairs():
 def test_listed_pairs_score_as_the_other_paths():
     """Scoring listed pairs (earlier assignments outside the top-k) gives the scores and evidence of all pairs."""
     papers, P, pubs, E, revs = setup(n_pap=20, n_rev=30, per=(0, 5))
-    rng = np.random.default_rng(5)
-    vocab = [f"w{i}" for i in range(40)]
-    papers["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(papers))]
-    pubs["abstract"] = [" ".join(rng.choice(vocab, 12)) for _ in range(len(pubs))]
+    with_words(papers, pubs, seed=5)
     for params in (dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1)), DENSE):
         allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
         pick = allp.sample(25, random_state=1)[["paper_id", "reviewer_id"]]

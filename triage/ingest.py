@@ -509,15 +509,21 @@ def author_name(name: str) -> str:
     return s or name
 
 
+def _mask_brackets(s: str) -> str:
+    """``s`` with what stands inside brackets replaced by '_' (same length), so separators there do not count;
+    ``s`` itself when a bracket never closes (a cut affiliation)."""
+    masked, depth = [], 0
+    for ch in s:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        masked.append(ch if depth <= 0 else "_")
+    return "".join(masked) if depth == 0 else s
+
+
 def _split_outside_brackets(s: str) -> list[str]:
     """Split on ';' outside brackets; with brackets that never close (a cut affiliation), on every ';'."""
-    parts, depth, start = [], 0, 0
-    for i, ch in enumerate(s):
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        if ch == ";" and depth <= 0:
-            parts.append(s[start:i])
-            start = i + 1
-    return parts + [s[start:]] if depth == 0 else s.split(";")
+    flat = _mask_brackets(s)
+    cuts = [i for i, ch in enumerate(flat) if ch == ";"]
+    return [s[a + 1:b] for a, b in zip([-1, *cuts], [*cuts, len(s)])]
 
 
 _AFFILIATION = re.compile(r"\b(?:univ\w*|institut\w*|college|school|labs?|laborator\w*|inc|ltd|corp\w*|research|"
@@ -561,12 +567,7 @@ def _split_prose_list(s: str) -> list[str]:
     after which comes a given name ('Doe, Jane'), a suffix ('Jane Doe, Jr.') or an affiliation ('Jane Doe,
     MIT') is one author; 'Doe, Jane and Smith, John' (BibTeX) is two; 'et al.' is no author."""
     s = _ET_AL.sub("", s.strip())
-    masked: list[str] = []
-    depth = 0
-    for ch in s:
-        depth += {"(": 1, ")": -1}.get(ch, 0)
-        masked.append(ch if depth <= 0 else "_")  # separators inside brackets do not count
-    flat = "".join(masked)
+    flat = _mask_brackets(s)
     if not _AND.search(flat) and (_last_first(s) or (s.count(",") == 1 and (
             affiliation_like(s.partition(",")[2]) or _NOT_AUTHORS.fullmatch(s.partition(",")[2].strip())))):
         return [s]
