@@ -1025,3 +1025,23 @@ def test_an_input_file_for_one_stage_does_not_outdate_the_others(tmp_path):
     wd.record_stage("match", inputs={"submissions": files["subs2"], "keep_assignments": files["k2"]}, params={},
                     outputs=[])
     assert wd.outdated() == {"topics": ["submissions file"], "summarize": ["submissions file"]}
+
+
+def test_easychair_author_list_beside_the_submissions_is_an_input_of_the_stages(tmp_path):
+    """EasyChair's author.csv gives the authors' emails, hence conflicts: a new one outdates the stages that
+    used conflicts (the supply table of topics), not the embeddings or the claim cards."""
+    from triage import workdir as W
+    from triage.pipeline import Inputs
+
+    subs = tmp_path / "submission.csv"
+    subs.write_text("#,title\n", encoding="utf-8")
+    assert "submission_authors" not in Inputs(subs).files()
+    (tmp_path / "author.csv").write_text("submission #,email\n1,a@x.org\n", encoding="utf-8")
+    assert Inputs(subs).files()["submission_authors"] == tmp_path / "author.csv"
+    wd = W.Workdir(tmp_path / "out")
+    wd.ensure()
+    for stage in ("embed", "topics", "summarize", "match"):
+        wd.record_stage(stage, inputs=Inputs(subs).files(), params={}, outputs=[])
+    (tmp_path / "author.csv").write_text("submission #,email\n1,b@y.org\n", encoding="utf-8")
+    wd.record_stage("match", inputs=Inputs(subs).files(), params={}, outputs=[])
+    assert wd.outdated() == {"topics": ["submission_authors file"]}

@@ -37,6 +37,7 @@ from triage.export import (
     workbook_tables,
 )
 from triage.ingest import (
+    EASYCHAIR_AUTHORS,
     Corpus,
     join_list,
     load_corpus,
@@ -87,8 +88,10 @@ class Inputs:
     compare_with: Path | None = None  # papers of an earlier year or a sister venue, to find resubmissions
 
     def files(self) -> dict[str, Path | None]:
+        authors = Path(self.submissions).parent / EASYCHAIR_AUTHORS  # read with EasyChair's submission.csv
         return {"submissions": self.submissions, "publications": self.publications,
                 "reviewers": self.reviewers, "conflicts": self.conflicts,
+                **({"submission_authors": authors} if authors.is_file() else {}),
                 **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {}),
                 **({"compare_with": self.compare_with} if self.compare_with else {})}
 
