@@ -87,6 +87,22 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
     ("topics:\n  - name: a\n    seeds: [s]\n  - name: a\n    seeds: [t]\n", "repeats the id 'a'"),
     ("topics: [\n  - name: a\n", "not valid YAML at line"),
     ("topics:\n  - name: a\n    seeds: 3\n", "'seeds' must be a list"),
+    # A stray '|' or an all-optional pattern would give every paper the topic (or open the gate for all).
+    ("topics:\n  - name: a\n    seeds: [s]\n    terms: ['graph neural|']\n", "term 'graph neural|' matches empty"),
+    ("topics:\n  - name: a\n    seeds: [s]\n    title_terms: ['(bench)?']\n", "matches empty text"),
+    ("gate:\n  cues: ['|we prove']\ntopics:\n  - name: a\n    seeds: [s]\n", "gate cue '|we prove' matches empty"),
+    # An author's area written as a name another topic also has must find one topic, not the first.
+    ("topics:\n  - name: RL\n    seeds: [s]\n    aliases: [learning theory]\n  - name: Learning Theory\n"
+     "    seeds: [t]\n", "topic 2 ('Learning Theory') and topic 1 ('RL') are both named 'learning theory'"),
+    ("topics:\n  - name: optimization\n    id: o1\n    seeds: [s]\n  - name: Optimization\n    id: o2\n"
+     "    seeds: [t]\n", "both named 'optimization'"),
+    # Misspelt keys and yes/no values were ignored, so the file's own settings silently did not apply.
+    ("treshold: 0.9\ntopics:\n  - name: a\n    seeds: [s]\n", "unknown key(s) treshold at the top"),
+    ("gate:\n  cue: ['we prove']\ntopics:\n  - name: a\n    seeds: [s]\n", "gate has unknown key(s) cue"),
+    ("gate:\n  margin: 0.05\ntopics:\n  - name: a\n    seeds: [s]\n", "the gate has no cues"),
+    ("threshold: yes\ntopics:\n  - name: a\n    seeds: [s]\n", "'threshold' must be a number between -1 and 1"),
+    ("threshold: 30\ntopics:\n  - name: a\n    seeds: [s]\n", "(found 30)"),
+    ("gate:\n  cues: [x]\n  margin: no\ntopics:\n  - name: a\n    seeds: [s]\n", "gate 'margin' must be a"),
 ])
 def test_bad_taxonomy_files(tmp_path, text, needle):
     p = write(tmp_path, "bad.yaml", text)

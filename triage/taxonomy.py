@@ -26,6 +26,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -201,41 +202,80 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         terms = _str_list(raw.get("terms"), path, where, "terms")
         title_terms = _str_list(raw.get("title_terms"), path, where, "title_terms")
         for key, term in [("term", t) for t in terms] + [("title term", t) for t in title_terms]:
-            try:
-                re.compile(term)
-            except re.error as exc:
-                raise InputError(f"{path}: {where} {key} {term!r} is not a valid regular expression ({exc}); "
-                                 "escape special characters with a backslash") from None
+            _check_pattern(term, path, f"{where} {key}")
         topics.append(Topic(tid, name, " ".join(desc.split()), seeds,
                             _str_list(raw.get("aliases"), path, where, "aliases"), terms, title_terms,
                             only_when_named))
+    _check_unique_names(topics, path)
     topics = _with_covered(topics, covers, path)
+    unknown = set(data) - {"name", "title", "threshold", "gate", "topics"}
+    if unknown:
+        raise InputError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))} at the top of the file; "
+                         "allowed: name, title, threshold, gate, topics")
     threshold = data.get("threshold")
-    if threshold is not None and not isinstance(threshold, (int, float)):
-        raise InputError(f"{path}: 'threshold' must be a number such as 0.3")
+    if threshold is not None and not _is_similarity(threshold):
+        raise InputError(f"{path}: 'threshold' must be a number between -1 and 1 such as 0.3 (found {threshold!r})")
     gate = None
     if data.get("gate") is not None:
         g = data["gate"]
         if not isinstance(g, dict):
             raise InputError(f"{path}: 'gate' must be a mapping with theory, empirical, cues and margin")
+        unknown = set(g) - {"theory", "empirical", "cues", "weak_cues", "margin"}
+        if unknown:
+            raise InputError(f"{path}: gate has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+                             "allowed: theory, empirical, cues, weak_cues, margin")
         cues = _str_list(g.get("cues"), path, "gate", "cues")
         weak = _str_list(g.get("weak_cues"), path, "gate", "weak_cues")
         for c in (*cues, *weak):
-            try:
-                re.compile(c)
-            except re.error as exc:
-                raise InputError(f"{path}: gate cue {c!r} is not a valid regular expression ({exc})") from None
+            _check_pattern(c, path, "gate cue")
         theory = _str_list(g.get("theory"), path, "gate", "theory")
         empirical = _str_list(g.get("empirical"), path, "gate", "empirical")
         if bool(theory) != bool(empirical):
             raise InputError(f"{path}: gate needs both 'theory' and 'empirical' phrases (or neither)")
+        if not (theory or cues or weak):
+            raise InputError(f"{path}: the gate has no cues and no theory/empirical phrases, so no paper would pass; "
+                             "add them, or remove 'gate' to let every paper through")
         margin = g.get("margin", 0.05)
-        if not isinstance(margin, (int, float)):
-            raise InputError(f"{path}: gate 'margin' must be a number such as 0.05")
+        if not _is_similarity(margin):
+            raise InputError(f"{path}: gate 'margin' must be a number between -1 and 1 such as 0.05 "
+                             f"(found {margin!r})")
         gate = Gate(theory, empirical, cues, float(margin), weak)
     name = str(data.get("name") or path.stem)
     return Taxonomy(name=name, title=str(data.get("title") or name), topics=tuple(topics), source=str(path),
                     threshold=None if threshold is None else float(threshold), gate=gate)
+
+
+def _is_similarity(value: Any) -> bool:
+    """A number in [-1, 1] (a cosine similarity or a difference of two); YAML's yes/no are not numbers."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and -1 <= value <= 1
+
+
+# Texts a pattern must not match with an empty match: a stray '|' ('graph neural|') or a pattern that is
+# all optional would count a hit in every paper.
+_EMPTY_PROBES = ("", "We prove a theorem on graph neural networks, e.g. in 2-layer nets.")
+
+
+def _check_pattern(pattern: str, path: Path, where: str) -> None:
+    try:
+        rx = re.compile(pattern, re.IGNORECASE)
+    except re.error as exc:
+        raise InputError(f"{path}: {where} {pattern!r} is not a valid regular expression ({exc}); "
+                         "escape special characters with a backslash") from None
+    if any(m.start() == m.end() for text in _EMPTY_PROBES for m in rx.finditer(text)):
+        raise InputError(f"{path}: {where} {pattern!r} matches empty text, so it would hit every paper; "
+                         "remove the empty alternative (a '|' at either end, or '||') or the optional-only part")
+
+
+def _check_unique_names(topics: list[Topic], path: Path) -> None:
+    """A name, id or alias names one topic only: an author's area written that way must find one topic."""
+    owner: dict[str, int] = {}
+    for i, t in enumerate(topics, start=1):
+        for key in dict.fromkeys(_norm_name(a) for a in (t.name, t.id, *t.aliases)):
+            if key and key in owner:
+                j = owner[key]
+                raise InputError(f"{path}: topic {i} ('{t.name}') and topic {j} ('{topics[j - 1].name}') are both "
+                                 f"named '{key}' (by name, id or alias); give each name to one topic")
+            owner[key] = i
 
 
 def _with_covered(topics: list[Topic], covers: dict[int, tuple[str, tuple[str, ...]]], path: Path) -> list[Topic]:
