@@ -74,6 +74,9 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
     assert t.names == ["bandits"] and t.name == "mine"
     j = load_taxonomy(write(tmp_path, "mine.json", '{"topics": [{"name": "a", "description": "about a"}]}'))
     assert j.topics[0].id == "a"
+    bom = tmp_path / "bom.json"  # as Windows editors save UTF-8
+    bom.write_bytes(b"\xef\xbb\xbf" + b'{"topics": [{"name": "a", "description": "about a"}]}')
+    assert load_taxonomy(bom).names == ["a"]
 
 
 @pytest.mark.parametrize("text, needle", [
@@ -87,6 +90,7 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
     ("topics:\n  - name: a\n    seeds: [s]\n  - name: a\n    seeds: [t]\n", "repeats the id 'a'"),
     ("topics: [\n  - name: a\n", "not valid YAML at line"),
     ("topics:\n  - name: a\n    seeds: 3\n", "'seeds' must be a list"),
+    ("topics:\n  - name: 'vision; audio'\n    seeds: [s]\n", "has a ';' in its name"),
     # A stray '|' or an all-optional pattern would give every paper the topic (or open the gate for all).
     ("topics:\n  - name: a\n    seeds: [s]\n    terms: ['graph neural|']\n", "term 'graph neural|' matches empty"),
     ("topics:\n  - name: a\n    seeds: [s]\n    title_terms: ['(bench)?']\n", "matches empty text"),

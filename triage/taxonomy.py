@@ -111,7 +111,7 @@ def resolve_taxonomy(spec: str | Path) -> Path:
 
 def _parse(path: Path) -> object:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # Windows editors start UTF-8 files with a BOM
     except UnicodeDecodeError:
         raise InputError(f"{path}: is not UTF-8 text; re-save it as UTF-8") from None
     except OSError as exc:
@@ -178,6 +178,9 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())
         where = f"topic {i} ('{name}')"
+        if ";" in name:
+            raise InputError(f"{path}: {where} has a ';' in its name, which topics.csv uses between the top 3 "
+                             "topics; write it with a comma instead")
         unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms",
                               "only_when_named", "covers"}
         if unknown:
