@@ -887,6 +887,16 @@ def test_run_takes_the_weak_threshold(good_run, fake_model, tmp_path):
     assert res.exit_code == 0, res.output
     assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) == {"yes"}
     assert "weak &lt; 1" in (out / "report.html").read_text(encoding="utf-8")
+    # A later export or report without the option flags the same papers as the run (it used to go back to 0.60).
+    for command in ("export", "report"):
+        res = runner.invoke(app, [command, str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                                  "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) == {"yes"}, command
+        assert "weak &lt; 1" in (out / "report.html").read_text(encoding="utf-8")
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                              "--weak-threshold", "-1", "-o", str(out)])
+    assert set(pd.read_csv(out / "triage.csv", keep_default_na=False)["Weak match"]) <= {"no", ""}
 
 
 def test_a_run_exports_again_as_the_last_export_did_and_an_export_replaces_the_last(good_run, fake_model,

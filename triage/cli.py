@@ -161,7 +161,7 @@ CompareWith = Annotated[Path | None, typer.Option(
 WeakThreshold = Annotated[float | None, typer.Option(
     "--weak-threshold", min=-1.0, max=1.0,
     help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
-         "on real data for the bundled model; see README).")]
+         "on real data for the bundled model, see README; export and report: the folder's last one).")]
 
 DEFAULT_OUT = Path("triage-out")
 
@@ -699,11 +699,11 @@ def export(
     Example:
         triage export submissions.csv -r reviewers.csv --format xlsx --by area -o triage-out
     """
-    from triage.pipeline import ExportParams, load, run_export
+    from triage.pipeline import ExportParams, load, run_export, weak_threshold_as_before
 
     wd = _ran_folder(out_dir, "export")
-    weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
-    params = ExportParams(format=fmt, by=by, **weak)
+    params = ExportParams(format=fmt, by=by, weak_threshold=weak_threshold_as_before(wd) if weak_threshold is None
+                          else weak_threshold)
     inputs = _inputs(submissions, None, reviewers, None, encoding)
     res = run_export(load(inputs), wd, params, inputs=inputs)
     out.print(f"{len(res.table)} papers", markup=False)
@@ -740,16 +740,16 @@ def report(
     Example:
         triage report submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    from triage.pipeline import ExportParams, export_as_before, load, run_report
+    from triage.pipeline import ExportParams, export_as_before, load, run_report, weak_threshold_as_before
 
     wd = _ran_folder(out_dir, "report")
     inputs = _inputs(submissions, publications, reviewers, None, encoding)
     corpus = load(inputs)
-    weak = {} if weak_threshold is None else {"weak_threshold": weak_threshold}
-    note = export_as_before(corpus, wd, ExportParams(**weak), inputs=inputs)
+    weak = weak_threshold_as_before(wd) if weak_threshold is None else weak_threshold
+    note = export_as_before(corpus, wd, ExportParams(weak_threshold=weak), inputs=inputs)
     if note:
         out.print(note, markup=False)
-    _echo_outputs([run_report(corpus, wd, **weak, inputs=inputs)])
+    _echo_outputs([run_report(corpus, wd, weak_threshold=weak, inputs=inputs)])
 
 
 @app.command()

@@ -784,6 +784,18 @@ def _last_export(wd: Workdir, plain: ExportParams) -> ExportParams:
         by=SplitBy(by) if by in {b.value for b in SplitBy} else None)
 
 
+def weak_threshold_as_before(wd: Workdir) -> float:
+    """The weak-match threshold of the folder's latest export or report (the default when neither ran): a later
+    ``triage export`` or ``triage report`` without ``--weak-threshold`` flags the same papers as the run did."""
+    stages = wd.read_manifest()["stages"]
+    recs = sorted((r for k, r in stages.items() if k in ("export", "report")), key=lambda r: int(r.get("seq", 0)))
+    for rec in reversed(recs):
+        value = (rec.get("params") or {}).get("weak_threshold")
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and -1 <= value <= 1:
+            return float(value)
+    return WEAK_SCORE
+
+
 def export_as_before(corpus: Corpus, wd: Workdir, plain: ExportParams, *, inputs: Inputs | None = None) -> str | None:
     """Export again in the format and split of the folder's last export (``triage.csv`` alone when that
     split cannot be made now, e.g. ``--by area`` without areas); a message when that is not ``plain``."""
