@@ -126,6 +126,31 @@ def test_xlsx_one_sheet_per_table_text_stays_text(tmp_path):
     assert ws.cell(2, 6).value == 0.81 and ws.cell(2, 2).value == "#N/A"  # p3, retitled above
 
 
+def test_xlsx_stores_counts_and_scores_as_numbers_and_ids_as_text(tmp_path):
+    """The stages' CSVs are read back as text; the workbook's counts and scores must sort and sum."""
+    from openpyxl import load_workbook
+
+    topics = pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "cluster_id": ["10", "2", "2"],
+                           "cluster_label": ["a", "b", "b"], "area": ["", "", ""], "area_score": ["0.51", "", "0.4"],
+                           "theory_topic": ["ntk", "", ""], "theory_score": ["0.6", "0.1", "0.2"]})
+    papers = _papers().assign(paper_id=["007", "p2", "p3"])
+    table = build_triage_table(papers, topics=topics.assign(paper_id=["007", "p2", "p3"]))
+    supply = pd.DataFrame({"kind": ["area"], "topic": ["theory"], "submissions": ["12"], "qualified_reviewers": ["3"],
+                           "slots_needed": ["36"], "slots_available": ["1354"], "papers_short": ["4"],
+                           "shortage": ["True"]})
+    path = tmp_path / "t.xlsx"
+    path.write_bytes(to_xlsx(workbook_tables(table, papers, topics=topics, supply=supply)))
+    wb = load_workbook(path)
+    assert "Areas" not in wb.sheetnames  # no paper has an area: no '(none)' row
+    papers_sheet = pd.DataFrame(wb["Papers"].values)
+    rows = {r[0]: dict(zip(papers_sheet.iloc[0], r)) for r in papers_sheet.iloc[1:].values}
+    assert rows["007"]["Cluster"] == 10 and rows["p2"]["Cluster"] == 2
+    assert rows["007"]["Area score"] == pytest.approx(0.51) and rows["p2"]["Area score"] in ("", None)
+    assert rows["p3"]["Theory score"] == pytest.approx(0.2)
+    ws = wb["Supply"]
+    assert [c.value for c in ws[2]][2:] == [12, 3, 36, 1354, 4, "yes"]
+
+
 def test_xlsx_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):
     from openpyxl import load_workbook
 

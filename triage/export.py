@@ -70,6 +70,10 @@ HEADERS = {
 }
 TOPIC_COLUMNS = ("cluster_id", "cluster_label", "area", "area_score", "area_top3", "area_mismatch", "theory_topic",
                  "theory_score", "possible_duplicates")
+# Columns that hold numbers though the stages' CSVs are read back as text: a workbook stores them as numbers,
+# so they sort and sum (ids stay text whatever they look like).
+NUMBER_COLUMNS = ("cluster_id", "area_score", "theory_score", "centroid_sim", "submissions", "qualified_reviewers",
+                  "slots_needed", "slots_available", "papers_short")
 LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
 FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -282,7 +286,7 @@ def workbook_tables(
         g = (topics.assign(cluster_id=pd.to_numeric(topics["cluster_id"]).astype(int))
              .groupby(["cluster_id", "cluster_label"]).size().reset_index(name="papers"))
         sheets["Topics"] = g.sort_values("cluster_id")
-    if topics is not None and "area" in topics.columns:
+    if topics is not None and "area" in topics.columns and table["area"].ne("").any():  # no areas: no sheet
         counts = area_counts(table)
         if len(counts):
             sheets["Areas"] = counts
@@ -295,6 +299,20 @@ def workbook_tables(
             d[col] = pd.to_numeric(d[col]).astype(float)
         sheets["Duplicates"] = d
     return sheets
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """``NUMBER_COLUMNS`` as numbers (a cell that is not one, e.g. an empty score, stays as it was) and the
+    supply table's true/false ``shortage`` as the workbook's yes/no."""
+    out = df.copy()
+    for col in out.columns:
+        if col in NUMBER_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
+            num = pd.to_numeric(out[col], errors="coerce")
+            whole = not out[col].astype(str).str.contains(r"[.eE]").any()
+            out[col] = [v if pd.isna(n) else (int(n) if whole else float(n)) for v, n in zip(out[col], num)]
+        elif col == "shortage":
+            out[col] = out[col].map(lambda v: "yes" if str(v).lower() == "true" else "no")
+    return out
 
 
 def area_counts(table: pd.DataFrame) -> pd.DataFrame:
@@ -354,7 +372,7 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
         return v
 
     for name, df in sheets.items():
-        frame = spreadsheet(df, guard=False)
+        frame = spreadsheet(_typed(df), guard=False)
         widths = []
         for h in frame.columns:
             col = frame[h]
