@@ -56,7 +56,8 @@ def test_table_one_row_per_paper_lists_flags_and_reviewers():
     assert t["paper_id"].tolist() == ["p1", "p2", "p3"]  # input order, not the topics order
     r = t.set_index("paper_id")
     assert r.loc["p1", "keywords"] == "bandits; regret"
-    assert r.loc["p1", "claims"] == "We prove A.; We show B; with C."
+    assert r.loc["p1", "claims"] == "We prove A.\nWe show B; with C."  # one per line: a claim may hold '; '
+    assert r.loc["p1", "assumptions"] == "convexity"
     assert r.loc["p3", "area_top3"] == "opt; theory; rl"  # JSON list normalised
     assert r.loc["p1", "area_mismatch"] == "yes" and r.loc["p2", "area_mismatch"] == "no"
     assert r.loc["p1", "n_conflicts"] == 2 and r.loc["p3", "n_conflicts"] == 0
@@ -183,6 +184,10 @@ def test_split_by_area_falls_back_to_author_area_and_names_files():
     g3 = split_table(t2, SplitBy.cluster)
     assert sorted(g3) == ["cluster-00-bandits-regret", "cluster-01-kernel"]
     assert g3["cluster-00-bandits-regret"]["paper_id"].tolist() == ["p1", "p2"]
+    # Areas in other scripts keep their names (they all used to be 'none', 'none-2', ...).
+    g4 = split_table(build_triage_table(_papers(), topics=topics.assign(area=["优化", "学习 理论", "---"])),
+                     SplitBy.area)
+    assert sorted(g4) == ["group", "优化", "学习-理论"]
 
 
 def test_split_without_any_area_or_cluster_says_what_to_do():

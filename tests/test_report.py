@@ -129,6 +129,9 @@ def test_self_contained_and_escaped(full_html):
     assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends" in full_html
     assert full_html.count("<script>") == 1  # only the report's own filter script
     assert "Kurt Gödel" in full_html
+    # A title in a right-to-left script must not pull the paper id into it: the card heading isolates both.
+    assert "<h3><bdi>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends</bdi> <span class=\"muted\">(<bdi>" \
+        in full_html
 
 
 def test_cards_and_flagged_lists(full_html):

@@ -6,6 +6,7 @@ import io
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -75,16 +76,24 @@ TOPIC_COLUMNS = ("cluster_id", "cluster_label", "area", "area_score", "area_top3
 NUMBER_COLUMNS = ("cluster_id", "area_score", "theory_score", "centroid_sim", "submissions", "qualified_reviewers",
                   "slots_needed", "slots_available", "papers_short")
 LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
+SENTENCE_COLUMNS = ("claims", "results")  # lists of sentences: one per line
 FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767
 XLSX_MAX_ROWS = 1_048_576  # rows per sheet, header included
 
 
-def _joined(v: object) -> str:
-    """A list (or a JSON list in a string) as ``; ``-joined text; other strings unchanged."""
+def join_sentences(items: list[str]) -> str:
+    """Sentences one per line: a sentence may hold '; ' itself, so a '; '-joined list could not be split back
+    (a spreadsheet shows the lines in one cell). A line break inside a sentence becomes a space."""
+    return "\n".join(re.sub(r"\s*[\r\n]+\s*", " ", str(x)).strip() for x in items if str(x).strip())
+
+
+def _joined(v: object, join: Callable[[list[str]], str] = join_list) -> str:
+    """A list (or a JSON list in a string) as ``; ``-joined text (or as ``join`` writes it); other strings
+    unchanged."""
     if isinstance(v, (list, tuple)):
-        return join_list([str(x) for x in v if str(x)])
+        return join([str(x) for x in v if str(x)])
     if isinstance(v, str):
         s = v.strip()
         if s.startswith("[") and s.endswith("]"):
@@ -93,7 +102,7 @@ def _joined(v: object) -> str:
             except ValueError:
                 return v
             if isinstance(parsed, list):
-                return join_list([str(x) for x in parsed if str(x)])
+                return join([str(x) for x in parsed if str(x)])
         return v
     return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
 
@@ -117,7 +126,7 @@ def build_triage_table(
     reviewers: pd.DataFrame | None = None,
     weak_threshold: float = WEAK_SCORE,
 ) -> pd.DataFrame:
-    """One row per paper, in input order; lists ``; ``-joined, flags ``yes``/``no``.
+    """One row per paper, in input order; lists ``; ``-joined (claims and results one per line), flags ``yes``/``no``.
 
     Topic columns (cluster, area, theory topic) are copied from ``topics`` when present, summary
     lists (claims, results, assumptions) from ``summaries``; reviewers become ``reviewer_1``,
@@ -136,7 +145,8 @@ def build_triage_table(
         out = out.merge(s, on="paper_id", how="left")
     for col in LIST_COLUMNS:
         if col in out.columns:
-            out[col] = out[col].map(_joined)
+            join = join_sentences if col in SENTENCE_COLUMNS else join_list
+            out[col] = [_joined(v, join) for v in out[col]]
     if "area_mismatch" in out.columns:
         out["area_mismatch"] = out["area_mismatch"].map(_flag)
     if conflicts is not None:
@@ -400,9 +410,10 @@ def to_xlsx(sheets: dict[str, pd.DataFrame]) -> bytes:
 
 
 def _slug(text: str, limit: int = 48) -> str:
-    s = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")
-    return s[:limit].rstrip("-") or "none"
+    """A file name for a group: accents dropped, other scripts kept ('优化' stays '优化', not 'none')."""
+    s = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    s = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", s).lower()).strip("-")
+    return s[:limit].rstrip("-") or "group"
 
 
 def split_table(table: pd.DataFrame, by: SplitBy) -> dict[str, pd.DataFrame]:

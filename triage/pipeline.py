@@ -30,6 +30,7 @@ from triage.export import (
     WEAK_SCORE,
     build_triage_table,
     guard_text,
+    join_sentences,
     split_table,
     spreadsheet,
     to_xlsx,
@@ -679,8 +680,9 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
                             extra_text=extra, summarizer=summarizer, stats=stats,
                             earlier=_earlier_summaries(wd, record) if llm is None else None)
     flat = summ.copy()
-    for col in ("claims", "results", "assumptions"):
-        flat[col] = flat[col].map(join_list)
+    for col in ("claims", "results"):
+        flat[col] = flat[col].map(join_sentences)
+    flat["assumptions"] = flat["assumptions"].map(join_list)
     flat["evidence"] = flat["evidence"].map(lambda v: json.dumps(v, sort_keys=True))
     wd.write_csv(W.SUMMARIES, flat)
     wd.write_jsonl(W.SUMMARIES_JSONL, [_jsonable(r) for r in summ.to_dict("records")])
