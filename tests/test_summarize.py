@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -380,6 +381,33 @@ def make_pdf(pages: list[list[str]]) -> bytes:
     return out.getvalue()
 
 
+def pdf_with_contents(data: bytes, **entries: str) -> bytes:
+    """A one-page PDF (written by pypdf) whose content stream is ``data`` with the given /Filter etc."""
+    from pypdf import PdfWriter
+    from pypdf.generic import DictionaryObject, NameObject, StreamObject
+
+    writer = PdfWriter()
+    page = writer.add_blank_page(612, 792)
+    stream = StreamObject()
+    stream._data = data
+    stream.update({NameObject(f"/{k}"): NameObject(v) for k, v in entries.items()})
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    font = DictionaryObject({NameObject("/Type"): NameObject("/Font"), NameObject("/Subtype"): NameObject("/Type1"),
+                             NameObject("/BaseFont"): NameObject("/Helvetica")})
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def inflating_pdf(megabytes: int) -> bytes:
+    """A PDF whose page content is a few hundred KB that inflate to ``megabytes`` MB of spaces."""
+    z = zlib.compressobj(9)
+    data = b"".join(z.compress(b" " * 1_000_000) for _ in range(megabytes)) + z.flush()
+    return pdf_with_contents(data, Filter="/FlateDecode")
+
+
 PDF_PAGES = [["A Paper", "Abstract", "We do things.", "1 Introduction",
               "Deep networks are trained with gra-", "dient descent. In this paper we assume Gaussian inputs.",
               "2 Setting", "Let x be data from somewhere."],
@@ -419,6 +447,25 @@ def test_cli_summarize_with_pdf_dir(tmp_path):
     assert rows[1]["summarizer"] == "extractive" and rows[1]["assumptions"] == []
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert manifest["stages"]["summarize"]["stats"]["with_pdf_text"] == 1
+
+
+@pytest.mark.parametrize("bad", [
+    pytest.param(lambda: inflating_pdf(120), id="inflates-to-120MB"),
+    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/FooDecode"), id="unknown-filter"),
+    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/JBIG2Decode"), id="jbig2"),
+])
+def test_cli_summarize_goes_on_past_an_unreadable_pdf(tmp_path, bad):
+    subs = pd.DataFrame({"paper_id": ["v1/p1", "v1/p2"], "title": ["A Paper", "Another paper"],
+                         "abstract": ["We do things with networks.", "We study bandits."]})
+    subs.to_csv(tmp_path / "subs.csv", index=False)
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / "v1_p1.pdf").write_bytes(make_pdf(PDF_PAGES))
+    (tmp_path / "pdfs" / "v1_p2.pdf").write_bytes(bad())
+    res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"),
+                                   "--centrality", "tfidf", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "found for 1 of 2 papers" in res.output and "v1_p2.pdf" in res.stderr
+    assert len((tmp_path / "out" / "summaries.jsonl").read_text().splitlines()) == 2
 
 
 def test_cli_bad_vocabulary_is_one_line_error(tmp_path):

@@ -59,12 +59,13 @@ def sections(raw: str) -> tuple[str, str]:
 def extract_intro_conclusion(path: Path) -> str:
     """Introduction and conclusion of the PDF at ``path``; '' (with a warning) when it cannot be read."""
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PyPdfError
 
     try:
         reader = PdfReader(str(path))
         pages = [(p.extract_text() or "") for p in reader.pages[:MAX_PAGES]]
-    except (PdfReadError, OSError, ValueError, KeyError, TypeError) as exc:
+    except (PyPdfError, DependencyError, NotImplementedError, OSError, ValueError, LookupError, TypeError) as exc:
+        # damaged, encrypted, too large once inflated, or a compression pypdf cannot decode (or needs jbig2dec for)
         log.warning("%s: cannot read the PDF (%s); summarising the abstract only", path, type(exc).__name__)
         return ""
     intro, concl = sections("\n" + "\n".join(pages) + "\n")
