@@ -416,16 +416,36 @@ PDF_PAGES = [["A Paper", "Abstract", "We do things.", "1 Introduction",
 
 
 def test_pdf_intro_and_conclusion(tmp_path):
-    from triage.pdftext import extract_intro_conclusion, pdf_for
+    from triage.pdftext import extract_intro_conclusion, pdfs_for
 
     (tmp_path / "v1_p1.pdf").write_bytes(make_pdf(PDF_PAGES))
-    assert pdf_for("v1/p1", tmp_path) == tmp_path / "v1_p1.pdf" and pdf_for("v1/p2", tmp_path) is None
+    assert pdfs_for(["v1/p1", "v1/p2"], tmp_path) == ({"v1/p1": tmp_path / "v1_p1.pdf"}, {})
     text = extract_intro_conclusion(tmp_path / "v1_p1.pdf")
     assert "trained with gradient descent. In this paper we assume Gaussian inputs." in text
     assert "two-layer networks." in text
     assert "Let x be data" not in text and "Someone" not in text
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
     assert extract_intro_conclusion(tmp_path / "bad.pdf") == ""
+
+
+def test_pdf_named_by_a_shared_last_part_is_used_for_none(tmp_path):
+    from triage.pdftext import pdfs_for
+
+    (tmp_path / "pdfs").mkdir()
+    for name in ("addanki24a", "abbe24a", "v247_zhang24b", "p7"):
+        (tmp_path / "pdfs" / f"{name}.pdf").write_bytes(make_pdf(PDF_PAGES))
+    ids = ["v247/addanki24a", "v999/addanki24a", "v247/abbe24a", "v247/zhang24b", "zhang24b", "p7", "v1/p7"]
+    found, shared = pdfs_for(ids, tmp_path / "pdfs")
+    assert found == {"v247/abbe24a": tmp_path / "pdfs" / "abbe24a.pdf",  # a paper's own name wins over another's
+                     "v247/zhang24b": tmp_path / "pdfs" / "v247_zhang24b.pdf", "p7": tmp_path / "pdfs" / "p7.pdf"}
+    assert shared == {tmp_path / "pdfs" / "addanki24a.pdf": ["v247/addanki24a", "v999/addanki24a"]}
+    pd.DataFrame({"paper_id": ids, "title": [f"Paper {i}" for i in range(7)],
+                  "abstract": ["We study bandits."] * 7}).to_csv(tmp_path / "subs.csv", index=False)
+    res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"),
+                                   "--centrality", "tfidf", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "found for 3 of 7 papers" in res.stdout
+    assert "addanki24a.pdf" in res.stderr and "v247/addanki24a, v999/addanki24a" in res.stderr
 
 
 def test_cli_summarize_with_pdf_dir(tmp_path):

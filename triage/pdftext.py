@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 log = logging.getLogger("triage")
@@ -25,14 +26,44 @@ _END = re.compile(r"\n\s*(?:References|Bibliography|Acknowledg(?:e)?ments?|Appen
                   re.IGNORECASE)
 
 
-def pdf_for(paper_id: str, pdf_dir: Path) -> Path | None:
-    """The PDF of a paper in ``pdf_dir``: ``<paper_id>.pdf`` with ``/`` replaced by ``_`` (or the last part)."""
-    pid = str(paper_id)
-    for name in (pid.replace("/", "_"), pid.split("/")[-1], pid):
-        p = Path(pdf_dir) / f"{name}.pdf"
-        if p.is_file():
-            return p
-    return None
+def _names(paper_id: str) -> list[str]:
+    """The names (without ``.pdf``) a paper's PDF may have: the id with ``/`` as ``_``, its last part, the id."""
+    return list(dict.fromkeys((paper_id.replace("/", "_"), paper_id.split("/")[-1], paper_id)))
+
+
+def pdfs_for(paper_ids: Iterable[str], pdf_dir: Path) -> tuple[dict[str, Path], dict[Path, list[str]]]:
+    """Each paper's PDF in ``pdf_dir`` (see :func:`_names`), and the PDFs whose name fits several papers.
+
+    A paper's own name (``/`` as ``_``) is its PDF even if it is the last part of another id; any other
+    name that fits more than one paper (``v1/p1`` and ``v2/p1`` both end in ``p1``) is used for none."""
+    pdf_dir = Path(pdf_dir)
+    files = {p.relative_to(pdf_dir).with_suffix("").as_posix(): p
+             for p in sorted(pdf_dir.rglob("*")) if p.suffix.lower() == ".pdf" and p.is_file()}
+    ids = list(dict.fromkeys(str(p) for p in paper_ids))
+    owners: dict[str, list[str]] = {}
+    fits: dict[str, list[str]] = {}
+    for pid in ids:
+        owners.setdefault(pid.replace("/", "_"), []).append(pid)
+        for name in _names(pid):
+            fits.setdefault(name, []).append(pid)
+    found = {}
+    for pid in ids:
+        name = next((n for n in _names(pid) if n in files and owners.get(n, fits[n]) == [pid]), None)
+        if name is not None:
+            found[pid] = files[name]
+    used = set(found.values())
+    shared = {files[n]: fits[n] for n in fits if len(fits[n]) > 1 and n in files and files[n] not in used}
+    return found, shared
+
+
+def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path) -> list[str]:
+    """The introduction and conclusion of each paper's PDF in ``pdf_dir`` ('' for a paper without one)."""
+    ids = [str(p) for p in paper_ids]
+    found, shared = pdfs_for(ids, pdf_dir)
+    for path, pids in shared.items():
+        log.warning("%s: the name fits %d papers (%s); used for none of them. Name each PDF <paper_id>.pdf "
+                    "with '/' as '_'", path, len(pids), ", ".join(pids))
+    return [extract_intro_conclusion(found[pid]) if pid in found else "" for pid in ids]
 
 
 def _clean(text: str) -> str:

@@ -653,13 +653,10 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
     extra = None
     n_pdf = 0
     if sources.pdf_dir is not None:
-        from triage.pdftext import extract_intro_conclusion, pdf_for
+        from triage.pdftext import pdf_texts
 
-        extra = []
-        for pid in papers["paper_id"]:
-            pdf = pdf_for(pid, sources.pdf_dir)
-            extra.append(extract_intro_conclusion(pdf) if pdf else "")
-            n_pdf += bool(extra[-1])
+        extra = pdf_texts(papers["paper_id"], sources.pdf_dir)
+        n_pdf = sum(map(bool, extra))
     stats = SummaryStats()
     summarizer = None
     if llm is not None:
