@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import zlib
 
 import numpy as np
@@ -419,13 +420,14 @@ def test_pdf_intro_and_conclusion(tmp_path):
     from triage.pdftext import extract_intro_conclusion, pdfs_for
 
     (tmp_path / "v1_p1.pdf").write_bytes(make_pdf(PDF_PAGES))
-    assert pdfs_for(["v1/p1", "v1/p2"], tmp_path) == ({"v1/p1": tmp_path / "v1_p1.pdf"}, {})
-    text = extract_intro_conclusion(tmp_path / "v1_p1.pdf")
+    assert pdfs_for(["v1/p1", "v1/p2"], tmp_path) == ({"v1/p1": tmp_path / "v1_p1.pdf"}, {}, [])
+    text, why = extract_intro_conclusion(tmp_path / "v1_p1.pdf")
+    assert why == ""
     assert "trained with gradient descent. In this paper we assume Gaussian inputs." in text
     assert "two-layer networks." in text
     assert "Let x be data" not in text and "Someone" not in text
     (tmp_path / "bad.pdf").write_bytes(b"%PDF-1.4 this is not really a pdf")
-    assert extract_intro_conclusion(tmp_path / "bad.pdf") == ""
+    assert extract_intro_conclusion(tmp_path / "bad.pdf") == ("", "damaged")
 
 
 def test_pdf_named_by_a_shared_last_part_is_used_for_none(tmp_path):
@@ -435,10 +437,10 @@ def test_pdf_named_by_a_shared_last_part_is_used_for_none(tmp_path):
     for name in ("addanki24a", "abbe24a", "v247_zhang24b", "p7"):
         (tmp_path / "pdfs" / f"{name}.pdf").write_bytes(make_pdf(PDF_PAGES))
     ids = ["v247/addanki24a", "v999/addanki24a", "v247/abbe24a", "v247/zhang24b", "zhang24b", "p7", "v1/p7"]
-    found, shared = pdfs_for(ids, tmp_path / "pdfs")
+    found, shared, others = pdfs_for(ids, tmp_path / "pdfs")
     assert found == {"v247/abbe24a": tmp_path / "pdfs" / "abbe24a.pdf",  # a paper's own name wins over another's
                      "v247/zhang24b": tmp_path / "pdfs" / "v247_zhang24b.pdf", "p7": tmp_path / "pdfs" / "p7.pdf"}
-    assert shared == {tmp_path / "pdfs" / "addanki24a.pdf": ["v247/addanki24a", "v999/addanki24a"]}
+    assert shared == {tmp_path / "pdfs" / "addanki24a.pdf": ["v247/addanki24a", "v999/addanki24a"]} and others == []
     pd.DataFrame({"paper_id": ids, "title": [f"Paper {i}" for i in range(7)],
                   "abstract": ["We study bandits."] * 7}).to_csv(tmp_path / "subs.csv", index=False)
     res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"),
@@ -469,12 +471,13 @@ def test_cli_summarize_with_pdf_dir(tmp_path):
     assert manifest["stages"]["summarize"]["stats"]["with_pdf_text"] == 1
 
 
-@pytest.mark.parametrize("bad", [
-    pytest.param(lambda: inflating_pdf(120), id="inflates-to-120MB"),
-    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/FooDecode"), id="unknown-filter"),
-    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/JBIG2Decode"), id="jbig2"),
+@pytest.mark.parametrize(("bad", "why"), [
+    pytest.param(lambda: inflating_pdf(120), "v1_p2.pdf (damaged or too large to unpack)", id="inflates-to-120MB"),
+    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/FooDecode"), "v1_p2.pdf (in a format pypdf cannot read)",
+                 id="unknown-filter"),
+    pytest.param(lambda: pdf_with_contents(b"xyz", Filter="/JBIG2Decode"), "v1_p2.pdf (", id="jbig2"),
 ])
-def test_cli_summarize_goes_on_past_an_unreadable_pdf(tmp_path, bad):
+def test_cli_summarize_goes_on_past_an_unreadable_pdf(tmp_path, bad, why):
     subs = pd.DataFrame({"paper_id": ["v1/p1", "v1/p2"], "title": ["A Paper", "Another paper"],
                          "abstract": ["We do things with networks.", "We study bandits."]})
     subs.to_csv(tmp_path / "subs.csv", index=False)
@@ -484,8 +487,47 @@ def test_cli_summarize_goes_on_past_an_unreadable_pdf(tmp_path, bad):
     res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"),
                                    "--centrality", "tfidf", "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
-    assert "found for 1 of 2 papers" in res.output and "v1_p2.pdf" in res.stderr
+    assert "found for 1 of 2 papers" in res.output and why in res.stderr
     assert len((tmp_path / "out" / "summaries.jsonl").read_text().splitlines()) == 2
+
+
+def test_cli_summarize_says_in_one_warning_which_pdfs_went_unused_and_why(tmp_path, caplog):
+    from pypdf import PdfReader, PdfWriter
+
+    ids = [f"v247/p{i}" for i in range(1, 9)]
+    pd.DataFrame({"paper_id": ids, "title": [f"Paper {i}" for i in range(1, 9)],
+                  "abstract": ["We study bandits."] * 8}).to_csv(tmp_path / "subs.csv", index=False)
+    pdfs = tmp_path / "pdfs"
+    pdfs.mkdir()
+    good = make_pdf(PDF_PAGES)
+    locked = PdfWriter(clone_from=PdfReader(io.BytesIO(good)))
+    locked.encrypt(user_password="secret", algorithm="RC4-128")
+    locked.write(pdfs / "v247_p2.pdf")
+    for i, data in [(1, good), (3, b""), (4, good[: len(good) // 2]), (5, pdf_with_contents(b"q 1 0 0 1 0 0 cm Q")),
+                    (6, make_pdf([["A Paper"] + ["Some words on a page without any section headings."] * 5]))]:
+        (pdfs / f"v247_p{i}.pdf").write_bytes(data)
+    for name in ("Paper 6.pdf", "orphan.pdf"):
+        (pdfs / name).write_bytes(good)
+    with caplog.at_level(logging.WARNING):
+        res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(pdfs),
+                                       "--centrality", "tfidf", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "found for 1 of 8 papers" in res.stdout
+    assert not [r.getMessage() for r in caplog.records if r.name.startswith("pypdf")]  # "EOF marker not found"
+    assert res.stderr.count("Warning:") == 1 and len(res.stderr.strip().splitlines()) == 1, res.stderr
+    assert ("5 PDF(s) not used: v247_p2.pdf (password-protected), v247_p3.pdf (empty file), v247_p4.pdf (damaged), "
+            "v247_p5.pdf (no text layer (scanned?)), v247_p6.pdf (no introduction/conclusion found)") in res.stderr
+    assert "2 PDF(s) match no paper: Paper 6.pdf, orphan.pdf" in res.stderr
+    assert "Error" not in res.stderr and "EOF marker" not in res.stderr and "name each PDF" not in res.stderr
+
+    for i in range(1, 7):  # none matches: the naming scheme, with an example from the submissions
+        (pdfs / f"v247_p{i}.pdf").rename(pdfs / f"paper{i}.pdf")
+    res = CliRunner().invoke(app, ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(pdfs),
+                                   "--centrality", "tfidf", "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0 and "found for 0 of 8 papers" in res.stdout
+    assert "no PDF matches any of the 8 papers; 8 PDF(s) match no paper: Paper 6.pdf, orphan.pdf, paper1.pdf, " \
+           "paper2.pdf, paper3.pdf and 3 more; name each PDF <paper_id>.pdf with '/' as '_', e.g. v247_p1.pdf for " \
+           "paper v247/p1" in res.stderr
 
 
 def test_cli_bad_vocabulary_is_one_line_error(tmp_path):

@@ -3,7 +3,8 @@
 Text layers vary a lot between PDFs, so this is best effort: the introduction runs from a heading
 "Introduction" to the next numbered heading, the conclusion from a heading "Conclusion(s)" or
 "Discussion" to "References"/"Acknowledg(e)ments"/"Appendix". Hyphenated line breaks are joined
-and whitespace is collapsed. A PDF without a text layer gives empty text.
+and whitespace is collapsed. A PDF without a text layer gives empty text; so does one pypdf cannot
+read, with the reason in plain words.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ def _names(paper_id: str) -> list[str]:
     return list(dict.fromkeys((paper_id.replace("/", "_"), paper_id.split("/")[-1], paper_id)))
 
 
-def pdfs_for(paper_ids: Iterable[str], pdf_dir: Path) -> tuple[dict[str, Path], dict[Path, list[str]]]:
-    """Each paper's PDF in ``pdf_dir`` (see :func:`_names`), and the PDFs whose name fits several papers.
+def pdfs_for(paper_ids: Iterable[str], pdf_dir: Path) -> tuple[dict[str, Path], dict[Path, list[str]], list[Path]]:
+    """Each paper's PDF in ``pdf_dir`` (see :func:`_names`), the PDFs whose name fits several papers, and the rest.
 
     A paper's own name (``/`` as ``_``) is its PDF even if it is the last part of another id; any other
     name that fits more than one paper (``v1/p1`` and ``v2/p1`` both end in ``p1``) is used for none."""
@@ -46,24 +47,54 @@ def pdfs_for(paper_ids: Iterable[str], pdf_dir: Path) -> tuple[dict[str, Path], 
         owners.setdefault(pid.replace("/", "_"), []).append(pid)
         for name in _names(pid):
             fits.setdefault(name, []).append(pid)
-    found = {}
+    found: dict[str, Path] = {}
     for pid in ids:
         name = next((n for n in _names(pid) if n in files and owners.get(n, fits[n]) == [pid]), None)
         if name is not None:
             found[pid] = files[name]
     used = set(found.values())
     shared = {files[n]: fits[n] for n in fits if len(fits[n]) > 1 and n in files and files[n] not in used}
-    return found, shared
+    others = [p for p in files.values() if p not in used and p not in shared]
+    return found, shared, others
 
 
-def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path) -> list[str]:
-    """The introduction and conclusion of each paper's PDF in ``pdf_dir`` ('' for a paper without one)."""
+def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5) -> list[str]:
+    """The introduction and conclusion of each paper's PDF in ``pdf_dir`` ('' for a paper without one).
+
+    One warning names the PDFs not used, each with its reason, and those that match no paper (the first
+    ``shown`` of each); when no PDF matches, it gives the naming scheme with an example."""
+    pdf_dir = Path(pdf_dir)
     ids = [str(p) for p in paper_ids]
-    found, shared = pdfs_for(ids, pdf_dir)
-    for path, pids in shared.items():
-        log.warning("%s: the name fits %d papers (%s); used for none of them. Name each PDF <paper_id>.pdf "
-                    "with '/' as '_'", path, len(pids), ", ".join(pids))
-    return [extract_intro_conclusion(found[pid]) if pid in found else "" for pid in ids]
+    found, shared, others = pdfs_for(ids, pdf_dir)
+    texts: list[str] = []
+    unused: dict[Path, str] = {}
+    for pid in ids:
+        text, why = extract_intro_conclusion(found[pid]) if pid in found else ("", "")
+        texts.append(text)
+        if pid in found and not text:
+            unused[found[pid]] = why
+    unused.update({path: "fits several papers: " + ", ".join(pids) for path, pids in shared.items()})
+
+    def name(p: Path) -> str:
+        return p.relative_to(pdf_dir).as_posix()
+
+    said = []
+    if unused:
+        said.append(f"{len(unused)} PDF(s) not used: "
+                    + _some([f"{name(p)} ({why})" for p, why in unused.items()], shown))
+    if others:
+        said.append(f"{len(others)} PDF(s) match no paper: " + _some([name(p) for p in others], shown))
+    if ids and not found:
+        said.insert(0, f"no PDF matches any of the {len(ids)} papers" if unused or others else "no PDF files in it")
+        eg = next((pid for pid in ids if "/" in pid), ids[0])
+        said.append(f"name each PDF <paper_id>.pdf with '/' as '_', e.g. {eg.replace('/', '_')}.pdf for paper {eg}")
+    if said:
+        log.warning("--pdf-dir %s: %s", pdf_dir, "; ".join(said))
+    return texts
+
+
+def _some(items: list[str], n: int) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
 def _clean(text: str) -> str:
@@ -87,17 +118,36 @@ def sections(raw: str) -> tuple[str, str]:
     return intro[:MAX_SECTION_CHARS], concl[:MAX_SECTION_CHARS]
 
 
-def extract_intro_conclusion(path: Path) -> str:
-    """Introduction and conclusion of the PDF at ``path``; '' (with a warning) when it cannot be read."""
+def extract_intro_conclusion(path: Path) -> tuple[str, str]:
+    """(text, why): the introduction and conclusion of the PDF at ``path``, or '' and why not in plain words."""
     from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PyPdfError
+    from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
+    pypdf_log = logging.getLogger("pypdf")  # its notes ("EOF marker not found") would name no file
+    level = pypdf_log.level
+    pypdf_log.setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(str(path))
         pages = [(p.extract_text() or "") for p in reader.pages[:MAX_PAGES]]
-    except (PyPdfError, DependencyError, NotImplementedError, OSError, ValueError, LookupError, TypeError) as exc:
-        # damaged, encrypted, too large once inflated, or a compression pypdf cannot decode (or needs jbig2dec for)
-        log.warning("%s: cannot read the PDF (%s); summarising the abstract only", path, type(exc).__name__)
-        return ""
-    intro, concl = sections("\n" + "\n".join(pages) + "\n")
-    return "\n\n".join(t for t in (intro, concl) if t)
+    except EmptyFileError:
+        return "", "empty file"
+    except FileNotDecryptedError:
+        return "", "password-protected"
+    except LimitReachedError:
+        return "", "damaged or too large to unpack"
+    except DependencyError as exc:  # a JBIG2 image without jbig2dec, Brotli without brotli
+        return "", f"needs software that is not installed ({str(exc).rstrip('.')})"
+    except NotImplementedError:  # an unknown stream filter or encryption method
+        return "", "in a format pypdf cannot read"
+    except OSError as exc:
+        return "", f"cannot be opened ({exc.strerror or exc})"
+    except (PyPdfError, ValueError, LookupError, TypeError):
+        return "", "damaged"
+    finally:
+        pypdf_log.setLevel(level)
+    raw = "\n" + "\n".join(pages) + "\n"
+    if len(raw.split()) < 20:  # at most a stamp in the margin
+        return "", "no text layer (scanned?)"
+    intro, concl = sections(raw)
+    text = "\n\n".join(t for t in (intro, concl) if t)
+    return text, ("" if text else "no introduction/conclusion found")
