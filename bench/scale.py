@@ -72,9 +72,11 @@ def make_people(n_people: int, rng: np.random.Generator) -> tuple[list[str], lis
     n_inst = max(20, n_people // 12)
     first = rng.integers(0, len(FIRST), n_people)
     last = rng.integers(0, len(LAST), n_people)
-    suffix = rng.integers(0, 400, n_people)  # keeps most full names distinct, as in a real pool
-    names = [f"{FIRST[f]} {LAST[s]}{'' if k == 0 else ' ' + chr(65 + k % 26) + 'x' * (k // 26)}"
-             for f, s, k in zip(first, last, suffix)]
+    # A surname variant per person ('Wang', 'Wangb', 'Wangcb', ...) keeps most full names distinct, as in a real
+    # pool; a letter after the name ('Wei Wang B') would read as a surname and make namesakes of strangers.
+    suffix = rng.integers(0, 400, n_people)
+    variant = ["" if k == 0 else chr(97 + k % 26) + (chr(97 + k // 26) if k >= 26 else "") for k in suffix]
+    names = [f"{FIRST[f]} {LAST[s]}{v}" for f, s, v in zip(first, last, variant)]
     inst = rng.integers(0, n_inst, n_people)
     sub = rng.integers(0, 4, n_people)
     webmail = rng.random(n_people) < 0.15

@@ -132,13 +132,41 @@ def same_person_maybe(a: str, b: str) -> bool:
     """Two names with the same initials key ('j doe') that could name one person: one of them gives only
     initials ('J. Doe', 'JW Zhang'), the first names are the same ('Jane A. Doe' ~ 'Jane Doe'), or the
     given names are the same but for spaces and hyphens ('Xiao-Ming Wang' ~ 'Xiaoming Wang'). 'Jiawei
-    Zhang' and 'Jingzhao Zhang' are two people."""
+    Zhang' and 'Jingzhao Zhang' are two people, and so are 'Jane A. Doe' and 'Jane B. Doe'."""
     if _given_initials(a) or _given_initials(b):
         return True
     ga, gb = normalize_name(_given(a)).split(), normalize_name(_given(b)).split()
     if not ga or not gb:
         return True
+    if len(ga) >= 2 and len(gb) >= 2 and ga[0] == gb[0] and ga[1][0] != gb[1][0]:
+        return False  # 'Jane A. Doe' and 'Jane B. Doe': two middle names that differ, two people
     return ga[0] == gb[0] or "".join(ga) == "".join(gb)
+
+
+def _given_key(name: str) -> str:
+    """The first given name of a name with the same initials key ('Jane A. Doe' -> 'jane'), '' for initials only."""
+    if _given_initials(name):
+        return ""
+    given = normalize_name(_given(name)).split()
+    return given[0] if given else ""
+
+
+def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, tuple[str, str]]]
+                     ) -> list[tuple[str, tuple[str, str]]]:
+    """(reviewer, (co-author name, label)) for the co-authors of the same initials key that may be ``author``
+    (:func:`same_person_maybe`) under another full key: 'D. Brown' for 'Dan Brown', 'Dan A. Brown' for 'Dan Brown',
+    or any 'D... Brown' for 'D. Brown'. Looked up by given name, so 'Jiawei Zhang' never meets 'Jingzhao Zhang'."""
+    own = _given_key(author)
+    groups = list(by_given.values()) if not own else [by_given.get(own, {}), by_given.get("", {})]
+    if own:  # given names written apart or joined: 'Xiao-Ming Wang' ~ 'Xiaoming Wang'
+        joined = "".join(normalize_name(_given(author)).split())
+        groups += [g for key, g in by_given.items() if key not in ("", own) and joined.startswith(key)]
+    out: dict[str, tuple[str, str]] = {}
+    for group in groups:
+        for rid, (name, label) in group.items():
+            if rid not in out and _keys(name)[0] != full and same_person_maybe(author, name):
+                out[rid] = (name, label)
+    return sorted(out.items())
 
 
 def _is_self(author: str, own_full: str, own_init: str) -> bool:
@@ -214,13 +242,17 @@ def detect_conflicts(
     if params.domains:
         for r in reviewers.itertuples(index=False):
             ds: set[str] = set()
-            for src in ([r.email] if r.email else []) + list(r.domains or []):
+            email_id = [r.reviewer_id] if "@" in r.reviewer_id else []  # an id that is the reviewer's email
+            for src in ([r.email] if r.email else []) + email_id + list(r.domains or []):
                 ds |= expand_domain(domain_of(src))
             for d in ds:
                 domain_to_rev.setdefault(d, []).append(r.reviewer_id)
 
-    # Co-author name key -> {reviewer: evidence label}, from the reviewers' own publications.
+    # Co-author name key -> {reviewer: evidence label}, from the reviewers' own publications; and the same
+    # co-authors by initials key, then by given name ('j doe' -> 'jane' -> {reviewer: (name, label)}), where
+    # the given name is '' for a name written with initials only ('J. Doe').
     coauthor_to_rev: dict[str, dict[str, str]] = {}
+    coauthor_by_init: dict[str, dict[str, dict[str, tuple[str, str]]]] = {}
     if params.coauthor_years != 0 and len(publications) and "authors" in publications.columns:
         years = pd.to_numeric(publications["year"], errors="coerce")
         newest = years.max() if years.notna().any() else None
@@ -239,6 +271,9 @@ def detect_conflicts(
                     short = title if len(title) <= 60 else title[:59].rstrip() + "…"
                     label = f"'{short}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
                 coauthor_to_rev.setdefault(full, {}).setdefault(rid, label)
+                init = _keys(a)[1]
+                if init:
+                    coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(rid, (a, label))
 
     for p in papers.itertuples(index=False):
         authors = list(p.authors or [])
@@ -262,6 +297,10 @@ def detect_conflicts(
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():
                 rows.append((p.paper_id, rid, f"co-author of {a} on {label}"))
+            if init and init in coauthor_by_init:
+                for rid, (c, label) in _coauthors_maybe(a, full, coauthor_by_init[init]):
+                    if rid not in coauthor_to_rev.get(full, {}):
+                        rows.append((p.paper_id, rid, f"co-author may be {a} (initials: '{c}' on {label})"))
         if domain_to_rev:
             shared: dict[str, str] = {}
             # The authors' email domains, and the conflict domains they declared (CMT's Domains).
