@@ -37,6 +37,17 @@ def test_blobs_recovered_and_stable():
     assert list(t1["paper_id"]) == list(papers["paper_id"])
 
 
+def test_the_same_papers_in_another_row_order_get_the_same_clusters():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(60, 16)).astype(np.float32)  # no clear clusters: the seeding decides
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    papers = papers_frame(60)
+    t1, _ = cluster_papers(papers, x, params=ClusterParams(k=5))
+    perm = rng.permutation(60)
+    t2, _ = cluster_papers(papers.iloc[perm].reset_index(drop=True), x[perm], params=ClusterParams(k=5))
+    pd.testing.assert_frame_equal(t1.set_index("paper_id").sort_index(), t2.set_index("paper_id").sort_index())
+
+
 def test_late_papers_keep_the_cluster_ids_and_a_rerun_is_the_same():
     """No clear blobs (as real topics): drawn afresh, a few new papers reshuffle most cluster ids; started
     from the earlier centroids, nearly every paper keeps its id, and the same papers again change nothing."""

@@ -172,7 +172,11 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
     if previous is not None and previous.shape[1] == x.shape[1] and 1 <= previous.shape[0] <= k:
         labels, centroids = refine(x, _grow(x, np.asarray(previous, dtype=np.float32), k))
     else:
-        raw, _ = kmeans(x, k, seed=params.seed)
+        # k-means seeds from row positions: run it in paper-id order, so the same papers in another row order
+        # (an export downloaded again) get the same clusters.
+        order = np.argsort(np.array(ids, dtype=object), kind="stable")
+        raw = np.empty(n, dtype=np.int64)
+        raw[order] = kmeans(x[order], k, seed=params.seed)[0]
         labels = _stable_renumber(raw, ids)  # then refined to a fixed point, in the stable numbering
         start = _centroids(x, labels, int(labels.max()) + 1)
         labels, centroids = refine(x, _grow(x, start, k))  # k rows even if k-means left a cluster empty
