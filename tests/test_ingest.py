@@ -431,3 +431,15 @@ def test_easychair_author_csv_beside_the_submissions_gives_names_and_emails(tmp_
     with caplog.at_level(logging.WARNING, logger="triage"):
         read_papers(tmp_path / "submission.csv")
     assert "EasyChair's author.csv is not beside it, so the authors have no emails" in caplog.text
+
+
+def test_conflicts_on_withdrawn_papers_are_not_reported_as_unknown(tmp_path, caplog):
+    s = write(tmp_path, "s.csv", "paper_id,title,abstract,status\np1,T1,A1,\np2,T2,A2,Withdrawn\n")
+    r = write(tmp_path, "r.csv", "reviewer_id,name\nr1,Ann Lee\n")
+    pubs = write(tmp_path, "pubs.csv", "reviewer_id,title,abstract\nr1,P,A\n")
+    c = write(tmp_path, "c.csv", "paper_id,reviewer_id\np1,r1\np2,r1\np9,r1\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        corpus = load_corpus(s, publications=pubs, reviewers=r, conflicts=c)
+    assert corpus.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["p1", "r1"]]
+    said = [m for m in caplog.messages if "unknown paper or reviewer ids" in m]
+    assert len(said) == 1 and "1 conflict(s)" in said[0] and "p9" in said[0]  # p2 is withdrawn, not unknown

@@ -1185,12 +1185,16 @@ def load_corpus(
             raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper of this run (first: "
                              f"paper '{bad['paper_id']}', reviewer '{bad['reviewer_id']}'; the papers of {submissions} "
                              f"are like '{papers['paper_id'].iloc[0]}'); use the ids of the submissions file")
-        if (~ok).any():
-            bad = confl[~ok].iloc[0]
+        # Conflicts on withdrawn papers, and of committee members left out of the pool, are expected in a
+        # venue's export: they are not needed, and say nothing about the file.
+        left = set(excluded["paper_id"].map(clean_text)) if excluded is not None and len(excluded) else set()
+        aside = ~ok & (confl["paper_id"].isin(left) | confl["reviewer_id"].str.lower().isin(left_out))
+        if (~ok & ~aside).any():
+            bad = confl[~ok & ~aside].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check them "
-                  "against the submissions and reviewers", conflicts, int((~ok).sum()), bad["paper_id"],
+                  "against the submissions and reviewers", conflicts, int((~ok & ~aside).sum()), bad["paper_id"],
                   bad["reviewer_id"])
-            confl = confl[ok].reset_index(drop=True)
+        confl = confl[ok].reset_index(drop=True)
     previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
     if previous is not None and len(previous):
         previous = previous.assign(paper_id=resolve_paper_ids(previous["paper_id"], papers),
