@@ -1029,12 +1029,19 @@ def test_an_input_file_for_one_stage_does_not_outdate_the_others(tmp_path):
     wd.record_stage("match", inputs={"submissions": files["subs"], "keep_assignments": files["k1"]}, params={},
                     outputs=[])
     wd.record_stage("summarize", inputs={"submissions": files["subs"]}, params={}, outputs=[])
+    wd.record_stage("report", inputs={"submissions": files["subs"], "keep_assignments": files["k1"]}, params={},
+                    outputs=[])
+    wd.record_stage("export", inputs={"submissions": files["subs"], "keep_assignments": files["k1"]}, params={},
+                    outputs=[])
+    # What export and report make of the kept pairs comes through assignments.csv and changes.csv.
     wd.record_stage("match", inputs={"submissions": files["subs"], "keep_assignments": files["k2"]}, params={},
                     outputs=[])
     assert wd.outdated() == {}
     wd.record_stage("match", inputs={"submissions": files["subs2"], "keep_assignments": files["k2"]}, params={},
                     outputs=[])
-    assert wd.outdated() == {"topics": ["submissions file"], "summarize": ["submissions file"]}
+    late = wd.outdated()  # in the order to run them again, whatever the manifest's order
+    assert list(late) == ["topics", "summarize", "export", "report"]
+    assert late["topics"] == ["submissions file"]
 
 
 def test_easychair_author_list_beside_the_submissions_is_an_input_of_the_stages(tmp_path):
@@ -1055,3 +1062,25 @@ def test_easychair_author_list_beside_the_submissions_is_an_input_of_the_stages(
     (tmp_path / "author.csv").write_text("submission #,email\n1,b@y.org\n", encoding="utf-8")
     wd.record_stage("match", inputs=Inputs(subs).files(), params={}, outputs=[])
     assert wd.outdated() == {"topics": ["submission_authors file"]}
+
+
+def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path):
+    """Late papers appended to the same submissions file: every stage that read it is out of date."""
+    from triage import workdir as W
+
+    wd = W.Workdir(tmp_path / "out")
+    wd.ensure()
+    subs, pubs, keep = tmp_path / "s.csv", tmp_path / "p.csv", wd.root / "assignments.csv"
+    for f in (subs, pubs, keep):
+        f.write_text(f.name, encoding="utf-8")
+    for stage in ("embed", "topics", "match", "summarize"):
+        wd.record_stage(stage, inputs={"submissions": subs, "publications": pubs, "keep_assignments": keep},
+                        params={}, outputs=[])
+    keep.write_text("written again by the run", encoding="utf-8")
+    assert wd.outdated() == {}
+    pubs.write_text("one more publication", encoding="utf-8")
+    assert list(wd.outdated()) == ["embed", "topics", "match"]
+    subs.write_text("late papers", encoding="utf-8")
+    late = wd.outdated()
+    assert list(late) == ["embed", "topics", "match", "summarize"]
+    assert late["summarize"] == [f"submissions file (edited since: {subs})"]

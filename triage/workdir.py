@@ -65,7 +65,7 @@ _TABLES = (TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, A
 # The artifacts of other stages that each stage reads: when one changes, the stage is out of date.
 READS = {
     "topics": (PAPER_EMB,),
-    "match": (PAPER_EMB, PUB_EMB, TOPICS),
+    "match": (PAPER_EMB, PUB_EMB),  # (topics.csv only words an infeasible assignment's error)
     "export": _TABLES,
     "report": (*_TABLES, PAPER_EMB, CHANGES),
 }
@@ -459,32 +459,49 @@ class Workdir:
                 out[name] = sha256_file(src)
         return out
 
+    @staticmethod
+    def _now(path: str, memo: dict[str, str | None]) -> str | None:
+        if path not in memo:
+            p = Path(path)
+            memo[path] = sha256_file(p) if p.is_file() else None
+        return memo[path]
+
     def outdated(self) -> dict[str, list[str]]:
-        """Stage -> what changed since it ran: the artifacts it read that have changed (or gone), and the
+        """Stage -> what changed since it ran: the artifacts it read that have changed (or gone), the
         input files (``submissions file``, ...) that a later stage read in another version (late submissions
-        given to ``triage match`` leave the claim cards of the earlier file behind)."""
+        given to ``triage match`` leave the claim cards of the earlier file behind), and the input files
+        edited in place since (a path recorded relative to another folder is not checked)."""
         stages = self.read_manifest()["stages"]
         latest: dict[str, str] = {}  # input kind -> sha256 of the one the last stage read
         for rec in sorted(stages.values(), key=lambda r: (int(r.get("seq", 0)), r.get("time", ""))):
             for kind, seen in (rec.get("inputs") or {}).items():
                 if seen and seen.get("sha256"):
                     latest[kind] = seen["sha256"]
+        on_disk: dict[str, str | None] = {}  # recorded path -> its sha256 now (None: not found from here)
         late = {}
         for stage, rec in stages.items():
             now = self._read_hashes(stage)
             changed = [name for name, h in (rec.get("read") or {}).items() if now.get(name) != h]
-            changed += [f"{kind} file" for kind, seen in sorted((rec.get("inputs") or {}).items())
-                        if seen and kind in latest and seen.get("sha256") != latest[kind]
-                        and stage in USED_BY.get(kind, (stage,)) and kind in USES.get(stage, (kind,))]
+            for kind, seen in sorted((rec.get("inputs") or {}).items()):
+                if not seen or stage not in USED_BY.get(kind, (stage,)) or kind not in USES.get(stage, (kind,)):
+                    continue
+                if kind in latest and seen.get("sha256") != latest[kind]:
+                    changed.append(f"{kind} file")
+                elif (kind != "keep_assignments"  # an earlier assignments.csv, which the run then writes again
+                      and seen.get("path") and self._now(seen["path"], on_disk) not in (None, seen.get("sha256"))):
+                    changed.append(f"{kind} file (edited since: {seen['path']})")  # late papers added in place
             if changed:
                 late[stage] = changed
-        return late
+        rank = {name: i for i, name in enumerate(STAGE_ORDER)}
+        return dict(sorted(late.items(), key=lambda kv: rank.get(kv[0], len(rank))))  # in the order to run them
 
 
 # The input files a stage's outputs depend on, where not all of them (the others: every input) ...
 USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",)}
 # ... and the stages an input file is for, where not all of them.
-USED_BY = {"keep_assignments": ("match", "export", "report"), "compare_with": ("topics", "export", "report")}
+# (What export and report make of them comes through the tables they read: assignments, changes, duplicates.)
+USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",)}
+STAGE_ORDER = ("embed", "topics", "match", "summarize", "export", "report")
 
 
 def package_versions() -> dict[str, str]:
