@@ -930,7 +930,10 @@ def test_a_run_exports_again_as_the_last_export_did_and_an_export_replaces_the_l
     res = runner.invoke(app, good_args(out, "--taxonomy", "none"))
     assert res.exit_code == 0, res.output
     assert "could not export as the last export did" in res.stderr.replace("\n", " ")
-    assert (out / "report.html").exists() and not (out / "triage.xlsx").exists()
+    assert "wrote triage.csv and triage.xlsx only" in res.stderr.replace("\n", " ")
+    # The workbook needs no areas: it is written again (and listed); the per-area files go.
+    assert (out / "report.html").exists() and (out / "triage.xlsx").exists()
+    assert not any((out / "by_area").glob("*.*")) and "triage.xlsx" in res.stdout
     assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 1
     assert runner.invoke(app, good_args(out)).exit_code == 0
     assert runner.invoke(app, ["export", sub, *revs, "--format", "xlsx", "--by", "area", "-o", str(out)]).exit_code == 0
@@ -1084,3 +1087,17 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
     late = wd.outdated()
     assert list(late) == ["embed", "topics", "match", "summarize"]
     assert late["summarize"] == [f"submissions file (edited since: {subs})"]
+
+
+def test_a_run_without_publications_removes_the_match_outputs_without_calling_them_deleted(good_run, fake_model,
+                                                                                           tmp_path):
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    res = runner.invoke(app, ["run", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "skipped reviewer matching" in res.stdout and not (out / "assignments.csv").exists()
+    assert "deleted?" not in res.stderr
+    res = runner.invoke(app, ["status", "--json", "-o", str(out)])
+    assert res.exit_code == 0 and "match" not in json.loads(res.stdout)["stages"]

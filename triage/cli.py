@@ -746,10 +746,10 @@ def report(
     inputs = _inputs(submissions, publications, reviewers, None, encoding)
     corpus = load(inputs)
     weak = weak_threshold_as_before(wd) if weak_threshold is None else weak_threshold
-    note = export_as_before(corpus, wd, ExportParams(weak_threshold=weak), inputs=inputs)
+    exported, note = export_as_before(corpus, wd, ExportParams(weak_threshold=weak), inputs=inputs)
     if note:
         out.print(note, markup=False)
-    _echo_outputs([run_report(corpus, wd, weak_threshold=weak, inputs=inputs)])
+    _echo_outputs([*exported.outputs, run_report(corpus, wd, weak_threshold=weak, inputs=inputs)])
 
 
 @app.command()

@@ -795,21 +795,23 @@ def weak_threshold_as_before(wd: Workdir) -> float:
     return WEAK_SCORE
 
 
-def export_as_before(corpus: Corpus, wd: Workdir, plain: ExportParams, *, inputs: Inputs | None = None) -> str | None:
-    """Export again in the format and split of the folder's last export (``triage.csv`` alone when that
-    split cannot be made now, e.g. ``--by area`` without areas); a message when that is not ``plain``."""
+def export_as_before(corpus: Corpus, wd: Workdir, plain: ExportParams, *,
+                     inputs: Inputs | None = None) -> tuple[Exported, str | None]:
+    """Export again in the format and split of the folder's last export (without the split when it cannot
+    be made now, e.g. ``--by area`` without areas); what was written, and a message when that is not ``plain``."""
     export = _last_export(wd, plain)
     try:
-        run_export(corpus, wd, export, inputs=inputs)
+        done = run_export(corpus, wd, export, inputs=inputs)
     except (InputError, MissingArtifactError) as exc:
         if export == plain:
             raise
-        log.warning("could not export as the last export did (%s); wrote triage.csv only", exc)
-        run_export(corpus, wd, plain, inputs=inputs)
-        return None
+        fallback = dataclasses.replace(export, by=None)  # the workbook needs no areas: keep it
+        log.warning("could not export as the last export did (%s); wrote %s only", exc,
+                    "triage.csv and triage.xlsx" if fallback.format is ExportFormat.xlsx else "triage.csv")
+        return run_export(corpus, wd, fallback, inputs=inputs), None
     if export == plain:
-        return None
-    return f"exported as the last export did: --format {export.format.value}" + (
+        return done, None
+    return done, f"exported as the last export did: --format {export.format.value}" + (
         f" --by {export.by.value}" if export.by else "")
 
 
@@ -979,14 +981,15 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES):
             wd.remove(stale)
         remove_uploads(wd)
+        wd.forget_stage("match")
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
     run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
-    note = export_as_before(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
+    exported, note = export_as_before(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
     if note:
         result.messages.append(note)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     uploads = [n for pair in EXPORT_FILES.values() for n in pair if n] + [W.OPENREVIEW_MAX_PAPERS]
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
-                                             W.ASSIGNMENTS, W.ALTERNATES, W.CHANGES, *uploads, W.SUMMARIES, W.TRIAGE)
-                      if wd.exists(n)] + [report]
+                                             W.ASSIGNMENTS, W.ALTERNATES, W.CHANGES, *uploads, W.SUMMARIES)
+                      if wd.exists(n)] + exported.outputs + [report]
     return result

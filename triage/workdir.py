@@ -450,6 +450,13 @@ class Workdir:
         }
         self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
+    def forget_stage(self, stage: str) -> None:
+        """Drop a stage from the record once its outputs are removed on purpose (a run without publications
+        removes the match stage's), so that they are not reported as deleted."""
+        manifest = self.read_manifest()
+        if manifest["stages"].pop(stage, None) is not None:
+            self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+
     def _read_hashes(self, stage: str) -> dict[str, str]:
         """sha256 of the other stages' artifacts that ``stage`` reads, as they are now (staged or on disk)."""
         out = {}
