@@ -1101,3 +1101,22 @@ def test_a_run_without_publications_removes_the_match_outputs_without_calling_th
     assert "deleted?" not in res.stderr
     res = runner.invoke(app, ["status", "--json", "-o", str(out)])
     assert res.exit_code == 0 and "match" not in json.loads(res.stdout)["stages"]
+
+
+def test_excluded_list_follows_the_submissions_file_a_single_stage_read(good_run, fake_model, tmp_path):
+    import shutil
+
+    import pandas as pd
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str, keep_default_na=False)
+    late = tmp_path / "submissions.csv"
+    subs.assign(status=["Withdrawn"] + [""] * (len(subs) - 1)).to_csv(late, index=False)
+    res = runner.invoke(app, ["export", str(late), "-r", str(GOOD / "reviewers.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out / "excluded.csv", dtype=str)["paper_id"].tolist() == [subs["paper_id"][0]]
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert not (out / "excluded.csv").exists()  # the paper is back: no stale list

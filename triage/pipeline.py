@@ -138,10 +138,22 @@ def _progress(factory: ProgressFactory | None, desc: str, total: int) -> Iterato
         close()
 
 
+def write_excluded(corpus: Corpus, wd: Workdir) -> bool:
+    """``excluded.csv``: the submissions this stage's file leaves out (withdrawn, desk-rejected, no paper), or no
+    such file when it leaves out none. Each stage that reads the submissions writes it, so it never describes an
+    earlier file. True when there are some."""
+    if corpus.excluded is not None and len(corpus.excluded):
+        wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
+        return True
+    wd.remove(W.EXCLUDED)
+    return False
+
+
 def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), *,
               progress: ProgressFactory | None = None, inputs: Inputs | None = None) -> Embedded:
     """Embed submissions and publications, reusing the cache; writes the row-aligned ``.npy`` files."""
     wd.ensure()
+    write_excluded(corpus, wd)
     embedder = load_embedder(params.model, device=params.device, allow_download=params.allow_download)
     cache = EmbeddingCache.open(wd.path(W.EMBED_CACHE), embedder.name)
     stats: dict[str, EmbedStats] = {}
@@ -213,6 +225,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     """Clusters, venue areas and theory topics per paper (topics.csv), and possible duplicates (duplicates.csv;
     ``others``: the ``--compare-with`` papers). Lines for the chair (author-chosen areas the taxonomy does not
     list) are appended to ``notes``."""
+    write_excluded(corpus, wd)
     topics, centroids = cluster_papers(corpus.papers, emb.papers, params=params,
                                        previous=_earlier_centroids(wd, params, emb.model))
     stats: dict[str, Any] = {"clusters": int(topics["cluster_id"].nunique()) if len(topics) else 0}
@@ -819,6 +832,7 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
                inputs: Inputs | None = None) -> Exported:
     """``triage.csv`` (one row per paper, from whatever stages have run), ``triage.xlsx`` with
     ``--format xlsx`` (one sheet per table), and with ``--by`` one file per area or cluster."""
+    write_excluded(corpus, wd)
     stages = wd.read_manifest()["stages"]
     earlier = stages.get("export", {}).get("outputs", [])
     if inputs is not None:
@@ -946,12 +960,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     corpus, others = load(inputs), load_compare(inputs)
     bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None  # bad bids stop the run early
     notes: list[str] = []
-    if corpus.excluded is not None and len(corpus.excluded):
-        wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
+    if write_excluded(corpus, wd):
         notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper; "
                      f"{W.EXCLUDED} says why for each")
-    else:
-        wd.remove(W.EXCLUDED)
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
     for name, st in emb.stats.items():
         result.messages.append(
