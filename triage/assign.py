@@ -208,6 +208,8 @@ def assign(
         raise InputError(f"--per-paper {k} is larger than the reviewer pool ({n_rev}); lower --per-paper or add "
                          "reviewers")
     paper_ids = papers["paper_id"].tolist()
+    # Reviewers by id: the solver and the swaps then break ties the same way whatever the reviewers file's order.
+    reviewers = reviewers.sort_values("reviewer_id", kind="stable").reset_index(drop=True)
     rev_ids = reviewers["reviewer_id"].tolist()
     p_code = {p: i for i, p in enumerate(paper_ids)}
     r_code = {r: i for i, r in enumerate(rev_ids)}

@@ -361,8 +361,14 @@ def compute_affinity(
         raise InputError(f"--lexical-weight {params.lexical_weight}: must be between 0 and 1")
     if not 0.0 <= params.percentile <= 100.0:
         raise InputError(f"--percentile {params.percentile}: must be between 0 and 100")
-    rev_ids = reviewers["reviewer_id"].tolist()
+    # Reviewers by id and each one's publications by title, so that ties (co-authors sharing a publication score
+    # alike) fall the same way whatever the order of the reviewers and publications files.
+    rev_ids = sorted(reviewers["reviewer_id"])
     code = {r: i for i, r in enumerate(rev_ids)}
+    pubs = pubs.reset_index(drop=True).sort_values(["reviewer_id", "title", "pub_id"], kind="stable")
+    canon = pubs.index.to_numpy()
+    pubs = pubs.reset_index(drop=True)
+    pub_emb = np.asarray(pub_emb)[canon]
     owner = np.array([code.get(r, -1) for r in pubs["reviewer_id"]], dtype=np.int64)
     keep = select_profiles(pubs, recent=params.recent, since=params.since) & (owner >= 0)
     if params.since is not None and (owner >= 0).any() and not keep.any():
