@@ -267,3 +267,43 @@ def test_easychair_bids_by_member_number_with_a_conflict_bid(tmp_path, monkeypat
     who = committee.set_index("#").loc[member, "email"]
     assert ((confl["paper_id"] == paper) & (confl["reviewer_id"] == who)
             & confl["reason"].str.contains("declared in the bids")).any()
+
+
+def test_a_positive_bid_outside_the_top_k_makes_the_pair_a_candidate(tmp_path, monkeypatch, fake_embedder):
+    """A Very High bid for a reviewer ranked below --top-k counts, scored as the top-k pairs are; a Very Low bid
+    and a bid on a conflicted pair add no candidate."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    base = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r",
+            str(good / "reviewers.csv"), "-c", str(good / "conflicts.csv"), "--per-paper", "1"]
+    res = CliRunner().invoke(app, [*base, "--all-pairs", "-o", str(tmp_path / "all")])
+    assert res.exit_code == 0, res.output
+    every = pd.read_csv(tmp_path / "all" / "affinity.csv")
+    every["rank"] = every.groupby("paper_id").cumcount() + 1
+    # A reviewer ranked below the top 5, within the bid's 0.1 of the paper's best.
+    best = every.groupby("paper_id")["score"].transform("max")
+    pick = every[(every["rank"] > 5) & (every["score"] + 0.1 > best + 1e-3)].iloc[0]
+    low = every[(every["paper_id"] != pick.paper_id) & (every["rank"] > 5)].iloc[0]
+    conflicted = pd.read_csv(good / "conflicts.csv").iloc[0]
+    pd.DataFrame({"paper_id": [pick.paper_id, low.paper_id, conflicted.paper_id],
+                  "reviewer_id": [pick.reviewer_id, low.reviewer_id, conflicted.reviewer_id],
+                  "bid": ["Very High", "Very Low", "Very High"]}).to_csv(tmp_path / "bids.csv", index=False)
+    res = CliRunner().invoke(app, [*base, "--top-k", "5", "--bids", str(tmp_path / "bids.csv"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    aff = pd.read_csv(tmp_path / "out" / "affinity.csv")
+    pairs = set(zip(aff["paper_id"], aff["reviewer_id"]))
+    row = aff[(aff["paper_id"] == pick.paper_id) & (aff["reviewer_id"] == pick.reviewer_id)]
+    assert len(row) == 1 and row["score"].iloc[0] == pytest.approx(pick.score)  # scored as --all-pairs scores it
+    assert row["evidence_title"].iloc[0] == pick.evidence_title
+    assert (low.paper_id, low.reviewer_id) not in pairs
+    assert (conflicted.paper_id, conflicted.reviewer_id) not in pairs
+    a = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert a.loc[a["paper_id"] == pick.paper_id, "reviewer_id"].tolist() == [pick.reviewer_id]

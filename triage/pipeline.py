@@ -20,7 +20,7 @@ import pandas as pd
 
 from triage import __version__
 from triage import workdir as W
-from triage.assign import CONFLICT_BID, AssignParams, assign, coauthor_pairs
+from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs
 from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
@@ -525,14 +525,14 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
     return aff, False
 
 
-def _with_earlier_pairs(aff: pd.DataFrame, corpus: Corpus, emb: Embedded, params: AffinityParams) -> pd.DataFrame:
-    """``aff`` with the scores of the kept assignment's pairs that are not among their paper's top-k (a chair's
-    manual pick): they can be kept only with a score."""
-    prev = corpus.previous
-    if prev is None or not len(prev) or not len(aff):
+def _with_pairs(aff: pd.DataFrame, pairs: pd.DataFrame, corpus: Corpus, emb: Embedded,
+                params: AffinityParams) -> pd.DataFrame:
+    """``aff`` with the scores of the ``pairs`` (``paper_id, reviewer_id``) that are not among their paper's top-k:
+    a chair's manual pick in the kept assignment or a positive bid can count only with a score."""
+    if not len(pairs) or not len(aff):
         return aff
     have = set(zip(aff["paper_id"], aff["reviewer_id"]))
-    extra = prev[[(p, r) not in have for p, r in zip(prev["paper_id"], prev["reviewer_id"])]]
+    extra = pairs[[(p, r) not in have for p, r in zip(pairs["paper_id"], pairs["reviewer_id"])]]
     extra = extra[extra["paper_id"].isin(set(corpus.papers["paper_id"]))
                   & extra["reviewer_id"].isin(set(corpus.reviewers["reviewer_id"]))]
     if not len(extra):
@@ -563,7 +563,14 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, declared, params=conflicts)
     top_k = affinity.top_k
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
-    aff = _with_earlier_pairs(aff, corpus, emb, affinity)
+    # Pairs outside the top-k that still count: the kept assignment's (a chair's manual pick) and those the
+    # reviewer bid for (a bid raises a pair's value only when the pair is a candidate).
+    wanted = [corpus.previous[["paper_id", "reviewer_id"]]] if corpus.previous is not None else []
+    if bids is not None and len(bids):
+        wanted.append(bids.loc[bids["bid"].str.strip().str.lower().map(BIDS) > 0, ["paper_id", "reviewer_id"]])
+    if wanted:
+        wanted_pairs = drop_conflicted(pd.concat(wanted, ignore_index=True).drop_duplicates(), confl)
+        aff = _with_pairs(aff, wanted_pairs, corpus, emb, affinity)
     aff = drop_conflicted(aff, confl)
     wd.write_csv(W.CONFLICTS, confl)
     wd.write_csv(W.AFFINITY, aff)
