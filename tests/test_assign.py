@@ -307,3 +307,17 @@ def test_a_positive_bid_outside_the_top_k_makes_the_pair_a_candidate(tmp_path, m
     assert (conflicted.paper_id, conflicted.reviewer_id) not in pairs
     a = pd.read_csv(tmp_path / "out" / "assignments.csv")
     assert a.loc[a["paper_id"] == pick.paper_id, "reviewer_id"].tolist() == [pick.reviewer_id]
+
+
+def test_alternates_are_ranked_with_the_bids():
+    """A Very Low bidder does not come first among the alternates, and a Very High bidder is not left out."""
+    aff = pd.DataFrame({"paper_id": ["p0"] * 5, "reviewer_id": ["r0", "r1", "r2", "r3", "r4"],
+                        "score": [0.90, 0.60, 0.58, 0.56, 0.52], "evidence_title": "e"})
+    papers = pd.DataFrame({"paper_id": ["p0"]})
+    revs = pd.DataFrame({"reviewer_id": [f"r{j}" for j in range(5)], "max_load": pd.array([None] * 5, dtype="Int64"),
+                         "min_load": pd.array([None] * 5, dtype="Int64")})
+    bids = pd.DataFrame({"paper_id": ["p0", "p0"], "reviewer_id": ["r1", "r4"], "bid": ["Very Low", "Very High"]})
+    res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=1, alternates=3), bids=bids)
+    assert res.assignments["reviewer_id"].tolist() == ["r0"]
+    assert res.alternates["reviewer_id"].tolist() == ["r4", "r2", "r3"]  # values .62, .58, .56; r1's is .50
+    assert res.alternates["score"].tolist() == [0.52, 0.58, 0.56]  # the score is still the affinity

@@ -215,6 +215,7 @@ def assign(
     r_code = {r: i for i, r in enumerate(rev_ids)}
     aff = affinity[affinity["paper_id"].isin(p_code) & affinity["reviewer_id"].isin(r_code)].copy()
     aff["value"] = apply_bids(aff, bids, params.bid_weight)
+    aff["_bid_value"] = aff["value"]  # what the solver weighs, without the bonus of kept pairs: alternates' order
     if fixed is not None and len(fixed):
         keep = set(fixed["paper_id"] + "\x00" + fixed["reviewer_id"])
         aff["value"] += np.where((aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(keep), FIXED_BONUS, 0.0)
@@ -271,10 +272,11 @@ def assign(
     assigned = ranked(chosen)
     # Alternates stand in when a reviewer declines: the best candidates who can still take a paper come
     # first, then (when a paper has too few of those) the best of the full ones; spare_load says which.
+    # Best as the solver weighs them: score plus the bid's weight.
     spare = mx - np.bincount(ri[on], minlength=n_rev)
     rest = aff[~on].assign(spare_load=spare[ri[~on]])
     rest = rest.assign(_o=rest["paper_id"].map(order), _full=rest["spare_load"] <= 0).sort_values(
-        ["_o", "_full", "score", "reviewer_id"], ascending=[True, True, False, True], kind="stable")
+        ["_o", "_full", "_bid_value", "reviewer_id"], ascending=[True, True, False, True], kind="stable")
     picked = rest[rest.groupby("_o", sort=False).cumcount() < params.alternates]
     alternates = picked.assign(rank=picked.groupby("_o", sort=False).cumcount() + 1)[
         [*ASSIGNMENT_COLUMNS, "spare_load"]].reset_index(drop=True)
