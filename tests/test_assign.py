@@ -321,3 +321,33 @@ def test_alternates_are_ranked_with_the_bids():
     assert res.assignments["reviewer_id"].tolist() == ["r0"]
     assert res.alternates["reviewer_id"].tolist() == ["r4", "r2", "r3"]  # values .62, .58, .56; r1's is .50
     assert res.alternates["score"].tolist() == [0.52, 0.58, 0.56]  # the score is still the affinity
+
+
+def test_a_star_of_coauthors_loses_its_centre_not_both_ends():
+    """A shares a publication with B and with C (B and C share none): A alone leaves, one swap for 2.61,
+    rather than B and C for D and E (two swaps, 2.59)."""
+    aff = pd.DataFrame({"paper_id": ["p0"] * 5, "reviewer_id": ["A", "B", "C", "D", "E"],
+                        "score": [0.90, 0.88, 0.88, 0.85, 0.84], "evidence_title": "e"})
+    papers = pd.DataFrame({"paper_id": ["p0"]})
+    revs = pd.DataFrame({"reviewer_id": list("ABCDE"), "max_load": pd.array([None] * 5, dtype="Int64"),
+                         "min_load": pd.array([None] * 5, dtype="Int64")})
+    co = {"A": {"B", "C"}, "B": {"A"}, "C": {"A"}}
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    res = assign(aff, papers, revs, none, params=AssignParams(per_paper=3), coauthors=co)
+    assert set(res.assignments["reviewer_id"]) == {"B", "C", "D"}
+    assert res.total_score == pytest.approx(2.61)
+    assert (res.coauthor_pairs_solved, res.coauthor_pairs_left) == (2, 0)
+    # When A must keep its paper (min_load), B and C leave after all.
+    need = revs.assign(min_load=pd.array([1, None, None, None, None], dtype="Int64"))
+    res = assign(aff, papers, need, none, params=AssignParams(per_paper=3), coauthors=co)
+    assert set(res.assignments["reviewer_id"]) == {"A", "D", "E"} and res.coauthor_pairs_left == 0
+
+
+def test_coauthor_pairs_of_kept_assignments_are_counted_apart():
+    aff, papers, revs, co = coauthor_problem()
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    fixed = pd.DataFrame({"paper_id": ["p0", "p0"], "reviewer_id": ["r0", "r1"]})
+    res = assign(aff, papers, revs, none, params=AssignParams(per_paper=2), coauthors=co, fixed=fixed)
+    assert (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept) == (0, 1, 1)
+    one = assign(aff, papers, revs, none, params=AssignParams(per_paper=2), coauthors=co, fixed=fixed.iloc[:1])
+    assert set(one.assignments["reviewer_id"]) == {"r0", "r2"} and one.coauthor_pairs_kept == 0

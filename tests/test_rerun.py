@@ -244,3 +244,20 @@ def test_affinity_is_reused_when_only_conflicts_or_loads_change(fake_model, tmp_
     assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is False
     assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is True
     assert len(list((out / "cache" / "affinity").glob("*.pkl"))) == 1
+
+
+def test_coauthor_pairs_the_chair_kept_are_said_to_be_kept(fake_model, tmp_path):
+    """Co-authors on one paper in the kept assignment stay, and the note says why rather than 'no candidate'."""
+    out = tmp_path / "out"
+    args = match_args(DATA / "submissions.csv", DATA / "publications.csv", DATA / "reviewers.csv", out)
+    res = runner.invoke(app, [*args, "--coauthor-slack", "0"])
+    assert res.exit_code == 0, res.output
+    previous = tmp_path / "previous.csv"
+    previous.write_bytes((out / "assignments.csv").read_bytes())
+    res = runner.invoke(app, [*args, "--keep-assignments", str(previous)])
+    assert res.exit_code == 0, res.output
+    said = res.stdout.replace("\n", " ")
+    n = int(said.split(" pair(s) of co-authors were on the same paper")[0].split()[-1])
+    assert n > 0 and f"0 split by swapping in a non-co-author within --coauthor-slack, {n} left because the chair " \
+                      "kept them (--keep-assignments); the report lists them" in said, said
+    assert "no such candidate" not in said

@@ -9,6 +9,7 @@ The solution maximises the total affinity subject to these constraints.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,8 @@ class Assignment:
     total_score: float
     unmet_min_load: list[str]
     coauthor_pairs_solved: int = 0  # co-author pairs on one paper in the optimal flow, split afterwards
-    coauthor_pairs_left: int = 0  # ... and those left (no free candidate within the slack)
+    coauthor_pairs_left: int = 0  # ... and those left (no free candidate within the slack, or kept pairs)
+    coauthor_pairs_kept: int = 0  # of those left, the pairs of two ``fixed`` (kept) pairs, never swapped
 
 
 def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) -> pd.DataFrame:
@@ -67,47 +69,78 @@ def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> lis
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1:] if ri[b] in co.get(ri[a], ())]
 
 
-def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
-                      co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray, slack: float) -> tuple[int, int]:
-    """Swap co-authors apart in ``chosen`` (in place); returns (pairs split, pairs left).
+MAX_SWAP_OPTIONS = 256  # sets of reviewers tried per paper (all of them up to 8 reviewers in co-author pairs)
 
-    Papers are visited in input order. Of a co-author pair the lower-valued reviewer leaves first
-    (the other if that is impossible), for the best candidate of the paper who is not assigned, has
-    load to spare, shares no publication with the paper's remaining reviewers and scores at least
-    value - ``slack``. Loads stay within max_load and never drop below min_load; fixed pairs carry
-    a large bonus, so no candidate comes within the slack of one.
+
+def _replacements(drops: tuple[int, ...], stay: list[int], cands: list[int], ri: np.ndarray, value: np.ndarray,
+                  co: dict[int, set[int]], load: np.ndarray, mx: np.ndarray, slack: float) -> list[int] | None:
+    """A stand-in for each of ``drops`` (the best first takes the best), or None when one has none: a candidate
+    with load to spare, within ``slack`` of the reviewer it replaces, sharing no publication with the others."""
+    members = {ri[j] for j in stay}
+    blocked = members.union(*(co.get(m, ()) for m in members))
+    out: list[int] = []
+    for d in sorted(drops, key=lambda j: (-value[j], ri[j])):
+        c = next((c for c in cands if c not in out and value[c] >= value[d] - slack and load[ri[c]] < mx[ri[c]]
+                  and ri[c] not in blocked), None)
+        if c is None:
+            return None
+        out.append(c)
+        blocked |= {ri[c], *co.get(ri[c], ())}
+    return out
+
+
+def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
+                      co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray, slack: float,
+                      fixed: np.ndarray | None = None) -> tuple[int, int, int]:
+    """Swap co-authors apart in ``chosen`` (in place); returns (pairs split, pairs left, of those left the pairs
+    of two ``fixed`` rows, which are never swapped).
+
+    Papers are visited in input order. Of each paper's reviewers in a co-author pair, every set that may leave
+    (not fixed, not at their min_load) is tried, each leaving reviewer replaced by a candidate of the paper
+    who is not assigned, has load to spare, shares no publication with the paper's other reviewers and scores
+    at least its value - ``slack``. The swap kept leaves the fewest pairs, then loses the least value, then
+    moves the fewest reviewers: in a star (A co-author of B and of C) A alone leaves, not B and C. Loads stay
+    within max_load and never drop below min_load.
     """
+    fixed = np.zeros(len(pi), dtype=bool) if fixed is None else fixed
     load = np.bincount(ri[chosen], minlength=len(mx))
     order = np.lexsort((ri, -value, pi))
     bounds = np.searchsorted(pi[order], np.arange(int(pi.max()) + 2))
-    solved = left = 0
+    solved = left = kept = 0
     for p in range(len(bounds) - 1):
         rows = order[bounds[p]:bounds[p + 1]]
         on = [int(j) for j in rows if chosen[j]]
         bad = _violations(on, ri, co)
-        before = len(bad)
-        for pair in bad:
-            if ri[pair[1]] not in co.get(ri[pair[0]], ()) or not (chosen[pair[0]] and chosen[pair[1]]):
-                continue  # already split by an earlier swap
-            for drop in (pair[1], pair[0]):
-                r = ri[drop]
-                if load[r] - 1 < mn[r]:
-                    continue
-                others = {ri[j] for j in on if j != drop}
-                blocked = others.union(*(co.get(o, ()) for o in others))
-                swap = next((int(c) for c in rows if not chosen[c] and value[c] >= value[drop] - slack
-                             and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked), None)
-                if swap is not None:
-                    chosen[drop], chosen[swap] = False, True
-                    load[r] -= 1
-                    load[ri[swap]] += 1
-                    on = [j for j in on if j != drop] + [swap]
-                    on.sort(key=lambda j: (-value[j], ri[j]))
-                    break
-        after = len(_violations(on, ri, co)) if before else 0
-        solved += before - after
+        if not bad:
+            continue
+        involved = sorted({j for pair in bad for j in pair}, key=lambda j: (-value[j], ri[j]))
+        movable = [j for j in involved if not fixed[j] and load[ri[j]] - 1 >= mn[ri[j]]]
+        cands = [int(c) for c in rows if not chosen[c]]
+        best: tuple[tuple[int, float, int], tuple[int, ...], list[int]] | None = None
+        options = itertools.chain.from_iterable(itertools.combinations(movable, n) for n in range(1, len(movable) + 1))
+        for drops in itertools.islice(options, MAX_SWAP_OPTIONS):
+            stay = [j for j in on if j not in drops]
+            n_left = len(_violations(stay, ri, co))
+            if n_left >= len(bad) or (best is not None and n_left > best[0][0]):
+                continue
+            adds = _replacements(drops, stay, cands, ri, value, co, load, mx, slack)
+            if adds is None:
+                continue
+            key = (n_left, round(float(value[list(drops)].sum() - value[adds].sum()), 9), len(drops))
+            if best is None or key < best[0]:
+                best = (key, drops, adds)
+        after = len(bad)
+        if best is not None:
+            _, drops, adds = best
+            chosen[list(drops)], chosen[adds] = False, True
+            np.subtract.at(load, ri[list(drops)], 1)
+            np.add.at(load, ri[adds], 1)
+            on = [j for j in on if j not in drops] + adds
+            after = best[0][0]
+        solved += len(bad) - after
         left += after
-    return solved, left
+        kept += sum(1 for a, b in _violations(on, ri, co) if fixed[a] and fixed[b])
+    return solved, left, kept
 
 
 def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, np.ndarray]:
@@ -216,9 +249,11 @@ def assign(
     aff = affinity[affinity["paper_id"].isin(p_code) & affinity["reviewer_id"].isin(r_code)].copy()
     aff["value"] = apply_bids(aff, bids, params.bid_weight)
     aff["_bid_value"] = aff["value"]  # what the solver weighs, without the bonus of kept pairs: alternates' order
+    aff["_fixed"] = False
     if fixed is not None and len(fixed):
         keep = set(fixed["paper_id"] + "\x00" + fixed["reviewer_id"])
-        aff["value"] += np.where((aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(keep), FIXED_BONUS, 0.0)
+        aff["_fixed"] = (aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(keep)
+        aff["value"] += np.where(aff["_fixed"], FIXED_BONUS, 0.0)
     if len(conflicts):
         ckey = set(conflicts["paper_id"] + "\x00" + conflicts["reviewer_id"])
         aff = aff[~(aff["paper_id"] + "\x00" + aff["reviewer_id"]).isin(ckey)]
@@ -254,11 +289,12 @@ def assign(
     min_flow = flows[n_pap + len(aff):n_pap + len(aff) + n_rev]
     unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn)]
     on = pr_flow > 0
-    solved = left = 0
+    fixed_rows = aff["_fixed"].to_numpy(dtype=bool)
+    solved = left = kept = 0
     if coauthors and params.coauthor_slack > 0 and len(aff):
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
-        solved, left = _spread_coauthors(pi, ri, aff["value"].to_numpy(dtype=float), on, co, mx, mn,
-                                         params.coauthor_slack)
+        solved, left, kept = _spread_coauthors(pi, ri, aff["value"].to_numpy(dtype=float), on, co, mx, mn,
+                                               params.coauthor_slack, fixed=fixed_rows)
     chosen = aff[on].copy()
 
     order = {p: i for i, p in enumerate(paper_ids)}
@@ -282,4 +318,4 @@ def assign(
         [*ASSIGNMENT_COLUMNS, "spare_load"]].reset_index(drop=True)
     return Assignment(assignments=assigned, alternates=alternates,
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
-                      coauthor_pairs_solved=solved, coauthor_pairs_left=left)
+                      coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept)

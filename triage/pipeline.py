@@ -344,17 +344,22 @@ class MatchResult:
     alternates: pd.DataFrame | None
     total_score: float = 0.0
     changes: list[str] = field(default_factory=list)  # what --keep-assignments kept and changed
-    coauthor_pairs: tuple[int, int] = (0, 0)  # co-author pairs on one paper split after the solve, and left
+    # co-author pairs on one paper split after the solve, left, and of those left the pairs the chair kept
+    coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
     outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
         """One line on co-authors reviewing the same paper, or '' when the solve put none together."""
-        solved, left = self.coauthor_pairs
+        solved, left, kept = self.coauthor_pairs
         if not solved and not left:
             return ""
+        parts = [f"{solved} split by swapping in a non-co-author within --coauthor-slack"]
+        if left - kept:
+            parts.append(f"{left - kept} left (no such candidate with load to spare)")
+        if kept:
+            parts.append(f"{kept} left because the chair kept them (--keep-assignments)")
         return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
-                f"{solved} split by swapping in a non-co-author within --coauthor-slack, {left} left (no such "
-                "candidate with load to spare; the report lists them)")
+                + ", ".join(parts) + ("; the report lists them" if left else ""))
 
 
 # Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
@@ -604,7 +609,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
             wd.write_csv(W.CHANGES, changes)
             outputs.append(W.CHANGES)
         result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
-        result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left)
+        result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
         if res.unmet_min_load:
             log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                         res.unmet_min_load[0])
@@ -622,7 +627,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                     outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
                                             "affinity_reused": reused, "total_score": round(result.total_score, 4),
                                             "coauthor_pairs_split": result.coauthor_pairs[0],
-                                            "coauthor_pairs_left": result.coauthor_pairs[1]})
+                                            "coauthor_pairs_left": result.coauthor_pairs[1],
+                                            "coauthor_pairs_kept": result.coauthor_pairs[2]})
     return result
 
 
