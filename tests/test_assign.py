@@ -351,3 +351,15 @@ def test_coauthor_pairs_of_kept_assignments_are_counted_apart():
     assert (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept) == (0, 1, 1)
     one = assign(aff, papers, revs, none, params=AssignParams(per_paper=2), coauthors=co, fixed=fixed.iloc[:1])
     assert set(one.assignments["reviewer_id"]) == {"r0", "r2"} and one.coauthor_pairs_kept == 0
+
+
+def test_a_min_load_above_the_default_max_load_is_said(caplog):
+    S, aff, papers, revs = problem(n_pap=6, n_rev=4)
+    revs["min_load"] = pd.array([5, None, 4, None], dtype="Int64")
+    revs["max_load"] = pd.array([None, None, 5, None], dtype="Int64")  # r2's own max_load allows its min_load
+    with caplog.at_level("WARNING", logger="triage"):
+        res = assign(aff, papers, revs, aff.iloc[:0], params=AssignParams(per_paper=2, max_load=3))
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "1 reviewer(s) have a min_load above --max-load 3" in said[0]
+    assert "r0 (min_load 5)" in said[0] and "taken as 3" in said[0] and "r2" not in said[0]
+    assert (res.assignments["reviewer_id"] == "r0").sum() == 3

@@ -10,6 +10,7 @@ The solution maximises the total affinity subject to these constraints.
 from __future__ import annotations
 
 import itertools
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import InfeasibleError, InputError
+
+log = logging.getLogger("triage")
 
 ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
 SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
@@ -144,8 +147,15 @@ def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
 
 
 def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, np.ndarray]:
-    mx = reviewers["max_load"].astype("Int64").fillna(params.max_load).to_numpy(dtype=np.int64)
-    mn = reviewers["min_load"].astype("Int64").fillna(params.min_load).to_numpy(dtype=np.int64)
+    own_max, own_min = reviewers["max_load"].astype("Int64"), reviewers["min_load"].astype("Int64")
+    mx = own_max.fillna(params.max_load).to_numpy(dtype=np.int64)
+    mn = own_min.fillna(params.min_load).to_numpy(dtype=np.int64)
+    over = np.flatnonzero((own_max.isna() & own_min.notna()).to_numpy(dtype=bool) & (mn > mx))
+    if len(over):
+        ex = ", ".join(f"{reviewers['reviewer_id'].iloc[i]} (min_load {mn[i]})" for i in over[:3])
+        log.warning("%d reviewer(s) have a min_load above --max-load %d and no max_load of their own (first: %s); "
+                    "their min_load is taken as %d; give them a max_load in the reviewers file or raise --max-load",
+                    len(over), params.max_load, ex, params.max_load)
     return mx, np.minimum(mn, mx)
 
 
