@@ -632,9 +632,9 @@ def test_text_checks_read_the_rows_that_stay(tmp_path):
     assert read_papers(p)[["paper_id", "abstract"]].values.tolist() == [["P1", "A"], ["P2", "A2"]]
 
 
-def test_nothing_to_assign_leaves_no_earlier_assignment_behind(fake_model, tmp_path):
-    """Every pair in conflict: no affinity, so the earlier assignment and its CMT file must go, not pass
-    for this run's."""
+def test_nothing_to_assign_is_an_infeasible_error_and_keeps_the_earlier_outputs(fake_model, tmp_path):
+    """Every pair in conflict: one line saying so (exit 1), as a paper short of reviewers is, and the earlier
+    run's outputs stay as they were."""
     import pandas as pd
 
     out = tmp_path / "out"
@@ -642,16 +642,17 @@ def test_nothing_to_assign_leaves_no_earlier_assignment_behind(fake_model, tmp_p
             str(GOOD / "reviewers.csv"), "--per-paper", "1", "--export-format", "cmt", "-o", str(out)]
     assert runner.invoke(app, base).exit_code == 0
     assert (out / "assignments.csv").exists() and (out / "cmt_assignments.xml").exists()
+    before = files_under(out)
     subs = pd.read_csv(GOOD / "submissions.csv", dtype=str)["paper_id"]
     revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str)["reviewer_id"]
     every = tmp_path / "every.csv"
     pd.DataFrame([(p, r, "x") for p in subs for r in revs], columns=["paper_id", "reviewer_id", "reason"]).to_csv(
         every, index=False)
     res = runner.invoke(app, [*base[:-2], "-c", str(every), "-o", str(out)])
-    assert res.exit_code == 0, res.output
-    assert "0 scored pairs" in res.stdout
-    for name in ("assignments.csv", "alternates.csv", "cmt_assignments.xml"):
-        assert not (out / name).exists() and name not in res.stdout
+    assert res.exit_code == 1
+    check_error_output(res.stderr, res.stdout, "assignment is infeasible: all ")
+    assert "scored (paper, reviewer) pairs are in conflict" in res.stderr
+    assert files_under(out) == before
 
 
 def test_status_lists_every_stage_of_a_run_with_its_inputs(good_run):

@@ -25,7 +25,7 @@ from triage.choices import ExportFormat, SplitBy
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
-from triage.errors import InputError, MissingArtifactError, StaleArtifactError
+from triage.errors import InfeasibleError, InputError, MissingArtifactError, StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
     build_triage_table,
@@ -551,6 +551,16 @@ def _with_pairs(aff: pd.DataFrame, pairs: pd.DataFrame, corpus: Corpus, emb: Emb
     return out.drop(columns="_p").reset_index(drop=True)
 
 
+def _nothing_to_assign(corpus: Corpus, scored: int, confl: pd.DataFrame) -> str:
+    """One line on why no (paper, reviewer) pair is left to assign."""
+    if scored:
+        return (f"assignment is infeasible: all {scored} scored (paper, reviewer) pairs are in conflict "
+                f"({len(confl)} conflict(s) found); check the conflicts file and --coauthor-years, or add reviewers")
+    return (f"assignment is infeasible: no reviewer could be scored, as none of the {len(corpus.reviewers)} reviewers "
+            "has a publication in the selected profile; check that the publications' reviewer_id are the reviewers "
+            "file's, or widen --recent / --since")
+
+
 def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityParams = AffinityParams(),
               conflicts: ConflictParams = ConflictParams(), assignment: AssignParams = AssignParams(),
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
@@ -576,7 +586,10 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     if wanted:
         wanted_pairs = drop_conflicted(pd.concat(wanted, ignore_index=True).drop_duplicates(), confl)
         aff = _with_pairs(aff, wanted_pairs, corpus, emb, affinity)
+    scored = len(aff)
     aff = drop_conflicted(aff, confl)
+    if not len(aff):
+        raise InfeasibleError(_nothing_to_assign(corpus, scored, confl))
     wd.write_csv(W.CONFLICTS, confl)
     wd.write_csv(W.AFFINITY, aff)
     result = MatchResult(conflicts=confl, affinity=aff, assignments=None, alternates=None)
@@ -595,28 +608,24 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
             first = bids[~ok].iloc[0]
             log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored", int((~ok).sum()),
                         first["paper_id"], first["reviewer_id"])
-    if len(aff):
-        plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
-                                                              params=assignment)
-        res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
-                     fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd),
-                     coauthors=reviewer_coauthors(corpus.publications) if assignment.coauthor_slack > 0 else None)
-        wd.write_csv(W.ASSIGNMENTS, res.assignments)
-        wd.write_csv(W.ALTERNATES, res.alternates)
-        outputs += [W.ASSIGNMENTS, W.ALTERNATES]
-        if plan is not None and corpus.previous is not None:
-            changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
-            wd.write_csv(W.CHANGES, changes)
-            outputs.append(W.CHANGES)
-        result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
-        result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
-        if res.unmet_min_load:
-            log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
-                        res.unmet_min_load[0])
-    if not len(aff):  # nothing to assign: an earlier run's assignment must not pass for this one's
-        wd.remove(W.ASSIGNMENTS)
-        wd.remove(W.ALTERNATES)
-    if corpus.previous is None or not len(aff):
+    plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
+                                                          params=assignment)
+    res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
+                 fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd),
+                 coauthors=reviewer_coauthors(corpus.publications) if assignment.coauthor_slack > 0 else None)
+    wd.write_csv(W.ASSIGNMENTS, res.assignments)
+    wd.write_csv(W.ALTERNATES, res.alternates)
+    outputs += [W.ASSIGNMENTS, W.ALTERNATES]
+    if plan is not None and corpus.previous is not None:
+        changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
+        wd.write_csv(W.CHANGES, changes)
+        outputs.append(W.CHANGES)
+    result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
+    result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
+    if res.unmet_min_load:
+        log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
+                    res.unmet_min_load[0])
+    if corpus.previous is None:
         wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
     outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments, assignment)
     result.outputs = outputs
