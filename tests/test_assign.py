@@ -363,3 +363,23 @@ def test_a_min_load_above_the_default_max_load_is_said(caplog):
     assert len(said) == 1 and "1 reviewer(s) have a min_load above --max-load 3" in said[0]
     assert "r0 (min_load 5)" in said[0] and "taken as 3" in said[0] and "r2" not in said[0]
     assert (res.assignments["reviewer_id"] == "r0").sum() == 3
+
+
+def test_infeasible_suggests_what_fixes_its_cause():
+    S, aff, papers, revs = problem(n_pap=4, n_rev=3)
+    none = aff.iloc[:0]
+    with pytest.raises(InfeasibleError) as exc:  # capacity only: 8 slots needed, 6 available
+        assign(aff, papers, revs, none, params=AssignParams(per_paper=2, max_load=2))
+    msg = str(exc.value)
+    assert "2 slot(s) too few" in msg and "--top-k" not in msg
+    assert msg.endswith("raise max_load (--max-load or the reviewers file) or add reviewers, or lower --per-paper")
+    conf = pd.DataFrame({"paper_id": ["p3", "p3"], "reviewer_id": ["r0", "r1"], "reason": "x"})
+    with pytest.raises(InfeasibleError) as exc:  # and a paper with one candidate left
+        assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=2))
+    msg = str(exc.value)
+    assert "p3 (1)" in msg and "2 slot(s) too few" in msg
+    assert msg.endswith("raise --top-k, raise max_load (--max-load or the reviewers file) or add reviewers, or lower "
+                        "--per-paper")
+    with pytest.raises(InfeasibleError) as exc:  # candidates only
+        assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=3))
+    assert str(exc.value).endswith("; raise --top-k, or lower --per-paper") and "too few" not in str(exc.value)

@@ -206,18 +206,22 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
     few = np.flatnonzero(cand_per_paper < k)
     parts = [f"assignment is infeasible: {len(short)} paper(s) cannot get {k} reviewers ({missing} slot(s) missing"
              f"; {needed} needed, total reviewer capacity {capacity})"]
+    fixes = []
     if len(few):
         ex = ", ".join(f"{paper_ids[i]} ({int(cand_per_paper[i])})" for i in few[:3])
         parts.append(f"{len(few)} paper(s) have fewer than {k} candidate reviewers without conflicts, e.g. {ex}")
-    elif capacity < needed:
+        fixes.append("raise --top-k")
+    if capacity < needed:
         parts.append(f"the reviewers' max_load adds up to {needed - capacity} slot(s) too few")
-    else:
+        fixes.append("raise max_load (--max-load or the reviewers file) or add reviewers")
+    if not fixes:
         ex = ", ".join(paper_ids[i] for i in short[:3])
         parts.append(f"their candidate reviewers are full, e.g. {ex}")
+        fixes.append("raise --top-k or max_load, add reviewers")
     if topics is not None and len(short):
         counts = pd.Series([topics.get(paper_ids[i], "") for i in short]).replace("", "(no topic)").value_counts()
         parts.append("short by topic: " + ", ".join(f"{t} ({n})" for t, n in counts.head(3).items()))
-    return "; ".join(parts) + "; raise --top-k or max_load, add reviewers, or lower --per-paper"
+    return "; ".join(parts) + "; " + ", ".join(fixes) + ", or lower --per-paper"
 
 
 def assign(
