@@ -496,7 +496,8 @@ def _affinity_key(corpus: Corpus, emb: Embedded, params: AffinityParams) -> str:
     """A digest of everything the affinity table is computed from: the parameters, the model, both
     embedding matrices, every column of the papers and publications, and the reviewer ids (a reviewer's
     loads, name or email do not change it)."""
-    h = hashlib.sha256(json.dumps({"params": dataclasses.asdict(params), "model": emb.model, "triage": __version__},
+    h = hashlib.sha256(json.dumps({"params": dataclasses.asdict(params), "model": emb.model, "triage": __version__,
+                                   "ties": "reviewer_id"},  # tables whose ties fell by file row are computed again
                                   sort_keys=True, default=str).encode())
     for arr in (emb.papers, emb.publications):
         a = np.ascontiguousarray(arr)
