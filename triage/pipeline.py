@@ -567,6 +567,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
               export_formats: tuple[str, ...] = ()) -> MatchResult:
     """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
+    write_excluded(corpus, wd)
     declared = corpus.conflicts
     if bids is not None and len(bids):
         bids = bids.assign(paper_id=resolve_paper_ids(bids["paper_id"], corpus.papers),
