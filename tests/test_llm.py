@@ -29,6 +29,15 @@ ABSTRACT = ("We study two-layer neural networks trained by gradient flow. "
 def answer(kind: str, prompt: str) -> str:
     if kind == "badjson":
         return "Sure! Here are the claims: claims = [first, second"
+    if kind == "malformed":  # texts that are no text or far too long, labels that are no string, float indices
+        return json.dumps({"tldr": {"tldr": {"text": None, "evidence": [2]}},
+                           "claims": {"claims": [{"text": 5, "evidence": [1]}, {"text": ["We prove"], "evidence": [1]},
+                                                 {"text": " ", "evidence": [1]}],
+                                      "results": [{"text": "x" * 5000, "evidence": [3]},
+                                                  {"text": "Sample complexity O(d log d).", "evidence": [3.0]}]},
+                           "assumptions": {"assumptions": [{"label": ["two-layer"], "evidence": [1]},
+                                                           {"label": {"x": 1}, "evidence": [1]},
+                                                           {"label": "two-layer", "evidence": 1.0}]}}[prompt])
     if prompt == "tldr":
         ev = {"good": [2], "nocite": [], "missing": [42]}.get(kind, [2])
         return json.dumps({"tldr": {"text": "Small initialization makes two-layer nets learn sparse features.",
@@ -60,7 +69,7 @@ class Handler(BaseHTTPRequestHandler):
                                      "body": body})
         user = body["messages"][-1]["content"]
         title = user.split("\n", 1)[0]
-        kind = next((k for k in ("nocite", "missing", "badjson", "slow", "http500", "unknown")
+        kind = next((k for k in ("nocite", "missing", "badjson", "slow", "http500", "unknown", "malformed")
                      if k.upper() in title), "good")
         prompt = ("assumptions" if "assumptions or settings" in user else
                   "tldr" if "TL;DR" in user else "claims")
@@ -136,6 +145,16 @@ def test_items_citing_nothing_or_missing_sentences_are_dropped_and_counted(serve
     assert missing.claims == [] and missing.results == ["Bound improves."]
     assert unknown.assumptions == ["small-step-size", "special-initialization", "two-layer"]
     assert stats.dropped == {"cites no sentence": 3, "cites a missing sentence": 2, "unknown assumption label": 1}
+    assert stats.fallbacks == {}
+
+
+def test_malformed_items_are_dropped_and_counted(server):
+    out, stats = run(server, papers("malformed"))
+    r = out.loc["p0"]
+    assert r.results == ["Sample complexity O(d log d)."] and r.evidence["results"] == [[3]]
+    assert r.assumptions == ["two-layer"] and r.evidence["assumptions"] == {"two-layer": [1]}
+    assert r.tldr in ABSTRACT  # the model's TL;DR had no text: the extractive one is kept
+    assert stats.dropped == {"no text": 4, "text over 1000 characters": 1, "unknown assumption label": 2}
     assert stats.fallbacks == {}
 
 

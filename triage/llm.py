@@ -4,10 +4,11 @@ Works with anything that serves ``POST <url>/chat/completions`` (vLLM, llama.cpp
 API). Only the standard library is used. Prompts are files in ``prompts/`` with ``$placeholders``.
 
 The model must answer in JSON and cite sentence indices as evidence. Items that cite nothing or
-cite a sentence the paper does not have (and assumption labels outside the vocabulary) are
-dropped and counted. On any error for a paper (HTTP error, timeout, invalid JSON, wrong shape)
-that paper keeps its extractive summary, marked ``extractive (fallback: <reason>)``. After
-``max_consecutive_errors`` connection failures in a row the server is not asked again.
+cite a sentence the paper does not have, items without text or with more than ``MAX_ITEM_CHARS``
+of it, and assumption labels outside the vocabulary are dropped and counted. On any error for
+a paper (HTTP error, timeout, invalid JSON, wrong shape) that paper keeps its extractive summary,
+marked ``extractive (fallback: <reason>)``. After ``max_consecutive_errors`` connection failures
+in a row the server is not asked again.
 Answers are cached on disk by (model, prompts, text) so a rerun asks nothing twice.
 """
 
@@ -34,6 +35,7 @@ log = logging.getLogger("triage")
 PROMPT_NAMES = ("system", "tldr", "claims", "assumptions")
 PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims", "max_results"}
 DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"
+MAX_ITEM_CHARS = 1000  # a TL;DR, claim or result is one sentence; longer answers are dropped
 
 
 class LLMError(TriageError):
@@ -170,17 +172,39 @@ def parse_json_answer(content: str) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Summarizer
 # ---------------------------------------------------------------------------------------------
+def _count(dropped: dict[str, int], reason: str) -> None:
+    dropped[reason] = dropped.get(reason, 0) + 1
+
+
+def _index(i: Any) -> Any:
+    """A sentence index as an int (a float such as 1.0 counts as 1); anything else unchanged."""
+    return int(i) if isinstance(i, float) and i.is_integer() else i
+
+
 def _evidence(item: dict[str, Any], n: int, dropped: dict[str, int]) -> list[int] | None:
     ev = item.get("evidence", item.get("sentences"))
-    if isinstance(ev, int) and not isinstance(ev, bool):
+    if isinstance(ev, (int, float)) and not isinstance(ev, bool):
         ev = [ev]
     if not isinstance(ev, list) or not ev:
-        dropped["cites no sentence"] = dropped.get("cites no sentence", 0) + 1
+        _count(dropped, "cites no sentence")
         return None
+    ev = [_index(i) for i in ev]
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in ev) or any(i < 0 or i >= n for i in ev):
-        dropped["cites a missing sentence"] = dropped.get("cites a missing sentence", 0) + 1
+        _count(dropped, "cites a missing sentence")
         return None
     return sorted(set(ev))
+
+
+def _text(item: dict[str, Any], dropped: dict[str, int]) -> str | None:
+    """The item's text, or None (counted) when it is not a non-empty string of at most ``MAX_ITEM_CHARS``."""
+    text = item.get("text")
+    if not isinstance(text, str) or not text.strip():
+        _count(dropped, "no text")
+        return None
+    if len(text.strip()) > MAX_ITEM_CHARS:
+        _count(dropped, f"text over {MAX_ITEM_CHARS} characters")
+        return None
+    return text.strip()
 
 
 def _items(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
@@ -269,18 +293,20 @@ class LLMSummarizer:
         ev: dict[str, Any] = {"tldr": [], "claims": [], "results": [], "assumptions": {}}
         for item in tl[:1]:
             e = _evidence(item, n, dropped)
-            if e is not None and isinstance(item.get("text"), str) and item["text"].strip():
-                s.tldr, ev["tldr"] = item["text"].strip(), e
+            t = _text(item, dropped) if e is not None else None
+            if t is not None:
+                s.tldr, ev["tldr"] = t, e
         for key, limit in (("claims", self.max_claims), ("results", self.max_results)):
             for item in _items(answers["claims"], key)[:limit]:
                 e = _evidence(item, n, dropped)
-                if e is not None and isinstance(item.get("text"), str) and item["text"].strip():
-                    getattr(s, key).append(item["text"].strip())
+                t = _text(item, dropped) if e is not None else None
+                if t is not None:
+                    getattr(s, key).append(t)
                     ev[key].append(e)
         for item in _items(answers["assumptions"], "assumptions"):
             label = item.get("label")
-            if label not in self.vocab.labels:
-                dropped["unknown assumption label"] = dropped.get("unknown assumption label", 0) + 1
+            if not isinstance(label, str) or label not in self.vocab.labels:
+                _count(dropped, "unknown assumption label")
                 continue
             e = _evidence(item, n, dropped)
             if e is not None and label not in ev["assumptions"]:
