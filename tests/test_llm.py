@@ -209,20 +209,62 @@ def test_prompt_placeholders(tmp_path):
     p.write_text("Title: $titel", encoding="utf-8")
     with pytest.raises(InputError, match=r"claims.txt: unknown placeholder \$titel; valid ones are"):
         Prompt.from_file(p)
-    p.write_text("Title: $title $vocabulary", encoding="utf-8")
+    p.write_text("Title: $title $vocabulary $sentences", encoding="utf-8")
     with pytest.raises(InputError, match=r"placeholder \$vocabulary has no value"):
-        Prompt.from_file(p).render(title="T")
+        Prompt.from_file(p).render(title="T", sentences="[0] T")
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("tldr.txt", "Give a TL;DR of $title as JSON.", r"tldr.txt: no \$sentences, so the model would not see the paper"),
+    ("claims.txt", "", r"claims.txt: the prompt is empty"),
+    ("assumptions.txt", "Paper: $title\n$sentences\nLabels?", r"assumptions.txt: no \$vocabulary, so the model"),
+    ("claims.txt", "Paper: $title\n$sentences\nCaf\xe9 claims?", r"claims.txt: not UTF-8 \(byte 0xe9 at position 28\); "
+                                                                  "re-save it as UTF-8"),
+])
+def test_prompt_that_cannot_show_the_paper_is_refused(tmp_path, name, text, message):
+    p = tmp_path / name
+    p.write_bytes(text.encode("latin-1"))
+    with pytest.raises(InputError, match=message):
+        Prompt.from_file(p)
+    with pytest.raises(InputError, match=message):
+        load_prompts(tmp_path)
+
+
+def test_cli_prompt_not_utf8_is_one_line(tmp_path):
+    sub = tmp_path / "subs.csv"
+    papers("good").to_csv(sub, index=False)
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "tldr.txt").write_bytes("R\xe9sum\xe9 of $title:\n$sentences".encode("latin-1"))
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", "http://127.0.0.1:9/v1", "--llm-model", "m",
+                                   "--prompt-dir", str(tmp_path / "prompts")])
+    assert res.exit_code == 1 and "tldr.txt: not UTF-8" in res.output and "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+    assert not (tmp_path / "out" / "summaries.csv").exists()
 
 
 def test_prompt_dir_overrides_one_file(tmp_path, caplog):
     import logging
 
-    (tmp_path / "tldr.txt").write_text("One line for $title, please. JSON.", encoding="utf-8")
+    (tmp_path / "tldr.txt").write_text("One line for $title, please. JSON.\n$sentences", encoding="utf-8")
     with caplog.at_level(logging.WARNING, logger="triage"):
         prompts = load_prompts(tmp_path)
     assert prompts["tldr"].path == tmp_path / "tldr.txt"
     assert prompts["claims"].path.parent.name == "prompts"
-    assert f"--prompt-dir {tmp_path} has no system.txt, claims.txt, assumptions.txt; the bundled" in caplog.text
+    assert caplog.text == ""  # the other prompts come from the bundled ones, as documented
+    (tmp_path / "claim.txt").write_text("Claims of $title:\n$sentences", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        load_prompts(tmp_path)
+    assert f"--prompt-dir {tmp_path}: claim.txt not used (the prompts are system.txt, tldr.txt" in caplog.text
+
+
+def test_prompt_dir_without_any_prompt_warns(tmp_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        prompts = load_prompts(tmp_path)
+    assert all(p.path.parent.name == "prompts" for p in prompts.values())
+    assert f"--prompt-dir {tmp_path} has none of system.txt, tldr.txt, claims.txt, assumptions.txt" in caplog.text
 
 
 def test_cli_summarize_when_the_llm_answers_nothing_warns(tmp_path):

@@ -34,6 +34,9 @@ log = logging.getLogger("triage")
 
 PROMPT_NAMES = ("system", "tldr", "claims", "assumptions")
 PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims", "max_results"}
+# What each prompt must show the model: the paper's numbered sentences, and for assumptions the labels.
+REQUIRED = {"tldr": ("sentences",), "claims": ("sentences",), "assumptions": ("sentences", "vocabulary")}
+REQUIRED_WHY = {"sentences": "the paper", "vocabulary": "the labels it may give"}
 DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"
 MAX_ITEM_CHARS = 1000  # a TL;DR, claim or result is one sentence; longer answers are dropped
 
@@ -63,12 +66,21 @@ class Prompt:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(f"{path}: cannot read the prompt ({exc.strerror}); pass another --prompt-dir") from None
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not UTF-8 (byte 0x{exc.object[exc.start]:02x} at position {exc.start}); "
+                             "re-save it as UTF-8") from None
         used = {m.group("named") or m.group("braced") for m in string.Template.pattern.finditer(text)
                 if m.group("named") or m.group("braced")}
         unknown = sorted(used - PLACEHOLDERS)
         if unknown:
             raise InputError(f"{path}: unknown placeholder ${unknown[0]}; valid ones are "
                              f"{', '.join('$' + p for p in sorted(PLACEHOLDERS))} (write $$ for a literal $)")
+        if not text.strip():
+            raise InputError(f"{path}: the prompt is empty; write one, or remove the file to use the bundled one")
+        missing = [p for p in REQUIRED.get(Path(path).stem, ()) if p not in used]
+        if missing:
+            raise InputError(f"{path}: no ${missing[0]}, so the model would not see {REQUIRED_WHY[missing[0]]}; "
+                             f"add ${missing[0]} where it goes (see prompts/README.md)")
         return cls(Path(path).stem, Path(path), text)
 
     def render(self, **values: Any) -> str:
@@ -84,20 +96,25 @@ class Prompt:
 
 
 def load_prompts(prompt_dir: Path | None = None) -> dict[str, Prompt]:
-    """The prompts by name: from ``prompt_dir`` when it has the file, else the packaged ``prompts/``."""
+    """The prompts by name: from ``prompt_dir`` when it has the file, else the packaged ``prompts/``.
+
+    Overriding some of the prompts is the usual case and is quiet; a ``.txt`` file in ``prompt_dir``
+    that is no prompt's name (``claim.txt``), or a folder with none of them, is a warning."""
     from triage.resources import PROMPTS_DIR
 
     out = {}
-    bundled = []
     for name in PROMPT_NAMES:
         path = PROMPTS_DIR / f"{name}.txt"
         if prompt_dir is not None and (Path(prompt_dir) / f"{name}.txt").exists():
             path = Path(prompt_dir) / f"{name}.txt"
-        elif prompt_dir is not None:
-            bundled.append(f"{name}.txt")
         out[name] = Prompt.from_file(path)
-    if bundled:
-        log.warning("--prompt-dir %s has no %s; the bundled one(s) are used", prompt_dir, ", ".join(bundled))
+    if prompt_dir is not None:
+        names = ", ".join(f"{n}.txt" for n in PROMPT_NAMES)
+        unused = sorted(p.name for p in Path(prompt_dir).glob("*.txt") if p.stem not in PROMPT_NAMES)
+        if unused:
+            log.warning("--prompt-dir %s: %s not used (the prompts are %s)", prompt_dir, ", ".join(unused), names)
+        elif all(p.path.parent != Path(prompt_dir) for p in out.values()):
+            log.warning("--prompt-dir %s has none of %s; the bundled prompts are used", prompt_dir, names)
     return out
 
 
