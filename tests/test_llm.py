@@ -59,6 +59,11 @@ def answer(kind: str, prompt: str) -> str:
     return json.dumps({"assumptions": labels})
 
 
+KINDS = ("nocite", "missing", "badjson", "slow", "trickle", "huge", "http500", "http401", "http404", "http429once",
+         "http429long", "redirect", "unknown", "malformed")
+ERRORS = {"http500": 500, "http401": 401, "http404": 404, "http429once": 429, "http429long": 429, "redirect": 307}
+
+
 class Handler(BaseHTTPRequestHandler):
     def log_message(self, *args: object) -> None:  # keep pytest output clean
         pass
@@ -66,28 +71,40 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:  # noqa: N802 (http.server API)
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append({"path": self.path, "auth": self.headers.get("Authorization"),  # type: ignore
-                                     "body": body})
+                                     "body": body, "time": time.monotonic()})
         user = body["messages"][-1]["content"]
         title = user.split("\n", 1)[0]
-        kind = next((k for k in ("nocite", "missing", "badjson", "slow", "http500", "unknown", "malformed")
-                     if k.upper() in title), "good")
+        kind = next((k for k in KINDS if k.upper() in title), "good")
         prompt = ("assumptions" if "assumptions or settings" in user else
                   "tldr" if "TL;DR" in user else "claims")
-        if kind == "http500":
-            self.send_response(500)
+        tries = self.server.tries  # type: ignore[attr-defined]
+        tries[title] = tries.get(title, 0) + 1
+        if kind in ERRORS and not (kind == "http429once" and tries[title] > 1):
+            self.send_response(ERRORS[kind])
+            if kind.startswith("http429"):
+                self.send_header("Retry-After", "1" if kind == "http429once" else "3600")
+            if kind == "redirect":
+                self.send_header("Location", "/v2/chat/completions")
             self.end_headers()
+            if kind == "http404":
+                self.wfile.write(json.dumps({"error": {"message": "The model `test-model`\ndoes not exist."}}).encode())
             return
         if kind == "slow":
             time.sleep(1.5)
+        content = "x" * 5_000_000 if kind == "huge" else answer(kind, prompt)
         data = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
-                           "choices": [{"index": 0, "message": {"role": "assistant",
-                                                                "content": answer(kind, prompt)}}]}).encode()
+                           "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if kind == "trickle":  # one byte every 0.1 s: each read is quick, the whole answer takes a minute
+                for b in data:
+                    self.wfile.write(bytes([b]))
+                    time.sleep(0.1)
+            else:
+                self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
 
@@ -97,6 +114,7 @@ def server():
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     httpd.requests = []  # type: ignore[attr-defined]
+    httpd.tries = {}  # type: ignore[attr-defined]
     t = threading.Thread(target=httpd.serve_forever, daemon=True)
     t.start()
     yield httpd
@@ -114,10 +132,10 @@ def papers(*kinds: str) -> pd.DataFrame:
                          "abstract": [ABSTRACT] * len(kinds)})
 
 
-def run(httpd, df, tmp_path=None, timeout=5.0):
+def run(httpd, df, tmp_path=None, timeout=5.0, api_key="sekret"):
     stats = SummaryStats()
     vocab = load_vocabulary()
-    client = ChatClient(url(httpd), "test-model", api_key="sekret", timeout=timeout)
+    client = ChatClient(url(httpd), "test-model", api_key=api_key, timeout=timeout)
     llm = LLMSummarizer(client, vocab, load_prompts(), stats=stats, cache_dir=tmp_path)
     out = summarize_papers(df, params=SummaryParams(centrality="tfidf"), vocab=vocab, summarizer=llm, stats=stats)
     return out.set_index("paper_id"), stats
@@ -159,7 +177,7 @@ def test_malformed_items_are_dropped_and_counted(server):
 
 
 @pytest.mark.parametrize(("kind", "reason"), [("badjson", "invalid JSON"), ("slow", "timeout"),
-                                              ("http500", "http error")])
+                                              ("http500", "HTTP 500")])
 def test_errors_fall_back_to_extractive_per_paper(server, kind, reason):
     out, stats = run(server, papers(kind, "good"), timeout=0.5)
     bad, good = out.loc["p0"], out.loc["p1"]
@@ -191,8 +209,97 @@ def test_unreachable_server_stops_being_asked():
                         stats=stats)
     out = summarize_papers(papers(*["good"] * 5), params=SummaryParams(centrality="tfidf"), vocab=vocab,
                            summarizer=llm, stats=stats)
-    assert stats.fallbacks == {"connection error": 3, "server unreachable": 2}
+    assert stats.fallbacks == {"connection error": 3, "not asked after 3 server errors": 2}
     assert out["tldr"].map(lambda t: t in ABSTRACT).all()
+
+
+def test_a_trickling_answer_times_out_as_a_whole(server):
+    start = time.monotonic()
+    out, stats = run(server, papers("trickle", "good"), timeout=1.0)
+    assert time.monotonic() - start < 20  # the trickled answer alone takes over 30 s
+    assert stats.fallbacks == {"timeout": 1} and out.loc["p1"].summarizer == "llm:test-model"
+
+
+def test_a_huge_answer_is_refused(server):
+    out, stats = run(server, papers("huge", "good"))
+    assert stats.fallbacks == {"answer too large": 1} and out.loc["p0"].tldr in ABSTRACT
+
+
+def test_timeouts_and_server_errors_in_a_row_stop_the_asking(server, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        out, stats = run(server, papers("slow", "http500", "slow", "good", "good"), timeout=0.5)
+    assert stats.fallbacks == {"timeout": 2, "HTTP 500": 1, "not asked after 3 server errors": 2}
+    assert len(server.requests) == 3 and out["tldr"].map(lambda t: t in ABSTRACT).all()
+    assert "LLM test-model: 3 papers in a row failed (timeout); the remaining papers are not sent" in caplog.text
+    assert caplog.text.count("no complete answer within 0.5 s (--llm-timeout)") == 1  # each kind said once
+
+
+def test_an_answer_resets_the_count_of_server_errors(server):
+    _, stats = run(server, papers("http500", "http500", "good", "http500", "http500", "good"))
+    assert stats.fallbacks == {"HTTP 500": 4}
+
+
+@pytest.mark.parametrize(("kind", "api_key", "said"), [
+    ("http401", None, "answered HTTP 401; no API key was sent: set $TRIAGE_LLM_API_KEY or pass --llm-key-env"),
+    ("http401", "sekret", "answered HTTP 401; check the API key in $TRIAGE_LLM_API_KEY (--llm-key-env)"),
+    ("http404", "sekret", "answered HTTP 404 (The model `test-model` does not exist.); check --llm-url (the "
+                          "server's base URL, e.g. http://127.0.0.1:8000/v1) and --llm-model"),
+    ("http500", "sekret", "answered HTTP 500; the server failed"),
+    ("http429long", "sekret", "answered HTTP 429; rate limited"),
+])
+def test_http_errors_say_their_status_and_the_fix(server, caplog, kind, api_key, said):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        out, stats = run(server, papers(kind, kind), api_key=api_key)
+    code = said.split("HTTP ")[1][:3]
+    assert out.loc["p0"].summarizer == f"extractive (fallback: HTTP {code})"
+    assert stats.fallbacks == {f"HTTP {code}": 2}
+    assert f"LLM test-model: HTTP {code}: {url(server)}/chat/completions {said}" in caplog.text
+    assert caplog.text.count(said) == 1
+
+
+def test_rate_limit_waits_as_asked_and_asks_again(server):
+    out, stats = run(server, papers("http429once"))
+    assert out.loc["p0"].summarizer == "llm:test-model" and stats.fallbacks == {}
+    first, again = server.requests[:2]
+    assert len(server.requests) == 4 and again["time"] - first["time"] >= 0.9  # Retry-After: 1
+
+
+def test_rate_limit_longer_than_the_timeout_is_not_waited_for(server):
+    start = time.monotonic()
+    _, stats = run(server, papers("http429long"), timeout=5.0)
+    assert stats.fallbacks == {"HTTP 429": 1} and len(server.requests) == 1
+    assert time.monotonic() - start < 20  # Retry-After asked for an hour
+
+
+def test_cli_redirect_is_one_line_naming_the_url_to_pass(server, tmp_path):
+    sub = tmp_path / "subs.csv"
+    papers("redirect", "redirect", "redirect", "redirect").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", url(server), "--llm-model", "test-model"])
+    assert res.exit_code == 0, res.output
+    target = f"http://127.0.0.1:{server.server_address[1]}/v2/chat/completions"
+    line = f"the server redirects {url(server)}/chat/completions to {target}; pass that URL as --llm-url"
+    assert res.stderr.count(line) == 1 and len(server.requests) == 3
+
+
+@pytest.mark.parametrize(("value", "said"), [(None, "not set"), ("", "empty")])
+def test_cli_warns_when_the_key_variable_is_unset_or_empty(server, tmp_path, monkeypatch, value, said):
+    monkeypatch.delenv("TRIAGE_TEST_LLM_KEY", raising=False)
+    if value is not None:
+        monkeypatch.setenv("TRIAGE_TEST_LLM_KEY", value)
+    sub = tmp_path / "subs.csv"
+    papers("good").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", url(server), "--llm-model", "test-model",
+                                   "--llm-key-env", "TRIAGE_TEST_LLM_KEY"])
+    assert res.exit_code == 0, res.output
+    assert f"Warning: $TRIAGE_TEST_LLM_KEY (--llm-key-env) is {said}; no API key is sent to {url(server)}" \
+        in res.stderr
+    assert server.requests[0]["auth"] is None
 
 
 def test_parse_json_answer():

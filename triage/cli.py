@@ -636,7 +636,7 @@ def summarize(
     llm_key_env: Annotated[str, typer.Option(
         help="Environment variable holding the API key for --llm-url (sent as a Bearer token).")]
         = "TRIAGE_LLM_API_KEY",
-    llm_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds to wait for each LLM answer; "
+    llm_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds for each LLM request as a whole; "
                                                            "on timeout the paper keeps its extractive summary.")]
         = 60.0,
     prompt_dir: Annotated[Path | None, typer.Option(

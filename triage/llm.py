@@ -7,20 +7,25 @@ The model must answer in JSON and cite sentence indices as evidence. Items that 
 cite a sentence the paper does not have, items without text or with more than ``MAX_ITEM_CHARS``
 of it, and assumption labels outside the vocabulary are dropped and counted. On any error for
 a paper (HTTP error, timeout, invalid JSON, wrong shape) that paper keeps its extractive summary,
-marked ``extractive (fallback: <reason>)``. After ``max_consecutive_errors`` connection failures
-in a row the server is not asked again.
+marked ``extractive (fallback: <reason>)``. After ``max_consecutive_errors`` failures of the
+server in a row (no connection, timeouts, HTTP errors) it is not asked again.
 Answers are cached on disk by (model, prompts, text) so a rerun asks nothing twice.
 """
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
+import http.client
 import json
 import logging
 import os
 import re
 import string
+import threading
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,15 +43,25 @@ PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims",
 REQUIRED = {"tldr": ("sentences",), "claims": ("sentences",), "assumptions": ("sentences", "vocabulary")}
 REQUIRED_WHY = {"sentences": "the paper", "vocabulary": "the labels it may give"}
 DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"
+MAX_RESPONSE_BYTES = 4 * 2**20  # a chat-completions answer of a few items is a few kB
+RATE_LIMIT_RETRIES = 3  # HTTP 429: tries again, waiting what Retry-After asks (at most MAX_RETRY_WAIT s)
+MAX_RETRY_WAIT = 20.0
 MAX_ITEM_CHARS = 1000  # a TL;DR, claim or result is one sentence; longer answers are dropped
 
 
 class LLMError(TriageError):
-    """A request to the LLM server failed; ``reason`` is a short tag for the counts."""
+    """A request to the LLM server failed; ``reason`` is a short tag for the counts.
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    ``server`` marks failures of the server rather than of one answer (no connection, timeout, an
+    HTTP error, a redirect): a few in a row and the server is not asked again. ``retry_after`` is
+    the wait an HTTP 429 asked for, in seconds."""
+
+    def __init__(self, reason: str, detail: str = "", *, server: bool = False,
+                 retry_after: float | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.server = server
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,9 +136,44 @@ def load_prompts(prompt_dir: Path | None = None) -> dict[str, Prompt]:
 # ---------------------------------------------------------------------------------------------
 # Client
 # ---------------------------------------------------------------------------------------------
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are reported, not followed: urllib would send the POST again as a GET without its body."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (a number of seconds or an HTTP date), else None."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _server_message(exc: urllib.error.HTTPError) -> str:
+    """The error message of an HTTP error's JSON body (``{"error": {"message": ...}}``), one line, short."""
+    try:
+        err = json.loads(exc.read(4096)).get("error")
+    except (OSError, ValueError, AttributeError, http.client.HTTPException):
+        return ""
+    msg = err.get("message") if isinstance(err, dict) else err
+    return " ".join(msg.split())[:200] if isinstance(msg, str) else ""
+
+
 @dataclass
 class ChatClient:
-    """Minimal OpenAI-compatible chat-completions client (``urllib``, JSON in and out)."""
+    """Minimal OpenAI-compatible chat-completions client (``urllib``, JSON in and out).
+
+    ``timeout`` bounds each request as a whole (connecting, waiting, reading, and the waits an
+    HTTP 429 asks for); answers over ``MAX_RESPONSE_BYTES`` are refused. ``key_env`` names the
+    variable ``api_key`` came from, for the message on HTTP 401 and 403."""
 
     url: str
     model: str
@@ -131,6 +181,7 @@ class ChatClient:
     timeout: float = 60.0
     temperature: float = 0.0
     max_tokens: int = 800
+    key_env: str = DEFAULT_KEY_ENV
 
     @property
     def endpoint(self) -> str:
@@ -144,19 +195,18 @@ class ChatClient:
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
         req = urllib.request.Request(self.endpoint, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                raw = resp.read()
-        except urllib.error.HTTPError as exc:
-            raise LLMError("http error", f"HTTP {exc.code}") from None
-        except TimeoutError:
-            raise LLMError("timeout", f"no answer within {self.timeout:g} s") from None
-        except urllib.error.URLError as exc:
-            if isinstance(exc.reason, TimeoutError):
-                raise LLMError("timeout", f"no answer within {self.timeout:g} s") from None
-            raise LLMError("connection error", str(exc.reason)) from None
-        except OSError as exc:
-            raise LLMError("connection error", str(exc)) from None
+        deadline = time.monotonic() + self.timeout
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                raw = self._post(req, deadline)
+                break
+            except LLMError as exc:
+                if exc.reason != "HTTP 429" or attempt == RATE_LIMIT_RETRIES:
+                    raise
+                wait = min(exc.retry_after if exc.retry_after is not None else 2.0 ** attempt, MAX_RETRY_WAIT)
+                if time.monotonic() + wait >= deadline:
+                    raise
+                time.sleep(wait)
         try:
             data = json.loads(raw)
             content = data["choices"][0]["message"]["content"]
@@ -165,6 +215,75 @@ class ChatClient:
         if not isinstance(content, str):
             raise LLMError("bad response", "message content is not text")
         return content
+
+    def _timeout(self) -> LLMError:
+        return LLMError("timeout", f"no complete answer within {self.timeout:g} s (--llm-timeout)", server=True)
+
+    def _post(self, req: urllib.request.Request, deadline: float) -> bytes:
+        """The response body, or LLMError; a server that answers slowly (even a byte at a time) is given up on
+        at ``deadline``, its request left to end in the background."""
+        box: dict[str, Any] = {}
+
+        def fetch() -> None:
+            try:
+                box["raw"] = self._fetch(req, deadline)
+            except Exception as exc:  # handed to the caller's thread
+                box["error"] = exc
+
+        worker = threading.Thread(target=fetch, name="triage-llm-request", daemon=True)
+        worker.start()
+        worker.join(max(0.0, deadline - time.monotonic()))
+        if "error" in box:
+            raise box["error"]
+        if "raw" not in box:
+            raise self._timeout()
+        return box["raw"]
+
+    def _fetch(self, req: urllib.request.Request, deadline: float) -> bytes:
+        opener = urllib.request.build_opener(_NoRedirect)
+        try:
+            with opener.open(req, timeout=self.timeout) as resp:
+                chunks, size = [], 0
+                while chunk := resp.read1(65536):
+                    size += len(chunk)
+                    if size > MAX_RESPONSE_BYTES:
+                        raise LLMError("answer too large", f"over {MAX_RESPONSE_BYTES // 2**20} MB")
+                    if time.monotonic() > deadline:
+                        raise self._timeout()
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        except urllib.error.HTTPError as exc:
+            raise self._http_error(exc) from None
+        except TimeoutError:
+            raise self._timeout() from None
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError):
+                raise self._timeout() from None
+            raise LLMError("connection error", str(exc.reason), server=True) from None
+        except (OSError, http.client.HTTPException) as exc:
+            raise LLMError("connection error", str(exc) or type(exc).__name__, server=True) from None
+
+    def _http_error(self, exc: urllib.error.HTTPError) -> LLMError:
+        code, where = exc.code, self.endpoint
+        if code in (301, 302, 303, 307, 308):
+            target = urllib.parse.urljoin(where, exc.headers.get("Location", ""))
+            return LLMError("redirect", f"the server redirects {where} to {target}; pass that URL as --llm-url",
+                            server=True)
+        said = _server_message(exc)
+        detail = f"{where} answered HTTP {code}" + (f" ({said})" if said else "")
+        if code in (401, 403):
+            hint = (f"check the API key in ${self.key_env} (--llm-key-env)" if self.api_key
+                    else f"no API key was sent: set ${self.key_env} or pass --llm-key-env")
+        elif code == 404:
+            hint = "check --llm-url (the server's base URL, e.g. http://127.0.0.1:8000/v1) and --llm-model"
+        elif code == 429:
+            hint = "rate limited; asked again while --llm-timeout allowed (raise it, or ask less often)"
+        elif code >= 500:
+            hint = "the server failed"
+        else:
+            hint = "check --llm-url and --llm-model"
+        return LLMError(f"HTTP {code}", f"{detail}; {hint}", server=True,
+                        retry_after=_retry_after(exc.headers.get("Retry-After")) if code == 429 else None)
 
 
 def parse_json_answer(content: str) -> dict[str, Any]:
@@ -245,7 +364,8 @@ class LLMSummarizer:
     max_claims: int = 3
     max_results: int = 2
     max_consecutive_errors: int = 3
-    _connection_errors: int = 0
+    _server_errors: int = 0
+    _warned: set[str] = field(default_factory=set)
 
     @property
     def name(self) -> str:
@@ -273,8 +393,6 @@ class LLMSummarizer:
         return fallback
 
     def summarize(self, text: PaperText, fallback: Summary) -> Summary:
-        if self._connection_errors >= self.max_consecutive_errors:
-            return self._fallback(fallback, "server unreachable")
         cache = self._cache_path(text)
         answers: dict[str, dict[str, Any]] | None = None
         if cache is not None and cache.exists():
@@ -290,18 +408,29 @@ class LLMSummarizer:
                   "vocabulary": "\n".join(f"- {k}: {d}" for k, d in self.vocab.descriptions.items())}
         try:
             if answers is None:
+                if self._server_errors >= self.max_consecutive_errors:
+                    return self._fallback(fallback, f"not asked after {self.max_consecutive_errors} server errors")
                 answers = {name: self._ask(name, values) for name in ("tldr", "claims", "assumptions")}
-            self._connection_errors = 0
+                self._server_errors = 0
             out = self._build(answers, n)
             if not out.tldr:  # the model's TL;DR was dropped: keep the extractive one
                 out.tldr, out.evidence["tldr"] = fallback.tldr, fallback.evidence.get("tldr", [])
         except LLMError as exc:
-            if exc.reason == "connection error":
-                self._connection_errors += 1
+            self._server_failed(exc)
             return self._fallback(fallback, exc.reason)
         if cache is not None and not cache.exists():
             write_text(cache, json.dumps(answers, sort_keys=True))
         return out
+
+    def _server_failed(self, exc: LLMError) -> None:
+        """Counts server failures in a row; the first of each kind is a warning, and so is giving up."""
+        self._server_errors = self._server_errors + 1 if exc.server else 0
+        if exc.server and exc.reason not in self._warned:
+            self._warned.add(exc.reason)
+            log.warning("LLM %s: %s", self.client.model, exc)
+        if self._server_errors == self.max_consecutive_errors:
+            log.warning("LLM %s: %d papers in a row failed (%s); the remaining papers are not sent and keep "
+                        "their extractive cards", self.client.model, self._server_errors, exc.reason)
 
     def _build(self, answers: dict[str, dict[str, Any]], n: int) -> Summary:
         dropped = self.stats.dropped

@@ -701,7 +701,11 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
 
         from triage.llm import ChatClient, LLMSummarizer, load_prompts
 
-        client = ChatClient(llm.url, llm.model, api_key=os.environ.get(llm.api_key_env) or None, timeout=llm.timeout)
+        key = os.environ.get(llm.api_key_env)
+        if not key and (key is not None or llm.api_key_env != LLMParams.api_key_env):
+            log.warning("$%s (--llm-key-env) is %s; no API key is sent to %s", llm.api_key_env,
+                        "empty" if key is not None else "not set", llm.url)
+        client = ChatClient(llm.url, llm.model, api_key=key or None, timeout=llm.timeout, key_env=llm.api_key_env)
         summarizer = LLMSummarizer(client, vocab, load_prompts(sources.prompt_dir), stats=stats,
                                    cache_dir=wd.path("cache/llm"), max_claims=params.max_claims,
                                    max_results=params.max_results)
