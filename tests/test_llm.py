@@ -38,6 +38,14 @@ def answer(kind: str, prompt: str) -> str:
                            "assumptions": {"assumptions": [{"label": ["two-layer"], "evidence": [1]},
                                                            {"label": {"x": 1}, "evidence": [1]},
                                                            {"label": "two-layer", "evidence": 1.0}]}}[prompt])
+    if kind == "alldropped":  # every item cites nothing or has an unknown label
+        return json.dumps({"tldr": {"tldr": {"text": "A TL;DR.", "evidence": []}},
+                           "claims": {"claims": [{"text": "A claim."}], "results": [{"text": "A result."}]},
+                           "assumptions": {"assumptions": [{"label": "spherical-cows", "evidence": [1]}]}}[prompt])
+    if kind == "nolists" and prompt != "tldr":  # no results and no assumption: answers, not failures
+        return json.dumps({"claims": {"claims": [{"text": "We prove a sparse feature is learned.", "evidence": [2]}],
+                                      "results": []},
+                           "assumptions": {"assumptions": []}}[prompt])
     if prompt == "tldr":
         ev = {"good": [2], "nocite": [], "missing": [42]}.get(kind, [2])
         return json.dumps({"tldr": {"text": "Small initialization makes two-layer nets learn sparse features.",
@@ -60,7 +68,7 @@ def answer(kind: str, prompt: str) -> str:
 
 
 KINDS = ("nocite", "missing", "badjson", "slow", "trickle", "huge", "http500", "http401", "http404", "http429once",
-         "http429long", "redirect", "unknown", "malformed")
+         "http429long", "redirect", "unknown", "malformed", "alldropped", "nolists")
 ERRORS = {"http500": 500, "http401": 401, "http404": 404, "http429once": 429, "http429long": 429, "redirect": 307}
 
 
@@ -158,12 +166,26 @@ def test_good_answer_is_used_with_evidence(server):
 def test_items_citing_nothing_or_missing_sentences_are_dropped_and_counted(server):
     out, stats = run(server, papers("nocite", "missing", "unknown"))
     nocite, missing, unknown = out.loc["p0"], out.loc["p1"], out.loc["p2"]
-    assert nocite.claims == [] and nocite.results == []
     assert nocite.tldr and nocite.tldr in ABSTRACT  # the dropped TL;DR is replaced by the extractive one
-    assert missing.claims == [] and missing.results == ["Bound improves."]
+    assert nocite.claims and all(c in ABSTRACT for c in nocite.claims + nocite.results)  # and so are the lists
+    assert nocite.summarizer == "llm:test-model (extractive: tldr, claims, results)"
+    assert missing.claims and all(c in ABSTRACT for c in missing.claims) and missing.results == ["Bound improves."]
+    assert missing.evidence["results"] == [[3]] and missing.evidence["claims"] and missing.evidence["tldr"]
+    assert missing.summarizer == "llm:test-model (extractive: tldr, claims)"
     assert unknown.assumptions == ["small-step-size", "special-initialization", "two-layer"]
+    assert unknown.summarizer == "llm:test-model"
     assert stats.dropped == {"cites no sentence": 3, "cites a missing sentence": 2, "unknown assumption label": 1}
-    assert stats.fallbacks == {}
+    assert stats.fallbacks == {} and stats.partial_papers == 2
+    assert stats.partial == {"tldr": 2, "claims": 2, "results": 1}
+
+
+def test_an_answer_with_nothing_usable_is_a_fallback(server):
+    out, stats = run(server, papers("alldropped", "nolists"))
+    none, nolists = out.loc["p0"], out.loc["p1"]
+    assert none.summarizer == "extractive (fallback: no usable item)"
+    assert none.claims and all(c in ABSTRACT for c in [none.tldr, *none.claims, *none.results])
+    assert stats.fallbacks == {"no usable item": 1}
+    assert nolists.summarizer == "llm:test-model" and nolists.results == [] and nolists.assumptions == []
 
 
 def test_malformed_items_are_dropped_and_counted(server):
@@ -172,6 +194,7 @@ def test_malformed_items_are_dropped_and_counted(server):
     assert r.results == ["Sample complexity O(d log d)."] and r.evidence["results"] == [[3]]
     assert r.assumptions == ["two-layer"] and r.evidence["assumptions"] == {"two-layer": [1]}
     assert r.tldr in ABSTRACT  # the model's TL;DR had no text: the extractive one is kept
+    assert r.summarizer == "llm:test-model (extractive: tldr, claims)"
     assert stats.dropped == {"no text": 4, "text over 1000 characters": 1, "unknown assumption label": 2}
     assert stats.fallbacks == {}
 
@@ -390,11 +413,13 @@ def test_cli_summarize_with_llm(server, tmp_path):
     res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
                                    "--llm-url", url(server), "--llm-model", "test-model", "--llm-timeout", "5"])
     assert res.exit_code == 0, res.output
-    assert "2 of 3 papers answered" in res.output and "invalid JSON: 1" in res.output
-    assert "cites no sentence: 3" in res.output
+    said = res.output.replace("\n", " ")
+    assert "2 of 3 papers answered (0 from cache), 1 of them in part (extractive tldr: 1, claims: 1, results: 1)" \
+        in said
+    assert "invalid JSON: 1" in said and "cites no sentence: 3" in said
     rows = [json.loads(line) for line in (tmp_path / "out" / "summaries.jsonl").read_text().splitlines()]
     assert [r["summarizer"] for r in rows] == ["llm:test-model", "extractive (fallback: invalid JSON)",
-                                               "llm:test-model"]
+                                               "llm:test-model (extractive: tldr, claims, results)"]
     csv = pd.read_csv(tmp_path / "out" / "summaries.csv", keep_default_na=False)
     assert list(csv.columns) == ["paper_id", "tldr", "claims", "results", "assumptions", "evidence", "summarizer",
                                  "text_sha256", "prompt_sha256"]

@@ -412,14 +412,21 @@ class LLMSummarizer:
                     return self._fallback(fallback, f"not asked after {self.max_consecutive_errors} server errors")
                 answers = {name: self._ask(name, values) for name in ("tldr", "claims", "assumptions")}
                 self._server_errors = 0
-            out = self._build(answers, n)
-            if not out.tldr:  # the model's TL;DR was dropped: keep the extractive one
-                out.tldr, out.evidence["tldr"] = fallback.tldr, fallback.evidence.get("tldr", [])
+            out, unusable = self._build(answers, n)
         except LLMError as exc:
             self._server_failed(exc)
             return self._fallback(fallback, exc.reason)
         if cache is not None and not cache.exists():
             write_text(cache, json.dumps(answers, sort_keys=True))
+        if not (out.tldr or out.claims or out.results or out.assumptions):
+            return self._fallback(fallback, "no usable item")
+        for key in unusable:  # a section the model gave nothing usable for keeps the extractive one
+            setattr(out, key, getattr(fallback, key))
+            out.evidence[key] = fallback.evidence.get(key, {} if key == "assumptions" else [])
+            self.stats.partial[key] = self.stats.partial.get(key, 0) + 1
+        if unusable:
+            out.summarizer = f"{self.name} (extractive: {', '.join(unusable)})"
+            self.stats.partial_papers += 1
         return out
 
     def _server_failed(self, exc: LLMError) -> None:
@@ -432,7 +439,9 @@ class LLMSummarizer:
             log.warning("LLM %s: %d papers in a row failed (%s); the remaining papers are not sent and keep "
                         "their extractive cards", self.client.model, self._server_errors, exc.reason)
 
-    def _build(self, answers: dict[str, dict[str, Any]], n: int) -> Summary:
+    def _build(self, answers: dict[str, dict[str, Any]], n: int) -> tuple[Summary, list[str]]:
+        """The model's summary, and the sections it gave nothing usable for: no TL;DR, or a list left out of
+        the answer or whose items were all dropped (an empty list is an answer: no results, no assumption)."""
         dropped = self.stats.dropped
         s = Summary(summarizer=self.name)
         tl = _items(answers["tldr"], "tldr")
@@ -442,14 +451,19 @@ class LLMSummarizer:
             t = _text(item, dropped) if e is not None else None
             if t is not None:
                 s.tldr, ev["tldr"] = t, e
+        unusable = [] if s.tldr else ["tldr"]
         for key, limit in (("claims", self.max_claims), ("results", self.max_results)):
-            for item in _items(answers["claims"], key)[:limit]:
+            items = _items(answers["claims"], key)[:limit]
+            for item in items:
                 e = _evidence(item, n, dropped)
                 t = _text(item, dropped) if e is not None else None
                 if t is not None:
                     getattr(s, key).append(t)
                     ev[key].append(e)
-        for item in _items(answers["assumptions"], "assumptions"):
+            if not ev[key] and (items or key not in answers["claims"]):
+                unusable.append(key)
+        items = _items(answers["assumptions"], "assumptions")
+        for item in items:
             label = item.get("label")
             if not isinstance(label, str) or label not in self.vocab.labels:
                 _count(dropped, "unknown assumption label")
@@ -457,11 +471,13 @@ class LLMSummarizer:
             e = _evidence(item, n, dropped)
             if e is not None and label not in ev["assumptions"]:
                 ev["assumptions"][label] = e
+        if not ev["assumptions"] and (items or "assumptions" not in answers["assumptions"]):
+            unusable.append("assumptions")
         order = list(self.vocab.labels)
         ev["assumptions"] = dict(sorted(ev["assumptions"].items(), key=lambda kv: order.index(kv[0])))
         s.assumptions = list(ev["assumptions"])
         s.evidence = ev
-        return s
+        return s, unusable
 
 
 def api_key_from_env(env_var: str = DEFAULT_KEY_ENV) -> str | None:

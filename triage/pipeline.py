@@ -728,12 +728,18 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
                                  "with_assumptions": int((summ["assumptions"].map(len) > 0).sum())}
     if llm is not None:
         run_stats.update(llm_answers=len(summ) - sum(stats.fallbacks.values()), llm_cached=stats.cached,
-                         fallbacks=stats.fallbacks, dropped=stats.dropped)
+                         llm_answers_in_part=stats.partial_papers, fallbacks=stats.fallbacks,
+                         extractive_sections=stats.partial, dropped=stats.dropped)
         if messages is not None:
             fb = ", ".join(f"{k}: {v}" for k, v in sorted(stats.fallbacks.items())) or "none"
             dr = ", ".join(f"{k}: {v}" for k, v in sorted(stats.dropped.items())) or "none"
+            part = ""
+            if stats.partial_papers:  # answered, but with nothing usable for some sections
+                part = (f", {stats.partial_papers} of them in part (extractive " +
+                        ", ".join(f"{k}: {stats.partial[k]}" for k in ("tldr", "claims", "results", "assumptions")
+                                  if k in stats.partial) + ")")
             said = (f"LLM {llm.model}: {run_stats['llm_answers']} of {len(summ)} papers answered "
-                    f"({stats.cached} from cache); fell back to extractive: {fb}; dropped items: {dr}")
+                    f"({stats.cached} from cache){part}; fell back to extractive: {fb}; dropped items: {dr}")
             if len(summ) and not run_stats["llm_answers"]:  # the server is down or speaks another protocol
                 said = f"Warning: {said}; check --llm-url and --llm-model"
             messages.append(said)

@@ -537,6 +537,8 @@ class SummaryStats:
     summarizer: str = "extractive"
     fallbacks: dict[str, int] = field(default_factory=dict)
     dropped: dict[str, int] = field(default_factory=dict)
+    partial: dict[str, int] = field(default_factory=dict)  # section -> papers whose section stayed extractive
+    partial_papers: int = 0  # papers answered by the summarizer with some sections left extractive
     cached: int = 0
     kept: int = 0  # papers whose earlier summary was reused (unchanged text and settings)
 
