@@ -48,7 +48,8 @@ def test_table_one_row_per_paper_lists_flags_and_reviewers():
                            "area_mismatch": ["False", "True", "False"]})
     summaries = pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "tldr": ["t1", "t2", "t3"],
                               "claims": [["We prove A.", "We show B; with C."], [], ["X."]],
-                              "assumptions": [["convexity"], [], []]})
+                              "assumptions": [["convexity"], [], []],
+                              "summarizer": ["llm:qwen-7b", "extractive", "extractive (fallback: timeout)"]})
     conflicts = pd.DataFrame({"paper_id": ["p1", "p1"], "reviewer_id": ["r3", "r4"], "reason": ["a", "b"]})
     reviewers = pd.DataFrame({"reviewer_id": ["r1", "r2"], "name": ["Ada Lovelace", ""]})
     t = build_triage_table(_papers(), topics=topics, summaries=summaries, assignments=_assignments(),
@@ -58,6 +59,9 @@ def test_table_one_row_per_paper_lists_flags_and_reviewers():
     assert r.loc["p1", "keywords"] == "bandits; regret"
     assert r.loc["p1", "claims"] == "We prove A.\nWe show B; with C."  # one per line: a claim may hold '; '
     assert r.loc["p1", "assumptions"] == "convexity"
+    assert r.loc["p1", "summarizer"] == "llm:qwen-7b" and r.loc["p2", "summarizer"] == "extractive"
+    cols = list(t.columns)
+    assert cols[cols.index("tldr"):cols.index("summarizer") + 1] == ["tldr", "claims", "assumptions", "summarizer"]
     assert r.loc["p3", "area_top3"] == "opt; theory; rl"  # JSON list normalised
     assert r.loc["p1", "area_mismatch"] == "yes" and r.loc["p2", "area_mismatch"] == "no"
     assert r.loc["p1", "n_conflicts"] == 2 and r.loc["p3", "n_conflicts"] == 0
@@ -214,8 +218,9 @@ def test_export_cli_xlsx_and_per_cluster_files(demo_run, data_dir, tmp_path):
     assert res.exit_code == 0, res.output
     csv = pd.read_csv(out / "triage.csv", encoding="utf-8", keep_default_na=False)
     assert csv["Paper ID"].tolist() == subs["paper_id"].tolist()
-    assert {"Title", "Cluster", "TL;DR", "Claims", "Reviewer 1", "Reviewer 1 name", "Reviewer 1 score",
-            "Best reviewer score", "Weak match"} <= set(csv.columns)
+    assert {"Title", "Cluster", "TL;DR", "Claims", "Summarizer", "Reviewer 1", "Reviewer 1 name",
+            "Reviewer 1 score", "Best reviewer score", "Weak match"} <= set(csv.columns)
+    assert set(csv["Summarizer"]) == {"extractive"}
     assert (csv["Reviewer 1 name"] != "").any()
     wb = load_workbook(out / "triage.xlsx", read_only=True)
     assert {"Papers", "Assignments", "Reviewers", "Conflicts", "Topics"} <= set(wb.sheetnames)

@@ -90,7 +90,9 @@ def _data(n: int = 12, *, with_areas: bool = True, with_supply: bool = True) -> 
                                          "co-author of Ann Bar on 'Old paper' (2023); shared domain cs.x.edu"]})
     summaries = pd.DataFrame({"paper_id": ids, "tldr": [f"TLDR {i}" for i in range(n)],
                               "claims": [["We prove a bound.", "We show a gap."]] * n,
-                              "assumptions": [["convexity"] if i == 5 else [] for i in range(n)]})
+                              "assumptions": [["convexity"] if i == 5 else [] for i in range(n)],
+                              "summarizer": ["llm:qwen-7b", "llm:qwen-7b (extractive: claims, results)",
+                                             "extractive (fallback: timeout)"] + ["extractive"] * (n - 3)})
     supply = None
     if with_supply:
         supply = pd.DataFrame({"kind": ["area", "area", "theory"], "topic": ["optimization", "learning theory",
@@ -153,6 +155,15 @@ def test_cards_and_flagged_lists(full_html):
     assert "assumes: convexity" in full_html
     assert 'authors\' area "theory" not in the top 3' in full_html
     assert full_html.count("<svg") == 4  # topic map + three histograms
+
+
+def test_cards_say_who_wrote_them(full_html):
+    cards = re.findall(r"<article.*?</article>", full_html, flags=re.DOTALL)
+    tags = [re.search(r"<strong>TL;DR</strong>[^<]*<span class=\"tag[^\"]*\" title=\"[^\"]*\">([^<]*)</span>", c)
+            .group(1) for c in cards]
+    assert tags[:4] == ["LLM: qwen-7b", "LLM: qwen-7b; verbatim: claims, results",
+                        "verbatim (LLM fallback: timeout)", "verbatim"]
+    assert 'class="tag llm" title="written by a language model' in cards[0]
 
 
 def test_coauthor_pairs_idle_reviewers_and_lowest_scores():

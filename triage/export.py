@@ -42,6 +42,7 @@ HEADERS = {
     "claims": "Claims",
     "results": "Results",
     "assumptions": "Assumptions",
+    "summarizer": "Summarizer",
     "n_conflicts": "Conflicts",
     "n_reviewers": "Reviewers assigned",
     "best_score": "Best reviewer score",
@@ -129,8 +130,9 @@ def build_triage_table(
     """One row per paper, in input order; lists ``; ``-joined (claims and results one per line), flags ``yes``/``no``.
 
     Topic columns (cluster, area, theory topic) are copied from ``topics`` when present, summary
-    lists (claims, results, assumptions) from ``summaries``; reviewers become ``reviewer_1``,
-    ``reviewer_1_name``, ``reviewer_1_score``, ``reviewer_1_evidence``, ... by rank.
+    lists (claims, results, assumptions) and who wrote them (``summarizer``) from ``summaries``;
+    reviewers become ``reviewer_1``, ``reviewer_1_name``, ``reviewer_1_score``, ``reviewer_1_evidence``,
+    ... by rank.
     """
     out = papers[["paper_id", "title"]].copy().reset_index(drop=True)
     out["keywords"] = papers["keywords"].map(_joined).to_numpy() if "keywords" in papers else ""
@@ -140,7 +142,7 @@ def build_triage_table(
         t = topics[["paper_id", *cols]].drop_duplicates("paper_id")
         out = out.merge(t, on="paper_id", how="left")
     if summaries is not None and len(summaries):
-        cols = [c for c in ("tldr", "claims", "results", "assumptions") if c in summaries.columns]
+        cols = [c for c in ("tldr", "claims", "results", "assumptions", "summarizer") if c in summaries.columns]
         s = summaries[["paper_id", *cols]].drop_duplicates("paper_id").copy()
         out = out.merge(s, on="paper_id", how="left")
     for col in LIST_COLUMNS:

@@ -333,6 +333,18 @@ def change_summary(changes: pd.DataFrame | None) -> dict[str, Any] | None:
     return {"counts": counts, "rows": rows, "n_rows": int((c["change"] != "kept").sum())}
 
 
+def summarizer_tag(summarizer: Any) -> str:
+    """Who wrote a claim card, for its tag: ``LLM: model``, ``LLM: model; verbatim: claims`` (sections the
+    model gave nothing usable for), ``verbatim`` (extractive) or ``verbatim (LLM fallback: reason)``."""
+    s = "" if summarizer is None or (isinstance(summarizer, float) and pd.isna(summarizer)) else str(summarizer)
+    if s.startswith("llm:"):
+        model, _, kept = s[len("llm:"):].partition(" (extractive: ")
+        return f"LLM: {model}" + (f"; verbatim: {kept.rstrip(')')}" if kept else "")
+    if s.startswith("extractive (fallback: "):
+        return f"verbatim (LLM fallback: {s[len('extractive (fallback: '):].rstrip(')')})"
+    return "verbatim" if s == "extractive" else s
+
+
 def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) -> list[dict[str, Any]]:
     """Per-paper cards: the triage row plus claim lists and assigned reviewers."""
     summ = {} if data.summaries is None else {r["paper_id"]: r for r in data.summaries.to_dict("records")}
@@ -358,6 +370,7 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
             "claims": _as_list(s.get("claims", row.get("claims", ""))),
             "results": _as_list(s.get("results", row.get("results", ""))),
             "assumptions": _as_list(s.get("assumptions", row.get("assumptions", ""))),
+            "summarizer": summarizer_tag(s.get("summarizer", row.get("summarizer", ""))),
             "reviewers": revs, "weak": best is not None and best < data.weak_threshold,
             "unassigned": data.assignments is not None and not revs,
             "n_conflicts": row.get("n_conflicts", ""),
