@@ -665,7 +665,8 @@ class SummarizeSources:
 def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryParams(), *,
                   inputs: Inputs | None = None, embed: EmbedParams | None = None, llm: LLMParams | None = None,
                   sources: SummarizeSources = SummarizeSources(), messages: list[str] | None = None) -> pd.DataFrame:
-    """Claim cards per paper: ``summaries.csv`` (lists ``; ``-joined, evidence as JSON) and ``summaries.jsonl``.
+    """Claim cards per paper: ``summaries.csv`` (claims and results one per line, assumptions ``; ``-joined,
+    evidence as JSON) and ``summaries.jsonl``.
 
     With embedding centrality the sentences are embedded through the run's embedding cache, and
     each paper's vector (title. abstract) is reused from it. With ``llm`` the model is asked per
@@ -674,6 +675,7 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
     from triage.summarize import SummaryStats, load_vocabulary
 
     wd.ensure()
+    write_excluded(corpus, wd)
     papers = corpus.papers
     vocab = load_vocabulary(sources.assumptions)
     embed_fn = paper_vecs = None
