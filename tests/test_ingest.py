@@ -443,3 +443,16 @@ def test_conflicts_on_withdrawn_papers_are_not_reported_as_unknown(tmp_path, cap
     assert corpus.conflicts[["paper_id", "reviewer_id"]].values.tolist() == [["p1", "r1"]]
     said = [m for m in caplog.messages if "unknown paper or reviewer ids" in m]
     assert len(said) == 1 and "1 conflict(s)" in said[0] and "p9" in said[0]  # p2 is withdrawn, not unknown
+
+
+def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
+    """A fifth of NeurIPS 2013-18 abstracts write "Angluin&#39;s"; the cards, labels and report showed it raw."""
+    s = write(tmp_path, "s.csv", 'paper_id,title,abstract,authors\n'
+                                 'p1,R&amp;D &quot;graphs&quot;,"Angluin&#39;s model; a &lt; b, R&D.",'
+                                 '"Pat O&#39;Brien; Jos&eacute; Garc&iacute;a"\n')
+    papers = read_papers(s)
+    assert papers.at[0, "title"] == 'R&D "graphs"'
+    assert papers.at[0, "abstract"] == "Angluin's model; a < b, R&D."
+    assert papers.at[0, "authors"] == ["Pat O'Brien", "José García"]  # the entity's ';' split no name
+    pubs = read_publications(write(tmp_path, "p.csv", "reviewer_id,title,abstract\nr1,Q&amp;A,x &gt; y\n"))
+    assert (pubs.at[0, "title"], pubs.at[0, "abstract"]) == ("Q&A", "x > y")
