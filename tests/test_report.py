@@ -88,7 +88,7 @@ def _data(n: int = 12, *, with_areas: bool = True, with_supply: bool = True) -> 
     conflicts = pd.DataFrame({"paper_id": ["p0", "p4"], "reviewer_id": ["r9", "r8"],
                               "reason": ["reviewer is an author (name 'Foo')",
                                          "co-author of Ann Bar on 'Old paper' (2023); shared domain cs.x.edu"]})
-    summaries = pd.DataFrame({"paper_id": ids, "tldr": [f"TLDR {i}" for i in range(n)],
+    summaries = pd.DataFrame({"paper_id": ids, "tldr": ["We prove a bound."] + [f"TLDR {i}" for i in range(1, n)],
                               "claims": [["We prove a bound.", "We show a gap."]] * n,
                               "assumptions": [["convexity"] if i == 5 else [] for i in range(n)],
                               "summarizer": ["llm:qwen-7b", "llm:qwen-7b (extractive: claims, results)",
@@ -153,6 +153,9 @@ def test_cards_and_flagged_lists(full_html):
     assert conflicts.count("<tr>") == 3 and "co-author of Ann Bar on &#39;Old paper&#39; (2023)" in conflicts
     assert "co-author (1), reviewer is an author (1), shared domain (1)." in full_html
     assert "assumes: convexity" in full_html
+    # p0's TL;DR is also one of its claims: its card shows it once.
+    assert full_html.count("<summary>Claims (2)</summary>") == len(d.papers) - 1
+    assert full_html.count("<summary>Claims (1)</summary>") == 1
     assert 'authors\' area "theory" not in the top 3' in full_html
     assert full_html.count("<svg") == 4  # topic map + three histograms
 

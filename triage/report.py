@@ -180,7 +180,7 @@ def _as_list(v: Any) -> list[str]:
                     return [str(x) for x in parsed if str(x)]
             except ValueError:
                 pass
-        return [x.strip() for x in s.split("; ") if x.strip()]
+        return [x.strip() for x in s.split("\n" if "\n" in s else "; ") if x.strip()]  # sentences: one per line
     return []
 
 
@@ -362,13 +362,15 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
         best = max((r["score"] for r in revs), default=None)
         area = str(row.get("area", "") or "")
         cluster = str(row.get("cluster_id", ""))
+        tldr = s.get("tldr", row.get("tldr", ""))
         cards.append({
-            "paper_id": row["paper_id"], "title": row["title"], "tldr": s.get("tldr", row.get("tldr", "")),
+            "paper_id": row["paper_id"], "title": row["title"], "tldr": tldr,
             "cluster": cluster, "cluster_label": row.get("cluster_label", ""), "area": area,
             "author_area": row.get("author_area", ""), "theory_topic": row.get("theory_topic", ""),
             "mismatch": _truthy(row.get("area_mismatch", False)),
-            "claims": _as_list(s.get("claims", row.get("claims", ""))),
-            "results": _as_list(s.get("results", row.get("results", ""))),
+            # The TL;DR is often also a claim or a result: the card shows it once.
+            "claims": [x for x in _as_list(s.get("claims", row.get("claims", ""))) if x != tldr],
+            "results": [x for x in _as_list(s.get("results", row.get("results", ""))) if x != tldr],
             "assumptions": _as_list(s.get("assumptions", row.get("assumptions", ""))),
             "summarizer": summarizer_tag(s.get("summarizer", row.get("summarizer", ""))),
             "reviewers": revs, "weak": best is not None and best < data.weak_threshold,
