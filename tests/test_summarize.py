@@ -49,8 +49,39 @@ def test_split_keeps_latex_abbrev_decimals():
     ("A model of Lee et al. and Woodworth et al. We show it. Draws are i.i.d. The rest holds.",
      ["A model of Lee et al. and Woodworth et al.", "We show it.", "Draws are i.i.d.", "The rest holds."]),
     ("See Lee et al. Proved bounds, etc. Gaussian ones.", ["See Lee et al. Proved bounds, etc. Gaussian ones."]),
+    # "et. al." is "et al." misspelt (COLT 2024, v247/suggala24a).
+    ("It resolves a question posed in Grade et. al. 2020 and Sun et. al. 2023. Finally, we show more.",
+     ["It resolves a question posed in Grade et. al. 2020 and Sun et. al. 2023.", "Finally, we show more."]),
 ])
 def test_split_cases(text, expected):
+    assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # A list marker opens its item: the first after a colon, the others after a semicolon or a sentence end
+    # (v247/peter24a).
+    ("We give bounds in settings: 1. A tight bound for averaging (PODS 2016). 2. A bound for k-means. 3. One for PCA.",
+     ["We give bounds in settings: 1. A tight bound for averaging (PODS 2016).", "2. A bound for k-means.",
+      "3. One for PCA."]),
+    ("It has benefits: 1). Privacy; 2). A low cost. (3.) Speed. ii). Size. We show more.",
+     ["It has benefits: 1). Privacy; 2). A low cost.", "(3.) Speed.", "ii). Size.", "We show more."]),
+    # A number after a colon other than 1, or after an HTML entity's semicolon, is no list marker.
+    ("The accuracy is: 93. We show more. It holds for k &gt; 2. We show more.",
+     ["The accuracy is: 93.", "We show more.", "It holds for k &gt; 2.", "We show more."]),
+    # No sentence ends inside short brackets (v247/salmon24a) ...
+    ("It was introduced by Bshouty and Jackson [SIAM J. Comput. 1998, 28, 1136–1153]. We revisit it.",
+     ["It was introduced by Bshouty and Jackson [SIAM J. Comput. 1998, 28, 1136–1153].", "We revisit it."]),
+    ("It plays games (e.g. Ms. Pacman and Frostbite). It was (see Beck. et al., 2012) fast.",
+     ["It plays games (e.g. Ms. Pacman and Frostbite).", "It was (see Beck. et al., 2012) fast."]),
+    # ... but it does in long ones, and where a bracket never closes.
+    ("Note (" + "We prove a bound. " * 15 + "Done.) Next.",
+     ["Note (We prove a bound.", *["We prove a bound."] * 14, "Done.)", "Next."]),
+    ("A model (as in Lee. We show more.", ["A model (as in Lee.", "We show more."]),
+    # A quote written as an HTML entity closes a sentence as a quote does.
+    ("It asks what it means to be &quot;fair.&quot; In this paper, we show more.",
+     ["It asks what it means to be &quot;fair.&quot;", "In this paper, we show more."]),
+])
+def test_split_lists_brackets_and_entities(text, expected):
     assert split_sentences(text) == expected
 
 

@@ -41,7 +41,7 @@ _ABBREV = ("e.g.", "i.e.", "et al.", "etc.", "vs.", "cf.", "Fig.", "Figs.", "Eq.
            "Thms.", "Assump.", "Tab.", "viz.")
 # Of these, the ones that also end sentences ("... introduced by Smith et al. We show ..."): they end one
 # when the next word is one that opens sentences, not names ("Smith et al. Proved" stays together).
-_ABBREV_AT_END = ("et al.", "etc.", "i.i.d.")
+_ABBREV_AT_END = ("et al.", "et. al.", "etc.", "i.i.d.")
 _SENTENCE_OPENERS = (r"We|Our|This|These|Those|In|The|It|Its|Here|However|Moreover|Furthermore|Finally|Additionally|"
                      r"Thus|Hence|Specifically|Unlike|Such|Further|Also|Then|Next|Lastly|Experiments?|Numerical|"
                      r"Empirical|Extensive|Besides|Instead|As|To|Using|Based|Under|For|On|Most|Many|Recent|Recently")
@@ -125,6 +125,20 @@ class SummaryParams:
 # ---------------------------------------------------------------------------------------------
 # Sentences
 # ---------------------------------------------------------------------------------------------
+# A list marker with a dot ("1.", "(2.)", "3).", "ii).") opens an item: the first one after a colon, the others after
+# a semicolon or where a sentence starts ("... settings: 1. A tight bound; 2. A lower bound. 3. An algorithm ...").
+# The semicolon of an HTML entity ("k &gt; 2. We show") separates nothing.
+_MARKER = r"\(?(?:{})(?:\.\)?|\)\.)(?=\s)"
+_AT_ITEM_START = (r"(?:(?<=[.!?]\s)|(?<=[.!?][)\]\"'”’]\s)|^|"
+                  r"(?<=;\s)(?<!&[a-z]{2};\s)(?<!&[a-z]{3};\s)(?<!&[a-z]{4};\s)(?<!&#\d\d;\s))")
+_LIST_MARKER = re.compile(r"(?:(?<=:\s)|(?<=:))" + _MARKER.format("1|i") + "|" + _AT_ITEM_START
+                          + _MARKER.format(r"\d{1,2}|[ivx]{1,4}"))
+# Brackets longer than this (in characters) may hold sentences of their own, or never close.
+_MAX_BRACKET = 250
+# Quotes and brackets that close a sentence, also as an HTML entity ("... learning.&quot;").
+_CLOSING = re.compile(r"(?:[\"')\]”’]|&quot;)+")
+
+
 def _protect(text: str) -> tuple[str, dict[str, str]]:
     """Replace spans whose periods are not sentence ends with placeholders."""
     spans: dict[str, str] = {}
@@ -141,7 +155,23 @@ def _protect(text: str) -> tuple[str, dict[str, str]]:
     t = re.sub(r"\b(?:[A-Z]\.){1,3}(?=\s?[A-Z][a-z])", keep, t)  # initials: "J. Smith"
     t = re.sub(r"\d+\.\d+|\.\d+\b", keep, t)  # decimals
     t = re.sub(rf"\b(?:[A-Za-z]\.){{2,}}(?!\s+(?:{_SENTENCE_OPENERS})\b)", keep, t)  # other dotted acronyms
+    t = _LIST_MARKER.sub(keep, t)
     return t, spans
+
+
+def _in_brackets(text: str) -> list[bool]:
+    """Per position of ``text``: whether it lies inside a short (...) or [...] pair, after its opening bracket and up
+    to its closing one. A sentence does not end there ("[SIAM J. Comput. 1998]", "(e.g. Ms. Pacman)")."""
+    inside = [False] * (len(text) + 1)
+    stack: list[tuple[str, int]] = []
+    for k, ch in enumerate(text):
+        if ch in "([":
+            stack.append((ch, k))
+        elif ch in ")]" and stack and stack[-1][0] == {")": "(", "]": "["}[ch]:
+            start = stack.pop()[1]
+            if k - start <= _MAX_BRACKET:
+                inside[start + 1:k + 1] = [True] * (k - start)
+    return inside
 
 
 def split_sentences(text: str) -> list[str]:
@@ -152,6 +182,7 @@ def split_sentences(text: str) -> list[str]:
     if not text.strip():
         return []
     protected, spans = _protect(text)
+    inside = _in_brackets(protected)
     bounds: list[tuple[int, int]] = []
     orig_pos, start, i = 0, 0, 0
     while i < len(protected):
@@ -164,9 +195,12 @@ def split_sentences(text: str) -> list[str]:
         orig_pos += 1
         i += 1
         if ch in ".!?":
-            while i < len(protected) and protected[i] in "\"')]”’":  # closing quotes/brackets
-                orig_pos += 1
-                i += 1
+            closing = _CLOSING.match(protected, i)  # closing quotes/brackets
+            if closing:
+                orig_pos += closing.end() - i
+                i = closing.end()
+            if inside[i]:
+                continue
             nxt = protected[i:i + 2]
             at_end = i >= len(protected)
             # A new sentence starts after whitespace with a non-lowercase character, or right away with a
@@ -544,7 +578,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 5}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 6}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
