@@ -6,6 +6,7 @@ import io
 import json
 import logging
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,7 @@ from triage.summarize import (
     summarize_papers,
 )
 
+DEMO = Path(__file__).parent.parent / "data" / "demo" / "submissions.csv"
 TRICKY = ("We study wide networks, e.g. two-layer ones, as in Jacot et al. (2018). We prove a bound of "
           "$O(n^2 \\log n)$ samples. It improves the rate by 3.5 points, i.e. a 12.5% gain. Results hold w.h.p. "
           "under Gaussian inputs!")
@@ -660,6 +662,40 @@ def test_cards_pick_the_papers_own_sentences(data_dir):
     # 0.50 / 0.51 / 0.79.
     assert own["tldr"] >= 0.9 and own["claims"] >= 0.8 and own["results"] >= 0.88, own
     assert background <= 0.05, background
+
+
+@pytest.mark.parametrize(("paper_id", "others"), [
+    ("v247/chen24b", "More precisely, their algorithm runs in time"),  # after "Chen et al. recently gave ..."
+    ("v247/koch24a", "Their work leaves open the question"),  # after "Recent work of Koch, Strassle, and Tan ..."
+    ("v247/brown24b", "All prior private algorithms"),
+    ("v247/golowich24a", "In particular, it has remained open"),
+    ("PULSD5qI2N1", "It was recently found that"),
+])
+def test_sentences_about_other_work_are_not_claims_or_results(paper_id, others):
+    """Real demo abstracts whose cards once listed other people's work as the paper's claims or results."""
+    demo = pd.read_csv(DEMO, keep_default_na=False)
+    paper = demo[demo["paper_id"] == paper_id].iloc[0]
+    assert others in paper["abstract"]
+    row = _card(paper["title"], paper["abstract"])
+    assert row["results"] or row["claims"]
+    assert not [s for s in [row["tldr"], *row["claims"], *row["results"]] if s.startswith(others)], row
+
+
+def test_other_work_cues_spare_comparisons_and_questions():
+    from triage.summarize import about_others
+
+    assert about_others(["Prior to our work, no efficient algorithms were known.",
+                         "Minimax rates for this class are a long-standing open question.",
+                         "Previously known algorithms take quasi-polynomial time.",
+                         "They also need Gaussian inputs.",
+                         "The method outperforms existing approaches on most metrics.",
+                         "BayesDICE is competitive to existing state-of-the-art approaches.",
+                         "Unlike many existing approaches, the state is dynamic.",
+                         "They are fast."]) == [True, True, True, True, False, False, False, False]
+    # An abstract that never speaks of itself poses its question, whoever it cites.
+    row = _card("Open problem", "Smith et al. proved an upper bound of $O(n)$. The best lower bound is "
+                "$\\Omega(\\sqrt{n})$. Can the upper bound of Smith et al. be improved?")
+    assert row["claims"] == ["Can the upper bound of Smith et al. be improved?"], row["claims"]
 
 
 def test_outlook_sentences_are_not_the_tldr_or_claims():

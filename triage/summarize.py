@@ -95,12 +95,45 @@ OUTLOOK_CUES = re.compile(
     re.IGNORECASE,
 )
 
-# Sentences about other people's work (without "we"/"our") are context, not this paper's claims or results.
-# A citation by year ("(2014)") or by names ("Valiant and Valiant provided ...") marks one too.
-OTHERS_CUES = re.compile(r"\b(?:prior|previous|existing|earlier|past)\s+(?:work|works|results?|approaches|methods|"
-                         r"analyses|literature|studies)\b|\bet al\.|\(\s*(?:19|20)\d\d[a-z]?\s*\)|"
+# Sentences about other people's work (without "we"/"our") are context, not this paper's claims or results:
+# "prior work", "all prior private algorithms", "recent work of Koch, Strassle, and Tan showed", "it was recently
+# found that", "it has remained open". A citation by year ("(2014)") or by names ("Valiant and Valiant provided
+# ...") marks one too.
+OTHERS_CUES = re.compile(r"\bit (?:was|has been|had been) (?:recently|previously|already) (?:found|shown|observed|"
+                         r"proved|proven|established|noted|reported)\b|\b(?:has|have|had) (?:long )?remained open\b|"
+                         r"\blong[- ]standing open (?:question|problem)s?\b|"
+                         r"\bet\.? al\.|\(\s*(?:19|20)\d\d[a-z]?\s*\)|"
                          r"(?-i:\b[A-Z][a-z]+ (?:and|&) [A-Z][a-z]+\b)(?: \(\d{4}\))? (?:provided|showed|proved|gave|"
                          r"introduced|proposed|established|obtained|studied|considered)\b", re.IGNORECASE)
+PRIOR_WORK = re.compile(r"\b(?:prior|previous|previously known|existing|earlier|past|recent)\s+(?:[\w-]+\s+)?"
+                        r"(?:work|works|results?|approaches|methods|algorithms|techniques|analys[ie]s|literature|"
+                        r"studies|papers)\b", re.IGNORECASE)
+# ... unless the paper's method is compared with it ("BayesDICE is competitive to existing state-of-the-art methods").
+_COMPARED = re.compile(r"\b(?:outperform\w*|than|compared?|competitive|improv\w*|surpass\w*|beats?|against|over|unlike|"
+                       r"versus|vs\.)\s+(?:(?:to|with|on|upon|over|all|the|most|many|several)\s+)?$", re.IGNORECASE)
+# A sentence that opens with "their"/"they" goes on about the work the sentence before it cited ("Chen et al. gave
+# the first algorithm ... More precisely, their algorithm runs in time ...").
+THEIR = re.compile(r"^(?:[\w ]{1,30}, )?(?:their|they)\b", re.IGNORECASE)
+
+
+# "Prior to our work, no efficient algorithms were known": the state of the art before the paper.
+_BEFORE_OURS = re.compile(r"^(?:prior to|before|until) (?:our|this) (?:work|paper)\b", re.IGNORECASE)
+
+
+def about_others(sentences: Sequence[str]) -> list[bool]:
+    """Per sentence: whether it speaks of other people's work and not of the paper's own."""
+    out: list[bool] = []
+    for k, s in enumerate(sentences):
+        before = _BEFORE_OURS.match(s)
+        if before:
+            s = s[before.end():]
+        prior = any(not _COMPARED.search(s[:m.start()]) for m in PRIOR_WORK.finditer(s))
+        others = (bool(before or OTHERS_CUES.search(s)) or prior
+                  or (k > 0 and out[k - 1] and bool(THEIR.search(s))))
+        out.append(others and not OURS.search(s))
+    return out
+
+
 # An open-problem abstract poses its question: when no sentence speaks of the paper itself, the ones
 # that ask are its contribution.
 QUESTION = re.compile(r"\?\s*$|\bopen (?:problem|question)s?\b|\bthe question (?:then )?is\b", re.IGNORECASE)
@@ -453,8 +486,8 @@ def score_sentences(text: PaperText, centrality: np.ndarray) -> tuple[np.ndarray
         c = (c - c.min()) / (c.max() - c.min())
     claim = np.array([1.0 if CLAIM_CUES.search(s) else 0.0 for s in body])
     result = np.array([min(result_cues(s), 3) / 3.0 for s in body])
-    background = np.array([1.0 if BACKGROUND_CUES.search(s) or (OTHERS_CUES.search(s) and not OURS.search(s))
-                           else 0.0 for s in body])
+    background = np.array([1.0 if BACKGROUND_CUES.search(s) or others else 0.0
+                           for s, others in zip(body, about_others(body))])
     length = np.array([len(s) for s in body], dtype=float)
     pos = np.arange(n)
     in_pdf = pos >= text.n_abstract
@@ -489,8 +522,8 @@ def summarize_text(text: PaperText, centrality: np.ndarray, vocab: Vocabulary, *
     question = np.array([not own_found and bool(QUESTION.search(s)) for s in body], dtype=bool)
     has_claim = np.array([bool(CLAIM_CUES.search(s)) for s in body], dtype=bool) | question
     first_own = first_own or 0
-    scene = np.array([k < first_own or bool(OTHERS_CUES.search(s) and not OURS.search(s))
-                      for k, s in enumerate(body)])
+    # (In an abstract that never speaks of itself, its questions are its contribution even when they cite others.)
+    scene = np.array([k < first_own or (others and not question[k]) for k, others in enumerate(about_others(body))])
     # Scene-setting and outlook sentences ("we expect implications for ...") are set aside when others exist.
     aside = scene | np.array([bool(OUTLOOK_CUES.search(s)) for s in body], dtype=bool)
     # Not a result: a question; in an abstract that never speaks of itself, also a sentence that does not
@@ -578,7 +611,7 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 6}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 7}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
