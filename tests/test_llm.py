@@ -217,6 +217,11 @@ def test_answers_are_cached(server, tmp_path):
     out, stats = run(server, papers("good"), tmp_path)
     assert len(server.requests) == n and stats.cached == 1
     assert out.loc["p0"].summarizer == "llm:test-model"
+    # Sentences split another way would give the cached answers' sentence numbers another meaning.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("triage.llm.SPLIT_VERSION", -1)
+        run(server, papers("good"), tmp_path)
+    assert len(server.requests) == 2 * n
 
 
 def test_unreachable_server_stops_being_asked():

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from triage.errors import InputError, TriageError
-from triage.summarize import PaperText, Summary, SummaryStats, Vocabulary
+from triage.summarize import SPLIT_VERSION, PaperText, Summary, SummaryStats, Vocabulary
 from triage.workdir import write_text
 
 log = logging.getLogger("triage")
@@ -373,7 +373,8 @@ class LLMSummarizer:
 
     def config_sha256(self) -> str:
         blob = json.dumps({"model": self.client.model, "prompts": {k: p.sha256() for k, p in self.prompts.items()},
-                           "vocab": self.vocab.sha256, "max": [self.max_claims, self.max_results]}, sort_keys=True)
+                           "vocab": self.vocab.sha256, "max": [self.max_claims, self.max_results],
+                           "split": SPLIT_VERSION}, sort_keys=True)  # answers cite sentences by number
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def _ask(self, prompt: str, values: dict[str, Any]) -> dict[str, Any]:

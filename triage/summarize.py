@@ -172,6 +172,10 @@ _MAX_BRACKET = 250
 _CLOSING = re.compile(r"(?:[\"')\]”’]|&quot;)+")
 
 
+# Bumped whenever split_sentences splits differently: an LLM's cached answers cite sentences by number.
+SPLIT_VERSION = 2
+
+
 def _protect(text: str) -> tuple[str, dict[str, str]]:
     """Replace spans whose periods are not sentence ends with placeholders."""
     spans: dict[str, str] = {}
