@@ -114,6 +114,65 @@ def test_ctfidf_distinctive_terms():
     terms = ctfidf_labels(docs, labels, n_terms=3)
     assert any("kernel" in t or "tangent" in t for t in terms[0])
     assert any("bandit" in t or "regret" in t for t in terms[1])
+    assert not {w for ts in terms.values() for t in ts for w in t.split()} & {"neural", "tangent"} - set(
+        " ".join(terms[0]).split())  # no term twice, not even as half of a two-word term
+    assert ctfidf_labels(docs, labels, n_terms=3) == terms  # deterministic
+
+
+def five_topics(extra: dict[int, list[str]]) -> tuple[list[str], np.ndarray]:
+    """Five clusters of four papers each on their own words, plus ``extra`` papers per cluster."""
+    words = ["bandit regret arms", "privacy noise mechanism", "graph vertices spectral", "kernel width tangent",
+             "language translation text"]
+    docs, labels = [], []
+    for c, w in enumerate(words):
+        for d in [w] * 4 + extra.get(c, []):
+            docs.append(d)
+            labels.append(c)
+    return docs, np.array(labels)
+
+
+def test_a_two_word_term_replaces_its_words_when_it_scores_half_as_much():
+    # "gradient descent" 3 times, "gradient" 4 and "descent" 3: the phrase names the cluster; "lower bound"
+    # 1 time against "lower" 6: too rare, the word stays.
+    docs, labels = five_topics({0: ["gradient descent converges", "gradient descent rates", "gradient descent",
+                                    "gradient norm"],
+                                1: ["lower bound", "lower", "lower", "lower", "lower", "lower"]})
+    terms = ctfidf_labels(docs, labels, n_terms=4)
+    assert "gradient descent" in terms[0] and not {"gradient", "descent"} & set(terms[0])
+    assert "lower" in terms[1] and "lower bound" not in terms[1]
+
+
+def test_two_word_terms_are_adjacent_words_of_one_phrase():
+    from triage.topics import _label_terms
+
+    terms = _label_terms("A lower bound on the error. Gradient descent, Adam (ours) converge")
+    assert {"lower bound", "gradient descent"} <= set(terms)
+    assert not {"bound error", "descent adam", "adam ours", "error gradient"} & set(terms)
+
+
+def test_a_term_of_one_cluster_only_can_label_it():
+    # "single index" is in three papers of one cluster and nowhere else: the most distinctive term there.
+    docs, labels = five_topics({0: ["single index models", "single index link", "single index"]})
+    assert "single index" in ctfidf_labels(docs, labels, n_terms=4)[0]
+
+
+def test_terms_at_the_top_of_a_quarter_of_the_clusters_are_left_out():
+    # "learning" and "data" top every cluster's counts: they name the venue, not a cluster.
+    docs, labels = five_topics({c: ["learning data learning data learning"] * 4 for c in range(5)})
+    terms = ctfidf_labels(docs, labels, n_terms=2)
+    assert all(len(ts) == 2 for ts in terms.values())
+    assert not {"learning", "data", "learning data", "data learning"} & {t for ts in terms.values() for t in ts}
+    # With two clusters, a term of both still goes (it tells them apart no more than a quarter would).
+    two = ctfidf_labels(["learning kernel width", "learning bandit regret"] * 2, np.array([0, 1, 0, 1]))
+    assert "learning" not in two[0] + two[1] and "kernel width" in two[0]
+
+
+def test_citations_and_html_entities_are_not_terms():
+    docs, labels = five_topics({0: ["Smith et al. show &quot;sharp&quot; bounds &amp; rates &#39;x&#39;",
+                                    "Doe et al. prove sharp bounds &amp;amp; &amp;quot;rates&amp;quot;"] * 3})
+    terms = {w for ts in ctfidf_labels(docs, labels, n_terms=6).values() for t in ts for w in t.split()}
+    assert "sharp" in terms or "bounds" in terms
+    assert not terms & {"et", "al", "quot", "amp", "39"}
 
 
 # ---------------------------------------------------------------------------------------------

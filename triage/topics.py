@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from dataclasses import dataclass
@@ -106,42 +107,107 @@ def strip_latex(text: str) -> str:
     return re.sub(r"\\[A-Za-z]+", " ", text)
 
 
+# Phrases end at punctuation; a bigram is two adjacent words of one phrase, neither a stop word.
+_PHRASE_BREAK = re.compile(r"[.,;:!?()\[\]{}\"<>=/|]+|\s-+\s")
+_WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
+_CITATION_WORDS = frozenset({"et", "al"})  # "et al." is a citation, not a topic
+
+
+def _unescape(text: str) -> str:
+    """Decode HTML entities, also when escaped twice (``&amp;quot;``), so that 'quot' is not a word."""
+    while "&" in text and (decoded := html.unescape(text)) != text:
+        text = decoded
+    return text
+
+
+def _label_terms(doc: str) -> list[str]:
+    """Words and bigrams of one document for the labels (lower case, entities decoded)."""
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    out: list[str] = []
+    for phrase in _PHRASE_BREAK.split(_unescape(doc).lower()):
+        run: list[str] = []
+        for word in [*_WORD.findall(phrase), ""]:
+            if word and word not in ENGLISH_STOP_WORDS and word not in _CITATION_WORDS:
+                run.append(word)
+                continue
+            out += run + [f"{a} {b}" for a, b in zip(run, run[1:])]
+            run = []
+    return out
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Two terms share a word (or a part of a hyphenated word), a plural 's' or 'es' aside."""
+    def words(term: str) -> set[str]:
+        return set(term.split()) | {p for w in term.split() for p in w.split("-") if p}
+    return any(u == v or u in (v + "s", v + "es") or v in (u + "s", u + "es") for u in words(a) for v in words(b))
+
+
+def _ranked(row: np.ndarray, vocab: np.ndarray, index: dict[str, int], n: int) -> list[str]:
+    """About the ``n`` best-scoring terms of one cluster, best first. A bigram takes the place of its better
+    word when it scores at least half as much (its count never exceeds its words', so on raw scores the single
+    word would always come first); the word then comes right after it."""
+    top = [int(t) for t in np.argsort(-row, kind="stable")[:n] if row[t] > 0]
+    rank = []
+    for pos, t in enumerate(top):
+        term = str(vocab[t])
+        score = float(row[t])
+        if " " in term:
+            best = max(float(row[index[w]]) if w in index else 0.0 for w in term.split())
+            if score >= 0.5 * best:
+                score = max(score, best)
+        rank.append((-score, " " not in term, pos, term))
+    return [term for *_, term in sorted(rank)]
+
+
+def _pick_terms(ranked: list[str], n_terms: int, skip: frozenset[str]) -> list[str]:
+    """The first ``n_terms`` of ``ranked`` not in ``skip``, none sharing a word with one chosen before."""
+    terms: list[str] = []
+    for term in ranked:
+        if term not in skip and not any(_overlap(term, chosen) for chosen in terms):
+            terms.append(term)
+            if len(terms) == n_terms:
+                break
+    return terms
+
+
 def ctfidf_labels(docs: list[str], labels: np.ndarray, *, n_terms: int = 4) -> dict[int, list[str]]:
-    """Top terms per cluster by class-based TF-IDF (BERTopic's c-TF-IDF)."""
+    """Top terms per cluster by class-based TF-IDF (BERTopic's c-TF-IDF), words and two-word phrases.
+
+    Terms that are among the top ``2 * n_terms`` of a quarter or more of the clusters (and at least two)
+    describe the venue rather than a cluster ('learning' at ICLR) and are left out."""
+    import scipy.sparse as sp
     from sklearn.feature_extraction.text import CountVectorizer
 
     classes = sorted(set(labels.tolist()))
-    joined = [" ".join(d for d, lab in zip(docs, labels) if lab == c) for c in classes]
-    min_df = 2 if len(classes) > 3 else 1
+    pos = {c: i for i, c in enumerate(classes)}
     try:
-        vec = CountVectorizer(stop_words="english", ngram_range=(1, 2), min_df=min_df,
-                              token_pattern=r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
-        counts = vec.fit_transform(joined)
+        vec = CountVectorizer(analyzer=_label_terms)
+        per_doc = vec.fit_transform(docs)
     except ValueError:
         return {c: [] for c in classes}
+    rows = [pos[c] for c in labels.tolist()]
+    onehot = sp.csr_matrix((np.ones(len(rows)), (rows, np.arange(len(rows)))), shape=(len(classes), len(rows)))
+    # A term of a single paper is no topic (a name, a typo); with a few clusters, every term counts.
+    min_df = 2 if len(classes) > 3 else 1
+    keep = np.flatnonzero(np.diff(per_doc.tocsc().indptr) >= min_df)
+    if len(keep) == 0:
+        return {c: [] for c in classes}
+    counts = (onehot @ per_doc[:, keep]).tocsr()
+    vocab = np.array(vec.get_feature_names_out())[keep]
+    index = {str(t): i for i, t in enumerate(vocab)}
     tf = counts.multiply(1.0 / np.maximum(counts.sum(axis=1), 1)).tocsr()
     freq = np.asarray(counts.sum(axis=0)).ravel()
     avg_words = counts.sum() / len(classes)
     idf = np.log(1.0 + avg_words / np.maximum(freq, 1))
     scores = tf.multiply(idf).tocsr()
-    vocab = np.array(vec.get_feature_names_out())
-    out: dict[int, list[str]] = {}
-    for i, c in enumerate(classes):
-        row = scores.getrow(i).toarray().ravel()
-        top = np.argsort(-row, kind="stable")[: n_terms * 3]
-        terms: list[str] = []
-        for t in top:
-            if row[t] <= 0:
-                break
-            term = str(vocab[t])
-            # Skip a unigram already covered by a chosen bigram and vice versa.
-            if any(term in chosen or chosen in term for chosen in terms):
-                continue
-            terms.append(term)
-            if len(terms) == n_terms:
-                break
-        out[c] = terms
-    return out
+    ranked = [_ranked(scores.getrow(i).toarray().ravel(), vocab, index, 10 * n_terms) for i in range(len(classes))]
+    seen: dict[str, int] = {}
+    for terms in ranked:
+        for term in terms[: 2 * n_terms]:
+            seen[term] = seen.get(term, 0) + 1
+    generic = frozenset(t for t, n in seen.items() if n >= max(2, len(classes) / 4))
+    return {c: _pick_terms(terms, n_terms, generic) for c, terms in zip(classes, ranked)}
 
 
 def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterParams = ClusterParams(),
