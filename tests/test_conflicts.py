@@ -204,3 +204,29 @@ def test_a_reviewer_id_that_is_an_email_gives_the_reviewers_domain():
     c = detect_conflicts(papers, reviewers, pd.DataFrame(columns=["reviewer_id", "title", "year", "authors"]),
                          pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
     assert c.values.tolist() == [["p1", "carol@stanford.edu", "shared domain stanford.edu"]]
+
+
+def _coauthor_conflicts(paper_authors: list[list[str]], coauthors: list[str]) -> set[tuple[str, str]]:
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(len(paper_authors))], "authors": paper_authors,
+                           "authorids": [[] for _ in paper_authors]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1"], "name": ["Cy Person"], "email": [""], "domains": [[]]})
+    pubs = pd.DataFrame({"reviewer_id": ["r1"] * len(coauthors), "title": [f"T{i}" for i in range(len(coauthors))],
+                         "year": [2023] * len(coauthors), "authors": [["Cy Person", c] for c in coauthors]})
+    c = detect_conflicts(papers, reviewers, pubs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    return set(zip(c["paper_id"], c["reviewer_id"]))
+
+
+def test_coauthor_variants_do_not_depend_on_the_order_of_publications():
+    for coauthors in (["Jane B. Doe", "Jane Doe"], ["Jane Doe", "Jane B. Doe"]):
+        assert _coauthor_conflicts([["Jane A. Doe"]], coauthors) == {("p0", "r1")}, coauthors
+
+
+def test_an_initials_only_coauthor_that_fits_many_authors_makes_no_conflict():
+    """'J. Zhang' among a reviewer's co-authors may be one of a few J... Zhangs, not any of many."""
+    few = [["Jiawei Zhang"], ["Jun Zhang"], ["Ann Lee"]]
+    assert _coauthor_conflicts(few, ["J. Zhang"]) == {("p0", "r1"), ("p1", "r1")}
+    many = [["Jiawei Zhang"], ["Jun Zhang"], ["Jie Zhang"], ["Jian Zhang"], ["Ann Lee"]]
+    assert _coauthor_conflicts(many, ["J. Zhang"]) == set()
+    # The same the other way round: 'J. Zhang' on the paper, many J... Zhangs among the co-authors.
+    assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang"]) == {("p0", "r1")}
+    assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang", "Jun Zhang", "Jie Zhang", "Jian Zhang"]) == set()

@@ -151,21 +151,37 @@ def _given_key(name: str) -> str:
     return given[0] if given else ""
 
 
-def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, tuple[str, str]]]
-                     ) -> list[tuple[str, tuple[str, str]]]:
+# An initials-only name ('J. Zhang') that fits more people than this (distinct full names among the
+# submissions' authors, or among the reviewers' co-authors) says too little to make a conflict on its own.
+MAX_INITIALS_FITS = 3
+
+_same_person_maybe = lru_cache(maxsize=1 << 18)(lambda a, b: same_person_maybe(a, b))
+
+
+def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, dict[str, str]]],
+                     fits: int) -> list[tuple[str, tuple[str, str]]]:
     """(reviewer, (co-author name, label)) for the co-authors of the same initials key that may be ``author``
     (:func:`same_person_maybe`) under another full key: 'D. Brown' for 'Dan Brown', 'Dan A. Brown' for 'Dan Brown',
-    or any 'D... Brown' for 'D. Brown'. Looked up by given name, so 'Jiawei Zhang' never meets 'Jingzhao Zhang'."""
+    or a 'D... Brown' for 'D. Brown'. Looked up by given name, so 'Jiawei Zhang' never meets 'Jingzhao Zhang'.
+    ``by_given``: given name ('' for initials only) -> co-author name -> {reviewer: label}; ``fits``: how many
+    distinct full names of the submissions' authors have this initials key. An initials-only name on either side
+    is used only when it fits at most ``MAX_INITIALS_FITS`` people."""
     own = _given_key(author)
-    groups = list(by_given.values()) if not own else [by_given.get(own, {}), by_given.get("", {})]
-    if own:  # given names written apart or joined: 'Xiao-Ming Wang' ~ 'Xiaoming Wang'
-        joined = "".join(normalize_name(_given(author)).split())
+    if not own:  # 'D. Brown' on the paper: any co-author 'D... Brown', if there are few
+        names = [n for g in by_given.values() for n in g]
+        groups = [by_given[k] for k in by_given] if len(names) <= MAX_INITIALS_FITS else []
+    else:
+        groups = [by_given.get(own, {})]
+        if fits <= MAX_INITIALS_FITS:  # 'D. Brown' among the co-authors, where few authors are 'D... Brown'
+            groups.append(by_given.get("", {}))
+        joined = "".join(normalize_name(_given(author)).split())  # 'Xiao-Ming Wang' ~ 'Xiaoming Wang'
         groups += [g for key, g in by_given.items() if key not in ("", own) and joined.startswith(key)]
     out: dict[str, tuple[str, str]] = {}
     for group in groups:
-        for rid, (name, label) in group.items():
-            if rid not in out and _keys(name)[0] != full and same_person_maybe(author, name):
-                out[rid] = (name, label)
+        for name, labels in group.items():
+            if _keys(name)[0] != full and _same_person_maybe(author, name):
+                for rid, label in labels.items():
+                    out.setdefault(rid, (name, label))
     return sorted(out.items())
 
 
@@ -252,7 +268,7 @@ def detect_conflicts(
     # co-authors by initials key, then by given name ('j doe' -> 'jane' -> {reviewer: (name, label)}), where
     # the given name is '' for a name written with initials only ('J. Doe').
     coauthor_to_rev: dict[str, dict[str, str]] = {}
-    coauthor_by_init: dict[str, dict[str, dict[str, tuple[str, str]]]] = {}
+    coauthor_by_init: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
     if params.coauthor_years != 0 and len(publications) and "authors" in publications.columns:
         years = pd.to_numeric(publications["year"], errors="coerce")
         newest = years.max() if years.notna().any() else None
@@ -273,8 +289,17 @@ def detect_conflicts(
                 coauthor_to_rev.setdefault(full, {}).setdefault(rid, label)
                 init = _keys(a)[1]
                 if init:
-                    coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(rid, (a, label))
+                    coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(
+                        a, {}).setdefault(rid, label)
 
+    # Initials key -> the distinct full names of the submissions' authors with it ('j zhang' -> jiawei, jun, ...).
+    authors_by_init: dict[str, set[str]] = {}
+    if coauthor_by_init:
+        for authors in papers["authors"]:
+            for a in authors or []:
+                full, init = _keys(a)
+                if init in coauthor_by_init and _given_key(a):
+                    authors_by_init.setdefault(init, set()).add(full)
     for p in papers.itertuples(index=False):
         authors = list(p.authors or [])
         ids = [x.lower() for x in (p.authorids or [])]
@@ -298,7 +323,8 @@ def detect_conflicts(
             for rid, label in coauthor_to_rev.get(full, {}).items():
                 rows.append((p.paper_id, rid, f"co-author of {a} on {label}"))
             if init and init in coauthor_by_init:
-                for rid, (c, label) in _coauthors_maybe(a, full, coauthor_by_init[init]):
+                fits = len(authors_by_init.get(init, ()))
+                for rid, (c, label) in _coauthors_maybe(a, full, coauthor_by_init[init], fits):
                     if rid not in coauthor_to_rev.get(full, {}):
                         rows.append((p.paper_id, rid, f"co-author may be {a} (initials: '{c}' on {label})"))
         if domain_to_rev:
