@@ -454,5 +454,8 @@ def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     assert papers.at[0, "title"] == 'R&D "graphs"'
     assert papers.at[0, "abstract"] == "Angluin's model; a < b, R&D."
     assert papers.at[0, "authors"] == ["Pat O'Brien", "José García"]  # the entity's ';' split no name
+    from triage.ingest import parse_authors
+
+    assert parse_authors('["Ann O&#39;Brien", "Bo &quot;Bobby&quot; Li"]') == ["Ann O'Brien", 'Bo "Bobby" Li']
     pubs = read_publications(write(tmp_path, "p.csv", "reviewer_id,title,abstract\nr1,Q&amp;A,x &gt; y\n"))
     assert (pubs.at[0, "title"], pubs.at[0, "abstract"]) == ("Q&A", "x > y")

@@ -67,6 +67,10 @@ def test_split_cases(text, expected):
       "3. One for PCA."]),
     ("It has benefits: 1). Privacy; 2). A low cost. (3.) Speed. ii). Size. We show more.",
      ["It has benefits: 1). Privacy; 2). A low cost.", "(3.) Speed.", "ii). Size.", "We show more."]),
+    # A ratio is no list marker.
+    ("We reach a compression ratio of 10:1. We also prove a bound. The mixing ratio is 3: 1. Our method is fast.",
+     ["We reach a compression ratio of 10:1.", "We also prove a bound.", "The mixing ratio is 3: 1.",
+      "Our method is fast."]),
     # A number after a colon other than 1, or after an HTML entity's semicolon, is no list marker.
     ("The accuracy is: 93. We show more. It holds for k &gt; 2. We show more.",
      ["The accuracy is: 93.", "We show more.", "It holds for k &gt; 2.", "We show more."]),

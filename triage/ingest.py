@@ -604,7 +604,8 @@ def parse_authors(v: Any) -> list[str]:
     """Authors as :func:`parse_list` reads a list, but a ';' inside brackets ('John Smith (MIT; CSAIL)')
     does not split one author in two, and a list written as prose without ';' ('A, B and C', as EasyChair
     and START export it) is split on its commas and 'and'."""
-    if isinstance(v, str) and _ENTITY.search(v):  # 'O&#39;Brien': its ';' is no separator
+    if isinstance(v, str) and _ENTITY.search(v) and not v.lstrip().startswith("["):  # 'O&#39;Brien': no separator
+        # (a JSON list's names are decoded one by one below: a decoded '&quot;' would break the JSON)
         v = html.unescape(v)
     if isinstance(v, str) and not v.strip().startswith("["):
         if ";" not in v and ("," in v or _AND.search(v)):

@@ -160,11 +160,11 @@ class SummaryParams:
 # ---------------------------------------------------------------------------------------------
 # A list marker with a dot ("1.", "(2.)", "3).", "ii).") opens an item: the first one after a colon, the others after
 # a semicolon or where a sentence starts ("... settings: 1. A tight bound; 2. A lower bound. 3. An algorithm ...").
-# The semicolon of an HTML entity ("k &gt; 2. We show") separates nothing.
+# The semicolon of an HTML entity ("k &gt; 2. We show") separates nothing, nor does the colon of a ratio ("10:1.").
 _MARKER = r"\(?(?:{})(?:\.\)?|\)\.)(?=\s)"
 _AT_ITEM_START = (r"(?:(?<=[.!?]\s)|(?<=[.!?][)\]\"'”’]\s)|^|"
                   r"(?<=;\s)(?<!&[a-z]{2};\s)(?<!&[a-z]{3};\s)(?<!&[a-z]{4};\s)(?<!&#\d\d;\s))")
-_LIST_MARKER = re.compile(r"(?:(?<=:\s)|(?<=:))" + _MARKER.format("1|i") + "|" + _AT_ITEM_START
+_LIST_MARKER = re.compile(r"(?:(?<=[^\d\s]:\s)|(?<=[^\d\s]:))" + _MARKER.format("1|i") + "|" + _AT_ITEM_START
                           + _MARKER.format(r"\d{1,2}|[ivx]{1,4}"))
 # Brackets longer than this (in characters) may hold sentences of their own, or never close.
 _MAX_BRACKET = 250
