@@ -322,3 +322,16 @@ def test_topics_command_bad_taxonomy_is_one_line(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("Error:") and "areas.yaml" in lines[0]
     assert "neither description nor seeds" in lines[0] and "Traceback" not in res.output
     assert not (tmp_path / "out" / "topics.csv").exists()
+
+
+def test_a_word_every_cluster_shares_is_in_no_label_though_two_word_terms_rank_above_it():
+    topics = [["reinforcement learning", "policy reward", "agent"], ["graph neural", "message passing", "node"],
+              ["online learning", "regret bound", "bandit"], ["image segmentation", "pixel mask", "vision"],
+              ["language model", "token prompt", "text"], ["kernel method", "feature map", "rkhs"],
+              ["privacy budget", "differential privacy", "noise"], ["protein folding", "molecule design", "drug"],
+              ["speech audio", "waveform spectrogram", "voice"]]
+    docs = [" ".join(words) + f" hard problem {i}" for words in topics for i in range(6)]
+    labels = np.repeat(np.arange(len(topics)), 6)
+    terms = ctfidf_labels(docs, labels)
+    assert len(terms) == 9 and all(terms.values())
+    assert not any(t in ("hard", "problem") for chosen in terms.values() for t in chosen)

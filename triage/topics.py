@@ -174,8 +174,9 @@ def _pick_terms(ranked: list[str], n_terms: int, skip: frozenset[str]) -> list[s
 def ctfidf_labels(docs: list[str], labels: np.ndarray, *, n_terms: int = 4) -> dict[int, list[str]]:
     """Top terms per cluster by class-based TF-IDF (BERTopic's c-TF-IDF), words and two-word phrases.
 
-    Terms that are among the top ``2 * n_terms`` of a quarter or more of the clusters (and at least two)
-    describe the venue rather than a cluster ('learning' at ICLR) and are left out."""
+    Terms that are among the top ``2 * n_terms`` of a quarter or more of the clusters (and at least two), or
+    that would be in as many labels, describe the venue rather than a cluster ('learning' at ICLR) and are left
+    out."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import CountVectorizer
 
@@ -206,7 +207,15 @@ def ctfidf_labels(docs: list[str], labels: np.ndarray, *, n_terms: int = 4) -> d
     for terms in ranked:
         for term in terms[: 2 * n_terms]:
             seen[term] = seen.get(term, 0) + 1
-    generic = frozenset(t for t, n in seen.items() if n >= max(2, len(classes) / 4))
+    many = max(2, len(classes) / 4)
+    generic = frozenset(t for t, n in seen.items() if n >= many)
+    for _ in range(5):  # a term the labels would still share (lifted past the window by two-word terms) goes too
+        picks = [_pick_terms(terms, n_terms, generic) for terms in ranked]
+        shared = pd.Series([t for chosen in picks for t in chosen], dtype=object).value_counts()
+        more = frozenset(shared.index[shared >= many]) - generic
+        if not more:
+            break
+        generic |= more
     return {c: _pick_terms(terms, n_terms, generic) for c, terms in zip(classes, ranked)}
 
 
