@@ -67,16 +67,31 @@ def _unit(x: np.ndarray) -> np.ndarray:
     return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
-def make_people(n_people: int, rng: np.random.Generator) -> tuple[list[str], list[str]]:
-    """Names (some accented, most distinct) and emails: institutional with sub-domains, 15% webmail."""
+SYLLABLES = ["wei", "jia", "xiao", "ming", "yu", "hao", "li", "jun", "an", "chen", "zhi", "qing", "song", "tian",
+             "yan", "ro", "ma", "ka", "ti", "na", "el", "sa", "mi", "da", "vi"]
+
+
+def make_people(n_people: int, rng: np.random.Generator, *,
+                common_names: bool = False) -> tuple[list[str], list[str]]:
+    """Names (some accented, most distinct) and emails: institutional with sub-domains, 15% webmail.
+
+    ``common_names``: given names of one or two syllables and the surnames of ``LAST`` drawn by Zipf's law, so
+    that many people share a surname and its initials ('J. Wang'), as in a large real pool."""
     n_inst = max(20, n_people // 12)
-    first = rng.integers(0, len(FIRST), n_people)
-    last = rng.integers(0, len(LAST), n_people)
-    # A surname variant per person ('Wang', 'Wangb', 'Wangcb', ...) keeps most full names distinct, as in a real
-    # pool; a letter after the name ('Wei Wang B') would read as a surname and make namesakes of strangers.
-    suffix = rng.integers(0, 400, n_people)
-    variant = ["" if k == 0 else chr(97 + k % 26) + (chr(97 + k // 26) if k >= 26 else "") for k in suffix]
-    names = [f"{FIRST[f]} {LAST[s]}{v}" for f, s, v in zip(first, last, variant)]
+    if common_names:
+        zipf = 1.0 / np.arange(1, len(LAST) + 1)
+        last = rng.choice(len(LAST), n_people, p=zipf / zipf.sum())
+        given = ["".join(SYLLABLES[i] for i in rng.integers(0, len(SYLLABLES), k)).capitalize()
+                 for k in rng.integers(1, 3, n_people)]
+        names = [f"{g} {LAST[s]}" for g, s in zip(given, last)]
+    else:
+        first = rng.integers(0, len(FIRST), n_people)
+        last = rng.integers(0, len(LAST), n_people)
+        # A surname variant per person ('Wang', 'Wangb', 'Wangcb', ...) keeps most full names distinct, as in a
+        # real pool; a letter after the name ('Wei Wang B') would read as a surname and make namesakes of strangers.
+        suffix = rng.integers(0, 400, n_people)
+        variant = ["" if k == 0 else chr(97 + k % 26) + (chr(97 + k // 26) if k >= 26 else "") for k in suffix]
+        names = [f"{FIRST[f]} {LAST[s]}{v}" for f, s, v in zip(first, last, variant)]
     inst = rng.integers(0, n_inst, n_people)
     sub = rng.integers(0, 4, n_people)
     webmail = rng.random(n_people) < 0.15
@@ -86,12 +101,20 @@ def make_people(n_people: int, rng: np.random.Generator) -> tuple[list[str], lis
     return names, emails
 
 
+def _initials(name: str) -> str:
+    """'Wei Wang' -> 'W. Wang'."""
+    given, _, last = name.rpartition(" ")
+    return " ".join(f"{g[0]}." for g in given.split()) + f" {last}" if given else name
+
+
 def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384, topics: int = 100,
-              seed: int = 0) -> Synthetic:
+              seed: int = 0, common_names: bool = False, initials: float = 0.0) -> Synthetic:
+    """``initials``: the share of the publications' co-authors written with initials ('W. Wang'); a third of
+    that share of the papers' authors too."""
     rng = np.random.default_rng(seed)
     # People: reviewers first, then as many again who only author.
     n_people = 2 * n_reviewers
-    names, emails = make_people(n_people, rng)
+    names, emails = make_people(n_people, rng, common_names=common_names)
     topic_of = rng.integers(0, topics, n_people)
     by_topic = [np.flatnonzero(topic_of == t) for t in range(topics)]
 
@@ -130,7 +153,8 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
     n_co = rng.integers(1, 4, len(owner)).tolist()
     for o, t, k in zip(owner.tolist(), ptopic.tolist(), n_co):
         co = coauthors(t, k)
-        pub_authors.append([names[o]] + [names[c] for c in co if c != o])
+        pub_authors.append([names[o]] + [_initials(names[c]) if initials and rng.random() < initials else names[c]
+                                         for c in co if c != o])
     pubs = pd.DataFrame({
         "pub_id": [f"pub{i}" for i in range(len(owner))],
         "reviewer_id": reviewers["reviewer_id"].to_numpy()[owner],
@@ -146,7 +170,8 @@ def make_data(n_papers: int, n_reviewers: int, pubs_per: int, *, dim: int = 384,
         "paper_id": [f"sub{i}" for i in range(n_papers)],
         "title": texts(ttopic, 8),
         "abstract": texts(ttopic, 60),
-        "authors": [[names[a] for a in au] for au in p_auth],
+        "authors": [[_initials(names[a]) if initials and rng.random() < initials / 3 else names[a] for a in au]
+                    for au in p_auth],
         "authorids": [[emails[a] for a in au] for au in p_auth],
     })
     n_decl = n_papers // 10
@@ -278,6 +303,10 @@ def main() -> None:
     ap.add_argument("--dense-size", type=int, default=1000,
                     help="papers for the top-k vs dense comparison (0 to skip)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--common-names", action="store_true",
+                    help="surnames drawn by Zipf's law from a short list, so many people share one (and its initials)")
+    ap.add_argument("--initials", type=float, default=0.0,
+                    help="share of the co-authors of publications written with initials (a third of it for papers)")
     args = ap.parse_args()
     params = replace(AffinityParams(), top_k=args.top_k, lexical_weight=args.lexical_weight)
     ratio_r = args.reviewers / args.papers
@@ -288,7 +317,8 @@ def main() -> None:
     def build(n: int) -> tuple[Synthetic, float]:
         t0 = time.perf_counter()
         d = make_data(n, max(args.per_paper, round(n * ratio_r)), args.pubs_per_reviewer, dim=args.dim,
-                      topics=max(2, n // args.papers_per_topic), seed=args.seed)
+                      topics=max(2, n // args.papers_per_topic), seed=args.seed, common_names=args.common_names,
+                      initials=args.initials)
         return d, time.perf_counter() - t0
 
     d, t_gen = build(args.papers)
