@@ -447,10 +447,11 @@ def test_conflicts_on_withdrawn_papers_are_not_reported_as_unknown(tmp_path, cap
 
 def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     """A fifth of NeurIPS 2013-18 abstracts write "Angluin&#39;s"; the cards, labels and report showed it raw."""
-    s = write(tmp_path, "s.csv", 'paper_id,title,abstract,authors\n'
+    s = write(tmp_path, "s.csv", 'paper_id,title,abstract,authors,keywords\n'
                                  'p1,R&amp;D &quot;graphs&quot;,"Angluin&#39;s model; a &lt; b, R&D.",'
-                                 '"Pat O&#39;Brien; Jos&eacute; Garc&iacute;a"\n')
+                                 '"Pat O&#39;Brien; Jos&eacute; Garc&iacute;a","Angluin&#39;s algorithm; A &amp; B"\n')
     papers = read_papers(s)
+    assert papers.at[0, "keywords"] == ["Angluin's algorithm", "A & B"]
     assert papers.at[0, "title"] == 'R&D "graphs"'
     assert papers.at[0, "abstract"] == "Angluin's model; a < b, R&D."
     assert papers.at[0, "authors"] == ["Pat O'Brien", "José García"]  # the entity's ';' split no name
@@ -459,3 +460,6 @@ def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     assert parse_authors('["Ann O&#39;Brien", "Bo &quot;Bobby&quot; Li"]') == ["Ann O'Brien", 'Bo "Bobby" Li']
     pubs = read_publications(write(tmp_path, "p.csv", "reviewer_id,title,abstract\nr1,Q&amp;A,x &gt; y\n"))
     assert (pubs.at[0, "title"], pubs.at[0, "abstract"]) == ("Q&A", "x > y")
+    # A reviewer's name too: 'Mo&#239;se Blanchard' was not matched to the author 'Moïse Blanchard'.
+    revs = read_reviewers(write(tmp_path, "r.csv", "reviewer_id,name\n~Moise_Blanchard1,Mo&#239;se Blanchard\n"))
+    assert revs.at[0, "name"] == "Moïse Blanchard"

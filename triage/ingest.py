@@ -471,6 +471,14 @@ def clean_prose(v: Any) -> str:
     return clean_text(html.unescape(s) if _ENTITY.search(s) else s)
 
 
+def _unescaped(v: Any) -> Any:
+    """A ';'-joined text with its HTML entities decoded, so that the ';' of 'O&#39;Brien' splits nothing; a JSON
+    list is left as it is (a decoded '&quot;' would break it) and its items are decoded one by one after."""
+    if isinstance(v, str) and _ENTITY.search(v) and not v.lstrip().startswith("["):
+        return html.unescape(v)
+    return v
+
+
 def parse_list(v: Any) -> list[str]:
     """A JSON list, a ``;``-joined string or a single value -> list of non-empty strings."""
     if _is_missing(v):
@@ -604,9 +612,7 @@ def parse_authors(v: Any) -> list[str]:
     """Authors as :func:`parse_list` reads a list, but a ';' inside brackets ('John Smith (MIT; CSAIL)')
     does not split one author in two, and a list written as prose without ';' ('A, B and C', as EasyChair
     and START export it) is split on its commas and 'and'."""
-    if isinstance(v, str) and _ENTITY.search(v) and not v.lstrip().startswith("["):  # 'O&#39;Brien': no separator
-        # (a JSON list's names are decoded one by one below: a decoded '&quot;' would break the JSON)
-        v = html.unescape(v)
+    v = _unescaped(v)
     if isinstance(v, str) and not v.strip().startswith("["):
         if ";" not in v and ("," in v or _AND.search(v)):
             v = _split_prose_list(v)
@@ -790,9 +796,11 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     for col in ("title", "abstract", "primary_area", "pdf"):
         if col in df.columns:
             df[col] = df[col].map(clean_prose if col in ("title", "abstract") else clean_text)
-    for col in ("keywords", "domains", "author_persons"):
+    for col in ("domains", "author_persons"):
         if col in df.columns:
             df[col] = df[col].map(parse_list)
+    if "keywords" in df.columns:  # 'Angluin&#39;s algorithm; testing': the entity's ';' splits nothing
+        df["keywords"] = df["keywords"].map(lambda v: [clean_prose(x) for x in parse_list(_unescaped(v))])
     if "authorids" in df.columns:  # CMT stars the contact author's email as it does the name
         df["authorids"] = df["authorids"].map(_author_ids)
     if "authors" in df.columns:
@@ -1019,7 +1027,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     df = df.copy()
     for col in ("reviewer_id", "name", "email", "max_load", "min_load", "person_id", "member_id"):
         if col in df.columns:
-            df[col] = df[col].map(clean_text)
+            df[col] = df[col].map(clean_prose if col == "name" else clean_text)  # 'Mo&#239;se' is 'Moïse'
     if "domains" in df.columns:
         df["domains"] = df["domains"].map(parse_list)
     df = _finish(df, REVIEWER_COLUMNS)
