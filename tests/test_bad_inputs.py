@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import logging
 import os
 import shutil
 import signal
@@ -1087,7 +1088,40 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
     subs.write_text("late papers", encoding="utf-8")
     late = wd.outdated()
     assert list(late) == ["embed", "topics", "match", "summarize"]
-    assert late["summarize"] == [f"submissions file (edited since: {subs})"]
+    assert late["summarize"] == [f"submissions file ({subs}, edited in place)"]
+    # A file that cannot be read now says nothing (and stops nothing); nor does a path recorded relative to the
+    # folder a run started in, which may not be this one.
+    with pytest.MonkeyPatch.context() as mp:
+        def unreadable(path):
+            raise PermissionError(13, "Permission denied")
+
+        mp.setattr(W, "sha256_file", unreadable)
+        assert wd.outdated() == {}
+    manifest = json.loads((wd.root / "manifest.json").read_text(encoding="utf-8"))
+    for rec in manifest["stages"].values():
+        rec["inputs"]["submissions"]["path"] = "s.csv"
+    (wd.root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    elsewhere = tmp_path / "other-conference"
+    elsewhere.mkdir()
+    (elsewhere / "s.csv").write_text("another conference's submissions", encoding="utf-8")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(elsewhere)
+        assert list(wd.outdated()) == ["embed", "topics", "match"]  # the publications file, recorded absolute
+
+
+@pytest.mark.parametrize("edit", [{"seq": None}, {"params": [1]}, {"outputs": "x"}, {"seq": True}])
+def test_a_hand_edited_manifest_is_damaged_not_a_traceback(tmp_path, edit, caplog):
+    from triage import workdir as W
+
+    wd = W.Workdir(tmp_path / "out")
+    wd.ensure()
+    wd.record_stage("topics", inputs={}, params={}, outputs=[])
+    manifest = json.loads((wd.root / "manifest.json").read_text(encoding="utf-8"))
+    manifest["stages"]["topics"].update(edit)
+    (wd.root / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        assert wd.read_manifest()["stages"] == {} and wd.outdated() == {}
+    assert "is damaged (not the layout triage writes)" in caplog.text
 
 
 def test_a_run_without_publications_removes_the_match_outputs_without_calling_them_deleted(good_run, fake_model,

@@ -140,9 +140,12 @@ def test_xlsx_stores_counts_and_scores_as_numbers_and_ids_as_text(tmp_path):
                            "theory_topic": ["ntk", "", ""], "theory_score": ["0.6", "0.1", "0.2"]})
     papers = _papers().assign(paper_id=["007", "p2", "p3"])
     table = build_triage_table(papers, topics=topics.assign(paper_id=["007", "p2", "p3"]))
-    supply = pd.DataFrame({"kind": ["area"], "topic": ["theory"], "submissions": ["12"], "qualified_reviewers": ["3"],
-                           "slots_needed": ["36"], "slots_available": ["1354"], "papers_short": ["4"],
-                           "shortage": ["True"]})
+    # A hand-edited topics.csv or supply table: values that are no numbers stay as they are, and stop nothing.
+    topics.loc[2, "cluster_id"] = "n/a"
+    supply = pd.DataFrame({"kind": ["area", "area"], "topic": ["theory", "x"], "submissions": ["12", "inf"],
+                           "qualified_reviewers": ["3", "n/a"], "slots_needed": ["36", ""],
+                           "slots_available": ["1354", "1"], "papers_short": ["4", "0"],
+                           "shortage": ["True", "False"]})
     path = tmp_path / "t.xlsx"
     path.write_bytes(to_xlsx(workbook_tables(table, papers, topics=topics, supply=supply)))
     wb = load_workbook(path)
@@ -154,6 +157,8 @@ def test_xlsx_stores_counts_and_scores_as_numbers_and_ids_as_text(tmp_path):
     assert rows["p3"]["Theory score"] == pytest.approx(0.2)
     ws = wb["Supply"]
     assert [c.value for c in ws[2]][2:] == [12, 3, 36, 1354, 4, "yes"]
+    assert [c.value for c in ws[3]][2:] == ["inf", "n/a", None, 1, 0, "no"]
+    assert [c.value for c in wb["Topics"][2]] == [2, "b", 1] and wb["Topics"].max_row == 3  # 'n/a' left out
 
 
 def test_xlsx_table_longer_than_a_sheet_continues_on_the_next(tmp_path, monkeypatch):

@@ -295,7 +295,8 @@ def workbook_tables(
         c.insert(3, "reviewer_name", c["reviewer_id"].map(names).fillna(""))
         sheets["Conflicts"] = c
     if topics is not None and len(topics) and "cluster_id" in topics.columns:
-        g = (topics.assign(cluster_id=pd.to_numeric(topics["cluster_id"]).astype(int))
+        ids = pd.to_numeric(topics["cluster_id"], errors="coerce")  # a hand-edited topics.csv may hold '' or 'n/a'
+        g = (topics[ids.notna()].assign(cluster_id=ids[ids.notna()].astype(int))
              .groupby(["cluster_id", "cluster_label"]).size().reset_index(name="papers"))
         sheets["Topics"] = g.sort_values("cluster_id")
     if topics is not None and "area" in topics.columns and table["area"].ne("").any():  # no areas: no sheet
@@ -321,7 +322,7 @@ def _typed(df: pd.DataFrame) -> pd.DataFrame:
         if col in NUMBER_COLUMNS and not pd.api.types.is_numeric_dtype(out[col]):
             num = pd.to_numeric(out[col], errors="coerce")
             whole = not out[col].astype(str).str.contains(r"[.eE]").any()
-            out[col] = [v if pd.isna(n) else (int(n) if whole else float(n)) for v, n in zip(out[col], num)]
+            out[col] = [v if not np.isfinite(n) else (int(n) if whole else float(n)) for v, n in zip(out[col], num)]
         elif col == "shortage":
             out[col] = out[col].map(lambda v: "yes" if str(v).lower() == "true" else "no")
     return out

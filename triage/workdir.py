@@ -421,7 +421,7 @@ class Workdir:
         except (OSError, ValueError) as exc:
             data, problem = None, type(exc).__name__
         if problem is None and (not isinstance(data, dict) or not isinstance(data.get("stages", {}), dict)
-                                or not all(isinstance(r, dict) for r in data.get("stages", {}).values())):
+                                or not all(_stage_record_ok(r) for r in data.get("stages", {}).values())):
             problem = "not the layout triage writes"
         if problem is not None:
             if str(p) not in _DAMAGED:  # said once per file
@@ -440,7 +440,8 @@ class Workdir:
         seq = 1 + max((int(r.get("seq", 0)) for r in manifest["stages"].values()), default=0)
         manifest["stages"][stage] = {
             "seq": seq,  # the order stages ran in (their times share a second)
-            "inputs": {k: ({"path": str(v), "sha256": sha256_file(v)} if v else None) for k, v in inputs.items()},
+            "inputs": {k: ({"path": str(Path(v).resolve()), "sha256": sha256_file(v)} if v else None)
+                       for k, v in inputs.items()},
             "params": params,
             "outputs": outputs,
             "stats": stats or {},
@@ -468,9 +469,14 @@ class Workdir:
 
     @staticmethod
     def _now(path: str, memo: dict[str, str | None]) -> str | None:
+        """The file's sha256 now; None when it cannot be told (a relative path, recorded from another folder
+        than this one may be, a file gone or unreadable)."""
         if path not in memo:
             p = Path(path)
-            memo[path] = sha256_file(p) if p.is_file() else None
+            try:
+                memo[path] = sha256_file(p) if p.is_absolute() and p.is_file() else None
+            except OSError:
+                memo[path] = None
         return memo[path]
 
     def outdated(self) -> dict[str, list[str]]:
@@ -496,11 +502,22 @@ class Workdir:
                     changed.append(f"{kind} file")
                 elif (kind != "keep_assignments"  # an earlier assignments.csv, which the run then writes again
                       and seen.get("path") and self._now(seen["path"], on_disk) not in (None, seen.get("sha256"))):
-                    changed.append(f"{kind} file (edited since: {seen['path']})")  # late papers added in place
+                    changed.append(f"{kind} file ({seen['path']}, edited in place)")  # late papers appended
             if changed:
                 late[stage] = changed
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
         return dict(sorted(late.items(), key=lambda kv: rank.get(kv[0], len(rank))))  # in the order to run them
+
+
+def _stage_record_ok(rec: Any) -> bool:
+    """A stage record of the layout triage writes (a hand edit may leave ``seq: null`` or ``params: [1]``)."""
+    if not isinstance(rec, dict):
+        return False
+    seq = rec.get("seq", 0)
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        return False
+    return all(isinstance(rec.get(key, {}), dict) for key in ("params", "inputs", "read", "stats")) and isinstance(
+        rec.get("outputs", []), list)
 
 
 # The input files a stage's outputs depend on, where not all of them (the others: every input) ...
