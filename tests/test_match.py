@@ -222,6 +222,18 @@ def test_recent_profile_selection():
     assert set(got["evidence_id"]) <= set(pubs["pub_id"][pubs["year"] == 2022])
 
 
+def test_reviewers_left_without_publications_by_since_are_named(caplog):
+    import logging
+
+    papers, P, pubs, E, revs = setup(n_rev=3, per=(4, 4))
+    pubs["year"] = [2010, 2020, 2021, 2022] * 2 + [2010, 2011, 2012, 2013]
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, since=2020))
+    lost = pubs["reviewer_id"].iloc[-1]
+    assert lost not in set(got["reviewer_id"])
+    assert f"1 reviewer(s) have no publication from 2020 or later (first: {lost})" in caplog.text
+
+
 def test_empty_inputs():
     papers, P, pubs, E, revs = setup()
     got = compute_affinity(papers.iloc[:0], P[:0], pubs, E, revs)

@@ -23,6 +23,7 @@ Publications are grouped by reviewer into contiguous segments, so every aggregat
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -35,6 +36,8 @@ from triage.lexical import LexicalParams, Weighting
 
 if TYPE_CHECKING:
     import scipy.sparse as sp
+
+log = logging.getLogger("triage")
 
 AFFINITY_COLUMNS = ["paper_id", "reviewer_id", "score", "evidence_id", "evidence_title"]
 BLOCK = 64
@@ -375,6 +378,13 @@ def compute_affinity(
         newest = pd.to_numeric(pubs["year"], errors="coerce").max()
         raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
                          f"is from {'no known year' if pd.isna(newest) else int(newest)}); lower --since")
+    if params.since is not None and keep.any():
+        had = set(owner[owner >= 0].tolist())
+        lost = sorted(had - set(owner[keep].tolist()))
+        if lost:
+            log.warning("%d reviewer(s) have no publication from %d or later (first: %s); they get no affinity and "
+                        "are not assigned, and their bids are not used; lower --since to keep them", len(lost),
+                        params.since, rev_ids[lost[0]])
     if len(papers) == 0 or not keep.any() or not rev_ids:
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
     LP = LE = None
