@@ -378,7 +378,7 @@ def compute_affinity(
         newest = pd.to_numeric(pubs["year"], errors="coerce").max()
         raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
                          f"is from {'no known year' if pd.isna(newest) else int(newest)}); lower --since")
-    if params.since is not None and keep.any():
+    if params.since is not None and keep.any() and pairs is None:  # (said once: not again for extra pairs)
         had = set(owner[owner >= 0].tolist())
         lost = sorted(had - set(owner[keep].tolist()))
         if lost:
