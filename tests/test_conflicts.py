@@ -230,3 +230,17 @@ def test_an_initials_only_coauthor_that_fits_many_authors_makes_no_conflict():
     # The same the other way round: 'J. Zhang' on the paper, many J... Zhangs among the co-authors.
     assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang"]) == {("p0", "r1")}
     assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang", "Jun Zhang", "Jie Zhang", "Jian Zhang"]) == set()
+
+
+def test_a_reviewer_named_by_email_only_takes_the_name_on_all_their_publications():
+    papers = pd.DataFrame({"paper_id": ["p1"], "authors": [["Emmanuel Abbe", "Ann Lee"]], "authorids": [[]]})
+    reviewers = pd.DataFrame({"reviewer_id": ["Emmanuel.Abbe@epfl.ch", "bo@x.org"], "name": ["", ""],
+                              "email": ["", ""], "domains": [[], []]})
+    pubs = pd.DataFrame({"reviewer_id": ["Emmanuel.Abbe@epfl.ch"] * 2 + ["bo@x.org"] * 2,
+                         "title": ["A", "B", "C", "D"], "year": [2023] * 4,
+                         "authors": [["Emmanuel Abbe", "Cy Ma"], ["Di Wu", "Emmanuel Abbe"],
+                                     ["Bo Li", "Ann Lee"], ["Ann Lee", "Bo Li"]]})  # bo@x.org: two on all, no name
+    c = detect_conflicts(papers, reviewers, pubs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    got = dict(zip(c["reviewer_id"], c["reason"]))
+    assert got["Emmanuel.Abbe@epfl.ch"] == "reviewer is an author (name 'Emmanuel Abbe')"
+    assert got["bo@x.org"].startswith("co-author of Ann Lee on 'C'")

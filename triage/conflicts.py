@@ -116,6 +116,30 @@ def _keys(name: str) -> tuple[str, str]:
     return name_keys(name)
 
 
+def _names_from_publications(publications: pd.DataFrame, nameless: set[str]) -> dict[str, str]:
+    """A name for reviewers the reviewers file names by id only (an email): the one author on every one of their
+    publications, when they have two or more and no other author is on all of them (a student who always writes
+    with one advisor stays nameless)."""
+    if not nameless or not len(publications) or "authors" not in publications.columns:
+        return {}
+    out = {}
+    mine = publications[publications["reviewer_id"].isin(nameless)]
+    for rid, lists in mine.groupby("reviewer_id", sort=False)["authors"]:
+        lists = [a for a in lists if a]
+        if len(lists) < 2:
+            continue
+        counts: dict[str, int] = {}
+        spelled: dict[str, str] = {}
+        for authors in lists:
+            for a in {_keys(x)[0]: x for x in authors if _keys(x)[0]}.values():
+                counts[_keys(a)[0]] = counts.get(_keys(a)[0], 0) + 1
+                spelled.setdefault(_keys(a)[0], a)
+        on_all = [k for k, n in counts.items() if n == len(lists)]
+        if len(on_all) == 1:
+            out[rid] = spelled[on_all[0]]
+    return out
+
+
 def _given(raw: str) -> str:
     """The given names as written: 'Jane A. Doe' -> 'Jane A.', 'Doe, Jane' -> 'Jane'."""
     return raw.split(",", 1)[1] if "," in raw else " ".join(raw.split()[:-1])
@@ -238,6 +262,7 @@ def detect_conflicts(
         (d.paper_id, d.reviewer_id, d.reason) for d in declared.itertuples(index=False)
     ]
     names = _reviewer_names(reviewers)
+    names.update(_names_from_publications(publications, {rid for rid, n in names.items() if not n}))
     own_keys = {rid: _keys(n) for rid, n in names.items()}
     full_to_rev: dict[str, list[str]] = {}
     init_to_rev: dict[str, list[str]] = {}
