@@ -230,6 +230,8 @@ def test_an_initials_only_coauthor_that_fits_many_authors_makes_no_conflict():
     # The same the other way round: 'J. Zhang' on the paper, many J... Zhangs among the co-authors.
     assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang"]) == {("p0", "r1")}
     assert _coauthor_conflicts([["J. Zhang"]], ["Jiawei Zhang", "Jun Zhang", "Jie Zhang", "Jian Zhang"]) == set()
+    # The cap counts people, not the ways one co-author is written.
+    assert _coauthor_conflicts([["J. Doe"]], ["Jane Doe", "Doe, Jane", "JANE DOE", "Jané Doe"]) == {("p0", "r1")}
 
 
 def test_a_reviewer_named_by_email_only_takes_the_name_on_all_their_publications():
@@ -244,3 +246,9 @@ def test_a_reviewer_named_by_email_only_takes_the_name_on_all_their_publications
     got = dict(zip(c["reviewer_id"], c["reason"]))
     assert got["Emmanuel.Abbe@epfl.ch"] == "reviewer is an author (name 'Emmanuel Abbe')"
     assert got["bo@x.org"].startswith("co-author of Ann Lee on 'C'")
+    # Their own name written two ways, a collaborator on every paper: two authors on all, so no name is guessed.
+    pubs.loc[1, "authors"] = ["Di Wu", "E. Abbe", "Cy Ma"]
+    pubs.loc[0, "authors"] = ["Emmanuel Abbe", "Cy Ma"]
+    papers = pd.DataFrame({"paper_id": ["p2"], "authors": [["Cy Ma"]], "authorids": [[]]})
+    c = detect_conflicts(papers, reviewers, pubs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
+    assert c["reason"].tolist() == ["co-author of Cy Ma on 'A' (2023)"]

@@ -128,15 +128,17 @@ def _names_from_publications(publications: pd.DataFrame, nameless: set[str]) -> 
         lists = [a for a in lists if a]
         if len(lists) < 2:
             continue
-        counts: dict[str, int] = {}
-        spelled: dict[str, str] = {}
+        counts: dict[str, int] = {}  # by initials key: 'Emmanuel Abbe' and 'E. Abbe' are one author here
+        spelled: dict[str, dict[str, int]] = {}
         for authors in lists:
-            for a in {_keys(x)[0]: x for x in authors if _keys(x)[0]}.values():
-                counts[_keys(a)[0]] = counts.get(_keys(a)[0], 0) + 1
-                spelled.setdefault(_keys(a)[0], a)
+            for a in {_keys(x)[1]: x for x in authors if _keys(x)[1]}.values():
+                key = _keys(a)[1]
+                counts[key] = counts.get(key, 0) + 1
+                spelled.setdefault(key, {})
+                spelled[key][a] = spelled[key].get(a, 0) + 1
         on_all = [k for k, n in counts.items() if n == len(lists)]
-        if len(on_all) == 1:
-            out[rid] = spelled[on_all[0]]
+        if len(on_all) == 1:  # the spelling most used, a full one before initials
+            out[rid] = max(spelled[on_all[0]].items(), key=lambda kv: (kv[1], not _given_initials(kv[0]), kv[0]))[0]
     return out
 
 
@@ -191,9 +193,9 @@ def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, dict[
     distinct full names of the submissions' authors have this initials key. An initials-only name on either side
     is used only when it fits at most ``MAX_INITIALS_FITS`` people."""
     own = _given_key(author)
-    if not own:  # 'D. Brown' on the paper: any co-author 'D... Brown', if there are few
-        names = [n for g in by_given.values() for n in g]
-        groups = [by_given[k] for k in by_given] if len(names) <= MAX_INITIALS_FITS else []
+    if not own:  # 'D. Brown' on the paper: any co-author 'D... Brown', if there are few (people, not spellings)
+        people = {_keys(n)[0] for k, g in by_given.items() if k for n in g}
+        groups = [by_given[k] for k in by_given] if len(people) <= MAX_INITIALS_FITS else []
     else:
         groups = [by_given.get(own, {})]
         if fits <= MAX_INITIALS_FITS:  # 'D. Brown' among the co-authors, where few authors are 'D... Brown'
@@ -342,7 +344,7 @@ def detect_conflicts(
                 rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
-                    if own_keys[rid][0] != full and same_person_maybe(a, names[rid]):
+                    if own_keys[rid][0] != full and _same_person_maybe(a, names[rid]):
                         rows.append((p.paper_id, rid,
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():
