@@ -67,10 +67,13 @@ def test_split_cases(text, expected):
       "3. One for PCA."]),
     ("It has benefits: 1). Privacy; 2). A low cost. (3.) Speed. ii). Size. We show more.",
      ["It has benefits: 1). Privacy; 2). A low cost.", "(3.) Speed.", "ii). Size.", "We show more."]),
-    # A ratio is no list marker.
-    ("We reach a compression ratio of 10:1. We also prove a bound. The mixing ratio is 3: 1. Our method is fast.",
-     ["We reach a compression ratio of 10:1.", "We also prove a bound.", "The mixing ratio is 3: 1.",
-      "Our method is fast."]),
+    # A ratio is no list marker; a list after "Section 2:" or a spaced colon is one.
+    ("We reach a compression ratio of 10:1. We also prove a bound.",
+     ["We reach a compression ratio of 10:1.", "We also prove a bound."]),
+    ("We give three results in Section 2: 1. A tight bound; 2. A lower bound. 3. An algorithm.",
+     ["We give three results in Section 2: 1. A tight bound; 2. A lower bound.", "3. An algorithm."]),
+    ("Nos contributions sont les suivantes : 1. A tight bound; 2. A lower bound.",
+     ["Nos contributions sont les suivantes : 1. A tight bound; 2. A lower bound."]),
     # A number after a colon other than 1, or after an HTML entity's semicolon, is no list marker.
     ("The accuracy is: 93. We show more. It holds for k &gt; 2. We show more.",
      ["The accuracy is: 93.", "We show more.", "It holds for k &gt; 2.", "We show more."]),

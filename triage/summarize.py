@@ -160,11 +160,12 @@ class SummaryParams:
 # ---------------------------------------------------------------------------------------------
 # A list marker with a dot ("1.", "(2.)", "3).", "ii).") opens an item: the first one after a colon, the others after
 # a semicolon or where a sentence starts ("... settings: 1. A tight bound; 2. A lower bound. 3. An algorithm ...").
-# The semicolon of an HTML entity ("k &gt; 2. We show") separates nothing, nor does the colon of a ratio ("10:1.").
+# The semicolon of an HTML entity ("k &gt; 2. We show") separates nothing, nor does the colon of a ratio ("10:1.",
+# written without a space; "Section 2: 1. A bound" opens a list).
 _MARKER = r"\(?(?:{})(?:\.\)?|\)\.)(?=\s)"
 _AT_ITEM_START = (r"(?:(?<=[.!?]\s)|(?<=[.!?][)\]\"'”’]\s)|^|"
                   r"(?<=;\s)(?<!&[a-z]{2};\s)(?<!&[a-z]{3};\s)(?<!&[a-z]{4};\s)(?<!&#\d\d;\s))")
-_LIST_MARKER = re.compile(r"(?:(?<=[^\d\s]:\s)|(?<=[^\d\s]:))" + _MARKER.format("1|i") + "|" + _AT_ITEM_START
+_LIST_MARKER = re.compile(r"(?:(?<=:\s)|(?<=[^\d]:))" + _MARKER.format("1|i") + "|" + _AT_ITEM_START
                           + _MARKER.format(r"\d{1,2}|[ivx]{1,4}"))
 # Brackets longer than this (in characters) may hold sentences of their own, or never close.
 _MAX_BRACKET = 250
@@ -173,7 +174,7 @@ _CLOSING = re.compile(r"(?:[\"')\]”’]|&quot;)+")
 
 
 # Bumped whenever split_sentences splits differently: an LLM's cached answers cite sentences by number.
-SPLIT_VERSION = 2
+SPLIT_VERSION = 3
 
 
 def _protect(text: str) -> tuple[str, dict[str, str]]:
