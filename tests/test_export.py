@@ -142,6 +142,7 @@ def test_xlsx_stores_counts_and_scores_as_numbers_and_ids_as_text(tmp_path):
     table = build_triage_table(papers, topics=topics.assign(paper_id=["007", "p2", "p3"]))
     # A hand-edited topics.csv or supply table: values that are no numbers stay as they are, and stop nothing.
     topics.loc[2, "cluster_id"] = "n/a"
+    topics = pd.concat([topics, topics.iloc[[1, 1]].assign(paper_id=["p8", "p9"], cluster_id=["inf", "2.5"])])
     supply = pd.DataFrame({"kind": ["area", "area"], "topic": ["theory", "x"], "submissions": ["12", "inf"],
                            "qualified_reviewers": ["3", "n/a"], "slots_needed": ["36", ""],
                            "slots_available": ["1354", "1"], "papers_short": ["4", "0"],
@@ -192,6 +193,8 @@ def test_split_by_area_falls_back_to_author_area_and_names_files():
     assert sorted(g2) == ["theorie-rl", "theorie-rl-2"]  # two areas, one slug: both kept apart
     g3 = split_table(t2, SplitBy.cluster)
     assert sorted(g3) == ["cluster-00-bandits-regret", "cluster-01-kernel"]
+    t3 = build_triage_table(_papers(), topics=topics.assign(cluster_id=["0", "inf", "1"]))  # a hand edit
+    assert sorted(split_table(t3, SplitBy.cluster)) == ["cluster-00-bandits-regret", "cluster-01-kernel", "no-cluster"]
     assert g3["cluster-00-bandits-regret"]["paper_id"].tolist() == ["p1", "p2"]
     # Areas in other scripts keep their names (they all used to be 'none', 'none-2', ...).
     g4 = split_table(build_triage_table(_papers(), topics=topics.assign(area=["优化", "学习 理论", "---"])),

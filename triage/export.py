@@ -296,7 +296,8 @@ def workbook_tables(
         sheets["Conflicts"] = c
     if topics is not None and len(topics) and "cluster_id" in topics.columns:
         ids = pd.to_numeric(topics["cluster_id"], errors="coerce")  # a hand-edited topics.csv may hold '' or 'n/a'
-        g = (topics[ids.notna()].assign(cluster_id=ids[ids.notna()].astype(int))
+        ok = np.isfinite(ids) & ids.eq(ids.round())
+        g = (topics[ok].assign(cluster_id=ids[ok].astype(int))
              .groupby(["cluster_id", "cluster_label"]).size().reset_index(name="papers"))
         sheets["Topics"] = g.sort_values("cluster_id")
     if topics is not None and "area" in topics.columns and table["area"].ne("").any():  # no areas: no sheet
@@ -430,6 +431,7 @@ def split_table(table: pd.DataFrame, by: SplitBy) -> dict[str, pd.DataFrame]:
             raise MissingArtifactError("topics.csv: not found; run 'triage topics' (or 'triage run') before "
                                        "'triage export --by cluster'")
         ids = pd.to_numeric(table["cluster_id"], errors="coerce")
+        ids = ids.where(np.isfinite(ids) & ids.eq(ids.round()))  # 'inf' or '2.5' (a hand edit) is no cluster id
         width = max(2, len(str(int(ids.max())))) if ids.notna().any() else 2
         groups: dict[str, pd.DataFrame] = {}
         for cid, sub in table.groupby(ids, sort=True):
