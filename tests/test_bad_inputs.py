@@ -1109,7 +1109,9 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
         assert list(wd.outdated()) == ["embed", "topics", "match"]  # the publications file, recorded absolute
 
 
-@pytest.mark.parametrize("edit", [{"seq": None}, {"params": [1]}, {"outputs": "x"}, {"seq": True}])
+@pytest.mark.parametrize("edit", [{"seq": None}, {"params": [1]}, {"outputs": "x"}, {"seq": True}, {"time": None},
+                                  {"inputs": {"submissions": "s.csv"}},
+                                  {"inputs": {"submissions": {"path": 5, "sha256": "ab"}}}])
 def test_a_hand_edited_manifest_is_damaged_not_a_traceback(tmp_path, edit, caplog):
     from triage import workdir as W
 

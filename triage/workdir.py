@@ -514,10 +514,14 @@ def _stage_record_ok(rec: Any) -> bool:
     if not isinstance(rec, dict):
         return False
     seq = rec.get("seq", 0)
-    if not isinstance(seq, int) or isinstance(seq, bool):
+    if not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(rec.get("time", ""), str):
         return False
-    return all(isinstance(rec.get(key, {}), dict) for key in ("params", "inputs", "read", "stats")) and isinstance(
-        rec.get("outputs", []), list)
+    if not (all(isinstance(rec.get(key, {}), dict) for key in ("params", "inputs", "read", "stats"))
+            and isinstance(rec.get("outputs", []), list)):
+        return False
+    return all(seen is None or (isinstance(seen, dict) and all(isinstance(seen.get(k, ""), (str, type(None)))
+                                                               for k in ("path", "sha256")))
+               for seen in rec.get("inputs", {}).values())
 
 
 # The input files a stage's outputs depend on, where not all of them (the others: every input) ...
