@@ -227,10 +227,16 @@ def test_reviewers_left_without_publications_by_since_are_named(caplog):
 
     papers, P, pubs, E, revs = setup(n_rev=3, per=(4, 4))
     pubs["year"] = [2010, 2020, 2021, 2022] * 2 + [2010, 2011, 2012, 2013]
-    with caplog.at_level(logging.WARNING, logger="triage"):
-        got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, since=2020))
+    from triage.match import warn_profiles_lost
+
+    params = AffinityParams(top_k=None, since=2020)
+    got = compute_affinity(papers, P, pubs, E, revs, params=params)
     lost = pubs["reviewer_id"].iloc[-1]
     assert lost not in set(got["reviewer_id"])
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        warn_profiles_lost(pubs, revs, params)
+        warn_profiles_lost(pubs, revs, AffinityParams(top_k=None, since=2010))  # nobody lost: nothing said
+    assert caplog.text.count("have no publication from") == 1
     assert f"1 reviewer(s) have no publication from 2020 or later (first: {lost})" in caplog.text
 
 

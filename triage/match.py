@@ -78,6 +78,22 @@ def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int
     return keep
 
 
+def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: AffinityParams) -> None:
+    """Name the reviewers whom ``--since`` leaves without a publication: they get no affinity, so they are not
+    assigned and their bids are not used. (Said by the match stage whether or not its affinity is cached.)"""
+    if params.since is None or not len(pubs):
+        return
+    known = pubs["reviewer_id"].isin(set(reviewers["reviewer_id"])).to_numpy(dtype=bool)
+    keep = select_profiles(pubs, recent=params.recent, since=params.since) & known
+    if not keep.any():
+        return  # compute_affinity says that no publication is left at all
+    lost = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][keep]))
+    if lost:
+        log.warning("%d reviewer(s) have no publication from %d or later (first: %s); they get no affinity and are "
+                    "not assigned, and their bids are not used; lower --since to keep them", len(lost), params.since,
+                    lost[0])
+
+
 def segments(owner_codes: np.ndarray, n_reviewers: int) -> tuple[np.ndarray, np.ndarray]:
     """(perm, ptr): publication rows grouped by reviewer; reviewer r owns ``perm[ptr[r]:ptr[r+1]]``."""
     perm = np.argsort(owner_codes, kind="stable")
@@ -378,13 +394,6 @@ def compute_affinity(
         newest = pd.to_numeric(pubs["year"], errors="coerce").max()
         raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
                          f"is from {'no known year' if pd.isna(newest) else int(newest)}); lower --since")
-    if params.since is not None and keep.any() and pairs is None:  # (said once: not again for extra pairs)
-        had = set(owner[owner >= 0].tolist())
-        lost = sorted(had - set(owner[keep].tolist()))
-        if lost:
-            log.warning("%d reviewer(s) have no publication from %d or later (first: %s); they get no affinity and "
-                        "are not assigned, and their bids are not used; lower --since to keep them", len(lost),
-                        params.since, rev_ids[lost[0]])
     if len(papers) == 0 or not keep.any() or not rev_ids:
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
     LP = LE = None

@@ -47,7 +47,7 @@ from triage.ingest import (
     resolve_paper_ids,
     resolve_reviewer_ids,
 )
-from triage.match import AffinityParams, compute_affinity
+from triage.match import AffinityParams, compute_affinity, warn_profiles_lost
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
 from triage.summarize import SummaryParams, summarize_papers
@@ -514,6 +514,7 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
     changes only conflicts, bids or assignment settings (``--max-load``, ``--per-paper`` ...) reuses the
     last table computed from the same inputs. The cache keeps one table, as a pickle that only triage
     writes, in the run's own cache folder."""
+    warn_profiles_lost(corpus.publications, corpus.reviewers, params)
     folder = wd.path(W.AFFINITY_CACHE)
     path = folder / f"{_affinity_key(corpus, emb, params)}.pkl"
     if path.exists():
