@@ -616,7 +616,8 @@ class SummaryStats:
 
 
 def extractive_config_sha256(params: SummaryParams, vocab: Vocabulary) -> str:
-    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 7}, sort_keys=True)
+    blob = json.dumps({"params": asdict(params), "vocab": vocab.sha256, "v": 7, "split": SPLIT_VERSION},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
