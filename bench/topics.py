@@ -400,6 +400,10 @@ def main() -> None:
         ("no gate (every paper)", replace(th, gate=None), TheoryParams()),
         ("threshold 0.40", th, TheoryParams(threshold=0.40)),
         ("gate needs 2 cues (or margin)", th, TheoryParams(min_cues=2)),
+        ("no low-band margin", th, TheoryParams(low_band=None)),
+        ("low band 0.45, margin 0.02", th, TheoryParams(low_band=0.45, low_margin=0.02)),
+        ("low band 0.45, margin 0.01", th, TheoryParams(low_band=0.45, low_margin=0.01)),
+        ("low band 0.42, margin 0.02", th, TheoryParams(low_band=0.42, low_margin=0.02)),
     ]
     for label, tax_v, params in variants_t:
         p_v = t_emb[: len(taxonomy_phrases(tax_v).texts)]  # gate phrases come last

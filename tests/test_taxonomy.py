@@ -549,3 +549,20 @@ topics:
     assert with_title["area"].tolist() == ["speech", "vision"]  # a paper without a title is unchanged
     assert np.allclose(with_titles(x, titles, 1.0)[1], x[1] / np.linalg.norm(x[1]))
     assert np.allclose(np.linalg.norm(with_titles(x, titles, 0.3), axis=1), 1.0, atol=1e-5)
+
+
+def test_a_low_scoring_topic_needs_a_margin_over_the_next_unless_a_term_names_it(tmp_path, monkeypatch):
+    """A paper that fits no topic of the file got the nearest: COLT's quantum certification got 'generalization
+    bounds'. Below 0.50 the best topic must beat the next by 0.03, or be named by a term."""
+    tax = load_taxonomy(write(tmp_path, "t.yaml", "threshold: 0.35\ntopics:\n  - name: a\n    seeds: [sa]\n"
+                                                  "    terms: ['alpha']\n  - name: b\n    seeds: [sb]\n"))
+    scores = np.array([[0.40, 0.39], [0.40, 0.30], [0.60, 0.59], [0.40, 0.39]], dtype=np.float32)
+    monkeypatch.setattr("triage.taxonomy.raw_scores", lambda *a, **k: scores.copy())
+    texts = ["x", "x", "x", "about alpha"]
+    papers = pd.DataFrame({"paper_id": list("pqrs")})
+    emb = np.zeros((4, 2), dtype=np.float32)
+    got = assign_theory(papers, texts, emb, tax, np.zeros((2, 2), dtype=np.float32))
+    assert got.frame["theory_topic"].tolist() == ["", "a", "a", "a"]
+    off = assign_theory(papers, texts, emb, tax, np.zeros((2, 2), dtype=np.float32),
+                        params=TheoryParams(low_band=None))
+    assert off.frame["theory_topic"].tolist() == ["a", "a", "a", "a"]

@@ -606,6 +606,10 @@ class TheoryParams:
     term_bonus: float = TERM_BONUS
     title_bonus: float = TITLE_BONUS
     min_cues: int = 1  # cue hits that make a paper theory without the similarity margin
+    # Below ``low_band`` a topic that no term names must beat the runner-up by ``low_margin``: a paper that fits
+    # no topic of the file is otherwise given the nearest (COLT's quantum certification got generalization bounds).
+    low_band: float | None = 0.50
+    low_margin: float = 0.03
 
 
 @dataclass
@@ -683,6 +687,11 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
     best = choose.argmax(axis=1) if k and n else np.zeros(n, dtype=np.int64)
     best_score = s[np.arange(n), best] if n else np.zeros(0)
     give = is_theory & (best_score >= threshold)
+    if params.low_band is not None and k > 1 and n:
+        second = np.partition(choose, -2, axis=1)[:, -2]
+        unsure = (best_score < params.low_band) & (bonus[np.arange(n), best] <= 0) & (
+            choose[np.arange(n), best] - second < params.low_margin)
+        give &= ~unsure
     frame = pd.DataFrame({
         "paper_id": papers["paper_id"].tolist(),
         "theory_topic": [tax.topics[b].name if g else "" for b, g in zip(best.tolist(), give)],
