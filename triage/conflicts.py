@@ -154,6 +154,7 @@ def _given_initials(raw: str) -> bool:
     return bool(parts) and all(len(p) == 1 or (not shouting and p.isupper() and len(p) <= 3) for p in parts)
 
 
+@lru_cache(maxsize=1 << 18)  # the same pairs of names recur across papers and reviewers
 def same_person_maybe(a: str, b: str) -> bool:
     """Two names with the same initials key ('j doe') that could name one person: one of them gives only
     initials ('J. Doe', 'JW Zhang'), the first names are the same ('Jane A. Doe' ~ 'Jane Doe'), or the
@@ -181,8 +182,6 @@ def _given_key(name: str) -> str:
 # submissions' authors, or among the reviewers' co-authors) says too little to make a conflict on its own.
 MAX_INITIALS_FITS = 3
 
-_same_person_maybe = lru_cache(maxsize=1 << 18)(lambda a, b: same_person_maybe(a, b))
-
 
 def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, dict[str, str]]],
                      fits: int) -> list[tuple[str, tuple[str, str]]]:
@@ -205,7 +204,7 @@ def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, dict[
     out: dict[str, tuple[str, str]] = {}
     for group in groups:
         for name, labels in group.items():
-            if _keys(name)[0] != full and _same_person_maybe(author, name):
+            if _keys(name)[0] != full and same_person_maybe(author, name):
                 for rid, label in labels.items():
                     out.setdefault(rid, (name, label))
     return sorted(out.items())
@@ -344,7 +343,7 @@ def detect_conflicts(
                 rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
-                    if own_keys[rid][0] != full and _same_person_maybe(a, names[rid]):
+                    if own_keys[rid][0] != full and same_person_maybe(a, names[rid]):
                         rows.append((p.paper_id, rid,
                                      f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():

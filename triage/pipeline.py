@@ -138,15 +138,14 @@ def _progress(factory: ProgressFactory | None, desc: str, total: int) -> Iterato
         close()
 
 
-def write_excluded(corpus: Corpus, wd: Workdir) -> bool:
+def write_excluded(corpus: Corpus, wd: Workdir) -> None:
     """``excluded.csv``: the submissions this stage's file leaves out (withdrawn, desk-rejected, no paper), or no
     such file when it leaves out none. Each stage that reads the submissions writes it, so it never describes an
-    earlier file. True when there are some."""
+    earlier file."""
     if corpus.excluded is not None and len(corpus.excluded):
         wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
-        return True
-    wd.remove(W.EXCLUDED)
-    return False
+    else:
+        wd.remove(W.EXCLUDED)
 
 
 def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), *,
@@ -997,7 +996,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     corpus, others = load(inputs), load_compare(inputs)
     bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None  # bad bids stop the run early
     notes: list[str] = []
-    if write_excluded(corpus, wd):
+    if corpus.excluded is not None and len(corpus.excluded):  # excluded.csv: written by each stage below
         notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper; "
                      f"{W.EXCLUDED} says why for each")
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
