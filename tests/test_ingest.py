@@ -458,6 +458,8 @@ def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     from triage.ingest import parse_authors
 
     assert parse_authors('["Ann O&#39;Brien", "Bo &quot;Bobby&quot; Li"]') == ["Ann O'Brien", 'Bo "Bobby" Li']
+    # A list escaped as a whole reads as the list it was, not as names in quotes.
+    assert parse_authors("[&quot;Ann O&#39;Brien&quot;, &quot;Bo Li&quot;]") == ["Ann O'Brien", "Bo Li"]
     pubs = read_publications(write(tmp_path, "p.csv", "reviewer_id,title,abstract\nr1,Q&amp;A,x &gt; y\n"))
     assert (pubs.at[0, "title"], pubs.at[0, "abstract"]) == ("Q&A", "x > y")
     # A reviewer's name too: 'Mo&#239;se Blanchard' was not matched to the author 'Moïse Blanchard'.

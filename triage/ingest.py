@@ -473,10 +473,21 @@ def clean_prose(v: Any) -> str:
 
 def _unescaped(v: Any) -> Any:
     """A ';'-joined text with its HTML entities decoded, so that the ';' of 'O&#39;Brien' splits nothing; a JSON
-    list is left as it is (a decoded '&quot;' would break it) and its items are decoded one by one after."""
-    if isinstance(v, str) and _ENTITY.search(v) and not v.lstrip().startswith("["):
+    list is left as it is (a decoded '&quot;' would break it) and its items are decoded one by one after, unless
+    the list itself was escaped ('[&quot;A&quot;, &quot;B&quot;]') and only reads as JSON once decoded."""
+    if not (isinstance(v, str) and _ENTITY.search(v)):
+        return v
+    if not v.lstrip().startswith("["):
         return html.unescape(v)
-    return v
+    decoded = html.unescape(v)
+    return decoded if not _json_list(v) and _json_list(decoded) else v
+
+
+def _json_list(s: str) -> bool:
+    try:
+        return isinstance(json.loads(s), list)
+    except ValueError:
+        return False
 
 
 def parse_list(v: Any) -> list[str]:
