@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from triage.lexical import LexicalParams, Weighting, fit_transform
 from triage.match import (
@@ -266,8 +267,11 @@ def test_late_papers_barely_move_the_blend_constants():
     assert np.abs(drawn[1] / drawn[0] - 1).max() > 5e-3
 
 
-def test_shuffled_reviewers_and_publications_give_the_same_outputs(fake_embedder, monkeypatch, tmp_path):
-    """Co-authors sharing a publication score alike: ties fall by reviewer id, not by the rows of the files."""
+@pytest.mark.parametrize("without_pub_ids", [False, True])
+def test_shuffled_reviewers_and_publications_give_the_same_outputs(fake_embedder, monkeypatch, tmp_path,
+                                                                   without_pub_ids):
+    """Co-authors sharing a publication score alike: ties fall by reviewer id, not by the rows of the files.
+    A publication the file gives no id keeps the one it gets (``evidence_id``) when the rows move."""
     from pathlib import Path
 
     from typer.testing import CliRunner
@@ -280,11 +284,13 @@ def test_shuffled_reviewers_and_publications_give_the_same_outputs(fake_embedder
     outs = []
     for seed in (None, 1, 2):
         revs, pubs = data / "reviewers.csv", data / "publications.csv"
-        if seed is not None:
+        if seed is not None or without_pub_ids:
             revs, pubs = tmp_path / f"revs{seed}.csv", tmp_path / f"pubs{seed}.csv"
             for src, dst in ((data / "reviewers.csv", revs), (data / "publications.csv", pubs)):
                 df = pd.read_csv(src, dtype=str, keep_default_na=False)
-                df.sample(frac=1, random_state=seed).to_csv(dst, index=False)
+                if without_pub_ids:
+                    df = df.drop(columns=["pub_id"], errors="ignore")
+                (df if seed is None else df.sample(frac=1, random_state=seed)).to_csv(dst, index=False)
         out = tmp_path / f"out{seed}"
         res = CliRunner().invoke(app, ["match", str(data / "submissions.csv"), "-p", str(pubs), "-r", str(revs),
                                        "-c", str(data / "conflicts.csv"), "--top-k", "8", "-o", str(out)])

@@ -945,9 +945,23 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     if df.empty:
         raise InputError(f"{path}: no publication has a title or abstract; nothing to build profiles from")
     missing_id = df["pub_id"] == ""
-    df.loc[missing_id, "pub_id"] = [f"{r}#{i}" for i, r in zip(df.index[missing_id], df["reviewer_id"][missing_id])]
+    if missing_id.any():
+        df.loc[missing_id, "pub_id"] = _content_ids(df[missing_id])
     _truncate_long(df, "abstract", path)
     return df.reset_index(drop=True)
+
+
+def _content_ids(pubs: pd.DataFrame) -> list[str]:
+    """Ids for publications the file gives none: the reviewer and a digest of the title and abstract, so that a
+    publication keeps its id when the file's rows are reordered; a repeated text gets ``-2``, ``-3`` ..."""
+    ids = [f"{r}#{zlib.crc32((t + chr(10) + a).encode()):08x}"
+           for r, t, a in zip(pubs["reviewer_id"], pubs["title"], pubs["abstract"])]
+    seen: dict[str, int] = {}
+    out = []
+    for i in ids:
+        seen[i] = seen.get(i, 0) + 1
+        out.append(i if seen[i] == 1 else f"{i}-{seen[i]}")
+    return out
 
 
 def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
