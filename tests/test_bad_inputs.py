@@ -248,6 +248,24 @@ def test_huge_abstract_is_truncated_with_one_warning(fake_model, tmp_path):
     assert pd.read_csv(tmp_path / "o" / "assignments.csv")["paper_id"].nunique() == 3
 
 
+def test_warnings_and_errors_print_user_text_verbatim(fake_model, tmp_path):
+    """Ids and paths with brackets or colons ('ann[/i]', '[draft]:x:') are not read as markup or emoji codes."""
+    folder = tmp_path / "[draft]:x:"
+    folder.mkdir()
+    shutil.copy(GOOD / "publications.csv", folder / "pubs.csv")
+    revs = tmp_path / "reviewers.csv"
+    revs.write_text((GOOD / "reviewers.csv").read_text(encoding="utf-8") + "ann[/i],Ann Lee,\n", encoding="utf-8")
+    res = runner.invoke(app, ["match", str(GOOD / "submissions.csv"), "-p", str(folder / "pubs.csv"),
+                              "-r", str(revs), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output and res.exception is None
+    assert "(first: 'ann[/i]')" in res.stderr and f"add their papers to {folder / 'pubs.csv'}" in res.stderr
+    shutil.copy(BAD / "missing_paper_id.csv", folder / "subs.csv")
+    res = runner.invoke(app, ["run", str(folder / "subs.csv"), "-o", str(tmp_path / "o2")])
+    assert res.exit_code == 1
+    check_error_output(res.stderr, res.stdout, "missing column 'paper_id'", str(folder / "subs.csv"))
+
+
 # ---------------------------------------------------------------------------------------------
 # Failures after a good run: the earlier outputs stay byte for byte
 # ---------------------------------------------------------------------------------------------

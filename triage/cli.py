@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.text import Text
 from typer.core import TyperGroup
 
 try:  # typer 0.20+ carries its own copy of click
@@ -66,8 +67,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-out = Console(highlight=False, soft_wrap=True)
+# Messages carry user text (ids, titles, paths such as '[draft]/pubs.csv'): no markup or ':emoji:' codes in it.
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
 F = TypeVar("F", bound=Callable[..., Any])
 
 # ---------------------------------------------------------------------------------------------
@@ -169,7 +171,7 @@ DEFAULT_OUT = Path("triage-out")
 class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        err.print(f"[yellow]{prefix}[/yellow]{record.getMessage()}", markup=True, highlight=False)
+        err.print(Text.assemble((prefix, "yellow"), record.getMessage()), highlight=False)
 
 
 def _setup_logging(verbose: bool = False) -> None:
