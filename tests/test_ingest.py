@@ -455,6 +455,13 @@ def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     assert papers.at[0, "title"] == 'R&D "graphs"'
     assert papers.at[0, "abstract"] == "Angluin's model; a < b, R&D."
     assert papers.at[0, "authors"] == ["Pat O'Brien", "José García"]  # the entity's ';' split no name
+    # Escaped twice (or more), as some scrapes are: decoded all the way, for the cards, labels and report alike.
+    twice = read_papers(write(tmp_path, "s2.csv", 'paper_id,title,abstract,authors\n'
+                                                  'p1,Learning &amp;quot;sparse&amp;quot; parities,'
+                                                  '"Angluin&amp;amp;#39;s model.","Pat O&amp;#39;Brien; Bo Li"\n'))
+    assert twice.at[0, "title"] == 'Learning "sparse" parities'
+    assert twice.at[0, "abstract"] == "Angluin's model."
+    assert twice.at[0, "authors"] == ["Pat O'Brien", "Bo Li"]
     from triage.ingest import parse_authors
 
     assert parse_authors('["Ann O&#39;Brien", "Bo &quot;Bobby&quot; Li"]') == ["Ann O'Brien", 'Bo "Bobby" Li']

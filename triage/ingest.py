@@ -464,11 +464,19 @@ def clean_text(v: Any) -> str:
 _ENTITY = re.compile(r"&(?:#\d+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
+def _decode_entities(s: str) -> str:
+    """HTML entities decoded, also those escaped twice or more ('&amp;quot;' is '"'), in a few rounds at most."""
+    for _ in range(4):
+        if not _ENTITY.search(s):
+            break
+        s = html.unescape(s)
+    return s
+
+
 def clean_prose(v: Any) -> str:
     """:func:`clean_text` of a title, an abstract or a name, with HTML entities decoded: scraped
     metadata (a fifth of NeurIPS 2013-18 abstracts) writes "Angluin&#39;s" and "&quot;graph&quot;"."""
-    s = v if isinstance(v, str) else clean_text(v)
-    return clean_text(html.unescape(s) if _ENTITY.search(s) else s)
+    return clean_text(_decode_entities(v if isinstance(v, str) else clean_text(v)))
 
 
 def _unescaped(v: Any) -> Any:
@@ -478,8 +486,8 @@ def _unescaped(v: Any) -> Any:
     if not (isinstance(v, str) and _ENTITY.search(v)):
         return v
     if not v.lstrip().startswith("["):
-        return html.unescape(v)
-    decoded = html.unescape(v)
+        return _decode_entities(v)
+    decoded = _decode_entities(v)
     return decoded if not _json_list(v) and _json_list(decoded) else v
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import math
 import re
 from dataclasses import dataclass
@@ -113,19 +112,12 @@ _WORD = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z-]+\b")
 _CITATION_WORDS = frozenset({"et", "al"})  # "et al." is a citation, not a topic
 
 
-def _unescape(text: str) -> str:
-    """Decode HTML entities, also when escaped twice (``&amp;quot;``), so that 'quot' is not a word."""
-    while "&" in text and (decoded := html.unescape(text)) != text:
-        text = decoded
-    return text
-
-
 def _label_terms(doc: str) -> list[str]:
-    """Words and bigrams of one document for the labels (lower case, entities decoded)."""
+    """Words and bigrams of one document for the labels (lower case; ingest has decoded its HTML entities)."""
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
     out: list[str] = []
-    for phrase in _PHRASE_BREAK.split(_unescape(doc).lower()):
+    for phrase in _PHRASE_BREAK.split(doc.lower()):
         run: list[str] = []
         for word in [*_WORD.findall(phrase), ""]:
             if word and word not in ENGLISH_STOP_WORDS and word not in _CITATION_WORDS:
