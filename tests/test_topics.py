@@ -197,6 +197,13 @@ def test_qualified_matches_brute_force():
         if (owner == r).any():
             want[:, r] = sims[:, owner == r].max(axis=1) >= 0.3
     assert (got == want).all() and not got[:, 9].any()
+    # The scale is match's max aggregate of plain cosines, not its default (blended) affinity.
+    from triage.choices import Aggregate
+    from triage.match import aggregate_segments, segments
+
+    perm, ptr = segments(owner, 10)
+    best = np.stack([aggregate_segments(row[perm], ptr, Aggregate.max)[0] for row in sims])
+    assert (got == (best >= 0.3)).all()
 
 
 def test_topic_supply_counts_split_and_shortage():

@@ -110,7 +110,8 @@ TheoryThreshold = Annotated[float | None, typer.Option(
     help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
 QualifiedAffinity = Annotated[float, typer.Option(
     "--qualified-affinity", min=-1.0, max=1.0,
-    help="topic_supply.csv: a reviewer is close to a paper at this affinity (best publication cosine) or above.")]
+    help="topic_supply.csv: a reviewer is close to a paper when their closest publication has this cosine with it "
+         "or more (not the blended match affinity).")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]

@@ -269,9 +269,9 @@ SUPPLY_COLUMNS = ["kind", "topic", "submissions", "qualified_reviewers", "slots_
 
 @dataclass(frozen=True)
 class SupplyParams:
-    # A reviewer is close to a paper at this affinity (best publication cosine) or above. On the COLT
-    # 2023-24 authorship proxy, 0.55 holds for 51% of (paper, its author's other papers) pairs and for
-    # 11% of random pairs of the same venue.
+    # A reviewer is close to a paper when their closest publication has this cosine with it or more (not the
+    # match stage's blended affinity). On the COLT 2023-24 authorship proxy, 0.55 holds for 51% of (paper,
+    # its author's other papers) pairs and for 11% of random pairs of the same venue.
     qualified_affinity: float = 0.55
     # A reviewer qualifies for a topic when at least this share of the papers they are close to are
     # in it (and at least one): the topic is one of theirs, whatever its size.
@@ -286,8 +286,9 @@ def reviewer_paper_qualified(paper_emb: np.ndarray, pub_emb: np.ndarray, pub_own
                              *, threshold: float, block: int = 256) -> np.ndarray:
     """(papers, reviewers) booleans: the reviewer's best publication has cosine >= threshold with the paper.
 
-    This is the match stage's default affinity (max over the reviewer's publications), computed
-    in blocks so memory stays at block x publications.
+    The scale is the plain cosine of the closest publication (``Aggregate.max`` with no lexical share), not
+    the match stage's default affinity (a top-3 mean blended with BM25, :mod:`triage.match`). Computed in
+    blocks so memory stays at block x publications.
     """
     n = paper_emb.shape[0]
     out = np.zeros((n, n_reviewers), dtype=bool)
