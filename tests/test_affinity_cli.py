@@ -219,3 +219,19 @@ def test_affinity_out_that_is_a_folder_is_one_line(tmp_path):
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert f"--out {tmp_path}: is a folder; affinity writes one file, e.g. -o {tmp_path / 'scores.csv'}" in \
         res.stderr.replace("\n", "")
+
+
+def test_an_unknown_format_is_refused_with_the_choices(tmp_path):
+    """A typo such as 'openreveiw' wrote the triage layout under an upload file's name; now it is a ValueError."""
+    from triage.pipeline import RunOptions, write_affinity_file
+
+    aff = pd.DataFrame({"paper_id": ["p1"], "reviewer_id": ["r"], "score": [0.5], "evidence_id": ["e"],
+                        "evidence_title": ["t"]})
+    revs = pd.DataFrame({"reviewer_id": ["r"], "email": [""]})
+    with pytest.raises(ValueError, match="scores format 'openreveiw' is not one of 'triage', 'openreview', 'cmt'"):
+        write_affinity_file(tmp_path / "scores.csv", aff, revs, fmt="openreveiw")
+    assert not (tmp_path / "scores.csv").exists()
+    write_affinity_file(tmp_path / "scores.csv", aff, revs, fmt="openreview")
+    assert (tmp_path / "scores.csv").read_bytes() == b"p1,r,0.5000\n"
+    with pytest.raises(ValueError, match="export format 'hotcrpp' is not one of 'openreview', 'cmt', 'hotcrp'"):
+        RunOptions(export_formats=("cmt", "hotcrpp"))

@@ -7,6 +7,9 @@ the stage modules use the same types.
 from __future__ import annotations
 
 from enum import Enum
+from typing import TypeVar
+
+E = TypeVar("E", bound=Enum)
 
 
 class Aggregate(str, Enum):
@@ -30,3 +33,36 @@ class SplitBy(str, Enum):
 
     area = "area"
     cluster = "cluster"
+
+
+class ScoresFormat(str, Enum):
+    """``triage affinity --format``: the layout of the scores file."""
+
+    triage = "triage"  # with a header, the evidence publication too
+    openreview = "openreview"  # headerless paper,reviewer,score
+    cmt = "cmt"  # headerless paper,email,score
+
+
+class ExportChoice(str, Enum):
+    """``--export-format`` of ``run`` and ``match``: the upload files of a conference system."""
+
+    openreview = "openreview"
+    cmt = "cmt"
+    hotcrp = "hotcrp"
+    start = "start"
+
+
+class CentralityChoice(str, Enum):
+    """``triage summarize --centrality``: how a sentence's centrality to its paper is measured."""
+
+    embedding = "embedding"
+    tfidf = "tfidf"
+
+
+def check_choice(choices: type[E], value: str, what: str) -> str:
+    """``value`` if it names one of ``choices``; else a ValueError that names them all (a typo such as
+    'openreveiw' must not quietly mean something else)."""
+    try:
+        return str(choices(value).value)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not one of {', '.join(repr(c.value) for c in choices)}") from None

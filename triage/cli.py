@@ -16,7 +16,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -31,7 +30,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import UsageError
 
 from triage import __version__
-from triage.choices import Aggregate, ExportFormat, SplitBy
+from triage.choices import Aggregate, CentralityChoice, ExportChoice, ExportFormat, ScoresFormat, SplitBy
 from triage.errors import InputError, TriageError
 
 
@@ -118,19 +117,6 @@ MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max pap
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
     "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
-class ScoresFormat(str, Enum):
-    triage = "triage"
-    openreview = "openreview"
-    cmt = "cmt"
-
-
-class ExportChoice(str, Enum):
-    openreview = "openreview"
-    cmt = "cmt"
-    hotcrp = "hotcrp"
-    start = "start"
-
-
 AggregateOpt = Annotated[Aggregate, typer.Option(
     "--aggregate", help="How a reviewer's per-publication similarities combine: topk (s1 + s2/2 + s3/3, "
                         "normalised), max, mean or percentile.")]
@@ -608,11 +594,6 @@ def affinity(
     out.print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, {aff['reviewer_id'].nunique()} "
               f"reviewers){left_out}", markup=False)
     _echo_outputs([scores])
-
-
-class CentralityChoice(str, Enum):
-    embedding = "embedding"
-    tfidf = "tfidf"
 
 
 @app.command()

@@ -21,7 +21,7 @@ import pandas as pd
 from triage import __version__
 from triage import workdir as W
 from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs
-from triage.choices import ExportFormat, SplitBy
+from triage.choices import ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
@@ -374,6 +374,7 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     """Write affinity scores to ``path`` as ``triage`` (with header and evidence), ``openreview`` or ``cmt``."""
     from triage.export import cmt_scores, openreview_affinity
 
+    fmt = check_choice(ScoresFormat, fmt, "scores format")
     target = W.write_target(path)  # staged inside a run: an interrupted run leaves the last upload in place
     if fmt == "openreview":
         W.write_csv(target, openreview_affinity(aff), header=False)
@@ -408,6 +409,7 @@ def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: Affinit
     so an upload file never scores an author on their own paper; ``conflicts=None`` keeps every pair.
     Returns the pairs written and the conflicts found.
     """
+    check_choice(ScoresFormat, fmt, "scores format")  # before the scoring, not after
     confl = (detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
                               params=conflicts) if conflicts is not None else pd.DataFrame(columns=CONFLICT_COLUMNS))
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
@@ -415,6 +417,11 @@ def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: Affinit
     aff = drop_conflicted(aff, confl)
     write_affinity_file(path, aff, corpus.reviewers, fmt)
     return aff, confl
+
+
+def _check_export_formats(formats: tuple[str, ...]) -> None:
+    for fmt in formats:
+        check_choice(ExportChoice, fmt, "export format")
 
 
 def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
@@ -567,6 +574,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
               inputs: Inputs | None = None, bids: pd.DataFrame | None = None,
               export_formats: tuple[str, ...] = ()) -> MatchResult:
     """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
+    _check_export_formats(export_formats)
     write_excluded(corpus, wd)
     declared = corpus.conflicts
     if bids is not None and len(bids):
@@ -982,6 +990,9 @@ class RunOptions:
     bids: Path | None = None
     export_formats: tuple[str, ...] = ()
     weak_threshold: float = WEAK_SCORE
+
+    def __post_init__(self) -> None:
+        _check_export_formats(self.export_formats)  # before any stage runs
 
 
 def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
