@@ -124,6 +124,18 @@ def test_import_cli_is_light():
     assert outp.stdout.strip() == ""
 
 
+def test_the_cli_reads_the_environment_variables_the_library_names():
+    import typer
+
+    from triage.choices import ALLOW_DOWNLOAD_ENV, DEFAULT_KEY_ENV
+    from triage.pipeline import LLMParams
+
+    commands = typer.main.get_command(app).commands
+    params = {c: {p.name: p for p in commands[c].params} for c in ("embed", "summarize")}
+    assert params["embed"]["allow_download"].envvar == ALLOW_DOWNLOAD_ENV
+    assert params["summarize"]["llm_key_env"].default == DEFAULT_KEY_ENV == LLMParams.api_key_env
+
+
 def test_an_option_without_its_value_is_one_line(tmp_path):
     res = runner.invoke(app, ["run", "tests/data/submissions.csv", "--per-paper"])
     assert res.exit_code == 1 and "Traceback" not in res.output

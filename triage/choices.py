@@ -1,7 +1,7 @@
-"""Choices shared by the library and the command line.
+"""Choices shared by the library and the command line, and the environment variables both name.
 
-Plain enums with no heavy imports, so that ``triage --help`` stays fast while the CLI and
-the stage modules use the same types.
+Plain enums and names with no heavy imports, so that ``triage --help`` stays fast while the CLI
+and the stage modules use the same types.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-E = TypeVar("E", bound=Enum)
+ALLOW_DOWNLOAD_ENV = "TRIAGE_ALLOW_DOWNLOAD"  # lets a hub model name be downloaded (--allow-download)
+DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"  # the LLM server's API key (--llm-key-env names another)
 
 
 class Aggregate(str, Enum):
@@ -57,6 +58,9 @@ class CentralityChoice(str, Enum):
 
     embedding = "embedding"
     tfidf = "tfidf"
+
+
+E = TypeVar("E", bound=Enum)
 
 
 def check_choice(choices: type[E], value: str, what: str) -> str:

@@ -30,7 +30,16 @@ except ImportError:  # pragma: no cover
     from click.exceptions import UsageError
 
 from triage import __version__
-from triage.choices import Aggregate, CentralityChoice, ExportChoice, ExportFormat, ScoresFormat, SplitBy
+from triage.choices import (
+    ALLOW_DOWNLOAD_ENV,
+    DEFAULT_KEY_ENV,
+    Aggregate,
+    CentralityChoice,
+    ExportChoice,
+    ExportFormat,
+    ScoresFormat,
+    SplitBy,
+)
 from triage.errors import InputError, TriageError
 
 
@@ -91,7 +100,7 @@ Model = Annotated[str, typer.Option(
          "from it on first use, for very large pools), a local sentence-transformers folder, "
          "or a hub name (needs --allow-download).")]
 AllowDownload = Annotated[bool, typer.Option(
-    "--allow-download", envvar="TRIAGE_ALLOW_DOWNLOAD",
+    "--allow-download", envvar=ALLOW_DOWNLOAD_ENV,
     help="Let a hub model name be downloaded. Off by default: the hub is set offline and only the bundled "
          "model, local folders and already-cached models load.")]
 BatchSize = Annotated[int, typer.Option(min=1, help="Texts per embedding batch.")]
@@ -161,11 +170,11 @@ class _StderrHandler(logging.Handler):
         err.print(Text.assemble((prefix, "yellow"), record.getMessage()), highlight=False)
 
 
-def _setup_logging(verbose: bool = False) -> None:
+def _setup_logging() -> None:
     log = logging.getLogger("triage")
     if not any(isinstance(h, _StderrHandler) for h in log.handlers):
         log.addHandler(_StderrHandler())
-    log.setLevel(logging.INFO if verbose else logging.WARNING)
+    log.setLevel(logging.WARNING)
 
 
 class _Terminated(BaseException):
@@ -619,7 +628,7 @@ def summarize(
                                                   help="Model name sent to --llm-url.")] = None,
     llm_key_env: Annotated[str, typer.Option(
         help="Environment variable holding the API key for --llm-url (sent as a Bearer token).")]
-        = "TRIAGE_LLM_API_KEY",
+        = DEFAULT_KEY_ENV,
     llm_timeout: Annotated[float, typer.Option(min=0.1, help="Seconds for each LLM request as a whole; "
                                                            "on timeout the paper keeps its extractive summary.")]
         = 60.0,

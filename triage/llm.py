@@ -19,7 +19,6 @@ import hashlib
 import http.client
 import json
 import logging
-import os
 import re
 import string
 import threading
@@ -31,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from triage.choices import DEFAULT_KEY_ENV
 from triage.errors import InputError, TriageError
 from triage.summarize import SPLIT_VERSION, PaperText, Summary, SummaryStats, Vocabulary
 from triage.workdir import write_text
@@ -42,7 +42,6 @@ PLACEHOLDERS = {"title", "sentences", "n_sentences", "vocabulary", "max_claims",
 # What each prompt must show the model: the paper's numbered sentences, and for assumptions the labels.
 REQUIRED = {"tldr": ("sentences",), "claims": ("sentences",), "assumptions": ("sentences", "vocabulary")}
 REQUIRED_WHY = {"sentences": "the paper", "vocabulary": "the labels it may give"}
-DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"
 MAX_RESPONSE_BYTES = 4 * 2**20  # a chat-completions answer of a few items is a few kB
 RATE_LIMIT_RETRIES = 3  # HTTP 429: tries again, waiting what Retry-After asks (at most MAX_RETRY_WAIT s)
 MAX_RETRY_WAIT = 20.0
@@ -479,7 +478,3 @@ class LLMSummarizer:
         s.assumptions = list(ev["assumptions"])
         s.evidence = ev
         return s, unusable
-
-
-def api_key_from_env(env_var: str = DEFAULT_KEY_ENV) -> str | None:
-    return os.environ.get(env_var) or None

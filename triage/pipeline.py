@@ -21,7 +21,7 @@ import pandas as pd
 from triage import __version__
 from triage import workdir as W
 from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs
-from triage.choices import ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
+from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
@@ -586,7 +586,6 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                 reason="declared in the bids")], ignore_index=True).drop_duplicates(["paper_id", "reviewer_id"])
             bids = bids[~said].reset_index(drop=True)
     confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, declared, params=conflicts)
-    top_k = affinity.top_k
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
     # Pairs outside the top-k that still count: the kept assignment's (a chair's manual pick) and those the
     # reviewer bid for (a bid raises a pair's value only when the pair is a candidate).
@@ -641,7 +640,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result.outputs = outputs
     wd.record_stage("match", inputs=(inputs.files() if inputs else {}),
                     params={"affinity": dataclasses.asdict(affinity), "conflicts": dataclasses.asdict(conflicts),
-                            "assignment": dataclasses.asdict(assignment), "top_k": top_k,
+                            "assignment": dataclasses.asdict(assignment),
                             "bids": None if bids is None else len(bids), "export_formats": list(export_formats)},
                     outputs=outputs, stats={"conflicts": len(confl), "affinity_rows": len(aff),
                                             "affinity_reused": reused, "total_score": round(result.total_score, 4),
@@ -657,7 +656,7 @@ class LLMParams:
 
     url: str
     model: str
-    api_key_env: str = "TRIAGE_LLM_API_KEY"
+    api_key_env: str = DEFAULT_KEY_ENV
     timeout: float = 60.0
 
 

@@ -30,7 +30,6 @@ SECTIONS = ("overview", "topics", "areas", "assignment", "conflicts", "papers")
 @dataclass
 class ReportData:
     papers: pd.DataFrame
-    table: pd.DataFrame | None = None
     embeddings: np.ndarray | None = None
     topics: pd.DataFrame | None = None
     assignments: pd.DataFrame | None = None
@@ -393,7 +392,7 @@ def render_report(data: ReportData) -> str:
 
     env = Environment(loader=PackageLoader("triage", "templates"), autoescape=select_autoescape(["html", "j2"]))
     tpl = env.get_template("report.html.j2")
-    table = data.table if data.table is not None else build_triage_table(
+    table = build_triage_table(
         data.papers, topics=data.topics, summaries=data.summaries, assignments=data.assignments,
         conflicts=data.conflicts, reviewers=data.reviewers, weak_threshold=data.weak_threshold)
     titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
