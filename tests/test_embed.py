@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+
 import numpy as np
+import pytest
 
 from triage.embed import EmbeddingCache, embed_texts
 
@@ -84,3 +87,31 @@ def test_two_model_folders_of_the_same_name_keep_their_own_caches(tmp_path):
     assert ea.name != eb.name and ea.name == SentenceTransformerEmbedder(str(a)).name
     caches = {EmbeddingCache.open(tmp_path / "cache", e.name).folder for e in (ea, eb)}
     assert len(caches) == 2
+
+
+@pytest.mark.parametrize("error,needle,not_needle", [
+    (OSError("We couldn't connect to 'https://huggingface.co' to load the files"), "downloads are off", "OSError"),
+    (RuntimeError("Error(s) in loading state_dict for BertModel:\n\tsize mismatch for encoder.layer.0"),
+     "could not be loaded (RuntimeError: Error(s) in loading state_dict for BertModel: size mismatch for encoder",
+     "downloads are off"),
+])
+def test_a_model_that_fails_to_load_is_said_for_what_it_is(monkeypatch, error, needle, not_needle):
+    """Only a hub name missing offline is 'not in the local hub cache'; a damaged model says its own error."""
+    import sentence_transformers
+
+    from triage.embed import load_embedder
+    from triage.errors import TriageError
+
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):  # the loader sets them; put them back afterwards
+        monkeypatch.setenv(var, os.environ.get(var, ""))
+
+    def fail(*args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(sentence_transformers, "SentenceTransformer", fail)
+    with pytest.raises(TriageError) as info:
+        load_embedder("sentence-transformers/all-mpnet-base-v2")
+    msg = str(info.value)
+    assert needle in msg and not_needle not in msg and "\n" not in msg, msg
+    assert msg.startswith("--model sentence-transformers/all-mpnet-base-v2: ")
+    assert info.value.__cause__ is error

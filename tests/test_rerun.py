@@ -246,6 +246,24 @@ def test_affinity_is_reused_when_only_conflicts_or_loads_change(fake_model, tmp_
     assert len(list((out / "cache" / "affinity").glob("*.pkl"))) == 1
 
 
+def test_an_unreadable_affinity_cache_is_said_and_computed_again(fake_model, tmp_path):
+    import json
+
+    out = tmp_path / "out"
+    args = match_args(GOOD / "submissions.csv", GOOD / "publications.csv", GOOD / "reviewers.csv", out)
+    assert runner.invoke(app, args).exit_code == 0
+    first = (out / "affinity.csv").read_bytes()
+    [cached] = (out / "cache" / "affinity").glob("*.pkl")
+    cached.write_bytes(b"not a pickle")
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("could not be read") == 1 and cached.name in res.stderr, res.stderr
+    stats = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["match"]["stats"]
+    assert stats["affinity_reused"] is False and (out / "affinity.csv").read_bytes() == first
+    res = runner.invoke(app, args)  # the table computed again took its place
+    assert res.exit_code == 0 and "could not be read" not in res.stderr
+
+
 def test_coauthor_pairs_the_chair_kept_are_said_to_be_kept(fake_model, tmp_path):
     """Co-authors on one paper in the kept assignment stay, and the note says why rather than 'no candidate'."""
     out = tmp_path / "out"

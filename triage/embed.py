@@ -105,13 +105,15 @@ class SentenceTransformerEmbedder:
         try:
             self.model: SentenceTransformer = SentenceTransformer(location, device=device)
         except Exception as exc:  # hub/network/format errors come in many types
-            if not allow_download and location == model:
+            if isinstance(exc, OSError) and not allow_download and location == model:  # offline: not in the cache
                 raise TriageError(
                     f"--model {model}: not a local folder and not in the local hub cache, and downloads are off; "
                     f"pass a local model folder, or allow downloads with --allow-download "
                     f"(or {ALLOW_DOWNLOAD_ENV}=1) on a machine with hub access"
-                ) from None
-            raise TriageError(f"--model {model}: could not be loaded ({type(exc).__name__}: {exc})") from None
+                ) from exc
+            why = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line ('size mismatch' spans several)
+            raise TriageError(f"--model {model}: could not be loaded ({why[:300]}); check that the model's files "
+                              "are complete (copy or download it again) or pass another --model") from exc
         get_dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(get_dim() or 0)
 

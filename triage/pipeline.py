@@ -524,8 +524,11 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
     folder = wd.path(W.AFFINITY_CACHE)
     path = folder / f"{_affinity_key(corpus, emb, params)}.pkl"
     if path.exists():
-        with contextlib.suppress(Exception):  # a damaged cache file is computed again
+        try:
             return pd.read_pickle(path), True
+        except Exception as exc:  # a damaged cache file (or one another pandas wrote) is computed again
+            log.warning("the cached affinity table %s could not be read (%s); it is computed again and replaced",
+                        path, " ".join(f"{type(exc).__name__}: {exc}".split())[:200])
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=params)
     with contextlib.suppress(OSError):  # a full disk costs the next run time, not this run's outputs
