@@ -284,3 +284,15 @@ def test_reviewer_sheet_shows_the_load_limits_the_assignment_used():
     assert bare["max_load"].tolist() == [8, ""]
     capped = reviewer_table(a, revs.assign(max_load=pd.array([1, None], dtype="Int64")), {"max_load": 6, "min_load": 2})
     assert capped["min_load"].tolist() == [1, 1]  # a min_load above max_load is capped, as the assignment caps it
+
+
+def test_the_column_lists_and_name_lookups_the_stages_share_are_defined_once():
+    import triage.conflicts
+    import triage.export
+    import triage.ingest
+    import triage.report
+
+    assert triage.conflicts.CONFLICT_COLUMNS is triage.ingest.CONFLICT_COLUMNS
+    assert triage.report.reviewer_names is triage.export.reviewer_names
+    revs = pd.DataFrame({"reviewer_id": ["a", "b"], "name": ["Ada Lovelace", None]})
+    assert triage.export.reviewer_names(revs) == {"a": "Ada Lovelace"} and triage.export.reviewer_names(None) == {}

@@ -757,7 +757,7 @@ def status(
         triage status -o triage-out --json
     """
     from triage.pipeline import flat_params
-    from triage.workdir import Workdir
+    from triage.workdir import STAGE_ORDER, Workdir
 
     if not out_dir.is_dir():
         raise InputError(f"{out_dir}: no such folder; pass the output folder of a run with -o")
@@ -774,8 +774,8 @@ def status(
         out.print(f"{out_dir}: {said}", markup=False)
         return
     late = wd.outdated()
-    order = ["embed", "topics", "match", "summarize", "export", "report"]
-    stages = sorted(manifest["stages"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else len(order))
+    rank = {name: i for i, name in enumerate(STAGE_ORDER)}
+    stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
         missing = [o for o in rec.get("outputs", []) if not wd.exists(o)]
         state = "missing " + ", ".join(missing) if missing else "ok"

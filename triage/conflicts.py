@@ -19,9 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from triage.ingest import affiliation_like, given_names
-
-CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
+from triage.ingest import CONFLICT_COLUMNS, affiliation_like, given_names
 
 WEBMAIL = frozenset({
     "gmail.com", "googlemail.com", "qq.com", "126.com", "163.com", "outlook.com", "hotmail.com", "yahoo.com",

@@ -157,7 +157,7 @@ def build_triage_table(
         a = assignments.copy()
         a["rank"] = pd.to_numeric(a["rank"]).astype(int)
         a["score"] = pd.to_numeric(a["score"]).astype(float)
-        names = _reviewer_names(reviewers)
+        names = reviewer_names(reviewers)
         per = a.groupby("paper_id")["score"]
         out["n_reviewers"] = out["paper_id"].map(per.size()).fillna(0).astype(int)
         out["best_score"] = out["paper_id"].map(per.max()).round(4)
@@ -178,11 +178,11 @@ def build_triage_table(
     return out.fillna("")
 
 
-def _reviewer_names(reviewers: pd.DataFrame | None) -> dict[str, str]:
+def reviewer_names(reviewers: pd.DataFrame | None) -> dict[str, str]:
+    """reviewer_id -> name, for the reviewers that have one."""
     if reviewers is None or "name" not in reviewers.columns or not len(reviewers):
         return {}
-    names = {str(r): str(n) for r, n in zip(reviewers["reviewer_id"], reviewers["name"].fillna("")) if str(n)}
-    return names
+    return {str(r): str(n) for r, n in zip(reviewers["reviewer_id"], reviewers["name"].fillna("")) if str(n)}
 
 
 def header_for(col: str) -> str:
@@ -278,7 +278,7 @@ def workbook_tables(
 ) -> dict[str, pd.DataFrame]:
     """The sheets of ``triage.xlsx``, in order; tables that a run did not make are left out."""
     titles = _titles(papers)
-    names = _reviewer_names(reviewers)
+    names = reviewer_names(reviewers)
     sheets: dict[str, pd.DataFrame] = {"Papers": table}
     if assignments is not None and len(assignments):
         a = assignments.copy()

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from triage.duplicates import SUBMISSIONS
-from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for
+from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for, reviewer_names
 
 DUPLICATE_LIST_LIMIT = 1000  # pairs listed in the report; duplicates.csv has all
 # Above this many papers the topic map's points are drawn as one embedded image (the SVG stays small).
@@ -380,12 +380,6 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
     return cards
 
 
-def _reviewer_names(reviewers: pd.DataFrame | None) -> dict[str, str]:
-    if reviewers is None or "name" not in reviewers.columns:
-        return {}
-    return {str(r): str(n) for r, n in zip(reviewers["reviewer_id"], reviewers["name"].fillna("")) if str(n)}
-
-
 def render_report(data: ReportData) -> str:
     """The report as one HTML string (no network access needed to open it)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -396,7 +390,7 @@ def render_report(data: ReportData) -> str:
         data.papers, topics=data.topics, summaries=data.summaries, assignments=data.assignments,
         conflicts=data.conflicts, reviewers=data.reviewers, weak_threshold=data.weak_threshold)
     titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
-    names = _reviewer_names(data.reviewers)
+    names = reviewer_names(data.reviewers)
 
     topic_svg, projection = "", ""
     clusters: list[dict[str, Any]] = []

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from triage.errors import InputError
+from triage.ingest import paper_texts
 
 
 @dataclass(frozen=True)
@@ -248,7 +249,7 @@ def cluster_papers(papers: pd.DataFrame, emb: np.ndarray, *, params: ClusterPara
         start = _centroids(x, labels, int(labels.max()) + 1)
         labels, centroids = refine(x, _grow(x, start, k))  # k rows even if k-means left a cluster empty
     sims = np.einsum("ij,ij->i", x, centroids[labels])
-    docs = [strip_latex(t) for t in (papers["title"] + ". " + papers["abstract"]).tolist()]
+    docs = [strip_latex(t) for t in paper_texts(papers)]
     terms = ctfidf_labels(docs, labels, n_terms=params.n_terms)
     names = {c: ", ".join(t) if t else f"cluster {c}" for c, t in terms.items()}
     out = pd.DataFrame({
