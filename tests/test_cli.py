@@ -124,6 +124,13 @@ def test_import_cli_is_light():
     assert outp.stdout.strip() == ""
 
 
+def test_match_help_names_every_upload_format():
+    from triage.cli import match
+
+    said = match.__doc__.split("Example:")[0]  # the text of 'triage match --help'
+    assert all(name in said for name in ("OpenReview", "CMT", "HotCRP", "START")), said
+
+
 def test_the_cli_reads_the_environment_variables_the_library_names():
     import typer
 

@@ -4,7 +4,9 @@ source -> paper (capacity k) -> reviewer (capacity 1, cost -score) -> sink (capa
 Conflicted pairs have no arc, so they can never be assigned. ``min_load`` is honoured by
 a first reviewer->sink arc of capacity ``min_load`` that carries a large bonus, so the
 solver fills minimum loads whenever that is possible and says which it could not fill.
-The solution maximises the total affinity subject to these constraints.
+The flow maximises the total affinity (with the bids' nudges) subject to these constraints. Co-authors
+on one paper are then swapped apart: each swap gives up at most ``coauthor_slack`` of a pair's value on
+purpose, so the final total can be a little below the flow's optimum.
 """
 
 from __future__ import annotations

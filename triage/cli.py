@@ -505,8 +505,8 @@ def match(
 ) -> None:
     """Score reviewers against papers, find conflicts and assign reviewers under loads.
 
-    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv (and, with
-    --export-format, the OpenReview or CMT upload files).
+    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv; with --export-format
+    also the upload files for OpenReview, CMT, HotCRP or START.
 
     Example:
         triage match submissions.csv -p publications.csv -r reviewers.csv --per-paper 3 -o triage-out

@@ -361,7 +361,8 @@ class MatchResult:
                 + ", ".join(parts) + ("; the report lists them" if left else ""))
 
 
-# Upload files for OpenReview and CMT, written by run_match when asked (``--export-format``).
+# Upload files for OpenReview, CMT, HotCRP and START, written by run_match when asked (``--export-format``):
+# the scores file (none for HotCRP and START) and the other file (constraints or assignments).
 EXPORT_FILES = {
     "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
     "cmt": ("cmt_scores.csv", "cmt_assignments.xml"),
