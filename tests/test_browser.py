@@ -64,6 +64,9 @@ def test_report_in_browser(demo_run, tmp_path):
     assert dom.count('<article class="card') == n
     assert len(re.findall(r'<article [^>]*hidden', dom)) == n - in_cluster
     assert '<div class="controls" id="controls">' in dom  # shown once the script runs
+    # '?weak=0' leaves the weak-only filter off (any value used to turn it on).
+    dom, console = open_page(report.as_uri() + "?weak=0", tmp_path / "p0", "--dump-dom")
+    assert console == [] and f"{n} of {n} papers" in dom
 
     # 2. A screenshot of the unfiltered report, for a person to look at (tests/artifacts/, git-ignored).
     ARTIFACTS.mkdir(exist_ok=True)

@@ -566,3 +566,12 @@ def test_a_low_scoring_topic_needs_a_margin_over_the_next_unless_a_term_names_it
     off = assign_theory(papers, texts, emb, tax, np.zeros((2, 2), dtype=np.float32),
                         params=TheoryParams(low_band=None))
     assert off.frame["theory_topic"].tolist() == ["a", "a", "a", "a"]
+
+
+def test_a_threshold_of_zero_in_the_file_is_used(tmp_path, monkeypatch):
+    """`threshold: 0` is a threshold, not a missing one (it was read as the fallback 0.30)."""
+    tax = load_taxonomy(write(tmp_path, "t.yaml", "threshold: 0\ntopics:\n  - name: a\n    seeds: [sa]\n"))
+    monkeypatch.setattr("triage.taxonomy.raw_scores", lambda *a, **k: np.array([[0.10], [-0.10]], dtype=np.float32))
+    papers = pd.DataFrame({"paper_id": ["p", "q"]})
+    got = assign_theory(papers, ["x", "x"], np.zeros((2, 2), dtype=np.float32), tax, np.zeros((1, 2), dtype=np.float32))
+    assert got.frame["theory_topic"].tolist() == ["a", ""]

@@ -115,7 +115,7 @@ Theory = Annotated[str, typer.Option(
     "--theory", help="Theory topics for theory papers: 'dl-theory', a path to your own file, or 'none'.")]
 TheoryThreshold = Annotated[float | None, typer.Option(
     "--theory-threshold", min=-1.0, max=1.0,
-    help="Minimum topic similarity for a theory topic (default: the taxonomy's, 0.30).")]
+    help="Minimum topic similarity for a theory topic (default: the taxonomy file's own; 0.35 in dl-theory).")]
 QualifiedAffinity = Annotated[float, typer.Option(
     "--qualified-affinity", min=-1.0, max=1.0,
     help="topic_supply.csv: a reviewer is close to a paper when their closest publication has this cosine with it "
@@ -616,7 +616,8 @@ def summarize(
         help="Sentence centrality: 'embedding' (cosine to the paper's vector; sentences are embedded once and "
              "cached) or 'tfidf' (no model).")] = CentralityChoice.embedding,
     assumptions: Annotated[Path | None, typer.Option(
-        help="Assumption vocabulary (YAML: label -> description, patterns); default data/assumptions.yaml.")] = None,
+        help="Assumption vocabulary (YAML: a 'labels:' mapping of label -> description, patterns); "
+             "default data/assumptions.yaml.")] = None,
     pdf_dir: Annotated[Path | None, typer.Option(
         help="Folder of PDFs named <paper_id>.pdf ('/' as '_'): their introduction and conclusion are "
              "summarised with the abstract.")] = None,

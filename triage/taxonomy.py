@@ -674,7 +674,7 @@ def assign_theory(papers: pd.DataFrame, texts: list[str], paper_emb: np.ndarray,
             is_theory |= cue_occurrences(texts, tax.gate.weak_cues) >= 2
     else:
         is_theory = np.ones(n, dtype=bool)
-    threshold = params.threshold if params.threshold is not None else (tax.threshold or 0.3)
+    threshold = params.threshold if params.threshold is not None else (0.3 if tax.threshold is None else tax.threshold)
     bonus = params.term_bonus * term_hits(texts, tax)
     if params.title_bonus and "title" in papers.columns:
         # Two named topics (an NTK analysis of a bandit algorithm): the one the title names wins.
