@@ -1107,6 +1107,14 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
     late = wd.outdated()
     assert list(late) == ["embed", "topics", "match", "summarize"]
     assert late["summarize"] == [f"submissions file ({subs}, edited in place)"]
+    # `status --json` says so too, beside each stage's record.
+    from typer.testing import CliRunner
+
+    from triage.cli import app
+
+    res = CliRunner().invoke(app, ["status", "--json", "-o", str(wd.root)])
+    states = {k: v["state"] for k, v in json.loads(res.stdout)["stages"].items()}
+    assert states["summarize"] == {"ok": False, "missing": [], "changed_since": late["summarize"]}
     # A file that cannot be read now says nothing (and stops nothing); nor does a path recorded relative to the
     # folder a run started in, which may not be this one.
     with pytest.MonkeyPatch.context() as mp:

@@ -764,7 +764,14 @@ def status(
         raise InputError(f"{out_dir}: no such folder; pass the output folder of a run with -o")
     wd = Workdir(out_dir)
     manifest = wd.read_manifest()
+    late = wd.outdated() if manifest["stages"] else {}
+    missing = {stage: [o for o in rec.get("outputs", []) if not wd.exists(o)]
+               for stage, rec in manifest["stages"].items()}
     if as_json:
+        # Each stage's record, plus what the plain listing says of it: outputs missing, inputs changed since.
+        for stage, rec in manifest["stages"].items():
+            rec["state"] = {"ok": not missing[stage] and stage not in late, "missing": missing[stage],
+                            "changed_since": late.get(stage, [])}
         out.print(json.dumps(manifest, indent=2, sort_keys=True), markup=False)
         return
     if not manifest["stages"]:
@@ -774,12 +781,10 @@ def status(
             else "no stage has run yet"
         out.print(f"{out_dir}: {said}", markup=False)
         return
-    late = wd.outdated()
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
-        missing = [o for o in rec.get("outputs", []) if not wd.exists(o)]
-        state = "missing " + ", ".join(missing) if missing else "ok"
+        state = "missing " + ", ".join(missing[stage]) if missing[stage] else "ok"
         if stage in late:
             state = (f"out of date: {', '.join(late[stage])} changed since; run 'triage {stage}' again"
                      + ("" if state == "ok" else f"; {state}"))
