@@ -1020,7 +1020,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
             + (f" ({st.per_second:.1f} texts/s)" if st.embedded else ""))
     topics = run_topics(corpus, emb, wd, options.topics, inputs=inputs, taxonomy=options.taxonomy,
                         embed=options.embed, notes=notes, others=others)
-    result.messages += [f"Warning: {n}" for n in notes]
+    for n in notes:  # said now, in order with the stages' own warnings; the report lists them too
+        log.warning("%s", n)
     n_dup = int((topics["possible_duplicates"] != "").sum())
     if n_dup:
         result.messages.append(f"{n_dup} submission(s) may duplicate another paper (see duplicates.csv)")
