@@ -279,3 +279,40 @@ def test_coauthor_pairs_the_chair_kept_are_said_to_be_kept(fake_model, tmp_path)
     assert n > 0 and f"0 split by swapping in a non-co-author within --coauthor-slack, {n} left because the chair " \
                       "kept them (--keep-assignments); the report lists them" in said, said
     assert "no such candidate" not in said
+
+
+def test_a_stage_run_on_its_own_embeds_as_the_last_embed_did(fake_model, tmp_path):
+    """After 'triage embed --use-keywords', 'triage match' (and topics, affinity, summarize) keep the keywords, the
+    batch size and the model unless they state another: the vectors stay those of the embed."""
+    import json
+
+    out = tmp_path / "out"
+    subs, pubs, revs = (str(DATA / n) for n in ("submissions.csv", "publications.csv", "reviewers.csv"))
+
+    def embed_params():
+        return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["embed"]["params"]
+
+    res = runner.invoke(app, ["embed", subs, "-p", pubs, "-m", "my-model", "--use-keywords", "--batch-size", "8",
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    vectors = (out / "embeddings" / "papers.npy").read_bytes()
+    res = runner.invoke(app, match_args(DATA / "submissions.csv", DATA / "publications.csv",
+                                        DATA / "reviewers.csv", out))
+    assert res.exit_code == 0, res.output
+    assert "embedding as the folder's last embed did: --model my-model --use-keywords --batch-size 8" in res.stdout
+    assert (out / "embeddings" / "papers.npy").read_bytes() == vectors
+    assert {k: embed_params()[k] for k in ("model", "use_keywords", "batch_size")} == \
+        {"model": "my-model", "use_keywords": True, "batch_size": 8}
+    for args in (["affinity", subs, "-p", pubs, "--work", str(out), "-o", str(tmp_path / "scores.csv")],
+                 ["summarize", subs, "-o", str(out)], ["topics", subs, "-p", pubs, "-r", revs, "-o", str(out)]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        assert (out / "embeddings" / "papers.npy").read_bytes() == vectors, args[0]
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["summarize"]["params"][
+        "use_keywords"] is True
+    # What the command states wins, and is then the record.
+    res = runner.invoke(app, ["topics", subs, "--no-use-keywords", "-m", "other", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "embeddings" / "papers.npy").read_bytes() != vectors
+    assert {k: embed_params()[k] for k in ("model", "use_keywords", "batch_size")} == \
+        {"model": "other", "use_keywords": False, "batch_size": 8}

@@ -99,6 +99,9 @@ Model = Annotated[str, typer.Option(
     help="Embedding model: 'default' (bundled all-MiniLM-L6-v2, offline), 'fast' (a static model distilled "
          "from it on first use, for very large pools), a local sentence-transformers folder, "
          "or a hub name (needs --allow-download).")]
+ModelAsBefore = Annotated[str | None, typer.Option(
+    "--model", "-m", envvar="TRIAGE_MODEL", show_default=False,
+    help="Embedding model, as for 'triage embed' (default: the model of the folder's last embed, else 'default').")]
 AllowDownload = Annotated[bool, typer.Option(
     "--allow-download", envvar=ALLOW_DOWNLOAD_ENV,
     help="Let a hub model name be downloaded. Off by default: the hub is set offline and only the bundled "
@@ -107,6 +110,10 @@ BatchSize = Annotated[int, typer.Option(min=1, help="Texts per embedding batch."
 UseKeywords = Annotated[bool, typer.Option(
     "--use-keywords",
     help="Embed the author keywords too (after the title); theory cues and area word scores read them too.")]
+UseKeywordsAsBefore = Annotated[bool | None, typer.Option(
+    "--use-keywords/--no-use-keywords", show_default=False,
+    help="Embed the author keywords too (after the title); theory cues and area word scores read them too "
+         "(default: as the folder's last embed did).")]
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
 Seed = Annotated[int, typer.Option(help="Random seed for clustering.")]
 Taxonomy = Annotated[str, typer.Option(
@@ -429,9 +436,9 @@ def topics(
     qualified_affinity: QualifiedAffinity = 0.55,
     per_paper: PerPaper = 3,
     max_load: MaxLoad = 6,
-    model: Model = "default",
+    model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
-    use_keywords: UseKeywords = False,
+    use_keywords: UseKeywordsAsBefore = None,
     encoding: Encoding = None,
     compare_with: CompareWith = None,
 ) -> None:
@@ -445,16 +452,28 @@ def topics(
         triage topics submissions.csv --taxonomy iclr --theory dl-theory -p publications.csv -o triage-out
     """
     _check_paths(compare_with=compare_with)
-    from triage.pipeline import EmbedParams, Workdir, load, load_compare, run_embed, run_supply, run_topics
+    from triage.pipeline import (
+        Workdir,
+        embed_params_as_before,
+        load,
+        load_compare,
+        run_embed,
+        run_supply,
+        run_topics,
+    )
     from triage.taxonomy import TaxonomyParams, check_taxonomies
     from triage.topics import ClusterParams, SupplyParams
 
+    wd = Workdir(out_dir)
+    embed_params, note = embed_params_as_before(wd, model=model, use_keywords=use_keywords,
+                                                allow_download=allow_download)
     tax_params = TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
-                                use_keywords=use_keywords)
+                                use_keywords=embed_params.use_keywords)
     check_taxonomies(tax_params)
     inputs = _inputs(submissions, publications, reviewers, None, encoding, compare_with=compare_with)
-    corpus, others, wd = load(inputs), load_compare(inputs), Workdir(out_dir)
-    embed_params = EmbedParams(model=model, allow_download=allow_download, use_keywords=use_keywords)
+    corpus, others = load(inputs), load_compare(inputs)
+    if note:
+        out.print(note, markup=False)
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     notes: list[str] = []
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
@@ -498,7 +517,7 @@ def match(
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
-    model: Model = "default",
+    model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
     keep_assignments: KeepAssignments = None,
@@ -514,13 +533,15 @@ def match(
     _check_paths(bids=bids)
     from triage.assign import read_bids
     from triage.conflicts import ConflictParams
-    from triage.pipeline import EmbedParams, Workdir, load, run_embed, run_match
+    from triage.pipeline import Workdir, embed_params_as_before, load, run_embed, run_match
 
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
     bid_table = read_bids(bids, encoding=encoding) if bids else None
     corpus, wd = load(inputs), Workdir(out_dir)
-    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
-                    progress=_progress_factory(), inputs=inputs)
+    embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
+    if note:
+        out.print(note, markup=False)
+    emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     res = run_match(corpus, emb, wd,
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                     conflicts=ConflictParams(coauthor_years=coauthor_years),
@@ -573,7 +594,7 @@ def affinity(
                          "openreview (headerless paper,reviewer,score) or cmt (headerless paper,email,score).")
     ] = ScoresFormat.triage,
     work_dir: Annotated[Path, typer.Option("--work", help="Folder for the embedding cache and vectors.")] = DEFAULT_OUT,
-    model: Model = "default",
+    model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
 ) -> None:
@@ -587,14 +608,16 @@ def affinity(
         triage affinity submissions.csv -p publications.csv -o scores.csv --all-pairs
     """
     from triage.conflicts import ConflictParams
-    from triage.pipeline import EmbedParams, Workdir, load, run_affinity, run_embed
+    from triage.pipeline import Workdir, embed_params_as_before, load, run_affinity, run_embed
 
     if scores.is_dir():  # checked before any embedding
         raise InputError(f"--out {scores}: is a folder; affinity writes one file, e.g. -o {scores / 'scores.csv'}")
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
     corpus, wd = load(inputs), Workdir(work_dir)
-    emb = run_embed(corpus, wd, EmbedParams(model=model, allow_download=allow_download),
-                    progress=_progress_factory(), inputs=inputs)
+    embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
+    if note:
+        out.print(note, markup=False)
+    emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     aff, confl = run_affinity(corpus, emb, scores,
                               affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                               conflicts=None if keep_conflicts else ConflictParams(coauthor_years=coauthor_years),
@@ -636,7 +659,7 @@ def summarize(
     prompt_dir: Annotated[Path | None, typer.Option(
         help="Folder with your own system.txt, tldr.txt, claims.txt, assumptions.txt (see prompts/README.md).")]
         = None,
-    model: Model = "default",
+    model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
     encoding: Encoding = None,
 ) -> None:
@@ -649,7 +672,7 @@ def summarize(
         triage summarize submissions.csv --pdf-dir pdfs/ -o triage-out
     """
     _check_paths(assumptions=assumptions, pdf_dir=pdf_dir, prompt_dir=prompt_dir)
-    from triage.pipeline import EmbedParams, LLMParams, SummarizeSources, Workdir, load, run_summarize
+    from triage.pipeline import LLMParams, SummarizeSources, Workdir, embed_params_as_before, load, run_summarize
     from triage.summarize import SummaryParams
 
     llm = None
@@ -661,10 +684,13 @@ def summarize(
         llm = LLMParams(url=llm_url, model=llm_model, api_key_env=llm_key_env, timeout=llm_timeout)
     inputs = _inputs(submissions, None, None, None, encoding)
     wd = Workdir(out_dir)
+    embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
+    if note and centrality is CentralityChoice.embedding:
+        out.print(note, markup=False)
     messages: list[str] = []
     s = run_summarize(load(inputs), wd, SummaryParams(max_claims=max_claims, max_results=max_results,
                                                       centrality=centrality.value),
-                      inputs=inputs, embed=EmbedParams(model=model, allow_download=allow_download), llm=llm,
+                      inputs=inputs, embed=embed_params, llm=llm,
                       sources=SummarizeSources(pdf_dir=pdf_dir, assumptions=assumptions, prompt_dir=prompt_dir),
                       messages=messages)
     for m in messages:

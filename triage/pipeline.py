@@ -106,6 +106,29 @@ class EmbedParams:
     use_keywords: bool = False
 
 
+def embed_params_as_before(wd: Workdir, *, model: str | None = None, use_keywords: bool | None = None,
+                           allow_download: bool = False) -> tuple[EmbedParams, str | None]:
+    """The embedding settings of a stage run on its own (topics, match, affinity, summarize): what the command
+    states (``None``: not stated), else what the folder's last embed used, so that such a stage neither embeds
+    the papers again another way nor overwrites the folder's vectors with those; and a line naming the settings
+    taken from that record when they are not the defaults."""
+    before = (wd.read_manifest()["stages"].get("embed") or {}).get("params") or {}
+    kept: dict[str, Any] = {}
+    if model is None and isinstance(before.get("model"), str) and before["model"]:
+        kept["model"] = before["model"]
+    if use_keywords is None and isinstance(before.get("use_keywords"), bool):
+        kept["use_keywords"] = before["use_keywords"]
+    size = before.get("batch_size")
+    if isinstance(size, int) and not isinstance(size, bool) and size >= 1:
+        kept["batch_size"] = size
+    params = dataclasses.replace(EmbedParams(model=model or DEFAULT_MODEL, use_keywords=bool(use_keywords),
+                                             allow_download=allow_download), **kept)
+    plain = EmbedParams()
+    said = [f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in kept.items()
+            if v != getattr(plain, k)]
+    return params, ("embedding as the folder's last embed did: " + " ".join(said) if said else None)
+
+
 @dataclass
 class Embedded:
     papers: np.ndarray
