@@ -1038,6 +1038,51 @@ def test_export_says_when_a_stages_table_was_deleted(good_run, fake_model, tmp_p
     assert "topics.csv missing though the stage ran (deleted?)" in said and "run 'triage topics' again" in said
 
 
+def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model, tmp_path):
+    """topic_supply.csv is an output of the topics stage, with its settings and what it read: deleted, or made
+    from other publications' vectors or conflicts, status says so and names the command that makes it again."""
+    import json
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+
+    def topics_record():
+        return json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["topics"]
+
+    def state(stage):
+        status = runner.invoke(app, ["status", "-o", str(out)])
+        return {line.split()[0]: line for line in status.stdout.splitlines() if not line.startswith(" ")}[stage]
+
+    rec = topics_record()
+    assert "topic_supply.csv" in rec["outputs"] and rec["params"]["supply"]["qualified_affinity"] == 0.55
+    assert set(rec["read"]) == {"embeddings/papers.npy", "embeddings/publications.npy", "conflicts.csv"}
+    (out / "topic_supply.csv").unlink()
+    assert "missing topic_supply.csv; run 'triage topics' again" in state("topics")
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "--format", "xlsx", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "topic_supply.csv missing though the stage ran (deleted?)" in res.stderr.replace("\n", " ")
+    args = [str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-r", str(GOOD / "reviewers.csv")]
+    res = runner.invoke(app, ["topics", *args, "--qualified-affinity", "0.4", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "topic_supply.csv").exists() and state("topics").rstrip().endswith("ok")
+    rec = topics_record()
+    assert rec["params"]["supply"]["qualified_affinity"] == 0.4
+    assert set(rec["read"]) == {"embeddings/papers.npy", "embeddings/publications.npy"}  # conflicts detected
+    pubs = tmp_path / "pubs.csv"
+    pubs.write_text((GOOD / "publications.csv").read_text(encoding="utf-8").replace("regret", "loss", 1),
+                    encoding="utf-8")
+    res = runner.invoke(app, ["embed", str(GOOD / "submissions.csv"), "-p", str(pubs), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "out of date: embeddings/publications.npy, publications file changed since" in state("topics")
+    # In a run the supply table reads the match stage's conflicts: other conflicts leave it out of date.
+    assert runner.invoke(app, good_args(out)).exit_code == 0
+    assert state("topics").rstrip().endswith("ok")
+    res = runner.invoke(app, ["match", *args, "--coauthor-years", "0", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "conflicts.csv changed since; run 'triage topics' again" in state("topics")
+
+
 def test_an_input_file_for_one_stage_does_not_outdate_the_others(tmp_path):
     """A new --keep-assignments file is the match stage's business; a new submissions file is everyone's."""
     from triage import workdir as W

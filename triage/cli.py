@@ -810,7 +810,7 @@ def status(
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
-        state = "missing " + ", ".join(missing[stage]) if missing[stage] else "ok"
+        state = f"missing {', '.join(missing[stage])}; run 'triage {stage}' again" if missing[stage] else "ok"
         if stage in late:
             state = (f"out of date: {', '.join(late[stage])} changed since; run 'triage {stage}' again"
                      + ("" if state == "ok" else f"; {state}"))

@@ -326,12 +326,15 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
 
 def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
                params: SupplyParams = SupplyParams(), *, conflicts: pd.DataFrame | None = None) -> pd.DataFrame | None:
-    """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots.
+    """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots; recorded as part
+    of the topics stage (run after it), with its parameters and what it read.
 
     A conflicted reviewer is not close to the paper (an author is often the closest reviewer to their own
     submission). ``conflicts``: the match stage's, or None to detect them with the default rules."""
+    record = {"supply": dataclasses.asdict(params)}
     if len(corpus.publications) == 0 or len(topics) == 0:
         wd.write_csv(W.TOPIC_SUPPLY, pd.DataFrame(columns=SUPPLY_COLUMNS))  # no stale table from an earlier run
+        wd.add_to_stage("topics", outputs=[W.TOPIC_SUPPLY], params=record)
         return None
     revs = corpus.reviewers.reset_index(drop=True)
     rid = {r: i for i, r in enumerate(revs["reviewer_id"])}
@@ -340,6 +343,7 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
                                          owner[keep].astype(np.int64).to_numpy(), len(revs),
                                          threshold=params.qualified_affinity)
+    read = (W.PUB_EMB,) if conflicts is None else (W.PUB_EMB, W.CONFLICTS)
     if conflicts is None:
         conflicts = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts)
     pid = {p: i for i, p in enumerate(corpus.papers["paper_id"])}
@@ -355,6 +359,7 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
               for kind, col in (("area", "area"), ("theory", "theory_topic")) if col in by_id.columns}
     supply = topic_supply(groups, qualified, loads, params=params)
     wd.write_csv(W.TOPIC_SUPPLY, supply)
+    wd.add_to_stage("topics", outputs=[W.TOPIC_SUPPLY], params=record, read=read)
     return supply if len(supply) else None
 
 
@@ -910,10 +915,11 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     if not len(corpus.reviewers) and wd.exists(W.ASSIGNMENTS):
         log.warning("no --reviewers given: triage.csv names the assigned reviewers by id only; pass the reviewers "
                     "file (-r) for their names")
-    lost = {o: stage for stage, rec in stages.items() for o in rec.get("outputs", [])
-            if o in (W.TOPICS, W.ASSIGNMENTS, W.SUMMARIES_JSONL) and not wd.exists(o)}
+    used = [W.TOPICS, W.ASSIGNMENTS, W.SUMMARIES_JSONL]  # and the workbook's Supply sheet:
+    used += [W.TOPIC_SUPPLY] if params.format is ExportFormat.xlsx else []
+    lost = {o: stage for stage, rec in stages.items() for o in rec.get("outputs", []) if o in used and not wd.exists(o)}
     if lost:
-        log.warning("%s: %s missing though the stage ran (deleted?); triage.csv is written without it: run %s again",
+        log.warning("%s: %s missing though the stage ran (deleted?); the export is written without it: run %s again",
                     wd.root, ", ".join(lost), " and ".join(f"'triage {st}'" for st in dict.fromkeys(lost.values())))
     topics, assignments = _read_optional(wd, W.TOPICS), _read_optional(wd, W.ASSIGNMENTS)
     conflicts = _read_optional(wd, W.CONFLICTS)

@@ -64,7 +64,7 @@ FLOAT_FORMAT = "%.4f"
 _TABLES = (TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, ALTERNATES, SUMMARIES)
 # The artifacts of other stages that each stage reads: when one changes, the stage is out of date.
 READS = {
-    "topics": (PAPER_EMB,),
+    "topics": (PAPER_EMB,),  # topic_supply.csv adds what it read: publications.npy, and in a run conflicts.csv
     "match": (PAPER_EMB, PUB_EMB),  # (topics.csv only words an infeasible assignment's error)
     "export": _TABLES,
     "report": (*_TABLES, PAPER_EMB, CHANGES),
@@ -445,10 +445,23 @@ class Workdir:
             "params": params,
             "outputs": outputs,
             "stats": stats or {},
-            "read": self._read_hashes(stage),
+            "read": self._read_hashes(READS.get(stage, ())),
             "versions": package_versions(),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
+        self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+
+    def add_to_stage(self, stage: str, *, outputs: list[str], params: dict[str, Any], read: tuple[str, ...] = ()
+                     ) -> None:
+        """Add a part the stage makes later (the supply table, once the match stage's conflicts are known) to the
+        stage's record: its outputs, its parameters and the other stages' artifacts it read."""
+        manifest = self.read_manifest()
+        rec = manifest["stages"].get(stage)
+        if rec is None:
+            return
+        rec["outputs"] = [*(o for o in rec.get("outputs", []) if o not in outputs), *outputs]
+        rec["params"] = {**rec.get("params", {}), **params}
+        rec["read"] = {**rec.get("read", {}), **self._read_hashes(read)}
         self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
     def forget_stage(self, stage: str) -> None:
@@ -458,10 +471,10 @@ class Workdir:
         if manifest["stages"].pop(stage, None) is not None:
             self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
-    def _read_hashes(self, stage: str) -> dict[str, str]:
-        """sha256 of the other stages' artifacts that ``stage`` reads, as they are now (staged or on disk)."""
+    def _read_hashes(self, names: tuple[str, ...]) -> dict[str, str]:
+        """sha256 of these artifacts of other stages, as they are now (staged or on disk)."""
         out = {}
-        for name in READS.get(stage, ()):
+        for name in names:
             src = _read_source(self.path(name))
             if src is not None and src.exists():
                 out[name] = sha256_file(src)
@@ -493,7 +506,7 @@ class Workdir:
         on_disk: dict[str, str | None] = {}  # recorded path -> its sha256 now (None: not found from here)
         late = {}
         for stage, rec in stages.items():
-            now = self._read_hashes(stage)
+            now = self._read_hashes(tuple(rec.get("read") or {}))
             changed = [name for name, h in (rec.get("read") or {}).items() if now.get(name) != h]
             for kind, seen in sorted((rec.get("inputs") or {}).items()):
                 if not seen or stage not in USED_BY.get(kind, (stage,)) or kind not in USES.get(stage, (kind,)):
