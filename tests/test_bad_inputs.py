@@ -1075,6 +1075,8 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     res = runner.invoke(app, ["embed", str(GOOD / "submissions.csv"), "-p", str(pubs), "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "out of date: embeddings/publications.npy, publications file changed since" in state("topics")
+    (out / "topic_supply.csv").unlink()
+    assert state("topics").endswith("changed since; missing topic_supply.csv; run 'triage topics' again")
     # In a run the supply table reads the match stage's conflicts: other conflicts leave it out of date.
     assert runner.invoke(app, good_args(out)).exit_code == 0
     assert state("topics").rstrip().endswith("ok")

@@ -810,10 +810,9 @@ def status(
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
-        state = f"missing {', '.join(missing[stage])}; run 'triage {stage}' again" if missing[stage] else "ok"
-        if stage in late:
-            state = (f"out of date: {', '.join(late[stage])} changed since; run 'triage {stage}' again"
-                     + ("" if state == "ok" else f"; {state}"))
+        problems = ([f"out of date: {', '.join(late[stage])} changed since"] if stage in late else []) + (
+            [f"missing {', '.join(missing[stage])}"] if missing[stage] else [])
+        state = "; ".join(problems) + f"; run 'triage {stage}' again" if problems else "ok"
         out.print(f"{stage:10s} {rec.get('time', '')}  {state}", markup=False)
         params = flat_params(rec.get("params") or {})
         if params:
