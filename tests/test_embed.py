@@ -115,3 +115,45 @@ def test_a_model_that_fails_to_load_is_said_for_what_it_is(monkeypatch, error, n
     assert needle in msg and not_needle not in msg and "\n" not in msg, msg
     assert msg.startswith("--model sentence-transformers/all-mpnet-base-v2: ")
     assert info.value.__cause__ is error
+
+
+def _fill_cache(root: str, tag: str, chunks: int) -> None:
+    """Add ``chunks`` chunks of texts only this writer has, each row's vector naming its text."""
+    cache = EmbeddingCache.open(root, "m")
+    for j in range(chunks):
+        keys = [f"{tag}-{j * 3 + r}" for r in range(3)]
+        vecs = np.zeros((3, 2), np.float32)
+        vecs[:, 0] = ord(tag)
+        vecs[:, 1] = [j * 3 + r for r in range(3)]
+        cache.add(keys, vecs)
+
+
+def test_two_writers_at_once_never_mix_keys_and_vectors(tmp_path):
+    """Two processes filling one cache folder at once (two runs on one work folder): every key keeps its own
+    vector, and every chunk of both is there."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    writers = [ctx.Process(target=_fill_cache, args=(str(tmp_path), tag, 150)) for tag in "AB"]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(120)
+        assert w.exitcode == 0
+    cache = EmbeddingCache.open(tmp_path, "m")
+    keys = [f"{tag}-{i}" for tag in "AB" for i in range(450)]
+    have = [k for k in keys if k in cache]
+    want = np.array([[ord(k[0]), int(k[2:])] for k in have], np.float32).reshape(-1, 2)
+    wrong = int((cache.get(have) != want).any(axis=1).sum())
+    assert (len(keys) - len(have), wrong) == (0, 0)  # (keys lost, keys with another text's vector)
+
+
+def test_shards_of_the_old_names_are_read(tmp_path, fake_embedder):
+    folder = EmbeddingCache.open(tmp_path, fake_embedder.name).folder
+    folder.mkdir(parents=True)
+    np.save(folder / "shard-000000.npy", fake_embedder.encode(["a b", "c d"]))
+    (folder / "shard-000000.keys").write_text("ka\nkb\n", encoding="utf-8")
+    cache = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    cache.add(["kc"], fake_embedder.encode(["e f"]))
+    again = EmbeddingCache.open(tmp_path, fake_embedder.name)
+    assert np.allclose(again.get(["ka", "kb", "kc"]), fake_embedder.encode(["a b", "c d", "e f"]))

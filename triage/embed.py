@@ -1,8 +1,9 @@
 """Embed texts with sentence-transformers, caching vectors by (model, text sha256).
 
-The cache is a folder of shards per model: ``shard-NNNNNN.npy`` (float32, L2-normalised)
-with ``shard-NNNNNN.keys`` (one sha256 per row). A shard is written atomically after each
-chunk, so an interrupted run keeps every finished chunk and the next run resumes.
+The cache is a folder of shards per model: ``shard-NNNNNN-RANDOM.npy`` (float32, L2-normalised)
+with ``shard-NNNNNN-RANDOM.keys`` (one sha256 per row; older caches named them ``shard-NNNNNN``). A
+shard is written atomically after each chunk, under a name of its own, so an interrupted run keeps
+every finished chunk and the next run resumes, and two writers at once never mix their files.
 Texts are sorted by length before batching so that padding is minimal.
 """
 
@@ -13,6 +14,7 @@ import hashlib
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,10 +203,10 @@ class EmbeddingCache:
         if not keys:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
+        # A name no other writer picks (two runs may fill one cache at once): the vectors first, then the keys,
+        # which a reader takes as the sign that the shard is complete.
         n = len(list(self.folder.glob("shard-*.npy")))
-        while (self.folder / f"shard-{n:06d}.npy").exists():
-            n += 1
-        npy = self.folder / f"shard-{n:06d}.npy"
+        npy = self.folder / f"shard-{n:06d}-{uuid.uuid4().hex[:12]}.npy"
         write_npy(npy, vectors)
         write_text(npy.with_suffix(".keys"), "\n".join(keys) + "\n")
         sid = len(self._shards)
