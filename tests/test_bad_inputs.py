@@ -544,6 +544,55 @@ def test_real_ctrl_c_during_embedding(tmp_path):
     assert files_under(out) == {}
 
 
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from triage.workdir import folder_lock
+with folder_lock(Path(sys.argv[1])):
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+def test_a_second_command_on_a_folder_in_use_stops_at_once(earlier, fake_model, tmp_path):
+    """While another process writes into the folder, a command that would write there stops with one line naming
+    that process and leaves the folder as it was; 'status', which only reads, still works; once the other ends,
+    the folder is free again and holds no lock file."""
+    out, before = earlier
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True,
+                              cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        for args in (good_args(out), ["export", str(GOOD / "submissions.csv"), "-o", str(out)]):
+            res = runner.invoke(app, args)
+            assert res.exit_code == 1, res.output
+            check_error_output(res.stderr, res.stdout, f"{out}: another triage command is writing to this folder "
+                               f"(pid {holder.pid}); wait for it to finish or pass another -o")
+        assert time.monotonic() - t0 < 20  # at once, not after the work
+        res = runner.invoke(app, ["affinity", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"),
+                                  "-o", str(tmp_path / "scores.csv"), "--work", str(out)])
+        assert res.exit_code == 1 and "pass another --work" in res.stderr, res.output
+        assert not (tmp_path / "scores.csv").exists()
+        res = runner.invoke(app, ["status", "-o", str(out)])
+        assert res.exit_code == 0 and "report" in res.stdout, res.output
+        assert files_under(out) == {**before, ".triage.lock": f"{holder.pid}\n".encode()}
+    finally:
+        holder.kill()
+        holder.wait()
+    assert (out / ".triage.lock").exists()  # as a killed command leaves it: it no longer locks the folder
+    res = runner.invoke(app, good_args(out))
+    assert res.exit_code == 0, res.output
+    assert not (out / ".triage.lock").exists()
+
+
+def test_a_failed_command_leaves_no_folder_for_its_lock(tmp_path):
+    out = tmp_path / "new" / "out"
+    res = runner.invoke(app, ["run", str(BAD / "latin1.csv"), "-o", str(out)])
+    assert res.exit_code == 1, res.output
+    assert not (tmp_path / "new").exists()
+
+
 def test_trailing_delimiters_keep_the_columns_in_place():
     """Rows that end with the delimiter must not turn the first column into an index (shifting every column)."""
     from triage.ingest import read_papers

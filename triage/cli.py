@@ -210,21 +210,24 @@ def _terminate_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
-def handle_errors(fn: F) -> F:
+def handle_errors(fn: F, *, writes: bool = True) -> F:
     """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130, SIGTERM 143.
 
     The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds, and what
     it says on stdout ("wrote ...", "done") is said only then, so a failure at the last step never
-    follows a report of success.
+    follows a report of success. A command that ``writes`` holds its folder's lock (``--out``, or
+    ``--work`` for affinity) while it runs, so a second one on the same folder stops at once.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from triage.workdir import all_or_nothing
+        from triage.workdir import all_or_nothing, folder_lock
 
         _setup_logging()
+        folder, option = (kwargs.get("work_dir"), "--work") if "work_dir" in kwargs else (kwargs.get("out_dir"), "-o")
+        locked = folder_lock(folder, option) if writes and folder is not None else contextlib.nullcontext()
         try:
-            with out.capture() as said, _terminate_cleanly(), all_or_nothing():
+            with out.capture() as said, _terminate_cleanly(), locked, all_or_nothing():
                 result = fn(*args, **kwargs)
             out.file.write(said.get())
             out.file.flush()
@@ -773,7 +776,7 @@ def report(
 
 
 @app.command()
-@handle_errors
+@functools.partial(handle_errors, writes=False)
 def status(
     out_dir: OutDir = DEFAULT_OUT,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,

@@ -6,7 +6,8 @@ target, so a failed or interrupted run never leaves a half-written file. Inside
 next to their targets and renamed into place only when the whole command succeeds, so a
 failed run never replaces any good artifact of an earlier run, not even the ones it got
 to before failing. The embedding cache is not staged: finished chunks are kept so that
-an interrupted run resumes.
+an interrupted run resumes. A command that writes holds the folder's lock (:func:`folder_lock`),
+so two commands never write into one folder at once.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ import pandas as pd
 
 from triage import __version__
 from triage.errors import MissingArtifactError, OutputError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: folders are not locked
+    fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger("triage")
 
@@ -309,6 +315,70 @@ def _signals_held() -> Iterator[None]:
                 handler(s, None)
             elif handler is signal.SIG_DFL:
                 signal.raise_signal(s)
+
+
+LOCK = ".triage.lock"  # held by the command writing into the folder; it holds that command's pid
+_LOCKED: set[str] = set()  # folders this process holds the lock of
+
+
+@contextlib.contextmanager
+def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
+    """Hold the folder's lock while the block runs: a second triage command writing into the same folder stops
+    at once, rather than mixing its outputs with this one's. Where the system has no file locks, the block runs
+    unlocked (with a warning when the folder's file system refuses them)."""
+    root = Path(root)
+    key = os.path.realpath(root)
+    if fcntl is None or key in _LOCKED:  # (a command that runs another, as demo runs run, holds it already)
+        yield
+        return
+    made = [d for d in (root, *root.parents) if not d.exists()]
+    fd = None
+    try:
+        with contextlib.suppress(OSError):  # else the command says why it cannot write here
+            root.mkdir(parents=True, exist_ok=True)
+            fd = _lock(root / LOCK, option)
+        _LOCKED.add(key)
+        yield
+    finally:
+        _LOCKED.discard(key)
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(root / LOCK)  # while still held: a command that opened it meanwhile sees it gone
+            os.close(fd)
+        for d in made:  # deepest first; a folder the command wrote into stays
+            with contextlib.suppress(OSError):
+                d.rmdir()
+
+
+def _lock(path: Path, option: str) -> int | None:
+    """The open lock file, locked; None when the file system cannot lock."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666 & ~_umask())
+        except OSError:  # the command says why it cannot write here
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            pid = os.read(fd, 32).decode("ascii", "replace").strip()
+            os.close(fd)
+            raise OutputError(f"{path.parent}: another triage command is writing to this folder"
+                              f"{f' (pid {pid})' if pid.isdigit() else ''}; wait for it to finish or pass "
+                              f"another {option}") from None
+        except OSError as exc:
+            os.close(fd)
+            log.warning("%s: cannot lock the folder (%s); make sure no other triage command writes to it "
+                        "at the same time", path.parent, exc.strerror or exc)
+            return None
+        try:
+            current = os.stat(path).st_ino == os.fstat(fd).st_ino
+        except OSError:
+            current = False
+        if current:
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            return fd
+        os.close(fd)  # the command that held it removed it as it ended: lock the new one
 
 
 _DAMAGED: set[str] = set()  # damaged manifests already reported
