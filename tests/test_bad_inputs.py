@@ -586,6 +586,27 @@ def test_a_second_command_on_a_folder_in_use_stops_at_once(earlier, fake_model, 
     assert not (out / ".triage.lock").exists()
 
 
+def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
+    """The hidden temporary and staged files that runs killed with kill -9 left are removed by the next command
+    on the folder; nothing else is, not even files of names much like them."""
+    out, _ = earlier
+    model = next((out / "cache" / "embeddings").iterdir()).name
+    left = [".affinity.csv.k2_9xq0a.staged", "embeddings/.papers.npy.abcd1234.staged", ".triage.csv.a1b2c3d4.tmp",
+            f"cache/embeddings/{model}/.shard-000003-0a1b2c3d4e5f.npy.zz9_8yx7.tmp", ".report.html.31337.bak",
+            "cache/affinity/.0123abcd.pkl.qwertyui.tmp", "cache/llm/ab/.ab12.json.m0n1b2v3.tmp",
+            "by_area/.optimization.csv.lkjhgfds.staged"]
+    kept = ["notes.staged", ".affinity.csv.staged", ".affinity.csv.ABCDEFGH.staged", ".x.abcd1234.old",
+            "mine/.papers.csv.abcd1234.tmp", ".triage.csv.a1b2c3d4.tmp.txt", "embeddings/.npy.bak"]
+    for name in left + kept:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text("x", encoding="utf-8")
+    (out / ".dir.abcd1234.staged").mkdir()
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert [n for n in left if (out / n).exists()] == []
+    assert [n for n in kept if not (out / n).exists()] == [] and (out / ".dir.abcd1234.staged").is_dir()
+
+
 def test_a_failed_command_leaves_no_folder_for_its_lock(tmp_path):
     out = tmp_path / "new" / "out"
     res = runner.invoke(app, ["run", str(BAD / "latin1.csv"), "-o", str(out)])

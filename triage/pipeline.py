@@ -748,7 +748,7 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
                         "empty" if key is not None else "not set", llm.url)
         client = ChatClient(llm.url, llm.model, api_key=key or None, timeout=llm.timeout, key_env=llm.api_key_env)
         summarizer = LLMSummarizer(client, vocab, load_prompts(sources.prompt_dir), stats=stats,
-                                   cache_dir=wd.path("cache/llm"), max_claims=params.max_claims,
+                                   cache_dir=wd.path(W.LLM_CACHE), max_claims=params.max_claims,
                                    max_results=params.max_results)
     record = {**dataclasses.asdict(params), "llm": (dataclasses.asdict(llm) if llm else None),
               **{k: (str(v) if v else None) for k, v in dataclasses.asdict(sources).items()},

@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import signal
 import tempfile
@@ -33,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from triage import __version__
+from triage.choices import SplitBy
 from triage.errors import MissingArtifactError, OutputError
 
 try:
@@ -46,6 +48,7 @@ log = logging.getLogger("triage")
 MANIFEST = "manifest.json"
 EMBED_CACHE = "cache/embeddings"
 AFFINITY_CACHE = "cache/affinity"  # the last affinity table, keyed by everything it is computed from
+LLM_CACHE = "cache/llm"  # the LLM's answers, keyed by its settings and the paper's text
 PAPER_EMB = "embeddings/papers.npy"
 PUB_EMB = "embeddings/publications.npy"
 TOPICS = "topics.csv"
@@ -337,6 +340,8 @@ def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
         with contextlib.suppress(OSError):  # else the command says why it cannot write here
             root.mkdir(parents=True, exist_ok=True)
             fd = _lock(root / LOCK, option)
+        if fd is not None:
+            remove_leftovers(root)
         _LOCKED.add(key)
         yield
     finally:
@@ -348,6 +353,27 @@ def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
         for d in made:  # deepest first; a folder the command wrote into stays
             with contextlib.suppress(OSError):
                 d.rmdir()
+
+
+# The temporary files of atomic_open (.NAME.XXXXXXXX.tmp), of a run's staging (.NAME.XXXXXXXX.staged) and of a
+# commit's backups (.NAME.PID.bak), which a killed command (kill -9, a power cut) leaves behind.
+_LEFTOVER = re.compile(r"\..+\.(?:[a-z0-9_]{8}\.(?:tmp|staged)|[0-9]+\.bak)")
+
+
+def remove_leftovers(root: Path) -> list[Path]:
+    """Remove the temporary files that killed commands left in the folder and in the subfolders triage writes
+    (call it only while holding the folder's lock: then no command is writing them). What it removed."""
+    listed = [(str(root), os.listdir(root))]  # the folder itself, and its triage subfolders all through
+    for sub in ("embeddings", EMBED_CACHE, AFFINITY_CACHE, LLM_CACHE, *(SPLIT_DIR.format(by=b.value) for b in SplitBy)):
+        listed += [(here, names) for here, _, names in os.walk(root / sub)]
+    gone = []
+    for here, names in listed:
+        for path in (Path(here, name) for name in names if _LEFTOVER.fullmatch(name)):
+            if path.is_file() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                    gone.append(path)
+    return gone
 
 
 def _lock(path: Path, option: str) -> int | None:
