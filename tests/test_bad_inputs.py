@@ -1155,6 +1155,23 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     assert "conflicts.csv changed since; run 'triage topics' again" in state("topics")
 
 
+def test_a_deleted_conflicts_table_is_said_by_export_and_report(good_run, fake_model, tmp_path):
+    """conflicts.csv deleted by hand: export and report say so and how to get it back, and the report says the table
+    is missing, not that there are no conflicts."""
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    assert "No conflicts found." not in (out / "report.html").read_text(encoding="utf-8")
+    (out / "conflicts.csv").unlink()
+    for args in (["export", str(GOOD / "submissions.csv")], ["report", str(GOOD / "submissions.csv")]):
+        res = runner.invoke(app, [*args, "-r", str(GOOD / "reviewers.csv"), "-o", str(out)])
+        assert res.exit_code == 0, res.output
+        said = res.stderr.replace("\n", " ")
+        assert "conflicts.csv missing though the stage ran (deleted?)" in said and "run 'triage match' again" in said
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "No conflicts found." not in html
+    assert "conflicts.csv is missing though the match stage ran (deleted?); run 'triage match' again" in html
+
+
 def test_an_input_file_for_one_stage_does_not_outdate_the_others(tmp_path):
     """A new --keep-assignments file is the match stage's business; a new submissions file is everyone's."""
     from triage import workdir as W

@@ -819,6 +819,14 @@ def _jsonable(rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _lost(wd: Workdir, stages: dict[str, Any], also: tuple[str, ...] = ()) -> dict[str, str]:
+    """The tables export and report read (and ``also`` these) that are missing though the stage that writes them
+    ran (deleted by hand), each with that stage."""
+    used = (W.TOPICS, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES_JSONL, *also)
+    return {o: stage for stage, rec in stages.items() for o in rec.get("outputs", [])
+            if o in used and not wd.exists(o)}
+
+
 def _read_optional(wd: Workdir, name: str) -> pd.DataFrame | None:
     return wd.read_csv(name) if wd.exists(name) else None
 
@@ -915,9 +923,7 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     if not len(corpus.reviewers) and wd.exists(W.ASSIGNMENTS):
         log.warning("no --reviewers given: triage.csv names the assigned reviewers by id only; pass the reviewers "
                     "file (-r) for their names")
-    used = [W.TOPICS, W.ASSIGNMENTS, W.SUMMARIES_JSONL]  # and the workbook's Supply sheet:
-    used += [W.TOPIC_SUPPLY] if params.format is ExportFormat.xlsx else []
-    lost = {o: stage for stage, rec in stages.items() for o in rec.get("outputs", []) if o in used and not wd.exists(o)}
+    lost = _lost(wd, stages, also=(W.TOPIC_SUPPLY,) if params.format is ExportFormat.xlsx else ())  # the Supply sheet
     if lost:
         log.warning("%s: %s missing though the stage ran (deleted?); the export is written without it: run %s again",
                     wd.root, ", ".join(lost), " and ".join(f"'triage {st}'" for st in dict.fromkeys(lost.values())))
@@ -1001,7 +1007,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         n_reviewers=len(corpus.reviewers), n_publications=len(corpus.publications),
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
-        per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold,
+        per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},

@@ -48,6 +48,7 @@ class ReportData:
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
     duplicates: pd.DataFrame | None = None  # duplicates.csv: pairs of submissions that may be the same work
     changes: pd.DataFrame | None = None  # changes.csv: what --keep-assignments kept, removed and added
+    lost: dict[str, str] = field(default_factory=dict)  # tables missing though their stage ran -> that stage
 
 
 # ---------------------------------------------------------------------------------------------
