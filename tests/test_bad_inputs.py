@@ -368,7 +368,8 @@ def replaces_in_rerun(good_run, tmp_path_factory):
     real = os.replace
 
     def counting(src, dst):
-        calls.append(dst)
+        if "cache" not in Path(dst).parts:
+            calls.append(dst)
         return real(src, dst)
 
     mp = pytest.MonkeyPatch()
@@ -385,7 +386,9 @@ def replaces_in_rerun(good_run, tmp_path_factory):
 
 @pytest.mark.parametrize("when", ["first", "middle", "last"])
 def test_disk_full_keeps_earlier_outputs(when, earlier, replaces_in_rerun, fake_model, tmp_path, monkeypatch):
-    """os.replace fails with ENOSPC on its first, a middle, or its last call (a commit rename)."""
+    """os.replace of an output fails with ENOSPC on its first, a middle, or its last call (a commit rename). (A
+    cache that cannot be written costs only the caching: test_a_cache_that_cannot_be_written_costs_only_the_caching.)
+    """
     out, before = earlier
     args = good_args(out)
     args[1] = str(late_submissions(tmp_path))
@@ -395,9 +398,10 @@ def test_disk_full_keeps_earlier_outputs(when, earlier, replaces_in_rerun, fake_
     real = os.replace
 
     def full(src, dst):
-        calls.append(dst)
-        if len(calls) == fail_at:
-            raise OSError(errno.ENOSPC, "No space left on device")
+        if "cache" not in Path(dst).parts:
+            calls.append(dst)
+            if len(calls) == fail_at:
+                raise OSError(errno.ENOSPC, "No space left on device")
         return real(src, dst)
 
     monkeypatch.setattr(os, "replace", full)
@@ -1153,6 +1157,25 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     res = runner.invoke(app, ["match", *args, "--coauthor-years", "0", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "conflicts.csv changed since; run 'triage topics' again" in state("topics")
+
+
+@pytest.mark.parametrize("cache", ["cache/affinity", "cache/embeddings"])
+def test_a_cache_that_cannot_be_written_costs_only_the_caching(cache, earlier, fake_model, tmp_path):
+    """The affinity or embedding cache cannot be written (a file where its folder should be; a read-only or full
+    disk is alike): the run writes every output all the same, and one warning names the cache folder."""
+    out, _ = earlier
+    shutil.rmtree(out / cache)
+    (out / cache).write_text("not a folder", encoding="utf-8")
+    args = good_args(out)
+    args[1] = str(late_submissions(tmp_path))
+    res = runner.invoke(app, args)
+    assert res.exit_code == 0, res.output
+    assert "late/1" in (out / "assignments.csv").read_text(encoding="utf-8")
+    assert "late/1" in (out / "triage.csv").read_text(encoding="utf-8")
+    said = [ln for ln in res.stderr.splitlines() if "cache" in ln]
+    assert len(said) == 1 and said[0].startswith(f"Warning: {out / cache}"), res.stderr
+    assert "the outputs are written all the same" in said[0]
+    assert leftovers(out) == []
 
 
 def test_a_deleted_conflicts_table_is_said_by_export_and_report(good_run, fake_model, tmp_path):

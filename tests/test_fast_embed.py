@@ -85,6 +85,19 @@ def test_load_fast_embedder_uses_the_saved_table(tmp_path, monkeypatch, model_di
     assert np.allclose(v1[:3], v2)
 
 
+def test_a_table_that_cannot_be_saved_costs_only_the_saving(tmp_path, monkeypatch, model_dir, random_table, caplog):
+    """The table's place in the cache is taken (a folder of its name; a full disk is alike): the embedder works,
+    and one warning names the cache folder."""
+    monkeypatch.setenv(F.CACHE_ENV, str(tmp_path))
+    F.table_path(model_dir).mkdir(parents=True)
+    monkeypatch.setattr(F, "distill", lambda *a, **k: random_table)
+    with caplog.at_level("WARNING", logger="triage"):
+        emb = load_embedder("fast")
+    assert emb.encode(TEXTS[:2]).shape == (2, 16)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith(f"{tmp_path}: the cache cannot be written there"), said
+
+
 def test_a_table_of_the_wrong_shape_is_refused(tmp_path, model_dir):
     with pytest.raises(TriageError, match="does not fit the tokenizer"):
         F.StaticEmbedder(model_dir, np.zeros((10, 4), dtype=np.float32))

@@ -163,6 +163,16 @@ def test_good_answer_is_used_with_evidence(server):
     assert "[0] GOOD paper on features" in req["body"]["messages"][1]["content"]
 
 
+def test_an_answer_cache_that_cannot_be_written_costs_only_the_caching(server, tmp_path, caplog):
+    cache = tmp_path / "llm"
+    cache.write_text("not a folder", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="triage"):
+        out, stats = run(server, papers("good", "good"), tmp_path=cache)
+    assert (out["summarizer"] == "llm:test-model").all()
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith(f"{cache}: the cache cannot be written there"), said
+
+
 def test_items_citing_nothing_or_missing_sentences_are_dropped_and_counted(server):
     out, stats = run(server, papers("nocite", "missing", "unknown"))
     nocite, missing, unknown = out.loc["p0"], out.loc["p1"], out.loc["p2"]

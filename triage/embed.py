@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from triage.choices import ALLOW_DOWNLOAD_ENV
-from triage.errors import DependencyMissing, InputError, TriageError
-from triage.workdir import write_npy, write_text
+from triage.errors import DependencyMissing, InputError, OutputError, TriageError
+from triage.workdir import cache_unwritable, write_npy, write_text
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -147,8 +147,9 @@ class EmbeddingCache:
     folder: Path
     dim: int | None = None
     _index: dict[str, tuple[int, int]] = field(default_factory=dict)
-    _shards: list[Path] = field(default_factory=list)
+    _shards: list[Path | None] = field(default_factory=list)  # None: a chunk the cache could not write
     _loaded: dict[int, np.ndarray] = field(default_factory=dict)
+    _writable: bool = True  # False once a write failed: the rest of the run keeps its vectors in memory only
 
     @classmethod
     def open(cls, root: Path, model_name: str) -> EmbeddingCache:
@@ -202,13 +203,19 @@ class EmbeddingCache:
     def add(self, keys: list[str], vectors: np.ndarray) -> None:
         if not keys:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        # A name no other writer picks (two runs may fill one cache at once): the vectors first, then the keys,
-        # which a reader takes as the sign that the shard is complete.
-        n = len(list(self.folder.glob("shard-*.npy")))
-        npy = self.folder / f"shard-{n:06d}-{uuid.uuid4().hex[:12]}.npy"
-        write_npy(npy, vectors)
-        write_text(npy.with_suffix(".keys"), "\n".join(keys) + "\n")
+        npy = None
+        if self._writable:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                # A name no other writer picks (two runs may fill one cache at once): the vectors first, then
+                # the keys, which a reader takes as the sign that the shard is complete.
+                n = len(list(self.folder.glob("shard-*.npy")))
+                npy = self.folder / f"shard-{n:06d}-{uuid.uuid4().hex[:12]}.npy"
+                write_npy(npy, vectors)
+                write_text(npy.with_suffix(".keys"), "\n".join(keys) + "\n")
+            except (OSError, OutputError) as exc:  # the vectors are kept for this run only
+                self._writable = False
+                cache_unwritable(self.folder, exc, "the next run embeds these texts again")
         sid = len(self._shards)
         self._shards.append(npy)
         self._loaded[sid] = np.asarray(vectors, dtype=np.float32)

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from triage.errors import DependencyMissing, TriageError
-from triage.workdir import write_npy
+from triage.errors import DependencyMissing, OutputError, TriageError
+from triage.workdir import cache_unwritable, write_npy
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -188,6 +188,6 @@ def load_fast_embedder(model_dir: Path, *, cache_dir: Path | None = None) -> Sta
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_npy(path, table)
-        except OSError:
-            pass  # a read-only home still works: the table is simply distilled again next time
+        except (OSError, OutputError) as exc:  # a read-only home or a full disk still works
+            cache_unwritable(path.parent, exc, "the fast model's table is distilled again next time")
     return StaticEmbedder(model_dir, table)

@@ -31,9 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from triage.choices import DEFAULT_KEY_ENV
-from triage.errors import InputError, TriageError
+from triage.errors import InputError, OutputError, TriageError
 from triage.summarize import SPLIT_VERSION, PaperText, Summary, SummaryStats, Vocabulary
-from triage.workdir import write_text
+from triage.workdir import cache_unwritable, write_text
 
 log = logging.getLogger("triage")
 
@@ -417,7 +417,10 @@ class LLMSummarizer:
             self._server_failed(exc)
             return self._fallback(fallback, exc.reason)
         if cache is not None and not cache.exists():
-            write_text(cache, json.dumps(answers, sort_keys=True))
+            try:
+                write_text(cache, json.dumps(answers, sort_keys=True))
+            except OutputError as exc:  # a full disk costs the next run's requests, not this run's cards
+                cache_unwritable(Path(self.cache_dir or "."), exc, "the next run asks the LLM again")
         if not (out.tldr or out.claims or out.results or out.assumptions):
             return self._fallback(fallback, "no usable item")
         for key in unusable:  # a section the model gave nothing usable for keeps the extractive one

@@ -25,7 +25,7 @@ from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFo
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
-from triage.errors import InfeasibleError, InputError, MissingArtifactError, StaleArtifactError
+from triage.errors import InfeasibleError, InputError, MissingArtifactError, OutputError, StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
     build_triage_table,
@@ -560,13 +560,15 @@ def cached_affinity(corpus: Corpus, emb: Embedded, wd: Workdir, params: Affinity
                         path, " ".join(f"{type(exc).__name__}: {exc}".split())[:200])
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=params)
-    with contextlib.suppress(OSError):  # a full disk costs the next run time, not this run's outputs
+    try:  # a full disk costs the next run time, not this run's outputs
         folder.mkdir(parents=True, exist_ok=True)
         with W.atomic_open(path, "wb", encoding=None) as f:
             aff.to_pickle(f)
         for old in folder.glob("*.pkl"):
             if old != path:
                 old.unlink()
+    except (OSError, OutputError) as exc:
+        W.cache_unwritable(folder, exc, "the next run computes the affinity table again")
     return aff, False
 
 

@@ -123,7 +123,7 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
-        raise OutputError(_describe_os_error(path, exc)) from None
+        raise OutputError(_describe_os_error(path, exc)) from exc  # (the cause: cache_unwritable says it)
     kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": ""}
     try:
         with os.fdopen(fd, mode, **kwargs) as f:
@@ -135,11 +135,26 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise OutputError(_describe_os_error(path, exc)) from None
+        raise OutputError(_describe_os_error(path, exc)) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+_UNCACHED: set[str] = set()  # cache folders already said to be unwritable
+
+
+def cache_unwritable(folder: Path, exc: Exception, consequence: str) -> None:
+    """Say, once per cache folder, that a cache cannot be written there: that costs only the caching (what
+    ``consequence`` says), never the run's outputs."""
+    if str(folder) in _UNCACHED:
+        return
+    _UNCACHED.add(str(folder))
+    cause = exc.__cause__ if isinstance(exc, OutputError) and exc.__cause__ is not None else exc
+    reason = (cause.strerror if isinstance(cause, OSError) else None) or str(cause)
+    log.warning("%s: the cache cannot be written there (%s); the outputs are written all the same, but %s",
+                folder, reason, consequence)
 
 
 def write_text(path: Path, text: str) -> None:
