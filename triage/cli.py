@@ -237,8 +237,8 @@ def handle_errors(fn: F, *, writes: bool = True) -> F:
             raise typer.Exit(1) from None
         except (KeyboardInterrupt, _Terminated) as exc:
             stopped = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"
-            err.print(f"{stopped}: finished work is kept (embedding cache, completed files); rerun to resume.",
-                      markup=False)
+            err.print(f"{stopped}: no output was changed; the caches (embeddings, affinity table, LLM answers) are "
+                      "kept, so a rerun resumes from them.", markup=False)
             raise typer.Exit(143 if isinstance(exc, _Terminated) else 130) from None
 
     return wrapper  # type: ignore[return-value]
