@@ -612,6 +612,22 @@ def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
     assert [n for n in kept if not (out / n).exists()] == [] and (out / ".dir.abcd1234.staged").is_dir()
 
 
+def test_a_file_system_without_locks_runs_unlocked_with_a_warning(earlier, fake_model, monkeypatch):
+    import triage.workdir as W
+
+    def no_locks(fd, op):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    out, _ = earlier
+    monkeypatch.setattr(W.fcntl, "flock", no_locks)
+    res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.strip() == (f"Warning: {out}: cannot lock the folder (No locks available); make sure no other "
+                                  "triage command writes to it at the same time")
+    assert not (out / ".triage.lock").exists()
+
+
 def test_a_failed_command_leaves_no_folder_for_its_lock(tmp_path):
     out = tmp_path / "new" / "out"
     res = runner.invoke(app, ["run", str(BAD / "latin1.csv"), "-o", str(out)])

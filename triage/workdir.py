@@ -355,8 +355,8 @@ def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
         with contextlib.suppress(OSError):  # else the command says why it cannot write here
             root.mkdir(parents=True, exist_ok=True)
             fd = _lock(root / LOCK, option)
-        if fd is not None:
-            remove_leftovers(root)
+            if fd is not None:
+                remove_leftovers(root)
         _LOCKED.add(key)
         yield
     finally:
@@ -408,6 +408,8 @@ def _lock(path: Path, option: str) -> int | None:
                               f"another {option}") from None
         except OSError as exc:
             os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             log.warning("%s: cannot lock the folder (%s); make sure no other triage command writes to it "
                         "at the same time", path.parent, exc.strerror or exc)
             return None
@@ -416,8 +418,9 @@ def _lock(path: Path, option: str) -> int | None:
         except OSError:
             current = False
         if current:
-            os.ftruncate(fd, 0)
-            os.write(fd, f"{os.getpid()}\n".encode())
+            with contextlib.suppress(OSError):  # the pid only names the holder to a second command
+                os.ftruncate(fd, 0)
+                os.write(fd, f"{os.getpid()}\n".encode())
             return fd
         os.close(fd)  # the command that held it removed it as it ended: lock the new one
 
