@@ -383,3 +383,61 @@ def test_infeasible_suggests_what_fixes_its_cause():
     with pytest.raises(InfeasibleError) as exc:  # candidates only
         assign(aff, papers, revs, conf, params=AssignParams(per_paper=2, max_load=3))
     assert str(exc.value).endswith("; raise --top-k, or lower --per-paper") and "too few" not in str(exc.value)
+
+
+def reciprocal_problem():
+    """r0 wrote p1 and r1 wrote p0; each is the other's paper's best reviewer; r2 is a little worse on both."""
+    aff = pd.DataFrame([("p0", "r0", 0.9, "e"), ("p0", "r2", 0.7, "e"), ("p1", "r1", 0.8, "e"),
+                        ("p1", "r2", 0.75, "e")], columns=["paper_id", "reviewer_id", "score", "evidence_title"])
+    papers = pd.DataFrame({"paper_id": ["p0", "p1"]})
+    revs = pd.DataFrame({"reviewer_id": ["r0", "r1", "r2"], "max_load": pd.array([None] * 3, dtype="Int64"),
+                         "min_load": pd.array([None] * 3, dtype="Int64")})
+    conflicts = pd.DataFrame({"paper_id": ["p1", "p0"], "reviewer_id": ["r0", "r1"],
+                              "reason": ["reviewer is an author (id ~a)", "co-author of X on 'T' (2020); "
+                                                                            "reviewer may be an author (initials)"]})
+    return aff, papers, revs, conflicts
+
+
+def test_two_reviewers_never_review_each_others_papers():
+    """r0 reviews r1's paper while r1 reviews r0's: the lower-scoring of the two gives way to the next candidate."""
+    from triage.assign import reciprocal_pairs
+    from triage.conflicts import paper_authors
+
+    aff, papers, revs, conflicts = reciprocal_problem()
+    authors = paper_authors(conflicts)
+    assert authors == {"p1": {"r0"}, "p0": {"r1"}}
+    params = AssignParams(per_paper=1)
+    plain = assign(aff, papers, revs, conflicts, params=params)
+    assert len(reciprocal_pairs(plain.assignments, authors)) == 1
+    res = assign(aff, papers, revs, conflicts, params=params, authors=authors)
+    assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"p0": "r0", "p1": "r2"}
+    assert (res.reciprocal_broken, res.reciprocal_left) == (1, 0)
+    assert reciprocal_pairs(res.assignments, authors).empty
+    # A pair the chair kept stays, and is counted as left; so is one with no stand-in (r2 full).
+    kept = assign(aff, papers, revs, conflicts, params=params, authors=authors,
+                  fixed=pd.DataFrame({"paper_id": ["p0", "p1"], "reviewer_id": ["r0", "r1"]}))
+    assert (kept.reciprocal_broken, kept.reciprocal_left) == (0, 1)
+    full = revs.assign(max_load=pd.array([None, None, 0], dtype="Int64"))
+    res = assign(aff, papers, full, conflicts, params=params, authors=authors)
+    assert (res.reciprocal_broken, res.reciprocal_left) == (0, 1)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_reciprocal_swaps_keep_loads_and_conflicts_at_random(seed):
+    from triage.assign import reciprocal_pairs
+
+    S, aff, papers, revs = problem(n_pap=12, n_rev=8, seed=seed)
+    authors = {f"p{i}": {f"r{i % 8}"} for i in range(12)}
+    conf = pd.DataFrame([(p, r, "reviewer is an author (name 'x')") for p, rs in authors.items() for r in rs],
+                        columns=["paper_id", "reviewer_id", "reason"])
+    params = AssignParams(per_paper=3, max_load=6)
+    base = assign(aff, papers, revs, conf, params=params)
+    res = assign(aff, papers, revs, conf, params=params, authors=authors)
+    a = res.assignments
+    assert (a.groupby("paper_id").size() == 3).all() and a.groupby("reviewer_id").size().max() <= 6
+    assert not set(zip(a.paper_id, a.reviewer_id)) & set(zip(conf.paper_id, conf.reviewer_id))
+    before = len(reciprocal_pairs(base.assignments, authors))
+    assert before > 0
+    assert len(reciprocal_pairs(a, authors)) == res.reciprocal_left
+    assert res.reciprocal_broken > 0 and res.reciprocal_left < before
+    assert res.total_score <= base.total_score + 1e-9

@@ -281,3 +281,15 @@ def test_demo_run_report(demo_run, data_dir):
     dups = pd.read_csv(demo_run / "duplicates.csv")
     assert list(dups.columns) == DUPLICATE_COLUMNS  # the test slice has no two versions of one paper
     assert dups.empty and "possible duplicate pairs" not in html
+
+
+def test_reviewers_reviewing_each_others_papers_are_listed():
+    d = _data()
+    assert '<table id="reciprocal">' not in render_report(d)  # not checked: no section
+    d.reciprocal_pairs = pd.DataFrame({"reviewer_a": ["r4"], "paper_a": ["p1"], "reviewer_b": ["r0"],
+                                       "paper_b": ["p4"]})
+    html = render_report(d)
+    table = re.search(r'<table id="reciprocal">.*?</table>', html, flags=re.DOTALL).group(0)
+    assert "<td>Kurt Gödel</td><td>p1</td><td>Ada Lovelace</td><td>p4</td>" in table
+    d.reciprocal_pairs = d.reciprocal_pairs.iloc[:0]
+    assert "None: no two reviewers review each other's papers." in render_report(d)

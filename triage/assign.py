@@ -58,6 +58,8 @@ class Assignment:
     coauthor_pairs_solved: int = 0  # co-author pairs on one paper in the optimal flow, split afterwards
     coauthor_pairs_left: int = 0  # ... and those left (no free candidate within the slack, or kept pairs)
     coauthor_pairs_kept: int = 0  # of those left, the pairs of two ``fixed`` (kept) pairs, never swapped
+    reciprocal_broken: int = 0  # pairs of reviewers reviewing each other's papers in the solve, broken afterwards
+    reciprocal_left: int = 0  # ... and those left (kept pairs, or no candidate with load to spare)
 
 
 def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) -> pd.DataFrame:
@@ -67,6 +69,23 @@ def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) ->
         revs = list(revs)
         rows += [(pid, a, b) for i, a in enumerate(revs) for b in revs[i + 1:] if b in coauthors.get(a, ())]
     return pd.DataFrame(rows, columns=["paper_id", "reviewer_a", "reviewer_b"])
+
+
+def reciprocal_pairs(assignments: pd.DataFrame, authors: dict[str, set[str]]) -> pd.DataFrame:
+    """``reviewer_a, paper_a, reviewer_b, paper_b``: reviewer a reviews paper a, which b wrote, while b reviews
+    paper b, which a wrote."""
+    reviews: dict[str, set[str]] = {}
+    for p, r in zip(assignments["paper_id"], assignments["reviewer_id"]):
+        reviews.setdefault(r, set()).add(p)
+    authored: dict[str, set[str]] = {}
+    for p, revs in authors.items():
+        for r in revs:
+            authored.setdefault(r, set()).add(p)
+    rows = {tuple(sorted([(ra, pa), (rb, pb)]))
+            for ra, papers in reviews.items() for pa in papers for rb in authors.get(pa, ())
+            for pb in reviews.get(rb, set()) & authored.get(ra, set())}
+    return pd.DataFrame([(ra, pa, rb, pb) for (ra, pa), (rb, pb) in sorted(rows)],
+                        columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b"])
 
 
 def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> list[tuple[int, int]]:
@@ -92,6 +111,66 @@ def _replacements(drops: tuple[int, ...], stay: list[int], cands: list[int], ri:
         out.append(c)
         blocked |= {ri[c], *co.get(ri[c], ())}
     return out
+
+
+def _reciprocal(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dict[int, set[int]],
+                authored: dict[int, set[int]]) -> list[tuple[int, int]]:
+    """Pairs of chosen rows in which two reviewers review each other's papers (each row: one of them on a paper
+    the other wrote), each pair once."""
+    row_of = {(int(pi[j]), int(ri[j])): int(j) for j in np.flatnonzero(chosen)}
+    found = set()
+    for (p, r), j in row_of.items():
+        for a in auth.get(p, ()):
+            for q in authored.get(r, ()):
+                other = row_of.get((q, a))
+                if other is not None:
+                    found.add((min(j, other), max(j, other)))
+    return sorted(found)
+
+
+def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
+                      auth: dict[int, set[int]], co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
+                      fixed: np.ndarray) -> tuple[int, int]:
+    """Swap reviewers apart (in ``chosen``, in place) where two review each other's papers; returns (pairs
+    broken, pairs left).
+
+    Of the two rows of such a pair, the one of lower value that may leave (not fixed, not at its min_load) gives
+    its place to the paper's best candidate who is not assigned, has load to spare, shares no publication with the
+    paper's other reviewers and makes no such pair anew. Collusion is worth some affinity: there is no slack.
+    """
+    authored: dict[int, set[int]] = {}
+    for p, revs in auth.items():
+        for r in revs:
+            authored.setdefault(r, set()).add(p)
+    load = np.bincount(ri[chosen], minlength=len(mx))
+    by_paper: dict[int, list[int]] = {}
+    for j in np.lexsort((ri, -value)):
+        by_paper.setdefault(int(pi[j]), []).append(int(j))
+    broken, left = 0, 0
+    for j1, j2 in _reciprocal(pi, ri, chosen, auth, authored):
+        if not (chosen[j1] and chosen[j2]) or (j1, j2) not in set(_reciprocal(pi, ri, chosen, auth, authored)):
+            continue  # an earlier swap broke it
+        done = False
+        for d in sorted((j1, j2), key=lambda j: (value[j], ri[j])):
+            if fixed[d] or load[ri[d]] - 1 < mn[ri[d]]:
+                continue
+            p = int(pi[d])
+            others = [j for j in by_paper[p] if chosen[j] and j != d]
+            blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
+            # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote.
+            reviewing = {int(pi[j]) for a in auth.get(p, ()) for j in np.flatnonzero(chosen & (ri == a))}
+            c = next((c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked
+                      and not (authored.get(int(ri[c]), set()) & reviewing)), None)
+            if c is None:
+                continue
+            chosen[d], chosen[c] = False, True
+            load[ri[d]] -= 1
+            load[ri[c]] += 1
+            done = True
+            break
+        broken += done
+        left += not done
+    return broken, left
 
 
 def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
@@ -237,13 +316,15 @@ def assign(
     fixed: pd.DataFrame | None = None,
     topics: pd.Series | None = None,
     coauthors: dict[str, set[str]] | None = None,
+    authors: dict[str, set[str]] | None = None,
 ) -> Assignment:
     """Assign ``per_paper`` reviewers to every paper, maximising total affinity under loads.
 
     ``fixed`` pairs (``paper_id, reviewer_id``, e.g. an earlier assignment) are kept whenever a
     complete assignment with them exists: their bonus outweighs any affinity or min-load gain.
     ``coauthors`` (reviewer -> reviewers sharing a publication) are then swapped apart where
-    ``params.coauthor_slack`` allows (see ``_spread_coauthors``).
+    ``params.coauthor_slack`` allows (see ``_spread_coauthors``), and ``authors`` (paper -> reviewers who wrote
+    it) are used to swap apart two reviewers who would review each other's papers (see ``_break_reciprocal``).
     """
     from ortools.graph.python import min_cost_flow
 
@@ -311,6 +392,13 @@ def assign(
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
         solved, left, kept = _spread_coauthors(pi, ri, aff["value"].to_numpy(dtype=float), on, co, mx, mn,
                                                params.coauthor_slack, fixed=fixed_rows)
+    broken = unbroken = 0
+    if authors and len(aff):
+        auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in authors.items() if p in p_code}
+        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
+              if r in r_code}
+        broken, unbroken = _break_reciprocal(pi, ri, aff["value"].to_numpy(dtype=float), on, auth, co, mx, mn,
+                                             fixed_rows)
     chosen = aff[on].copy()
 
     order = {p: i for i, p in enumerate(paper_ids)}
@@ -334,4 +422,5 @@ def assign(
         [*ASSIGNMENT_COLUMNS, "spare_load"]].reset_index(drop=True)
     return Assignment(assignments=assigned, alternates=alternates,
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
-                      coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept)
+                      coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept,
+                      reciprocal_broken=broken, reciprocal_left=unbroken)

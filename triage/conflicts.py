@@ -34,6 +34,9 @@ WEBMAIL = frozenset({
 # Webmail brands with a domain per country (yahoo.co.uk, hotmail.fr, gmx.de): any registrable domain of theirs.
 WEBMAIL_BRANDS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "live", "gmx", "msn", "aol", "ymail", "yandex",
                             "rocketmail", "windowslive", "googlemail", "protonmail", "icloud"})
+# The reasons that say a reviewer (may be) an author of the paper: ``paper_authors`` reads them back.
+AUTHOR_REASON = "reviewer is an author"
+AUTHOR_MAYBE_REASON = "reviewer may be an author"
 # Second-level labels under which the registrable domain has three parts (cs.ox.ac.uk -> ox.ac.uk).
 _SECOND_LEVEL = frozenset({"ac", "co", "edu", "gov", "org", "com", "net", "or", "ne", "go"})
 
@@ -227,6 +230,16 @@ def title_key(title: str) -> str:
     return "".join(ch for ch in s if ch.isalnum() and not unicodedata.combining(ch))
 
 
+def paper_authors(conflicts: pd.DataFrame) -> dict[str, set[str]]:
+    """Paper -> the reviewers who are (or may be) among its authors, read from the conflicts' reasons."""
+    if conflicts is None or not len(conflicts):
+        return {}
+    reason = conflicts["reason"].astype(str)
+    own = conflicts[reason.str.startswith(AUTHOR_REASON) | reason.str.startswith(AUTHOR_MAYBE_REASON)
+                    | reason.str.contains(f"; (?:{AUTHOR_REASON}|{AUTHOR_MAYBE_REASON})", regex=True)]
+    return {p: set(g) for p, g in own.groupby("paper_id", sort=False)["reviewer_id"]}
+
+
 def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
     """Reviewer -> the other reviewers who share one of their publications (the same title, case,
     accents, spacing and punctuation aside). Short titles (under 12 letters and digits or three
@@ -329,21 +342,21 @@ def detect_conflicts(
         ids = [x.lower() for x in (p.authorids or [])]
         for aid in ids:
             for rid in id_to_rev.get(aid, []):
-                rows.append((p.paper_id, rid, f"reviewer is an author (id {aid})"))
+                rows.append((p.paper_id, rid, f"{AUTHOR_REASON} (id {aid})"))
         for person in getattr(p, "author_persons", None) or []:
             for rid in person_to_rev.get(str(person), []):
-                rows.append((p.paper_id, rid, f"reviewer is an author (EasyChair person #{person})"))
+                rows.append((p.paper_id, rid, f"{AUTHOR_REASON} (EasyChair person #{person})"))
         for a in authors:
             full, init = _keys(a)
             if not full:
                 continue
             for rid in full_to_rev.get(full, []):
-                rows.append((p.paper_id, rid, f"reviewer is an author (name '{a}')"))
+                rows.append((p.paper_id, rid, f"{AUTHOR_REASON} (name '{a}')"))
             if init:
                 for rid in init_to_rev.get(init, []):
                     if own_keys[rid][0] != full and same_person_maybe(a, names[rid]):
                         rows.append((p.paper_id, rid,
-                                     f"reviewer may be an author (initials: '{a}' ~ '{names[rid]}')"))
+                                     f"{AUTHOR_MAYBE_REASON} (initials: '{a}' ~ '{names[rid]}')"))
             for rid, label in coauthor_to_rev.get(full, {}).items():
                 rows.append((p.paper_id, rid, f"co-author of {a} on {label}"))
             if init and init in coauthor_by_init:

@@ -20,9 +20,9 @@ import pandas as pd
 
 from triage import __version__
 from triage import workdir as W
-from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs
+from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs, reciprocal_pairs
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
-from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, reviewer_coauthors
+from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
 from triage.errors import InfeasibleError, InputError, MissingArtifactError, OutputError, StaleArtifactError
@@ -373,6 +373,7 @@ class MatchResult:
     changes: list[str] = field(default_factory=list)  # what --keep-assignments kept and changed
     # co-author pairs on one paper split after the solve, left, and of those left the pairs the chair kept
     coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
+    reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
     outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
@@ -387,6 +388,16 @@ class MatchResult:
             parts.append(f"{kept} left because the chair kept them (--keep-assignments)")
         return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
                 + ", ".join(parts) + ("; the report lists them" if left else ""))
+
+    def reciprocal_note(self) -> str:
+        """One line on reviewers who would review each other's papers, or '' when the solve had none."""
+        broken, left = self.reciprocal
+        if not broken and not left:
+            return ""
+        return (f"{broken + left} pair(s) of reviewers reviewed each other's papers in the best-scoring assignment; "
+                f"{broken} broken by swapping in another candidate"
+                + (f", {left} left (kept by the chair, or no candidate with load to spare); the report lists them"
+                   if left else ""))
 
 
 # Upload files for OpenReview, CMT, HotCRP and START, written by run_match when asked (``--export-format``):
@@ -655,7 +666,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                                           params=assignment)
     res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
                  fixed=None if plan is None else plan.fixed, topics=_topic_labels(wd),
-                 coauthors=reviewer_coauthors(corpus.publications) if assignment.coauthor_slack > 0 else None)
+                 coauthors=reviewer_coauthors(corpus.publications) if assignment.coauthor_slack > 0 else None,
+                 authors=paper_authors(confl))
     wd.write_csv(W.ASSIGNMENTS, res.assignments)
     wd.write_csv(W.ALTERNATES, res.alternates)
     outputs += [W.ASSIGNMENTS, W.ALTERNATES]
@@ -665,6 +677,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         outputs.append(W.CHANGES)
     result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
     result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
+    result.reciprocal = (res.reciprocal_broken, res.reciprocal_left)
     if res.unmet_min_load:
         log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                     res.unmet_min_load[0])
@@ -680,7 +693,9 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "affinity_reused": reused, "total_score": round(result.total_score, 4),
                                             "coauthor_pairs_split": result.coauthor_pairs[0],
                                             "coauthor_pairs_left": result.coauthor_pairs[1],
-                                            "coauthor_pairs_kept": result.coauthor_pairs[2]})
+                                            "coauthor_pairs_kept": result.coauthor_pairs[2],
+                                            "reciprocal_pairs_broken": result.reciprocal[0],
+                                            "reciprocal_pairs_left": result.reciprocal[1]})
     return result
 
 
@@ -997,12 +1012,15 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
     times = sorted(str(rec.get("time", "")) for name, rec in stages.items() if rec.get("time") and name != "report")
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
     assignments = _read_optional(wd, W.ASSIGNMENTS)
-    pairs = None
+    pairs = reciprocal = None
     if assignments is not None and len(corpus.publications):
         pairs = coauthor_pairs(assignments, reviewer_coauthors(corpus.publications))
+    conflicts = _read_optional(wd, W.CONFLICTS)
+    if assignments is not None and conflicts is not None:
+        reciprocal = reciprocal_pairs(assignments, paper_authors(conflicts))
     data = ReportData(
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
-        assignments=assignments, conflicts=_read_optional(wd, W.CONFLICTS), coauthor_pairs=pairs,
+        assignments=assignments, conflicts=conflicts, coauthor_pairs=pairs, reciprocal_pairs=reciprocal,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
         duplicates=_read_duplicates(wd), changes=_read_optional(wd, W.CHANGES),
         reviewers=corpus.reviewers if len(corpus.reviewers) else None,
@@ -1071,7 +1089,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                       export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
-        result.messages += m.changes + [line for line in [m.coauthor_note()] if line]
+        result.messages += m.changes + [line for line in [m.coauthor_note(), m.reciprocal_note()] if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"

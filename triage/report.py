@@ -46,6 +46,7 @@ class ReportData:
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
+    reciprocal_pairs: pd.DataFrame | None = None  # reviewer_a, paper_a, reviewer_b, paper_b: each reviews the other's
     duplicates: pd.DataFrame | None = None  # duplicates.csv: pairs of submissions that may be the same work
     changes: pd.DataFrame | None = None  # changes.csv: what --keep-assignments kept, removed and added
     lost: dict[str, str] = field(default_factory=dict)  # tables missing though their stage ran -> that stage
@@ -257,6 +258,11 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
         "median_lowest": float(lowest.median()), "n_lowest_weak": int((lowest < data.weak_threshold).sum()),
         "weak": weak, "missing": missing, "want": want, "max_load": max_load,
         "coauthors": coauthors, "n_coauthor_pairs": len(pairs), "coauthors_checked": data.coauthor_pairs is not None,
+        "reciprocal": [{"a": names.get(r.reviewer_a) or r.reviewer_a, "paper_a": r.paper_a,
+                        "b": names.get(r.reviewer_b) or r.reviewer_b, "paper_b": r.paper_b}
+                       for r in (data.reciprocal_pairs.itertuples(index=False)
+                                 if data.reciprocal_pairs is not None else [])],
+        "reciprocal_checked": data.reciprocal_pairs is not None,
     }
 
 
