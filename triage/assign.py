@@ -146,9 +146,12 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
     by_paper: dict[int, list[int]] = {}
     for j in np.lexsort((ri, -value)):
         by_paper.setdefault(int(pi[j]), []).append(int(j))
+    reviews: dict[int, set[int]] = {}
+    for j in np.flatnonzero(chosen):
+        reviews.setdefault(int(ri[j]), set()).add(int(pi[j]))
     broken, left = 0, 0
     for j1, j2 in _reciprocal(pi, ri, chosen, auth, authored):
-        if not (chosen[j1] and chosen[j2]) or (j1, j2) not in set(_reciprocal(pi, ri, chosen, auth, authored)):
+        if not (chosen[j1] and chosen[j2]):
             continue  # an earlier swap broke it
         done = False
         for d in sorted((j1, j2), key=lambda j: (value[j], ri[j])):
@@ -158,7 +161,7 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
             others = [j for j in by_paper[p] if chosen[j] and j != d]
             blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
             # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote.
-            reviewing = {int(pi[j]) for a in auth.get(p, ()) for j in np.flatnonzero(chosen & (ri == a))}
+            reviewing = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
             c = next((c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked
                       and not (authored.get(int(ri[c]), set()) & reviewing)), None)
             if c is None:
@@ -166,6 +169,8 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
             chosen[d], chosen[c] = False, True
             load[ri[d]] -= 1
             load[ri[c]] += 1
+            reviews[int(ri[d])].discard(p)
+            reviews.setdefault(int(ri[c]), set()).add(p)
             done = True
             break
         broken += done
