@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from triage.assign import AssignParams, assign
-from triage.conflicts import detect_conflicts
+from triage.conflicts import detect_conflicts, paper_authors, reviewer_coauthors
 from triage.errors import InfeasibleError
 from triage.match import AffinityParams, compute_affinity
 
@@ -241,8 +241,9 @@ def run_stages(d: Synthetic, params: AffinityParams, per_paper: int) -> list[dic
                                                   params=params))
     rows.append({"stage": "affinity", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(aff)})
     _progress(rows, n)
-    res, t, c, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf,
-                                        params=AssignParams(per_paper=per_paper)))
+    # As the match stage calls it: co-authors swapped apart, reciprocal reviewing broken.
+    res, t, c, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf, params=AssignParams(per_paper=per_paper),
+                                        coauthors=reviewer_coauthors(d.pubs), authors=paper_authors(conf)))
     rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "cpu_s": c, "peak_rss_gb": m,
                  "rows": len(res.assignments)})
     rows.append({"stage": "total", "seconds": sum(r["seconds"] for r in rows), "cpu_s": sum(r["cpu_s"] for r in rows),
