@@ -307,6 +307,18 @@ def test_a_positive_bid_outside_the_top_k_makes_the_pair_a_candidate(tmp_path, m
     assert (conflicted.paper_id, conflicted.reviewer_id) not in pairs
     a = pd.read_csv(tmp_path / "out" / "assignments.csv")
     assert a.loc[a["paper_id"] == pick.paper_id, "reviewer_id"].tolist() == [pick.reviewer_id]
+    assert f"bids: 1 of {len(a)} assigned pairs had a positive bid and 0 a negative one" in res.stdout
+
+
+def test_bid_summary_says_how_the_assignment_sits_with_the_bids():
+    from triage.assign import bid_summary
+
+    a = pd.DataFrame({"paper_id": ["p0", "p0", "p1", "p2"], "reviewer_id": ["r0", "r1", "r0", "r2"]})
+    bids = pd.DataFrame({"paper_id": ["p0", "p1", "p1", "p2", "p2"], "reviewer_id": ["r0", "r0", "r1", "r1", "r2"],
+                         "bid": ["Very High", "low", " Neutral ", "High", "conflict"]})
+    got = bid_summary(a, bids, pd.Series(["r0", "r1", "r2", "r3"]), pd.Series(["p0", "p1", "p2", "p3"]))
+    assert got == {"assigned_with_positive_bid": 1, "assigned_with_negative_bid": 1, "assigned": 4,
+                   "reviewers_without_bids": 1, "reviewers": 4, "papers_without_positive_bid": 2, "papers": 4}
 
 
 def test_alternates_are_ranked_with_the_bids():

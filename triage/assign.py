@@ -260,6 +260,21 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
     return score + weight * key.map(m).fillna(0.0).astype(float)
 
 
+def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Series,
+                papers: pd.Series) -> dict[str, int]:
+    """How the assignment sits with the bids: assigned pairs with a positive and a negative bid, reviewers of the
+    pool who placed no bid, and papers no reviewer bid for positively."""
+    value = bids["bid"].astype(str).str.strip().str.lower().map(BIDS)  # EasyChair's 'conflict' bids: NaN
+    pos = set(zip(bids["paper_id"][value > 0], bids["reviewer_id"][value > 0]))
+    neg = set(zip(bids["paper_id"][value < 0], bids["reviewer_id"][value < 0]))
+    pairs = list(zip(assignments["paper_id"], assignments["reviewer_id"]))
+    return {"assigned_with_positive_bid": sum(p in pos for p in pairs),
+            "assigned_with_negative_bid": sum(p in neg for p in pairs), "assigned": len(pairs),
+            "reviewers_without_bids": int((~reviewers.isin(set(bids["reviewer_id"]))).sum()),
+            "reviewers": len(reviewers),
+            "papers_without_positive_bid": int((~papers.isin({p for p, _ in pos})).sum()), "papers": len(papers)}
+
+
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
     from triage.ingest import read_table, row_name

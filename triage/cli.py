@@ -552,7 +552,7 @@ def match(
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
-    for line in [*res.changes, res.coauthor_note(), res.reciprocal_note()]:
+    for line in [*res.changes, res.coauthor_note(), res.reciprocal_note(), res.bids_note()]:
         if line:
             out.print(line, markup=False)
     _echo_outputs([wd.path(n) for n in res.outputs])

@@ -20,7 +20,7 @@ import pandas as pd
 
 from triage import __version__
 from triage import workdir as W
-from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, coauthor_pairs, reciprocal_pairs
+from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, bid_summary, coauthor_pairs, reciprocal_pairs
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
@@ -374,6 +374,7 @@ class MatchResult:
     # co-author pairs on one paper split after the solve, left, and of those left the pairs the chair kept
     coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
     reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
+    bids: dict[str, int] | None = None  # how the assignment sits with the bids (assign.bid_summary)
     outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
@@ -388,6 +389,16 @@ class MatchResult:
             parts.append(f"{kept} left because the chair kept them (--keep-assignments)")
         return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
                 + ", ".join(parts) + ("; the report lists them" if left else ""))
+
+    def bids_note(self) -> str:
+        """One line on the bids, or '' without bids."""
+        b = self.bids
+        if not b:
+            return ""
+        return (f"bids: {b['assigned_with_positive_bid']} of {b['assigned']} assigned pairs had a positive bid and "
+                f"{b['assigned_with_negative_bid']} a negative one; {b['reviewers_without_bids']} of {b['reviewers']} "
+                f"reviewers placed no bid; {b['papers_without_positive_bid']} of {b['papers']} papers had no "
+                "positive bid")
 
     def reciprocal_note(self) -> str:
         """One line on reviewers who would review each other's papers, or '' when the solve had none."""
@@ -678,6 +689,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
     result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
     result.reciprocal = (res.reciprocal_broken, res.reciprocal_left)
+    if bids is not None and len(bids):
+        result.bids = bid_summary(res.assignments, bids, active["reviewer_id"], corpus.papers["paper_id"])
     if res.unmet_min_load:
         log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                     res.unmet_min_load[0])
@@ -695,7 +708,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "coauthor_pairs_left": result.coauthor_pairs[1],
                                             "coauthor_pairs_kept": result.coauthor_pairs[2],
                                             "reciprocal_pairs_broken": result.reciprocal[0],
-                                            "reciprocal_pairs_left": result.reciprocal[1]})
+                                            "reciprocal_pairs_left": result.reciprocal[1], "bids": result.bids})
     return result
 
 
@@ -1089,7 +1102,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                       export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
-        result.messages += m.changes + [line for line in [m.coauthor_note(), m.reciprocal_note()] if line]
+        result.messages += m.changes + [line for line in [m.coauthor_note(), m.reciprocal_note(), m.bids_note()]
+                                        if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"
