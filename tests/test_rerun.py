@@ -299,7 +299,7 @@ def test_a_stage_run_on_its_own_embeds_as_the_last_embed_did(fake_model, tmp_pat
     res = runner.invoke(app, match_args(DATA / "submissions.csv", DATA / "publications.csv",
                                         DATA / "reviewers.csv", out))
     assert res.exit_code == 0, res.output
-    assert "embedding as the folder's last embed did: --model my-model --use-keywords --batch-size 8" in res.stdout
+    assert "embedding as the folder's last embed did: --model my-model --use-keywords --batch-size 8" in res.stderr
     assert (out / "embeddings" / "papers.npy").read_bytes() == vectors
     assert {k: embed_params()[k] for k in ("model", "use_keywords", "batch_size")} == \
         {"model": "my-model", "use_keywords": True, "batch_size": 8}
@@ -316,3 +316,12 @@ def test_a_stage_run_on_its_own_embeds_as_the_last_embed_did(fake_model, tmp_pat
     assert (out / "embeddings" / "papers.npy").read_bytes() != vectors
     assert {k: embed_params()[k] for k in ("model", "use_keywords", "batch_size")} == \
         {"model": "other", "use_keywords": False, "batch_size": 8}
+    # A model folder given by a relative path is recorded absolute, so a stage run from another folder finds it.
+    (tmp_path / "mymodel").mkdir()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(tmp_path)
+        res = runner.invoke(app, ["embed", subs, "-m", "mymodel", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert embed_params()["model"] == str((tmp_path / "mymodel").resolve())
+    res = runner.invoke(app, ["embed", subs, "-m", "default", "-o", str(out)])
+    assert res.exit_code == 0 and embed_params()["model"] == "default"

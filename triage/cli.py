@@ -476,7 +476,7 @@ def topics(
     inputs = _inputs(submissions, publications, reviewers, None, encoding, compare_with=compare_with)
     corpus, others = load(inputs), load_compare(inputs)
     if note:
-        out.print(note, markup=False)
+        err.print(note, markup=False, highlight=False)  # before any error it leads to
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     notes: list[str] = []
     t = run_topics(corpus, emb, wd, ClusterParams(k=k, seed=seed), inputs=inputs, embed=embed_params,
@@ -543,7 +543,7 @@ def match(
     corpus, wd = load(inputs), Workdir(out_dir)
     embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
     if note:
-        out.print(note, markup=False)
+        err.print(note, markup=False, highlight=False)  # before any error it leads to
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     res = run_match(corpus, emb, wd,
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
@@ -619,7 +619,7 @@ def affinity(
     corpus, wd = load(inputs), Workdir(work_dir)
     embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
     if note:
-        out.print(note, markup=False)
+        err.print(note, markup=False, highlight=False)  # before any error it leads to
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     aff, confl = run_affinity(corpus, emb, scores,
                               affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
@@ -689,7 +689,7 @@ def summarize(
     wd = Workdir(out_dir)
     embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)
     if note and centrality is CentralityChoice.embedding:
-        out.print(note, markup=False)
+        err.print(note, markup=False, highlight=False)  # before any error it leads to
     messages: list[str] = []
     s = run_summarize(load(inputs), wd, SummaryParams(max_claims=max_claims, max_results=max_results,
                                                       centrality=centrality.value),

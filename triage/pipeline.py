@@ -24,7 +24,15 @@ from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, bid_summary,
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
-from triage.embed import DEFAULT_MODEL, EmbeddingCache, EmbedStats, embed_texts, load_embedder
+from triage.embed import (
+    BUNDLED_NAME,
+    DEFAULT_MODEL,
+    FAST_MODEL,
+    EmbeddingCache,
+    EmbedStats,
+    embed_texts,
+    load_embedder,
+)
 from triage.errors import InfeasibleError, InputError, MissingArtifactError, OutputError, StaleArtifactError
 from triage.export import (
     WEAK_SCORE,
@@ -129,6 +137,15 @@ def embed_params_as_before(wd: Workdir, *, model: str | None = None, use_keyword
     return params, ("embedding as the folder's last embed did: " + " ".join(said) if said else None)
 
 
+def _recorded_model(model: str) -> str:
+    """A model folder given by a relative path is recorded absolute: a stage run later from another folder
+    embeds with the same model (see :func:`embed_params_as_before`)."""
+    if model in (DEFAULT_MODEL, FAST_MODEL, BUNDLED_NAME, f"sentence-transformers/{BUNDLED_NAME}"):
+        return model  # names, whatever folders the current one holds
+    path = Path(model).expanduser()
+    return str(path.resolve()) if not path.is_absolute() and path.is_dir() else model
+
+
 @dataclass
 class Embedded:
     papers: np.ndarray
@@ -191,7 +208,8 @@ def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), 
     wd.write_npy(W.PAPER_EMB, arrays["papers"])
     wd.write_npy(W.PUB_EMB, arrays["publications"])
     wd.record_stage("embed", inputs=(inputs.files() if inputs else {}),
-                    params={**dataclasses.asdict(params), "model_name": embedder.name, "dim": embedder.dim},
+                    params={**dataclasses.asdict(params), "model": _recorded_model(params.model),
+                            "model_name": embedder.name, "dim": embedder.dim},
                     outputs=[W.PAPER_EMB, W.PUB_EMB],
                     stats={k: dataclasses.asdict(v) for k, v in stats.items()})
     return Embedded(arrays["papers"], arrays["publications"], embedder.name, stats)
