@@ -1357,3 +1357,22 @@ def test_excluded_list_follows_the_submissions_file_a_single_stage_read(good_run
                               "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert not (out / "excluded.csv").exists()  # the paper is back: no stale list
+
+
+def test_topics_without_publications_keeps_the_folders_publication_vectors(good_run, fake_model, tmp_path):
+    """Clustering again without -p: the publications' vectors the match stage read stay, so match is not out of
+    date; the supply table, which described the topics before, is removed with a warning, not left empty."""
+    import shutil
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    pubs = (out / "embeddings" / "publications.npy").read_bytes()
+    res = runner.invoke(app, ["topics", str(GOOD / "submissions.csv"), "--k", "2", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "embeddings" / "publications.npy").read_bytes() == pubs
+    assert not (out / "topic_supply.csv").exists()
+    assert "removed topic_supply.csv" in res.stderr.replace("\n", " ")
+    status = runner.invoke(app, ["status", "-o", str(out)]).stdout
+    state = {line.split()[0]: line for line in status.splitlines() if not line.startswith(" ")}
+    assert state["embed"].rstrip().endswith("ok") and state["topics"].rstrip().endswith("ok"), status
+    assert "publications.npy" not in state["match"], status

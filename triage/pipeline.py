@@ -71,7 +71,6 @@ from triage.taxonomy import (
 )
 from triage.taxonomy import enabled as tax_enabled
 from triage.topics import (
-    SUPPLY_COLUMNS,
     ClusterParams,
     SupplyParams,
     cluster_papers,
@@ -195,6 +194,12 @@ def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), 
     write_excluded(corpus, wd)
     embedder = load_embedder(params.model, device=params.device, allow_download=params.allow_download)
     cache = EmbeddingCache.open(wd.path(W.EMBED_CACHE), embedder.name)
+    # A stage run without --publications (topics, summarize) keeps the publications' vectors of the folder's last
+    # embed by the same model: the match stage and the supply table read them.
+    before = wd.read_manifest()["stages"].get("embed") or {}
+    kept = (before.get("inputs") or {}).get("publications") if (
+        not len(corpus.publications) and wd.exists(W.PUB_EMB)
+        and (before.get("params") or {}).get("model_name") == embedder.name) else None
     stats: dict[str, EmbedStats] = {}
     arrays = {}
     for name, df, use_kw in (("papers", corpus.papers, params.use_keywords), ("publications", corpus.publications,
@@ -206,12 +211,16 @@ def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), 
             arrays[name], stats[name] = embed_texts(texts, embedder, cache, batch_size=params.batch_size,
                                                     progress=advance)
     wd.write_npy(W.PAPER_EMB, arrays["papers"])
-    wd.write_npy(W.PUB_EMB, arrays["publications"])
+    recorded = {k: dataclasses.asdict(v) for k, v in stats.items()}
+    if kept:
+        recorded["publications"] = (before.get("stats") or {}).get("publications", recorded["publications"])
+    else:
+        wd.write_npy(W.PUB_EMB, arrays["publications"])
     wd.record_stage("embed", inputs=(inputs.files() if inputs else {}),
                     params={**dataclasses.asdict(params), "model": _recorded_model(params.model),
                             "model_name": embedder.name, "dim": embedder.dim},
-                    outputs=[W.PAPER_EMB, W.PUB_EMB],
-                    stats={k: dataclasses.asdict(v) for k, v in stats.items()})
+                    outputs=[W.PAPER_EMB, W.PUB_EMB], stats=recorded,
+                    kept_inputs={"publications": kept} if kept else None)
     return Embedded(arrays["papers"], arrays["publications"], embedder.name, stats)
 
 
@@ -351,8 +360,10 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     submission). ``conflicts``: the match stage's, or None to detect them with the default rules."""
     record = {"supply": dataclasses.asdict(params)}
     if len(corpus.publications) == 0 or len(topics) == 0:
-        wd.write_csv(W.TOPIC_SUPPLY, pd.DataFrame(columns=SUPPLY_COLUMNS))  # no stale table from an earlier run
-        wd.add_to_stage("topics", outputs=[W.TOPIC_SUPPLY], params=record)
+        if wd.exists(W.TOPIC_SUPPLY):  # it described other topics
+            log.warning("%s: removed topic_supply.csv, which described the topics before; pass --publications "
+                        "and --reviewers to make it again", wd.root)
+        wd.remove(W.TOPIC_SUPPLY)
         return None
     revs = corpus.reviewers.reset_index(drop=True)
     rid = {r: i for i, r in enumerate(revs["reviewer_id"])}

@@ -547,15 +547,17 @@ class Workdir:
         return data
 
     def record_stage(self, stage: str, *, inputs: dict[str, Path | None], params: dict[str, Any],
-                     outputs: list[str], stats: dict[str, Any] | None = None) -> None:
-        """Record what a stage read (sha256), its parameters and what it wrote."""
+                     outputs: list[str], stats: dict[str, Any] | None = None,
+                     kept_inputs: dict[str, Any] | None = None) -> None:
+        """Record what a stage read (sha256), its parameters and what it wrote. ``kept_inputs``: entries of the
+        stage's earlier record kept as they were (an output made then, from that input, is kept too)."""
         manifest = self.read_manifest()
         manifest["version"] = __version__
         seq = 1 + max((int(r.get("seq", 0)) for r in manifest["stages"].values()), default=0)
         manifest["stages"][stage] = {
             "seq": seq,  # the order stages ran in (their times share a second)
-            "inputs": {k: ({"path": str(Path(v).resolve()), "sha256": sha256_file(v)} if v else None)
-                       for k, v in inputs.items()},
+            "inputs": {**{k: ({"path": str(Path(v).resolve()), "sha256": sha256_file(v)} if v else None)
+                          for k, v in inputs.items()}, **(kept_inputs or {})},
             "params": params,
             "outputs": outputs,
             "stats": stats or {},
