@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import re
 import statistics
 import subprocess
 import sys
@@ -32,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -282,6 +284,50 @@ def _key(text: str) -> str:
     return text_key(text)
 
 
+CLAUSE_CUT = re.compile(r"[,;:()]|\s(?:and|where|while|which|whereas|but|under|with)\s")
+
+
+def clause_embedding(splits: list[str]) -> None:
+    """What a zero-shot embedding detector would add to the patterns: each body sentence cut into clauses, a
+    label given when a clause's MiniLM cosine to the label's description reaches a threshold and the patterns did
+    not give it. Prints how many such additions are right."""
+    from triage.embed import load_embedder
+
+    df = pd.read_csv(LABELLED, keep_default_na=False)
+    df = df[df["split"].isin(splits)].reset_index(drop=True)
+    vocab = load_vocabulary()
+    labels = list(vocab.descriptions)
+    clauses, owner, preds, golds = [], [], [], []
+    for i, r in enumerate(df.itertuples()):
+        t = paper_text(r.title, r.abstract)
+        preds.append(set(vocab.detect(t.sentences, n_title=t.n_title)))
+        golds.append(_gold(r.assumptions))
+        for sent in t.sentences[t.n_title:]:
+            for part in CLAUSE_CUT.split(sent):
+                if part and len(part.split()) >= 2:
+                    clauses.append(part.strip())
+                    owner.append(i)
+    embedder = load_embedder("default")
+    sims = embedder.encode(clauses, batch_size=64) @ embedder.encode(
+        [f"{lab.replace('-', ' ')}: {vocab.descriptions[lab]}" for lab in labels], batch_size=64).T
+    best = np.full((len(df), len(labels)), -1.0)
+    np.maximum.at(best, np.array(owner), sims)
+    tp0 = sum(len(g & p) for g, p in zip(golds, preds))
+    fp0 = sum(len(p - g) for g, p in zip(golds, preds))
+    fn0 = sum(len(g - p) for g, p in zip(golds, preds))
+    print(f"\n## Clause-embedding additions ({len(df)} abstracts of {splits[0]}..{splits[-1]}, "
+          f"{len(clauses)} clauses)\n")
+    print("| cosine at least | labels added | right | share right | recall | precision |\n|---|---|---|---|---|---|")
+    print(f"| (patterns only) | | | | {tp0 / (tp0 + fn0):.3f} | {tp0 / (tp0 + fp0):.3f} |")
+    for t in (0.5, 0.55, 0.6, 0.65, 0.7):
+        added = [(i, lab) for i in range(len(df)) for j, lab in enumerate(labels)
+                 if best[i, j] >= t and lab not in preds[i]]
+        right = sum(lab in golds[i] for i, lab in added)
+        tp, fp = tp0 + right, fp0 + len(added) - right
+        print(f"| {t} | {len(added)} | {right} | {right / max(len(added), 1):.2f} | {tp / (tp0 + fn0):.3f} | "
+              f"{tp / (tp + fp):.3f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", type=Path, required=True, help="folder with the development CSVs")
@@ -299,12 +345,16 @@ def main() -> None:
                     help="draw the speed sample among papers whose vectors are already in --cache")
     ap.add_argument("--quality-only", action="store_true", help="skip the speed run")
     ap.add_argument("--cards", action="store_true", help="also score the picked sentences against sentence roles")
+    ap.add_argument("--clause-embedding", action="store_true",
+                    help="also print what a zero-shot clause-embedding detector adds (fresh47-68; not the default)")
     args = ap.parse_args()
     detection_quality(args.per_label)
     if args.first_look:
         first_look()
     if args.cards:
         card_quality()
+    if args.clause_embedding:
+        clause_embedding([f"fresh{i}" for i in range(47, 69)])
     if not args.quality_only:
         speed(args.data, args.cache, args.sentence_cache, args.n, args.runs, args.seed, args.cached_only)
 
