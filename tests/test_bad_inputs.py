@@ -592,24 +592,36 @@ def test_a_second_command_on_a_folder_in_use_stops_at_once(earlier, fake_model, 
 
 
 def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
-    """The hidden temporary and staged files that runs killed with kill -9 left are removed by the next command
-    on the folder; nothing else is, not even files of names much like them."""
+    """The hidden temporary and staged files of triage's own outputs that runs killed with kill -9 left are removed by
+    the next command on the folder (in a cache, a day later); nothing else is: not the user's own hidden files, not
+    files of names much like triage's."""
     out, _ = earlier
     model = next((out / "cache" / "embeddings").iterdir()).name
+    key = "0123456789abcdef" * 4
     left = [".affinity.csv.k2_9xq0a.staged", "embeddings/.papers.npy.abcd1234.staged", ".triage.csv.a1b2c3d4.tmp",
-            f"cache/embeddings/{model}/.shard-000003-0a1b2c3d4e5f.npy.zz9_8yx7.tmp", ".report.html.31337.bak",
-            "cache/affinity/.0123abcd.pkl.qwertyui.tmp", "cache/llm/ab/.ab12.json.m0n1b2v3.tmp",
-            "by_area/.optimization.csv.lkjhgfds.staged"]
-    kept = ["notes.staged", ".affinity.csv.staged", ".affinity.csv.ABCDEFGH.staged", ".x.abcd1234.old",
-            "mine/.papers.csv.abcd1234.tmp", ".triage.csv.a1b2c3d4.tmp.txt", "embeddings/.npy.bak"]
-    for name in left + kept:
+            ".report.html.31337.bak", "..manifest.json.abcd1234.staged.x_9y8z7w.tmp", ".cmt_scores.csv.abcdefgh.staged",
+            "by_area/.optimization.csv.lkjhgfds.staged", "by_cluster/.cluster-01-bandits.xlsx.4242.bak"]
+    old_cache = [f"cache/embeddings/{model}/.shard-000003-0a1b2c3d4e5f.npy.zz9_8yx7.tmp",
+                 f"cache/affinity/.{key}.pkl.qwertyui.tmp", f"cache/llm/01/.{key}.json.m0n1b2v3.tmp"]
+    kept = [".zshrc.20240101.bak", ".notes.md.backup01.tmp", ".chair.plan.jan2024a.staged",  # the user's own
+            "notes.staged", ".affinity.csv.staged", ".affinity.csv.ABCDEFGH.staged", ".x.abcd1234.old",
+            "mine/.papers.csv.abcd1234.tmp", ".triage.csv.a1b2c3d4.tmp.txt", "embeddings/.npy.bak",
+            ".report.html.bak", ".triage.csv.abcdefg.tmp", ".triage.csv.backup01.bak", ".papers.npy.abcd1234.staged",
+            ".mytriage.csv.abcd1234.tmp", ".triage.csv.v2.abcd1234.tmp", "embeddings/.notes.npy.abcd1234.tmp",
+            "by_area/.my notes.csv.abcd1234.tmp", "by_area/.optimization.txt.abcd1234.tmp",
+            "cache/.zshrc.abcd1234.tmp", "cache/affinity/.mine.pkl.abcd1234.tmp",
+            f"cache/affinity/.{key[::-1]}.pkl.abcd1234.tmp"]  # a cache's, but new: maybe a live command's
+    for name in left + old_cache + kept:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text("x", encoding="utf-8")
-    (out / ".dir.abcd1234.staged").mkdir()
+    day_ago = time.time() - 25 * 3600
+    for name in [*old_cache, "cache/affinity/.mine.pkl.abcd1234.tmp"]:
+        os.utime(out / name, (day_ago, day_ago))
+    (out / ".triage.csv.abcd1234.staged").mkdir()
     res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert [n for n in left if (out / n).exists()] == []
-    assert [n for n in kept if not (out / n).exists()] == [] and (out / ".dir.abcd1234.staged").is_dir()
+    assert [n for n in left + old_cache if (out / n).exists()] == []
+    assert [n for n in kept if not (out / n).exists()] == [] and (out / ".triage.csv.abcd1234.staged").is_dir()
 
 
 def test_a_file_system_without_locks_runs_unlocked_with_a_warning(earlier, fake_model, monkeypatch):

@@ -77,7 +77,7 @@ from triage.topics import (
     reviewer_paper_qualified,
     topic_supply,
 )
-from triage.workdir import Workdir
+from triage.workdir import EXPORT_FILES, Workdir
 
 log = logging.getLogger("triage")
 
@@ -438,16 +438,6 @@ class MatchResult:
                 f"{broken} broken by swapping in another candidate"
                 + (f", {left} left (kept by the chair, or no candidate with load to spare); the report lists them"
                    if left else ""))
-
-
-# Upload files for OpenReview, CMT, HotCRP and START, written by run_match when asked (``--export-format``):
-# the scores file (none for HotCRP and START) and the other file (constraints or assignments).
-EXPORT_FILES = {
-    "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
-    "cmt": ("cmt_scores.csv", "cmt_assignments.xml"),
-    "hotcrp": (None, "hotcrp_assignments.csv"),  # assignment only: HotCRP computes no scores from files
-    "start": (None, "start_assignments.txt"),
-}
 
 
 def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, fmt: str = "triage") -> Path:

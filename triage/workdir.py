@@ -17,14 +17,17 @@ import contextvars
 import datetime as _dt
 import errno
 import hashlib
+import itertools
 import json
 import logging
 import os
 import re
 import shutil
 import signal
+import stat
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +71,14 @@ SPLIT_DIR = "by_{by}"  # triage export --by area|cluster: one file per group
 CHANGES = "changes.csv"
 EXCLUDED = "excluded.csv"  # submissions left out of the run: withdrawn, desk-rejected or without a paper
 OPENREVIEW_MAX_PAPERS = "openreview_max_papers.csv"  # --export-format openreview: the matcher's user,max
+# Upload files for OpenReview, CMT, HotCRP and START, written by run_match when asked (``--export-format``):
+# the scores file (none for HotCRP and START) and the other file (constraints or assignments).
+EXPORT_FILES = {
+    "openreview": ("openreview_affinity.csv", "openreview_constraints.csv"),
+    "cmt": ("cmt_scores.csv", "cmt_assignments.xml"),
+    "hotcrp": (None, "hotcrp_assignments.csv"),  # assignment only: HotCRP computes no scores from files
+    "start": (None, "start_assignments.txt"),
+}
 
 FLOAT_FORMAT = "%.4f"
 _TABLES = (TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, ALTERNATES, SUMMARIES)
@@ -370,22 +381,50 @@ def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
                 d.rmdir()
 
 
-# The temporary files of atomic_open (.NAME.XXXXXXXX.tmp), of a run's staging (.NAME.XXXXXXXX.staged) and of a
-# commit's backups (.NAME.PID.bak), which a killed command (kill -9, a power cut) leaves behind.
-_LEFTOVER = re.compile(r"\..+\.(?:[a-z0-9_]{8}\.(?:tmp|staged)|[0-9]+\.bak)")
+# What a killed command (kill -9, a power cut) leaves behind, for the files triage writes (NAME) and nothing else:
+# atomic_open's .NAME.RANDOM.tmp and, for a staged output, the run's .NAME.RANDOM.staged, atomic_open's
+# ..NAME.RANDOM.staged.RANDOM.tmp and a commit's .NAME.PID.bak. RANDOM is the part mkstemp makes.
+_RANDOM = "[a-z0-9_]{8}"
+_STALE = 24 * 3600  # seconds: a cache's temporary file this old is no live command's (a cache may be shared)
+_OUTPUTS = (MANIFEST, TOPICS, TOPIC_SUPPLY, DUPLICATES, CENTROIDS, AFFINITY, CONFLICTS, ASSIGNMENTS, ALTERNATES,
+            SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, EXCLUDED, OPENREVIEW_MAX_PAPERS,
+            *(name for pair in EXPORT_FILES.values() for name in pair if name))
 
 
-def remove_leftovers(root: Path) -> list[Path]:
+def _leftover(names: str, *, staged: bool = True) -> re.Pattern[str]:
+    """The temporary files of the files whose names match ``names``; ``staged``: also of staging."""
+    tmp = rf"\.(?:{names})\.{_RANDOM}\.tmp"
+    if staged:
+        tmp += rf"|\.(?:{names})\.(?:{_RANDOM}\.staged|[0-9]+\.bak)|\.\.(?:{names})\.{_RANDOM}\.staged\.{_RANDOM}\.tmp"
+    return re.compile(tmp)
+
+
+_HEX = "[0-9a-f]{64}"
+_IN_SUBFOLDERS = (  # subfolder, its leftovers, whether they are a cache's
+    ("embeddings", _leftover(r"papers\.npy|publications\.npy"), False),
+    *((SPLIT_DIR.format(by=b.value), _leftover(r"[^\W_]+(?:-[^\W_]+)*\.(?:csv|xlsx)"), False) for b in SplitBy),
+    (EMBED_CACHE, _leftover(r"shard-[0-9]{6,}(?:-[0-9a-f]{12})?\.(?:npy|keys)", staged=False), True),
+    (AFFINITY_CACHE, _leftover(rf"{_HEX}\.pkl", staged=False), True),
+    (LLM_CACHE, _leftover(rf"{_HEX}\.json", staged=False), True),
+)
+
+
+def remove_leftovers(root: Path, names: tuple[str, ...] = ()) -> list[Path]:
     """Remove the temporary files that killed commands left in the folder and in the subfolders triage writes
-    (call it only while holding the folder's lock: then no command is writing them). What it removed."""
-    listed = [(str(root), os.listdir(root))]  # the folder itself, and its triage subfolders all through
-    for sub in ("embeddings", EMBED_CACHE, AFFINITY_CACHE, LLM_CACHE, *(SPLIT_DIR.format(by=b.value) for b in SplitBy)):
-        listed += [(here, names) for here, _, names in os.walk(root / sub)]
+    (call it only while holding the folder's lock: then no command is writing them), of the files triage writes
+    there and of ``names`` (more files the command writes into the folder: affinity's scores file). A cache's
+    are removed only when a day old, as a cache may be shared by several folders (a symlink). What it removed."""
+    here = _leftover("|".join(re.escape(n) for n in (*_OUTPUTS, *names)))
+    listed = [(str(root), os.listdir(root), here, False)]  # the folder itself, and its triage subfolders
+    for sub, pattern, cache in _IN_SUBFOLDERS:
+        walked = os.walk(root / sub) if cache else itertools.islice(os.walk(root / sub), 1)  # (no deeper)
+        listed += [(folder, files, pattern, cache) for folder, _, files in walked]
     gone = []
-    for here, names in listed:
-        for path in (Path(here, name) for name in names if _LEFTOVER.fullmatch(name)):
-            if path.is_file() and not path.is_symlink():
-                with contextlib.suppress(OSError):
+    for folder, files, pattern, cache in listed:
+        for path in (Path(folder, name) for name in files if pattern.fullmatch(name)):
+            with contextlib.suppress(OSError):
+                st = path.lstat()
+                if stat.S_ISREG(st.st_mode) and (not cache or time.time() - st.st_mtime > _STALE):
                     path.unlink()
                     gone.append(path)
     return gone
