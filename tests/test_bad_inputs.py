@@ -591,6 +591,34 @@ def test_a_second_command_on_a_folder_in_use_stops_at_once(earlier, fake_model, 
     assert not (out / ".triage.lock").exists()
 
 
+def test_affinity_holds_the_lock_of_its_scores_files_folder(earlier, fake_model, tmp_path):
+    """affinity stages its scores file in the -o file's folder: it holds that folder's lock as well as --work's, so a
+    command on that folder never takes its staged file for a leftover (and one running there stops it at once)."""
+    out, _ = earlier
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True,
+                              cwd=ROOT)
+    args = ["affinity", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "-o",
+            str(out / "scores.csv")]
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        res = runner.invoke(app, [*args, "--work", str(tmp_path / "work")])
+        assert res.exit_code == 1, res.output
+        check_error_output(res.stderr, res.stdout, f"{out}: another triage command is writing to this folder "
+                           f"(pid {holder.pid}); wait for it to finish or pass another -o")
+        assert not (out / "scores.csv").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # --work the same folder: locked once; the leftovers of its scores file are removed, another file's are not
+    for name in (".scores.csv.abcd1234.staged", "..scores.csv.abcd1234.staged.x_9y8z7w.tmp",
+                 ".mine.csv.abcd1234.staged"):
+        (out / name).write_text("x", encoding="utf-8")
+    res = runner.invoke(app, [*args, "--work", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "scores.csv").exists() and not (out / ".triage.lock").exists()
+    assert leftovers(out) == [".mine.csv.abcd1234.staged"]
+
+
 def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
     """The hidden temporary and staged files of triage's own outputs that runs killed with kill -9 left are removed by
     the next command on the folder (in a cache, a day later); nothing else is: not the user's own hidden files, not

@@ -210,22 +210,38 @@ def _terminate_cleanly() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+@contextlib.contextmanager
+def _folder_locks(kwargs: dict[str, Any]) -> Iterator[None]:
+    """Hold the locks of the folders a command writes into: ``--out``, ``--work``, and the folder of affinity's
+    scores file (a folder named twice is locked once)."""
+    from triage.workdir import folder_lock
+
+    with contextlib.ExitStack() as stack:
+        if kwargs.get("scores") is not None:  # first: when it is --work too, its leftovers are removed as well
+            scores = Path(kwargs["scores"])
+            stack.enter_context(folder_lock(scores.parent, "-o", names=(scores.name,)))
+        for key, option in (("out_dir", "-o"), ("work_dir", "--work")):
+            if kwargs.get(key) is not None:
+                stack.enter_context(folder_lock(kwargs[key], option))
+        yield
+
+
 def handle_errors(fn: F, *, writes: bool = True) -> F:
     """Turn :class:`TriageError` into ``Error: ...`` on stderr and exit 1; Ctrl-C into exit 130, SIGTERM 143.
 
     The command runs all-or-nothing: its outputs replace earlier ones only if it succeeds, and what
     it says on stdout ("wrote ...", "done") is said only then, so a failure at the last step never
-    follows a report of success. A command that ``writes`` holds its folder's lock (``--out``, or
-    ``--work`` for affinity) while it runs, so a second one on the same folder stops at once.
+    follows a report of success. A command that ``writes`` holds the lock of every folder it writes into
+    (``--out``; for affinity ``--work`` and the scores file's folder) while it runs, so a second one on the
+    same folder stops at once.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from triage.workdir import all_or_nothing, folder_lock
+        from triage.workdir import all_or_nothing
 
         _setup_logging()
-        folder, option = (kwargs.get("work_dir"), "--work") if "work_dir" in kwargs else (kwargs.get("out_dir"), "-o")
-        locked = folder_lock(folder, option) if writes and folder is not None else contextlib.nullcontext()
+        locked = _folder_locks(kwargs) if writes else contextlib.nullcontext()
         try:
             with out.capture() as said, _terminate_cleanly(), locked, all_or_nothing():
                 result = fn(*args, **kwargs)

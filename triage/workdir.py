@@ -351,10 +351,11 @@ _LOCKED: set[str] = set()  # folders this process holds the lock of
 
 
 @contextlib.contextmanager
-def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
+def folder_lock(root: Path, option: str = "-o", names: tuple[str, ...] = ()) -> Iterator[None]:
     """Hold the folder's lock while the block runs: a second triage command writing into the same folder stops
     at once, rather than mixing its outputs with this one's. Where the system has no file locks, the block runs
-    unlocked (with a warning when the folder's file system refuses them)."""
+    unlocked (with a warning when the folder's file system refuses them). ``names``: files other than triage's
+    outputs that the command writes there (their leftovers are removed too)."""
     root = Path(root)
     key = os.path.realpath(root)
     if fcntl is None or key in _LOCKED:  # (a command that runs another, as demo runs run, holds it already)
@@ -367,7 +368,7 @@ def folder_lock(root: Path, option: str = "-o") -> Iterator[None]:
             root.mkdir(parents=True, exist_ok=True)
             fd = _lock(root / LOCK, option)
             if fd is not None:
-                remove_leftovers(root)
+                remove_leftovers(root, names)
         _LOCKED.add(key)
         yield
     finally:
