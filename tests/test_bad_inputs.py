@@ -1216,10 +1216,10 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     assert "conflicts.csv changed since; run 'triage topics' again" in state("topics")
 
 
-@pytest.mark.parametrize("cache", ["cache/affinity", "cache/embeddings"])
+@pytest.mark.parametrize("cache", ["cache/affinity", "cache/embeddings", "cache"])
 def test_a_cache_that_cannot_be_written_costs_only_the_caching(cache, earlier, fake_model, tmp_path):
-    """The affinity or embedding cache cannot be written (a file where its folder should be; a read-only or full
-    disk is alike): the run writes every output all the same, and one warning names the cache folder."""
+    """The affinity or embedding cache, or both, cannot be written (a file where their folder should be; a read-only
+    or full disk is alike): the run writes every output all the same, and one warning names the file."""
     out, _ = earlier
     shutil.rmtree(out / cache)
     (out / cache).write_text("not a folder", encoding="utf-8")
@@ -1230,7 +1230,7 @@ def test_a_cache_that_cannot_be_written_costs_only_the_caching(cache, earlier, f
     assert "late/1" in (out / "assignments.csv").read_text(encoding="utf-8")
     assert "late/1" in (out / "triage.csv").read_text(encoding="utf-8")
     said = [ln for ln in res.stderr.splitlines() if "cache" in ln]
-    assert len(said) == 1 and said[0].startswith(f"Warning: {out / cache}"), res.stderr
+    assert len(said) == 1 and said[0].startswith(f"Warning: {out / cache}: is a file, not a folder"), res.stderr
     assert "the outputs are written all the same" in said[0]
     assert leftovers(out) == []
 

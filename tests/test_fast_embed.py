@@ -98,6 +98,19 @@ def test_a_table_that_cannot_be_saved_costs_only_the_saving(tmp_path, monkeypatc
     assert len(said) == 1 and said[0].startswith(f"{tmp_path}: the cache cannot be written there"), said
 
 
+def test_a_cache_folder_that_is_a_file_is_said_so(tmp_path, monkeypatch, model_dir, random_table, caplog):
+    """TRIAGE_CACHE_DIR names a file: the one warning says that, not the error the system gave ('File exists')."""
+    monkeypatch.setenv(F.CACHE_ENV, str(tmp_path / "cache"))
+    (tmp_path / "cache").write_text("not a folder", encoding="utf-8")
+    monkeypatch.setattr(F, "distill", lambda *a, **k: random_table)
+    with caplog.at_level("WARNING", logger="triage"):
+        emb = load_embedder("fast")
+    assert emb.encode(TEXTS[:2]).shape == (2, 16)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and said[0].startswith(f"{tmp_path / 'cache'}: is a file, not a folder, so the cache "
+                                                 "cannot be kept there (move the file away)"), said
+
+
 def test_a_table_of_the_wrong_shape_is_refused(tmp_path, model_dir):
     with pytest.raises(TriageError, match="does not fit the tokenizer"):
         F.StaticEmbedder(model_dir, np.zeros((10, 4), dtype=np.float32))

@@ -153,19 +153,27 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
         raise
 
 
-_UNCACHED: set[str] = set()  # cache folders already said to be unwritable
+_UNCACHED: set[str] = set()  # folders already said to be unusable for a cache
 
 
 def cache_unwritable(folder: Path, exc: Exception, consequence: str) -> None:
-    """Say, once per cache folder, that a cache cannot be written there: that costs only the caching (what
-    ``consequence`` says), never the run's outputs."""
-    if str(folder) in _UNCACHED:
+    """Say that a cache cannot be written in ``folder``: that costs only the caching (what ``consequence`` says),
+    never the run's outputs. The warning names the folder at fault, the nearest that exists (a file where the
+    cache's folder should be, or the folder a cache's subfolder cannot be made in), once: the caches under one
+    unusable folder give one warning."""
+    folder = Path(folder)
+    where = next((p for p in (folder, *folder.parents) if p.exists()), folder)
+    if str(where) in _UNCACHED:
         return
-    _UNCACHED.add(str(folder))
+    _UNCACHED.add(str(where))
+    if where.is_file():
+        log.warning("%s: is a file, not a folder, so the cache cannot be kept there (move the file away); the "
+                    "outputs are written all the same, but %s", where, consequence)
+        return
     cause = exc.__cause__ if isinstance(exc, OutputError) and exc.__cause__ is not None else exc
     reason = (cause.strerror if isinstance(cause, OSError) else None) or str(cause)
     log.warning("%s: the cache cannot be written there (%s); the outputs are written all the same, but %s",
-                folder, reason, consequence)
+                where, reason, consequence)
 
 
 def write_text(path: Path, text: str) -> None:
