@@ -1190,6 +1190,8 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     assert set(rec["read"]) == {"embeddings/papers.npy", "embeddings/publications.npy", "conflicts.csv"}
     (out / "topic_supply.csv").unlink()
     assert "missing topic_supply.csv; run 'triage topics' again" in state("topics")
+    for stage in ("export", "report"):  # which it read: they name the command that brings it back
+        assert state(stage).endswith(f"  topic_supply.csv is missing; run 'triage topics' again, then 'triage {stage}'")
     res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "--format", "xlsx", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "topic_supply.csv missing though the stage ran (deleted?)" in res.stderr.replace("\n", " ")

@@ -826,12 +826,18 @@ def status(
             else "no stage has run yet"
         out.print(f"{out_dir}: {said}", markup=False)
         return
+    gone = wd.missing_reads()  # tables it read that another stage makes, missing now
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
-        problems = ([f"out of date: {', '.join(late[stage])} changed since"] if stage in late else []) + (
-            [f"missing {', '.join(missing[stage])}"] if missing[stage] else [])
-        state = "; ".join(problems) + f"; run 'triage {stage}' again" if problems else "ok"
+        lost = gone.get(stage, {})
+        changed = [name for name in late.get(stage, []) if name not in lost]
+        problems = [f"out of date: {', '.join(changed)} changed since"] if changed else []
+        problems += [f"{name} is missing" for name in lost]
+        problems += [f"missing {', '.join(missing[stage])}"] if missing[stage] else []
+        makers = " and ".join(f"'triage {m}'" for m in sorted(set(lost.values()), key=lambda m: rank.get(m, len(rank))))
+        again = f"run {makers} again, then 'triage {stage}'" if makers else f"run 'triage {stage}' again"
+        state = "; ".join(problems) + f"; {again}" if problems else "ok"
         out.print(f"{stage:10s} {rec.get('time', '')}  {state}", markup=False)
         params = flat_params(rec.get("params") or {})
         if params:

@@ -685,6 +685,19 @@ class Workdir:
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
         return dict(sorted(late.items(), key=lambda kv: rank.get(kv[0], len(rank))))  # in the order to run them
 
+    def missing_reads(self) -> dict[str, dict[str, str]]:
+        """Stage -> the tables of other stages it read that are missing now (deleted by hand), each with the stage
+        that makes it: running that stage again brings it back (:meth:`outdated` names them as changed)."""
+        stages = self.read_manifest()["stages"]
+        makers = {name: stage for stage, rec in stages.items() for name in rec.get("outputs", [])}
+        found = {}
+        for stage, rec in stages.items():
+            gone = {name: makers[name] for name in rec.get("read") or {}
+                    if makers.get(name, stage) != stage and not self.exists(name)}
+            if gone:
+                found[stage] = gone
+        return found
+
 
 def _stage_record_ok(rec: Any) -> bool:
     """A stage record of the layout triage writes (a hand edit may leave ``seq: null`` or ``params: [1]``)."""
