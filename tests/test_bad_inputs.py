@@ -1418,3 +1418,6 @@ def test_topics_without_publications_keeps_the_folders_publication_vectors(good_
     state = {line.split()[0]: line for line in status.splitlines() if not line.startswith(" ")}
     assert state["embed"].rstrip().endswith("ok") and state["topics"].rstrip().endswith("ok"), status
     assert "publications.npy" not in state["match"], status
+    res = runner.invoke(app, ["embed", str(GOOD / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 0 and "publications" not in res.stdout, res.output  # nothing written or embedded
+    assert (out / "embeddings" / "publications.npy").read_bytes() == pubs

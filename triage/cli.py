@@ -435,8 +435,11 @@ def embed(
                     EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
                                 use_keywords=use_keywords), progress=_progress_factory(), inputs=inputs)
     for name, st in emb.stats.items():
+        if name == "publications" and publications is None:
+            continue  # none given: the folder's earlier vectors, if any, are kept
         out.print(f"embedded {st.embedded} new {name} text(s), {st.cached} from cache", markup=False)
-    _echo_outputs([out_dir / "embeddings/papers.npy", out_dir / "embeddings/publications.npy"])
+    _echo_outputs([out_dir / "embeddings/papers.npy",
+                   *([out_dir / "embeddings/publications.npy"] if publications is not None else [])])
     _say_outdated(out_dir)
 
 
