@@ -610,13 +610,13 @@ def test_affinity_holds_the_lock_of_its_scores_files_folder(earlier, fake_model,
         holder.kill()
         holder.wait()
     # --work the same folder: locked once; the leftovers of its scores file are removed, another file's are not
-    for name in (".scores.csv.abcd1234.staged", "..scores.csv.abcd1234.staged.x_9y8z7w.tmp",
-                 ".mine.csv.abcd1234.staged"):
+    for name in (".scores.csv.triage-abcd1234.staged", "..scores.csv.triage-abcd1234.staged.triage-x_9y8z7w.tmp",
+                 ".mine.csv.triage-abcd1234.staged"):
         (out / name).write_text("x", encoding="utf-8")
     res = runner.invoke(app, [*args, "--work", str(out)])
     assert res.exit_code == 0, res.output
     assert (out / "scores.csv").exists() and not (out / ".triage.lock").exists()
-    assert leftovers(out) == [".mine.csv.abcd1234.staged"]
+    assert leftovers(out) == [".mine.csv.triage-abcd1234.staged"]
 
 
 def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
@@ -626,24 +626,26 @@ def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
     out, _ = earlier
     model = next((out / "cache" / "embeddings").iterdir()).name
     key = "0123456789abcdef" * 4
-    left = [".affinity.csv.k2_9xq0a.staged", "embeddings/.papers.npy.abcd1234.staged", ".triage.csv.a1b2c3d4.tmp",
-            ".report.html.31337.bak", "..manifest.json.abcd1234.staged.x_9y8z7w.tmp", ".cmt_scores.csv.abcdefgh.staged",
-            "by_area/.optimization.csv.lkjhgfds.staged", "by_cluster/.cluster-01-bandits.xlsx.4242.bak"]
-    old_cache = [f"cache/embeddings/{model}/.shard-000003-0a1b2c3d4e5f.npy.zz9_8yx7.tmp",
-                 f"cache/affinity/.{key}.pkl.qwertyui.tmp", f"cache/llm/01/.{key}.json.m0n1b2v3.tmp"]
+    left = [".affinity.csv.triage-k2_9xq0a.staged", "embeddings/.papers.npy.triage-abcd1234.staged",
+            ".triage.csv.triage-a1b2c3d4.tmp", ".report.html.triage-31337.bak",
+            "..manifest.json.triage-abcd1234.staged.triage-x_9y8z7w.tmp", ".cmt_scores.csv.triage-abcdefgh.staged",
+            "by_area/.optimization.csv.triage-lkjhgfds.staged", "by_cluster/.cluster-01-bandits.xlsx.triage-4242.bak"]
+    old_cache = [f"cache/embeddings/{model}/.shard-000003-0a1b2c3d4e5f.npy.triage-zz9_8yx7.tmp",
+                 f"cache/affinity/.{key}.pkl.triage-qwertyui.tmp", f"cache/llm/01/.{key}.json.triage-m0n1b2v3.tmp"]
     kept = [".zshrc.20240101.bak", ".notes.md.backup01.tmp", ".chair.plan.jan2024a.staged",  # the user's own
+            ".assignments.csv.20241130.bak", ".report.html.backup01.tmp", ".triage.csv.a1b2c3d4.tmp",
             "notes.staged", ".affinity.csv.staged", ".affinity.csv.ABCDEFGH.staged", ".x.abcd1234.old",
             "mine/.papers.csv.abcd1234.tmp", ".triage.csv.a1b2c3d4.tmp.txt", "embeddings/.npy.bak",
             ".report.html.bak", ".triage.csv.abcdefg.tmp", ".triage.csv.backup01.bak", ".papers.npy.abcd1234.staged",
             ".mytriage.csv.abcd1234.tmp", ".triage.csv.v2.abcd1234.tmp", "embeddings/.notes.npy.abcd1234.tmp",
             "by_area/.my notes.csv.abcd1234.tmp", "by_area/.optimization.txt.abcd1234.tmp",
-            "cache/.zshrc.abcd1234.tmp", "cache/affinity/.mine.pkl.abcd1234.tmp",
-            f"cache/affinity/.{key[::-1]}.pkl.abcd1234.tmp"]  # a cache's, but new: maybe a live command's
+            "cache/.zshrc.abcd1234.tmp", "cache/affinity/.mine.pkl.triage-abcd1234.tmp",
+            f"cache/affinity/.{key[::-1]}.pkl.triage-abcd1234.tmp"]  # a cache's, but new: maybe a live command's
     for name in left + old_cache + kept:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text("x", encoding="utf-8")
     day_ago = time.time() - 25 * 3600
-    for name in [*old_cache, "cache/affinity/.mine.pkl.abcd1234.tmp"]:
+    for name in [*old_cache, "cache/affinity/.mine.pkl.triage-abcd1234.tmp"]:
         os.utime(out / name, (day_ago, day_ago))
     (out / ".triage.csv.abcd1234.staged").mkdir()
     res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "-o", str(out)])

@@ -47,6 +47,8 @@ except ImportError:  # pragma: no cover - not POSIX: folders are not locked
 
 log = logging.getLogger("triage")
 
+MARK = "triage-"  # in the names of the temporary files triage writes, so that only those are ever cleaned up
+
 # Artifact file names, relative to the work directory.
 MANIFEST = "manifest.json"
 EMBED_CACHE = "cache/embeddings"
@@ -132,7 +134,7 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{MARK}", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise OutputError(_describe_os_error(path, exc)) from exc  # (the cause: cache_unwritable says it)
     kwargs: dict[str, Any] = {} if "b" in mode else {"encoding": encoding, "newline": ""}
@@ -232,7 +234,7 @@ class _Staging:
         if staged is None:
             try:
                 self.mkdir(final.parent)
-                fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".staged", dir=final.parent)
+                fd, name = tempfile.mkstemp(prefix=f".{final.name}.{MARK}", suffix=".staged", dir=final.parent)
             except OSError as exc:
                 raise OutputError(_describe_os_error(final, exc)) from None
             os.close(fd)
@@ -273,7 +275,7 @@ class _Staging:
             for final, _ in items:  # keep the old files aside, to put them back on failure
                 current = final
                 if final.exists():
-                    backup = final.with_name(f".{final.name}.{os.getpid()}.bak")
+                    backup = final.with_name(f".{final.name}.{MARK}{os.getpid()}.bak")
                     try:
                         os.link(final, backup)
                     except OSError:
@@ -391,9 +393,10 @@ def folder_lock(root: Path, option: str = "-o", names: tuple[str, ...] = ()) -> 
 
 
 # What a killed command (kill -9, a power cut) leaves behind, for the files triage writes (NAME) and nothing else:
-# atomic_open's .NAME.RANDOM.tmp and, for a staged output, the run's .NAME.RANDOM.staged, atomic_open's
-# ..NAME.RANDOM.staged.RANDOM.tmp and a commit's .NAME.PID.bak. RANDOM is the part mkstemp makes.
-_RANDOM = "[a-z0-9_]{8}"
+# atomic_open's .NAME.triage-RANDOM.tmp and, for a staged output, the run's .NAME.triage-RANDOM.staged, atomic_open's
+# ..NAME.triage-RANDOM.staged.triage-RANDOM.tmp and a commit's .NAME.triage-PID.bak. RANDOM is the part mkstemp
+# makes; the mark keeps a user's own '.notes.csv.20240101.bak' or '.report.html.backup01.tmp' out.
+_RANDOM = MARK + "[a-z0-9_]{8}"
 _STALE = 24 * 3600  # seconds: a cache's temporary file this old is no live command's (a cache may be shared)
 _OUTPUTS = (MANIFEST, TOPICS, TOPIC_SUPPLY, DUPLICATES, CENTROIDS, AFFINITY, CONFLICTS, ASSIGNMENTS, ALTERNATES,
             SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, EXCLUDED, OPENREVIEW_MAX_PAPERS,
@@ -404,7 +407,8 @@ def _leftover(names: str, *, staged: bool = True) -> re.Pattern[str]:
     """The temporary files of the files whose names match ``names``; ``staged``: also of staging."""
     tmp = rf"\.(?:{names})\.{_RANDOM}\.tmp"
     if staged:
-        tmp += rf"|\.(?:{names})\.(?:{_RANDOM}\.staged|[0-9]+\.bak)|\.\.(?:{names})\.{_RANDOM}\.staged\.{_RANDOM}\.tmp"
+        tmp += (rf"|\.(?:{names})\.(?:{_RANDOM}\.staged|{MARK}[0-9]+\.bak)"
+                rf"|\.\.(?:{names})\.{_RANDOM}\.staged\.{_RANDOM}\.tmp")
     return re.compile(tmp)
 
 
