@@ -319,6 +319,12 @@ def test_bid_summary_says_how_the_assignment_sits_with_the_bids():
     got = bid_summary(a, bids, pd.Series(["r0", "r1", "r2", "r3"]), pd.Series(["p0", "p1", "p2", "p3"]))
     assert got == {"assigned_with_positive_bid": 1, "assigned_with_negative_bid": 1, "assigned": 4,
                    "reviewers_without_bids": 1, "reviewers": 4, "papers_without_positive_bid": 2, "papers": 4}
+    # A pair bid on twice counts its last bid, as the solve does; 'placed' adds bidders the table lacks.
+    twice = pd.concat([bids, pd.DataFrame({"paper_id": ["p0"], "reviewer_id": ["r0"], "bid": ["Very Low"]})])
+    got = bid_summary(a, twice, pd.Series(["r0", "r1", "r2", "r3"]), pd.Series(["p0", "p1", "p2", "p3"]),
+                      placed={"r3"})
+    assert (got["assigned_with_positive_bid"], got["assigned_with_negative_bid"]) == (0, 2)
+    assert got["reviewers_without_bids"] == 0 and got["papers_without_positive_bid"] == 3
 
 
 def test_alternates_are_ranked_with_the_bids():
@@ -453,3 +459,27 @@ def test_reciprocal_swaps_keep_loads_and_conflicts_at_random(seed):
     assert len(reciprocal_pairs(a, authors)) == res.reciprocal_left
     assert res.reciprocal_broken > 0 and res.reciprocal_left < before
     assert res.total_score <= base.total_score + 1e-9
+
+
+def test_an_alternate_never_makes_reciprocal_reviewing():
+    """The reviewer swapped out for reviewing a paper by the reviewer of their own paper is no alternate for it."""
+    aff, papers, revs, conflicts = reciprocal_problem()
+    res = assign(aff, papers, revs, conflicts, params=AssignParams(per_paper=1), authors={"p1": {"r0"}, "p0": {"r1"}})
+    alt = set(zip(res.alternates["paper_id"], res.alternates["reviewer_id"]))
+    assert ("p1", "r1") not in alt
+    plain = assign(aff, papers, revs, conflicts, params=AssignParams(per_paper=1, coauthor_slack=0.0))
+    assert ("p1", "r2") in set(zip(plain.alternates["paper_id"], plain.alternates["reviewer_id"]))
+
+
+def test_one_swap_that_breaks_two_reciprocal_pairs_counts_both():
+    """A reviews PB (by B and C) while B reviews PA and C reviews PA2 (both by A): moving A off PB breaks two pairs."""
+    papers = pd.DataFrame({"paper_id": ["PA", "PA2", "PB"]})
+    revs = pd.DataFrame({"reviewer_id": list("ABCD"), "max_load": pd.array([None] * 4, dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    aff = pd.DataFrame([("PB", "A", 0.8), ("PB", "D", 0.5), ("PA", "B", 0.9), ("PA", "D", 0.1), ("PA2", "C", 0.9),
+                        ("PA2", "D", 0.1)], columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="t")
+    authors = {"PA": {"A"}, "PA2": {"A"}, "PB": {"B", "C"}}
+    res = assign(aff, papers, revs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]),
+                 params=AssignParams(per_paper=1), authors=authors)
+    assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"PA": "B", "PA2": "C", "PB": "D"}
+    assert (res.reciprocal_broken, res.reciprocal_left) == (2, 0)

@@ -1423,3 +1423,22 @@ def test_topics_without_publications_keeps_the_folders_publication_vectors(good_
     res = runner.invoke(app, ["embed", str(GOOD / "submissions.csv"), "-o", str(out)])
     assert res.exit_code == 0 and "publications" not in res.stdout, res.output  # nothing written or embedded
     assert (out / "embeddings" / "publications.npy").read_bytes() == pubs
+
+
+def test_reciprocal_reviewing_is_checked_only_where_authorship_is_known(good_run, fake_model, tmp_path):
+    """The report lists reviewers reviewing each other's papers only when the conflicts name reviewers as authors;
+    without any such conflict it says nothing rather than 'None'."""
+    import shutil
+
+    import pandas as pd
+
+    out = tmp_path / "out"
+    shutil.copytree(good_run[0], out)
+    assert "Reviewers reviewing each other" in (out / "report.html").read_text(encoding="utf-8")
+    conflicts = pd.read_csv(out / "conflicts.csv", keep_default_na=False)
+    own = conflicts["reason"].str.contains("reviewer (?:is|may be) an author", regex=True)
+    assert own.any()
+    conflicts[~own].to_csv(out / "conflicts.csv", index=False)
+    args = ["report", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"), "-o", str(out)]
+    assert runner.invoke(app, args).exit_code == 0
+    assert "Reviewers reviewing each other" not in (out / "report.html").read_text(encoding="utf-8")

@@ -93,6 +93,7 @@ def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> lis
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1:] if ri[b] in co.get(ri[a], ())]
 
 
+MAX_RECIPROCAL_PASSES = 5  # passes over the reciprocal pairs left, while a pass still swaps
 MAX_SWAP_OPTIONS = 256  # sets of reviewers tried per paper (all of them up to 8 reviewers in co-author pairs)
 
 
@@ -128,6 +129,24 @@ def _reciprocal(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dict[i
     return sorted(found)
 
 
+def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: dict[str, set[str]]) -> np.ndarray:
+    """For each (paper, reviewer) of ``pairs``: would it make two reviewers review each other's papers, given the
+    ``assigned`` pairs? (One of the paper's authors reviews a paper the reviewer wrote.)"""
+    reviews: dict[str, set[str]] = {}
+    for p, r in zip(assigned["paper_id"], assigned["reviewer_id"]):
+        reviews.setdefault(r, set()).add(p)
+    authored: dict[str, set[str]] = {}
+    for p, revs in authors.items():
+        for r in revs:
+            authored.setdefault(r, set()).add(p)
+    out = np.zeros(len(pairs), dtype=bool)
+    maybe = (pairs["paper_id"].isin(set(authors)) & pairs["reviewer_id"].isin(set(authored))).to_numpy()
+    for i in np.flatnonzero(maybe):
+        p, r = pairs["paper_id"].iat[i], pairs["reviewer_id"].iat[i]
+        out[i] = any(reviews.get(a, set()) & authored[r] for a in authors[p])
+    return out
+
+
 def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
                       auth: dict[int, set[int]], co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
                       fixed: np.ndarray) -> tuple[int, int]:
@@ -149,33 +168,35 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
     reviews: dict[int, set[int]] = {}
     for j in np.flatnonzero(chosen):
         reviews.setdefault(int(ri[j]), set()).add(int(pi[j]))
-    broken, left = 0, 0
-    for j1, j2 in _reciprocal(pi, ri, chosen, auth, authored):
-        if not (chosen[j1] and chosen[j2]):
-            continue  # an earlier swap broke it
-        done = False
-        for d in sorted((j1, j2), key=lambda j: (value[j], ri[j])):
-            if fixed[d] or load[ri[d]] - 1 < mn[ri[d]]:
-                continue
-            p = int(pi[d])
-            others = [j for j in by_paper[p] if chosen[j] and j != d]
-            blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
-            # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote.
-            reviewing = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
-            c = next((c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked
-                      and not (authored.get(int(ri[c]), set()) & reviewing)), None)
-            if c is None:
-                continue
-            chosen[d], chosen[c] = False, True
-            load[ri[d]] -= 1
-            load[ri[c]] += 1
-            reviews[int(ri[d])].discard(p)
-            reviews.setdefault(int(ri[c]), set()).add(p)
-            done = True
+    before = len(_reciprocal(pi, ri, chosen, auth, authored))
+    for _ in range(MAX_RECIPROCAL_PASSES):  # a later swap may free the load an earlier pair needed
+        swapped = False
+        for j1, j2 in _reciprocal(pi, ri, chosen, auth, authored):
+            if not (chosen[j1] and chosen[j2]):
+                continue  # an earlier swap broke it
+            for d in sorted((j1, j2), key=lambda j: (value[j], ri[j])):
+                if fixed[d] or load[ri[d]] - 1 < mn[ri[d]]:
+                    continue
+                p = int(pi[d])
+                others = [j for j in by_paper[p] if chosen[j] and j != d]
+                blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
+                # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote.
+                reviewing = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
+                c = next((c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]]
+                          and ri[c] not in blocked and not (authored.get(int(ri[c]), set()) & reviewing)), None)
+                if c is None:
+                    continue
+                chosen[d], chosen[c] = False, True
+                load[ri[d]] -= 1
+                load[ri[c]] += 1
+                reviews[int(ri[d])].discard(p)
+                reviews.setdefault(int(ri[c]), set()).add(p)
+                swapped = True
+                break
+        if not swapped:
             break
-        broken += done
-        left += not done
-    return broken, left
+    left = len(_reciprocal(pi, ri, chosen, auth, authored))
+    return before - left, left
 
 
 def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
@@ -261,16 +282,18 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
 
 
 def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Series,
-                papers: pd.Series) -> dict[str, int]:
-    """How the assignment sits with the bids: assigned pairs with a positive and a negative bid, reviewers of the
-    pool who placed no bid, and papers no reviewer bid for positively."""
+                papers: pd.Series, *, placed: set[str] | None = None) -> dict[str, int]:
+    """How the assignment sits with the bids (the last bid on a pair counts, as in the solve): assigned pairs with
+    a positive and a negative bid, reviewers of the pool who placed no bid (``placed``: those who did, if more
+    than the bids show, e.g. EasyChair's 'conflict' bids), and papers no reviewer bid for positively."""
+    bids = bids.drop_duplicates(["paper_id", "reviewer_id"], keep="last")
     value = bids["bid"].astype(str).str.strip().str.lower().map(BIDS)  # EasyChair's 'conflict' bids: NaN
     pos = set(zip(bids["paper_id"][value > 0], bids["reviewer_id"][value > 0]))
     neg = set(zip(bids["paper_id"][value < 0], bids["reviewer_id"][value < 0]))
     pairs = list(zip(assignments["paper_id"], assignments["reviewer_id"]))
     return {"assigned_with_positive_bid": sum(p in pos for p in pairs),
             "assigned_with_negative_bid": sum(p in neg for p in pairs), "assigned": len(pairs),
-            "reviewers_without_bids": int((~reviewers.isin(set(bids["reviewer_id"]))).sum()),
+            "reviewers_without_bids": int((~reviewers.isin(set(bids["reviewer_id"]) | (placed or set()))).sum()),
             "reviewers": len(reviewers),
             "papers_without_positive_bid": int((~papers.isin({p for p, _ in pos})).sum()), "papers": len(papers)}
 
@@ -435,6 +458,8 @@ def assign(
     # Best as the solver weighs them: score plus the bid's weight.
     spare = mx - np.bincount(ri[on], minlength=n_rev)
     rest = aff[~on].assign(spare_load=spare[ri[~on]])
+    if authors and len(rest):  # an alternate who would review a paper by one of their own paper's reviewers
+        rest = rest[~_would_be_reciprocal(rest, aff[on], authors)]
     rest = rest.assign(_o=rest["paper_id"].map(order), _full=rest["spare_load"] <= 0).sort_values(
         ["_o", "_full", "_bid_value", "reviewer_id"], ascending=[True, True, False, True], kind="stable")
     picked = rest[rest.groupby("_o", sort=False).cumcount() < params.alternates]

@@ -436,7 +436,8 @@ class MatchResult:
             return ""
         return (f"{broken + left} pair(s) of reviewers reviewed each other's papers in the best-scoring assignment; "
                 f"{broken} broken by swapping in another candidate"
-                + (f", {left} left (kept by the chair, or no candidate with load to spare); the report lists them"
+                + (f", {left} left (kept by the chair, at their min_load, or no candidate with load to spare); the "
+                   "report lists them"
                    if left else ""))
 
 
@@ -652,10 +653,12 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     _check_export_formats(export_formats)
     write_excluded(corpus, wd)
     declared = corpus.conflicts
+    conflict_bidders: set[str] = set()  # reviewers whose EasyChair 'conflict' bids became declared conflicts
     if bids is not None and len(bids):
         bids = bids.assign(paper_id=resolve_paper_ids(bids["paper_id"], corpus.papers),
                            reviewer_id=resolve_reviewer_ids(bids["reviewer_id"], corpus.reviewers))
         said = bids["bid"].str.strip().str.lower() == CONFLICT_BID  # EasyChair: the member declares a conflict
+        conflict_bidders = set(bids.loc[said & bids["paper_id"].isin(set(corpus.papers["paper_id"])), "reviewer_id"])
         if said.any():
             declared = pd.concat([declared, bids.loc[said, ["paper_id", "reviewer_id"]].assign(
                 reason="declared in the bids")], ignore_index=True).drop_duplicates(["paper_id", "reviewer_id"])
@@ -679,9 +682,11 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result = MatchResult(conflicts=confl, affinity=aff, assignments=None, alternates=None)
     outputs = [W.CONFLICTS, W.AFFINITY]
     active = corpus.reviewers[corpus.reviewers["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))]
+    used = None
     if bids is not None and len(bids):
         ok = bids["paper_id"].isin(set(corpus.papers["paper_id"])) & bids["reviewer_id"].isin(
             set(corpus.reviewers["reviewer_id"]))
+        used = bids[ok]
         excluded = set(corpus.excluded["paper_id"]) if corpus.excluded is not None else set()
         left = ~ok & (bids["reviewer_id"].str.lower().isin(corpus.left_out) | bids["paper_id"].isin(excluded))
         if left.any():
@@ -708,8 +713,9 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
     result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
     result.reciprocal = (res.reciprocal_broken, res.reciprocal_left)
-    if bids is not None and len(bids):
-        result.bids = bid_summary(res.assignments, bids, active["reviewer_id"], corpus.papers["paper_id"])
+    if used is not None:  # the bids the solve used: not those it ignored, and each pair's last
+        result.bids = bid_summary(res.assignments, used, active["reviewer_id"], corpus.papers["paper_id"],
+                                  placed=conflict_bidders)
     if res.unmet_min_load:
         log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
                     res.unmet_min_load[0])
@@ -1048,8 +1054,9 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
     if assignments is not None and len(corpus.publications):
         pairs = coauthor_pairs(assignments, reviewer_coauthors(corpus.publications))
     conflicts = _read_optional(wd, W.CONFLICTS)
-    if assignments is not None and conflicts is not None:
-        reciprocal = reciprocal_pairs(assignments, paper_authors(conflicts))
+    authors = paper_authors(conflicts) if conflicts is not None else {}
+    if assignments is not None and authors:  # no reviewer found among the authors: nothing was checked
+        reciprocal = reciprocal_pairs(assignments, authors)
     data = ReportData(
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
         assignments=assignments, conflicts=conflicts, coauthor_pairs=pairs, reciprocal_pairs=reciprocal,
