@@ -1194,6 +1194,10 @@ def test_the_supply_table_is_recorded_with_the_topics_stage(good_run, fake_model
     assert "missing topic_supply.csv; run 'triage topics' again" in state("topics")
     for stage in ("export", "report"):  # which it read: they name the command that brings it back
         assert state(stage).endswith(f"  topic_supply.csv is missing; run 'triage topics' again, then 'triage {stage}'")
+    states = {k: v["state"] for k, v in json.loads(runner.invoke(app, ["status", "--json", "-o", str(out)]).stdout)[
+        "stages"].items()}
+    assert states["export"]["missing_reads"] == {"topic_supply.csv": "topics"}
+    assert "topic_supply.csv" not in states["export"]["changed_since"] and not states["export"]["ok"]
     res = runner.invoke(app, ["export", str(GOOD / "submissions.csv"), "--format", "xlsx", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "topic_supply.csv missing though the stage ran (deleted?)" in res.stderr.replace("\n", " ")
@@ -1332,7 +1336,7 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
 
     res = CliRunner().invoke(app, ["status", "--json", "-o", str(wd.root)])
     states = {k: v["state"] for k, v in json.loads(res.stdout)["stages"].items()}
-    assert states["summarize"] == {"ok": False, "missing": [], "changed_since": late["summarize"]}
+    assert states["summarize"] == {"ok": False, "missing": [], "changed_since": late["summarize"], "missing_reads": {}}
     # A file that cannot be read now says nothing (and stops nothing); nor does a path recorded relative to the
     # folder a run started in, which may not be this one.
     with pytest.MonkeyPatch.context() as mp:

@@ -813,13 +813,16 @@ def status(
     wd = Workdir(out_dir)
     manifest = wd.read_manifest()
     late = wd.outdated() if manifest["stages"] else {}
+    gone = wd.missing_reads() if manifest["stages"] else {}  # tables a stage read that another makes, missing now
     missing = {stage: [o for o in rec.get("outputs", []) if not wd.exists(o)]
                for stage, rec in manifest["stages"].items()}
     if as_json:
         # Each stage's record, plus what the plain listing says of it: outputs missing, inputs changed since.
         for stage, rec in manifest["stages"].items():
+            lost = gone.get(stage, {})
             rec["state"] = {"ok": not missing[stage] and stage not in late, "missing": missing[stage],
-                            "changed_since": late.get(stage, [])}
+                            "changed_since": [n for n in late.get(stage, []) if n not in lost],
+                            "missing_reads": lost}  # read from another stage, deleted since: name -> that stage
         out.print(json.dumps(manifest, indent=2, sort_keys=True), markup=False)
         return
     if not manifest["stages"]:
@@ -829,7 +832,6 @@ def status(
             else "no stage has run yet"
         out.print(f"{out_dir}: {said}", markup=False)
         return
-    gone = wd.missing_reads()  # tables it read that another stage makes, missing now
     rank = {name: i for i, name in enumerate(STAGE_ORDER)}
     stages = sorted(manifest["stages"].items(), key=lambda kv: rank.get(kv[0], len(rank)))
     for stage, rec in stages:
