@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -71,16 +73,23 @@ def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) ->
     return pd.DataFrame(rows, columns=["paper_id", "reviewer_a", "reviewer_b"])
 
 
+def _papers_of(papers: Iterable[Any], reviewers: Iterable[Any]) -> dict[Any, set[Any]]:
+    """Reviewer -> their papers, from paired columns (assigned pairs) or from ``authors`` inverted."""
+    out: dict[Any, set[Any]] = {}
+    for p, r in zip(papers, reviewers):
+        out.setdefault(r, set()).add(p)
+    return out
+
+
+def _authored(authors: dict[Any, set[Any]]) -> dict[Any, set[Any]]:
+    """Reviewer -> the papers they wrote, from paper -> its authors among the reviewers."""
+    return _papers_of(*zip(*((p, r) for p, revs in authors.items() for r in revs))) if authors else {}
+
+
 def reciprocal_pairs(assignments: pd.DataFrame, authors: dict[str, set[str]]) -> pd.DataFrame:
     """``reviewer_a, paper_a, reviewer_b, paper_b``: reviewer a reviews paper a, which b wrote, while b reviews
     paper b, which a wrote."""
-    reviews: dict[str, set[str]] = {}
-    for p, r in zip(assignments["paper_id"], assignments["reviewer_id"]):
-        reviews.setdefault(r, set()).add(p)
-    authored: dict[str, set[str]] = {}
-    for p, revs in authors.items():
-        for r in revs:
-            authored.setdefault(r, set()).add(p)
+    reviews, authored = _papers_of(assignments["paper_id"], assignments["reviewer_id"]), _authored(authors)
     rows = {tuple(sorted([(ra, pa), (rb, pb)]))
             for ra, papers in reviews.items() for pa in papers for rb in authors.get(pa, ())
             for pb in reviews.get(rb, set()) & authored.get(ra, set())}
@@ -132,13 +141,7 @@ def _reciprocal(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dict[i
 def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: dict[str, set[str]]) -> np.ndarray:
     """For each (paper, reviewer) of ``pairs``: would it make two reviewers review each other's papers, given the
     ``assigned`` pairs? (One of the paper's authors reviews a paper the reviewer wrote.)"""
-    reviews: dict[str, set[str]] = {}
-    for p, r in zip(assigned["paper_id"], assigned["reviewer_id"]):
-        reviews.setdefault(r, set()).add(p)
-    authored: dict[str, set[str]] = {}
-    for p, revs in authors.items():
-        for r in revs:
-            authored.setdefault(r, set()).add(p)
+    reviews, authored = _papers_of(assigned["paper_id"], assigned["reviewer_id"]), _authored(authors)
     out = np.zeros(len(pairs), dtype=bool)
     maybe = (pairs["paper_id"].isin(set(authors)) & pairs["reviewer_id"].isin(set(authored))).to_numpy()
     for i in np.flatnonzero(maybe):
@@ -157,17 +160,13 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
     its place to the paper's best candidate who is not assigned, has load to spare, shares no publication with the
     paper's other reviewers and makes no such pair anew. Collusion is worth some affinity: there is no slack.
     """
-    authored: dict[int, set[int]] = {}
-    for p, revs in auth.items():
-        for r in revs:
-            authored.setdefault(r, set()).add(p)
+    authored = _authored(auth)
     load = np.bincount(ri[chosen], minlength=len(mx))
     by_paper: dict[int, list[int]] = {}
     for j in np.lexsort((ri, -value)):
         by_paper.setdefault(int(pi[j]), []).append(int(j))
-    reviews: dict[int, set[int]] = {}
-    for j in np.flatnonzero(chosen):
-        reviews.setdefault(int(ri[j]), set()).add(int(pi[j]))
+    on = np.flatnonzero(chosen)
+    reviews = _papers_of(pi[on].tolist(), ri[on].tolist())
     before = len(_reciprocal(pi, ri, chosen, auth, authored))
     for _ in range(MAX_RECIPROCAL_PASSES):  # a later swap may free the load an earlier pair needed
         swapped = False
