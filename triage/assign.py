@@ -265,12 +265,17 @@ def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, n
     return mx, np.minimum(mn, mx)
 
 
+def bid_values(bids: pd.DataFrame) -> pd.Series:
+    """Each bid's value (Very High = 1 .. Very Low = -1, EasyChair's yes / maybe / no); NaN for other labels."""
+    return bids["bid"].astype(str).str.strip().str.lower().map(BIDS)
+
+
 def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float) -> pd.Series:
     """Affinity plus ``weight`` x bid value (OpenReview labels Very High .. Very Low)."""
     score = affinity["score"].astype(float)
     if bids is None or bids.empty:
         return score
-    b = bids.assign(v=bids["bid"].str.strip().str.lower().map(BIDS))
+    b = bids.assign(v=bid_values(bids))
     bad = b["v"].isna()
     if bad.any():
         raise InputError(f"bids: unknown bid {bids['bid'][bad].iloc[0]!r}; use one of "
@@ -286,7 +291,7 @@ def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Ser
     a positive and a negative bid, reviewers of the pool who placed no bid (``placed``: those who did, if more
     than the bids show, e.g. EasyChair's 'conflict' bids), and papers no reviewer bid for positively."""
     bids = bids.drop_duplicates(["paper_id", "reviewer_id"], keep="last")
-    value = bids["bid"].astype(str).str.strip().str.lower().map(BIDS)  # EasyChair's 'conflict' bids: NaN
+    value = bid_values(bids)  # EasyChair's 'conflict' bids: NaN
     pos = set(zip(bids["paper_id"][value > 0], bids["reviewer_id"][value > 0]))
     neg = set(zip(bids["paper_id"][value < 0], bids["reviewer_id"][value < 0]))
     pairs = list(zip(assignments["paper_id"], assignments["reviewer_id"]))

@@ -234,9 +234,8 @@ def paper_authors(conflicts: pd.DataFrame) -> dict[str, set[str]]:
     """Paper -> the reviewers who are (or may be) among its authors, read from the conflicts' reasons."""
     if conflicts is None or not len(conflicts):
         return {}
-    reason = conflicts["reason"].astype(str)
-    own = conflicts[reason.str.startswith(AUTHOR_REASON) | reason.str.startswith(AUTHOR_MAYBE_REASON)
-                    | reason.str.contains(f"; (?:{AUTHOR_REASON}|{AUTHOR_MAYBE_REASON})", regex=True)]
+    own = conflicts[conflicts["reason"].astype(str).str.contains(  # any of a pair's '; '-joined reasons
+        f"(?:^|; )(?:{AUTHOR_REASON}|{AUTHOR_MAYBE_REASON})", regex=True)]
     return {p: set(g) for p, g in own.groupby("paper_id", sort=False)["reviewer_id"]}
 
 

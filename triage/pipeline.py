@@ -20,7 +20,15 @@ import pandas as pd
 
 from triage import __version__
 from triage import workdir as W
-from triage.assign import BIDS, CONFLICT_BID, AssignParams, assign, bid_summary, coauthor_pairs, reciprocal_pairs
+from triage.assign import (
+    CONFLICT_BID,
+    AssignParams,
+    assign,
+    bid_summary,
+    bid_values,
+    coauthor_pairs,
+    reciprocal_pairs,
+)
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
 from triage.duplicates import duplicate_partners, find_duplicates
@@ -669,7 +677,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     # reviewer bid for (a bid raises a pair's value only when the pair is a candidate).
     wanted = [corpus.previous[["paper_id", "reviewer_id"]]] if corpus.previous is not None else []
     if bids is not None and len(bids):
-        wanted.append(bids.loc[bids["bid"].str.strip().str.lower().map(BIDS) > 0, ["paper_id", "reviewer_id"]])
+        wanted.append(bids.loc[bid_values(bids) > 0, ["paper_id", "reviewer_id"]])
     if wanted:
         wanted_pairs = drop_conflicted(pd.concat(wanted, ignore_index=True).drop_duplicates(), confl)
         aff = _with_pairs(aff, wanted_pairs, corpus, emb, affinity)

@@ -617,7 +617,7 @@ class Workdir:
             "versions": package_versions(),
             "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
-        self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+        self._write_manifest(manifest)
 
     def add_to_stage(self, stage: str, *, outputs: list[str], params: dict[str, Any], read: tuple[str, ...] = ()
                      ) -> None:
@@ -630,6 +630,9 @@ class Workdir:
         rec["outputs"] = [*(o for o in rec.get("outputs", []) if o not in outputs), *outputs]
         rec["params"] = {**rec.get("params", {}), **params}
         rec["read"] = {**rec.get("read", {}), **self._read_hashes(read)}
+        self._write_manifest(manifest)
+
+    def _write_manifest(self, manifest: dict[str, Any]) -> None:
         self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
 
     def forget_stage(self, stage: str) -> None:
@@ -637,7 +640,7 @@ class Workdir:
         removes the match stage's), so that they are not reported as deleted."""
         manifest = self.read_manifest()
         if manifest["stages"].pop(stage, None) is not None:
-            self.write_text(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True, default=str) + "\n")
+            self._write_manifest(manifest)
 
     def _read_hashes(self, names: tuple[str, ...]) -> dict[str, str]:
         """sha256 of these artifacts of other stages, as they are now (staged or on disk)."""
