@@ -483,3 +483,118 @@ def test_one_swap_that_breaks_two_reciprocal_pairs_counts_both():
                  params=AssignParams(per_paper=1), authors=authors)
     assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"PA": "B", "PA2": "C", "PB": "D"}
     assert (res.reciprocal_broken, res.reciprocal_left) == (2, 0)
+
+
+# Randomized assignment (--max-probability)
+
+def _probs(res):
+    return res.probabilities.set_index(["paper_id", "reviewer_id"])["probability"]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_randomized_assignment_caps_every_pair_and_keeps_counts_and_loads(seed):
+    S, aff, papers, revs = problem(n_pap=8, n_rev=10, seed=seed)
+    q = 0.4
+    res = assign(aff, papers, revs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]),
+                 params=AssignParams(per_paper=3, max_load=3, max_probability=q, seed=seed))
+    p = _probs(res)
+    assert p.max() <= q + 1e-9
+    assert np.allclose(p.groupby(level="paper_id").sum(), 3)  # each paper expects its 3 reviewers
+    expected_load = p.groupby(level="reviewer_id").sum()
+    assert (expected_load <= 3 + 1e-9).all()
+    a = res.assignments
+    assert (a.groupby("paper_id").size() == 3).all()
+    load = a.groupby("reviewer_id").size().reindex(expected_load.index, fill_value=0)
+    # each reviewer gets the floor or the ceiling of their expected load
+    assert ((load >= np.floor(expected_load + 1e-9)) & (load <= np.ceil(expected_load - 1e-9))).all()
+    assert set(zip(a.paper_id, a.reviewer_id)) <= set(p.index)  # only pairs the cap gave a chance
+    r = res.randomized
+    assert r["max_probability"] == q and r["seed"] == seed and r["swapped_in"] == 0
+    assert abs(r["expected_score"] - float((p * aff.set_index(["paper_id", "reviewer_id"])["score"]
+                                            .reindex(p.index)).sum())) < 1e-3
+    best = assign(aff, papers, revs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]),
+                  params=AssignParams(per_paper=3, max_load=3))
+    assert abs(r["best_score"] - best.total_score) < 1e-3
+    assert r["expected_score"] < r["best_score"]  # the cap costs some affinity on random scores
+    assert best.probabilities is None and best.randomized is None
+
+
+def test_randomized_draws_assign_each_pair_with_its_probability():
+    """Over many seeds, the share of draws that assign a pair is the pair's probability (dependent rounding keeps
+    every marginal), and the same seed gives the same assignment."""
+    S, aff, papers, revs = problem(n_pap=6, n_rev=7, seed=4)
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    draws = [assign(aff, papers, revs, none, params=AssignParams(per_paper=2, max_load=2, max_probability=0.7,
+                                                                  seed=s)) for s in range(400)]
+    p = _probs(draws[0])
+    assert ((p > 0.01) & (p < 0.99)).sum() >= 6  # a real lottery, not a fixed assignment
+    assert p.round(2).nunique() >= 3  # not all halves: a fair coin would then pass too
+    counts = pd.Series(0.0, index=p.index)
+    for d in draws:
+        counts[list(zip(d.assignments.paper_id, d.assignments.reviewer_id))] += 1
+    share = counts / len(draws)
+    sd = np.sqrt(p * (1 - p) / len(draws))
+    assert (np.abs(share - p) <= 4 * sd + 1e-9).all(), pd.DataFrame({"p": p, "share": share})
+    again = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, max_load=2, max_probability=0.7, seed=7))
+    pd.testing.assert_frame_equal(again.assignments, draws[7].assignments)
+    assert len({tuple(sorted(zip(d.assignments.paper_id, d.assignments.reviewer_id))) for d in draws[:20]}) > 5
+
+
+def test_randomized_keeps_fixed_pairs_and_says_when_the_cap_makes_it_infeasible():
+    S, aff, papers, revs = problem(n_pap=4, n_rev=6, seed=1)
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    fixed = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": ["r5"]})
+    for seed in range(10):
+        res = assign(aff, papers, revs, none, fixed=fixed,
+                     params=AssignParams(per_paper=2, max_load=3, max_probability=0.4, seed=seed))
+        assert ("p0", "r5") in set(zip(res.assignments.paper_id, res.assignments.reviewer_id))
+    assert _probs(res)[("p0", "r5")] == 1.0
+    # p0 has only 3 candidates: 2 reviewers at most 0.5 each need 4
+    confl = pd.DataFrame({"paper_id": ["p0"] * 3, "reviewer_id": ["r0", "r1", "r2"], "reason": "x"})
+    with pytest.raises(InfeasibleError, match=r"--max-probability 0.5 a paper needs at least 4 candidate"):
+        assign(aff, papers, revs, confl, params=AssignParams(per_paper=2, max_load=3, max_probability=0.5))
+    assign(aff, papers, revs, confl, params=AssignParams(per_paper=2, max_load=3, max_probability=0.7))
+
+
+@pytest.mark.parametrize("q", [0, -0.1, 1.5, 0.001])
+def test_a_probability_cap_outside_its_range_is_refused(q):
+    with pytest.raises(InputError, match="--max-probability"):
+        AssignParams(max_probability=q)
+
+
+def test_match_max_probability_writes_the_probabilities_says_the_cost_and_a_rerun_without_removes_them(
+        tmp_path, monkeypatch, fake_embedder):
+    import json
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    out = tmp_path / "out"
+    base = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r",
+            str(good / "reviewers.csv"), "-c", str(good / "conflicts.csv"), "--per-paper", "2", "-o", str(out)]
+    res = CliRunner().invoke(app, [*base, "--max-probability", "0.5", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    probs = pd.read_csv(out / "assignment_probabilities.csv")
+    assert list(probs.columns) == ["paper_id", "reviewer_id", "score", "probability"]
+    assert probs["probability"].max() <= 0.5 and (probs.groupby("paper_id")["probability"].sum().round(6) == 2).all()
+    stats = json.loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]["randomized"]
+    assert stats["max_probability"] == 0.5 and stats["seed"] == 3
+    ratio = stats["expected_score"] / stats["best_score"]
+    assert f"the expected total affinity is {ratio:.1%} of the best assignment's" in res.stdout
+    assert "randomized assignment (seed 3): no pair more likely than 0.5" in res.stdout
+    first = pd.read_csv(out / "assignments.csv")
+    assert CliRunner().invoke(app, [*base, "--max-probability", "0.5", "--seed", "3"]).exit_code == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "assignments.csv"), first)  # the seed fixes the draw
+    res = CliRunner().invoke(app, ["report", str(good / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text()
+    assert 'id="randomized"' in html and f"{100 * ratio:.1f}% of the best assignment" in html
+    res = CliRunner().invoke(app, base)
+    assert res.exit_code == 0, res.output
+    assert not (out / "assignment_probabilities.csv").exists() and "randomized" not in res.stdout
+    assert json.loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]["randomized"] is None

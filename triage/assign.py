@@ -7,6 +7,14 @@ solver fills minimum loads whenever that is possible and says which it could not
 The flow maximises the total affinity (with the bids' nudges) subject to these constraints. Co-authors
 on one paper are then swapped apart: each swap gives up at most ``coauthor_slack`` of a pair's value on
 purpose, so the final total can be a little below the flow's optimum.
+
+With ``max_probability`` below 1 the assignment is randomized (Jecmen et al., NeurIPS 2020, the randomized
+assignment OpenReview offers): the flow is solved in hundredths with each pair's arc capped at the
+probability, which gives the best fractional assignment in which no pair is more likely than the cap, and one
+integral assignment is drawn from it by dependent rounding (Gandhi et al., JACM 2006). Each pair is then
+assigned with exactly its fractional value as probability, each paper gets its ``per_paper`` reviewers and
+each reviewer the floor or ceiling of their expected load. A reviewer who bids their way towards a friend's
+paper gets it with at most that probability.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bo
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
         "yes": 1.0, "maybe": 0.5, "no": -1.0}  # the last three: EasyChair's bids
 CONFLICT_BID = "conflict"  # EasyChair: the member declares a conflict with the paper
+PROBABILITY_UNITS = 100  # a randomized assignment's probabilities are whole hundredths
 
 
 @dataclass(frozen=True)
@@ -44,8 +53,14 @@ class AssignParams:
     # paper's reviewers is swapped for the best free candidate who shares none, when that candidate scores
     # at most this much lower (0: co-authors may review the same paper).
     coauthor_slack: float = 0.1
+    # Below 1: no (paper, reviewer) pair is assigned with a higher probability; one assignment is drawn with ``seed``.
+    max_probability: float = 1.0
+    seed: int = 0
 
     def __post_init__(self) -> None:
+        if not 0 < self.max_probability <= 1 or round(self.max_probability * PROBABILITY_UNITS) < 1:
+            raise InputError(f"--max-probability {self.max_probability}: must be between 0.01 and 1 (1: the best "
+                             "assignment, not randomized)")
         if self.min_load > self.max_load:
             raise InputError(f"--min-load {self.min_load} is above --max-load {self.max_load}; lower --min-load or "
                              "raise --max-load")
@@ -62,6 +77,12 @@ class Assignment:
     coauthor_pairs_kept: int = 0  # of those left, the pairs of two ``fixed`` (kept) pairs, never swapped
     reciprocal_broken: int = 0  # pairs of reviewers reviewing each other's papers in the solve, broken afterwards
     reciprocal_left: int = 0  # ... and those left (kept pairs, or no candidate with load to spare)
+    # Randomized (max_probability < 1): each candidate pair's probability of being assigned (paper_id, reviewer_id,
+    # score, probability; pairs of probability 0 left out), and ``randomized``: the cap, the seed, the draw's
+    # expected total score, the total of the best assignment without the cap (both before the co-author and
+    # reciprocal swaps) and how many assigned pairs those swaps placed, which the draw had not.
+    probabilities: pd.DataFrame | None = None
+    randomized: dict[str, Any] | None = None
 
 
 def coauthor_pairs(assignments: pd.DataFrame, coauthors: dict[str, set[str]]) -> pd.DataFrame:
@@ -326,8 +347,9 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
 
 
 def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
-              capacity: int, topics: pd.Series | None = None) -> str:
-    """One line: how many papers and slots are short, and why (few candidates, capacity, full reviewers)."""
+              capacity: int, topics: pd.Series | None = None, max_probability: float | None = None) -> str:
+    """One line: how many papers and slots are short, and why (few candidates, capacity, full reviewers, and
+    with ``max_probability`` the candidates a paper needs to spread its reviewers' probability over)."""
     short = np.flatnonzero(flow_per_paper < k)
     missing = int((k - flow_per_paper[short]).sum())
     needed = k * len(paper_ids)
@@ -342,6 +364,13 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
     if capacity < needed:
         parts.append(f"the reviewers' max_load adds up to {needed - capacity} slot(s) too few")
         fixes.append("raise max_load (--max-load or the reviewers file) or add reviewers")
+    if max_probability is not None:
+        need = int(np.ceil(k / max_probability - 1e-9))
+        thin = np.flatnonzero(cand_per_paper < need)
+        if len(thin) > len(few):
+            parts.append(f"with --max-probability {max_probability:g} a paper needs at least {need} candidate "
+                         f"reviewers, and {len(thin)} paper(s) have fewer")
+            fixes.append("raise --max-probability")
     if not fixes:
         ex = ", ".join(paper_ids[i] for i in short[:3])
         parts.append(f"their candidate reviewers are full, e.g. {ex}")
@@ -350,6 +379,88 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
         counts = pd.Series([topics.get(paper_ids[i], "") for i in short]).replace("", "(no topic)").value_counts()
         parts.append("short by topic: " + ", ".join(f"{t} ({n})" for t, n in counts.head(3).items()))
     return "; ".join(parts) + "; " + ", ".join(fixes) + ", or lower --per-paper"
+
+
+def _solve(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, n_pap: int, mx: np.ndarray, mn: np.ndarray, k: int,
+           *, pair_cap: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The min-cost flow in ``scale`` units per reviewer slot (1: the integral assignment; 100: hundredths, for a
+    fractional one with pairs capped at ``pair_cap``); returns the flow of each pair, of each paper and of each
+    reviewer's min-load arc, in those units."""
+    from ortools.graph.python import min_cost_flow
+
+    n_rev = len(mx)
+    src, sink = n_pap + n_rev, n_pap + n_rev + 1
+    bonus = int(SCALE * 10)  # larger than any affinity gain, so minimum loads come first
+    smcf = min_cost_flow.SimpleMinCostFlow()
+    tails = np.concatenate([
+        np.full(n_pap, src), pi, n_pap + np.arange(n_rev), n_pap + np.arange(n_rev)]).astype(np.int64)
+    heads = np.concatenate([
+        np.arange(n_pap), n_pap + ri, np.full(n_rev, sink), np.full(n_rev, sink)]).astype(np.int64)
+    caps = np.concatenate([np.full(n_pap, k * scale), pair_cap, mn * scale, (mx - mn) * scale]).astype(np.int64)
+    costs = np.concatenate([
+        np.zeros(n_pap), -np.round(value * SCALE), np.full(n_rev, -bonus), np.zeros(n_rev)
+    ]).astype(np.int64)
+    arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    smcf.set_node_supply(src, k * n_pap * scale)
+    smcf.set_node_supply(sink, -k * n_pap * scale)
+    status = smcf.solve_max_flow_with_min_cost()
+    if status != smcf.OPTIMAL:
+        raise InfeasibleError(f"the min-cost-flow solver failed (status {status}); report this as a bug")
+    flows = smcf.flows(arcs)
+    n = len(pi)
+    return flows[n_pap:n_pap + n], flows[:n_pap], flows[n_pap + n:n_pap + n + n_rev]
+
+
+def _draw(pi: np.ndarray, ri: np.ndarray, flow: np.ndarray, scale: int, n_pap: int,
+          rng: np.random.Generator) -> np.ndarray:
+    """One integral assignment drawn from a fractional one (``flow / scale`` per pair): dependent rounding on the
+    bipartite graph of papers and reviewers (Gandhi, Khuller, Parthasarathy and Srinivasan, JACM 2006).
+
+    Each step takes a cycle, or else a maximal path, of pairs still fractional, and moves their values up and down
+    alternately, by the largest amounts that keep them within 0..1, choosing the direction with the probabilities
+    that leave every pair's expectation unchanged; at least one pair becomes 0 or 1. Papers and reviewers inside
+    the cycle or path keep their totals, so each paper keeps its whole number of reviewers; a reviewer at a path's
+    end ends at the floor or ceiling of their expected load. Exact in integer units of ``1 / scale``."""
+    f = np.asarray(flow, dtype=np.int64).copy()
+    ends = np.stack([pi, n_pap + ri], axis=1)  # vertex ids: papers, then reviewers
+    adj: dict[int, set[int]] = {}
+    for e in np.flatnonzero((f > 0) & (f < scale)).tolist():
+        for v in ends[e].tolist():
+            adj.setdefault(v, set()).add(e)
+    leaves = {v for v, es in adj.items() if len(es) == 1}  # reviewers with a fractional expected load
+    while adj:
+        v = min(leaves) if leaves else next(iter(adj))
+        seen, walk, came = {v: 0}, [], -1
+        while True:
+            e = next((x for x in adj[v] if x != came), None)
+            if e is None:
+                break  # a maximal path: it ends at a leaf
+            walk.append(e)
+            a, b = ends[e].tolist()
+            v, came = (b if v == a else a), e
+            if v in seen:
+                walk = walk[seen[v]:]  # a cycle (even: the graph is bipartite)
+                break
+            seen[v] = len(walk)
+        up, down = np.array(walk[0::2]), np.array(walk[1::2], dtype=np.int64)
+        alpha = min(int((scale - f[up]).min()), int(f[down].min()) if len(down) else scale)
+        beta = min(int(f[up].min()), int((scale - f[down]).min()) if len(down) else scale)
+        step = alpha if rng.random() < beta / (alpha + beta) else -beta
+        f[up] += step
+        f[down] -= step
+        for e in walk:
+            if 0 < f[e] < scale:
+                continue
+            for u in ends[e].tolist():
+                es = adj[u]
+                es.discard(e)
+                if len(es) == 1:
+                    leaves.add(u)
+                else:
+                    leaves.discard(u)
+                    if not es:
+                        del adj[u]
+    return f == scale
 
 
 def assign(
@@ -373,8 +484,6 @@ def assign(
     ``params.coauthor_slack`` allows (see ``_spread_coauthors``), and ``authors`` (paper -> reviewers who wrote
     it) are used to swap apart two reviewers who would review each other's papers (see ``_break_reciprocal``).
     """
-    from ortools.graph.python import min_cost_flow
-
     k = params.per_paper
     if k < 1:
         raise InputError(f"--per-paper {k}: must be at least 1")
@@ -406,46 +515,44 @@ def assign(
     ri = aff["reviewer_id"].map(r_code).to_numpy(dtype=np.int64)
     mx, mn = _loads(reviewers, params)
     n_pap = len(paper_ids)
-    src, sink = n_pap + n_rev, n_pap + n_rev + 1
-    bonus = int(SCALE * 10)  # larger than any affinity gain, so minimum loads come first
-
-    smcf = min_cost_flow.SimpleMinCostFlow()
-    tails = np.concatenate([
-        np.full(n_pap, src), pi, n_pap + np.arange(n_rev), n_pap + np.arange(n_rev)]).astype(np.int64)
-    heads = np.concatenate([
-        np.arange(n_pap), n_pap + ri, np.full(n_rev, sink), np.full(n_rev, sink)]).astype(np.int64)
-    caps = np.concatenate([np.full(n_pap, k), np.ones(len(aff)), mn, mx - mn]).astype(np.int64)
-    costs = np.concatenate([
-        np.zeros(n_pap), -np.round(aff["value"].to_numpy() * SCALE), np.full(n_rev, -bonus), np.zeros(n_rev)
-    ]).astype(np.int64)
-    arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
-    smcf.set_node_supply(src, k * n_pap)
-    smcf.set_node_supply(sink, -k * n_pap)
-    status = smcf.solve_max_flow_with_min_cost()
-    if status != smcf.OPTIMAL:
-        raise InfeasibleError(f"the min-cost-flow solver failed (status {status}); report this as a bug")
-    flows = smcf.flows(arcs)
-    pr_flow = flows[n_pap:n_pap + len(aff)]
-    per_paper = flows[:n_pap]
-    if int(per_paper.sum()) < k * n_pap:
-        cand = np.bincount(pi, minlength=n_pap)
-        raise InfeasibleError(_diagnose(paper_ids, per_paper, cand, k, int(mx.sum()), topics))
-    min_flow = flows[n_pap + len(aff):n_pap + len(aff) + n_rev]
-    unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn)]
-    on = pr_flow > 0
+    value = aff["value"].to_numpy(dtype=float)
     fixed_rows = aff["_fixed"].to_numpy(dtype=bool)
+    units = round(params.max_probability * PROBABILITY_UNITS)
+    randomized = units < PROBABILITY_UNITS
+    scale = PROBABILITY_UNITS if randomized else 1
+    # A kept pair may be assigned for sure; any other at most with the cap's probability.
+    pair_cap = np.where(fixed_rows, scale, units if randomized else 1)
+    pr_flow, per_paper, min_flow = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=pair_cap, scale=scale)
+    if int(per_paper.sum()) < k * n_pap * scale:
+        cand = np.bincount(pi, minlength=n_pap)
+        raise InfeasibleError(_diagnose(paper_ids, per_paper // scale, cand, k, int(mx.sum()), topics,
+                                        max_probability=units / PROBABILITY_UNITS if randomized else None))
+    unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn * scale)]
+    probabilities = draw = None
+    if randomized:
+        share, score = pr_flow / scale, aff["score"].to_numpy(dtype=float)
+        probabilities = aff.loc[share > 0, ["paper_id", "reviewer_id", "score"]].assign(probability=share[share > 0])
+        best, _, _ = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=np.ones(len(aff), dtype=np.int64), scale=1)
+        draw = {"max_probability": units / PROBABILITY_UNITS, "seed": params.seed,
+                "expected_score": round(float((share * score).sum()), 4),
+                "best_score": round(float(score[best > 0].sum()), 4)}
+        on = _draw(pi, ri, pr_flow, scale, n_pap, np.random.default_rng(params.seed))
+        drawn = on.copy()
+    else:
+        on = pr_flow > 0
     solved = left = kept = 0
     if coauthors and params.coauthor_slack > 0 and len(aff):
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
-        solved, left, kept = _spread_coauthors(pi, ri, aff["value"].to_numpy(dtype=float), on, co, mx, mn,
+        solved, left, kept = _spread_coauthors(pi, ri, value, on, co, mx, mn,
                                                params.coauthor_slack, fixed=fixed_rows)
     broken = unbroken = 0
     if authors and len(aff):
         auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in authors.items() if p in p_code}
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
               if r in r_code}
-        broken, unbroken = _break_reciprocal(pi, ri, aff["value"].to_numpy(dtype=float), on, auth, co, mx, mn,
-                                             fixed_rows)
+        broken, unbroken = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
+    if draw is not None:
+        draw["swapped_in"] = int((on & ~drawn).sum())
     chosen = aff[on].copy()
 
     order = {p: i for i, p in enumerate(paper_ids)}
@@ -472,4 +579,5 @@ def assign(
     return Assignment(assignments=assigned, alternates=alternates,
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
                       coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept,
-                      reciprocal_broken=broken, reciprocal_left=unbroken)
+                      reciprocal_broken=broken, reciprocal_left=unbroken, probabilities=probabilities,
+                      randomized=draw)

@@ -115,7 +115,13 @@ UseKeywordsAsBefore = Annotated[bool | None, typer.Option(
     help="Embed the author keywords too (after the title); theory cues and area word scores read them too "
          "(default: as the folder's last embed did).")]
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
-Seed = Annotated[int, typer.Option(help="Random seed for clustering.")]
+Seed = Annotated[int, typer.Option(help="Random seed for clustering and, with --max-probability, the assignment's "
+                                          "draw.")]
+MaxProbability = Annotated[float, typer.Option(
+    "--max-probability", min=0.01, max=1.0,
+    help="Randomize the assignment: no (paper, reviewer) pair is assigned with a higher probability, so a reviewer "
+         "who bids their way to a friend's paper gets it at most this often; the expected total affinity is said. "
+         "1: the best-scoring assignment.")]
 Taxonomy = Annotated[str, typer.Option(
     "--taxonomy", help="Venue areas: a shipped taxonomy ('iclr'), a path to your own YAML/TOML/JSON file, or 'none'.")]
 Theory = Annotated[str, typer.Option(
@@ -344,6 +350,7 @@ def run(
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
     coauthor_slack: CoauthorSlack = 0.1,
+    max_probability: MaxProbability = 1.0,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
@@ -371,7 +378,7 @@ def run(
         topics=ClusterParams(k=k, seed=seed),
         affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
         conflicts=ConflictParams(coauthor_years=coauthor_years),
-        assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack),
+        assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack, max_probability, seed),
         bids=bids,
         export_formats=tuple(f.value for f in export_format or []),
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
@@ -536,6 +543,8 @@ def match(
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
     coauthor_slack: CoauthorSlack = 0.1,
+    max_probability: MaxProbability = 1.0,
+    seed: Seed = 0,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
@@ -567,11 +576,12 @@ def match(
     res = run_match(corpus, emb, wd,
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                     conflicts=ConflictParams(coauthor_years=coauthor_years),
-                    assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack),
+                    assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack,
+                                              max_probability, seed),
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
-    for line in [*res.changes, res.coauthor_note(), res.reciprocal_note(), res.bids_note()]:
+    for line in [*res.changes, res.randomized_note(), res.coauthor_note(), res.reciprocal_note(), res.bids_note()]:
         if line:
             out.print(line, markup=False)
     _echo_outputs([wd.path(n) for n in res.outputs])
@@ -586,11 +596,12 @@ def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_
                           lexical_weight=lexical_weight, recent=recent, since=since)
 
 
-def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int, coauthor_slack: float) -> Any:
+def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int, coauthor_slack: float,
+                   max_probability: float = 1.0, seed: int = 0) -> Any:
     from triage.assign import AssignParams
 
     return AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load, alternates=alternates,
-                        coauthor_slack=coauthor_slack)
+                        coauthor_slack=coauthor_slack, max_probability=max_probability, seed=seed)
 
 
 @app.command()

@@ -412,6 +412,7 @@ class MatchResult:
     coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
     reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
     bids: dict[str, int] | None = None  # how the assignment sits with the bids (assign.bid_summary)
+    randomized: dict[str, Any] | None = None  # --max-probability: the cap, seed and scores (Assignment.randomized)
     outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
@@ -424,7 +425,7 @@ class MatchResult:
             parts.append(f"{left - kept} left (no such candidate with load to spare)")
         if kept:
             parts.append(f"{kept} left because the chair kept them (--keep-assignments)")
-        return (f"{solved + left} pair(s) of co-authors were on the same paper in the best-scoring assignment; "
+        return (f"{solved + left} pair(s) of co-authors were on the same paper in {self._solved()}; "
                 + ", ".join(parts) + ("; the report lists them" if left else ""))
 
     def bids_note(self) -> str:
@@ -437,12 +438,27 @@ class MatchResult:
                 f"reviewers placed no bid; {b['papers_without_positive_bid']} of {b['papers']} papers had no "
                 "positive bid")
 
+    def _solved(self) -> str:
+        return "the drawn assignment" if self.randomized else "the best-scoring assignment"
+
+    def randomized_note(self) -> str:
+        """One line on a randomized assignment, or '' when the assignment is the best-scoring one."""
+        r = self.randomized
+        if not r:
+            return ""
+        ratio = r["expected_score"] / r["best_score"] if r["best_score"] else 1.0
+        swapped = (f"; {r['swapped_in']} assigned pair(s) were placed by the co-author or reciprocal swaps after the "
+                   "draw, outside the cap" if r["swapped_in"] else "")
+        return (f"randomized assignment (seed {r['seed']}): no pair more likely than {r['max_probability']:g}; the "
+                f"expected total affinity is {ratio:.1%} of the best assignment's ({r['expected_score']:.2f} of "
+                f"{r['best_score']:.2f}){swapped}; each pair's probability is in {W.PROBABILITIES}")
+
     def reciprocal_note(self) -> str:
         """One line on reviewers who would review each other's papers, or '' when the solve had none."""
         broken, left = self.reciprocal
         if not broken and not left:
             return ""
-        return (f"{broken + left} pair(s) of reviewers reviewed each other's papers in the best-scoring assignment; "
+        return (f"{broken + left} pair(s) of reviewers reviewed each other's papers in {self._solved()}; "
                 f"{broken} broken by swapping in another candidate"
                 + (f", {left} left (kept by the chair, at their min_load, or no candidate with load to spare); the "
                    "report lists them"
@@ -714,6 +730,12 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     wd.write_csv(W.ASSIGNMENTS, res.assignments)
     wd.write_csv(W.ALTERNATES, res.alternates)
     outputs += [W.ASSIGNMENTS, W.ALTERNATES]
+    if res.probabilities is not None:
+        wd.write_csv(W.PROBABILITIES, res.probabilities)
+        outputs.append(W.PROBABILITIES)
+    else:
+        wd.remove(W.PROBABILITIES)  # an earlier randomized run's probabilities no longer apply
+    result.randomized = res.randomized
     if plan is not None and corpus.previous is not None:
         changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
         wd.write_csv(W.CHANGES, changes)
@@ -741,7 +763,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "coauthor_pairs_left": result.coauthor_pairs[1],
                                             "coauthor_pairs_kept": result.coauthor_pairs[2],
                                             "reciprocal_pairs_broken": result.reciprocal[0],
-                                            "reciprocal_pairs_left": result.reciprocal[1], "bids": result.bids})
+                                            "reciprocal_pairs_left": result.reciprocal[1], "bids": result.bids,
+                                            "randomized": result.randomized})
     return result
 
 
@@ -1057,6 +1080,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
               for stage in ("embed", "topics", "match", "summarize") if stage in stages}
     times = sorted(str(rec.get("time", "")) for name, rec in stages.items() if rec.get("time") and name != "report")
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
+    randomized = stages.get("match", {}).get("stats", {}).get("randomized")
     assignments = _read_optional(wd, W.ASSIGNMENTS)
     pairs = reciprocal = None
     if assignments is not None and len(corpus.publications):
@@ -1075,6 +1099,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
+        randomized=randomized or None,
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},
@@ -1136,14 +1161,14 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
                       export_formats=options.export_formats)
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
-        result.messages += m.changes + [line for line in [m.coauthor_note(), m.reciprocal_note(), m.bids_note()]
-                                        if line]
+        result.messages += m.changes + [line for line in [m.randomized_note(), m.coauthor_note(),
+                                                          m.reciprocal_note(), m.bids_note()] if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)
         notes.append(msg)
-        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES):
+        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES, W.PROBABILITIES):
             wd.remove(stale)
         remove_uploads(wd)
         wd.forget_stage("match")
@@ -1155,6 +1180,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     uploads = [n for pair in EXPORT_FILES.values() for n in pair if n] + [W.OPENREVIEW_MAX_PAPERS]
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
-                                             W.ASSIGNMENTS, W.ALTERNATES, W.CHANGES, *uploads, W.SUMMARIES)
+                                             W.ASSIGNMENTS, W.ALTERNATES, W.PROBABILITIES, W.CHANGES, *uploads,
+                                             W.SUMMARIES)
                       if wd.exists(n)] + exported.outputs + [report]
     return result

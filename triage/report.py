@@ -43,6 +43,7 @@ class ReportData:
     model: str = ""
     run_time: str = ""
     per_paper: int | None = None
+    randomized: dict[str, Any] | None = None  # a randomized assignment's cap, seed and scores (match stage stats)
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
@@ -263,6 +264,7 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
                        for r in (data.reciprocal_pairs.itertuples(index=False)
                                  if data.reciprocal_pairs is not None else [])],
         "reciprocal_checked": data.reciprocal_pairs is not None,
+        "randomized": data.randomized,
     }
 
 
