@@ -38,10 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage.assign import AssignParams, assign
+from triage.assign import AssignParams, assign, reserve_pool, reserve_size
 from triage.conflicts import detect_conflicts, paper_authors, reviewer_coauthors
 from triage.errors import InfeasibleError
 from triage.match import AffinityParams, compute_affinity
+from triage.pipeline import drop_conflicted
 
 FIRST = ["James", "Maria", "Wei", "Li", "Ana", "José", "Hannah", "Jörg", "Priya", "Amit", "Yuki", "Olga",
          "Chen", "David", "Fatima", "Omar", "Sofia", "Lucas", "Emma", "Noah", "Zoë", "Élodie", "Ravi", "Mei",
@@ -247,6 +248,12 @@ def run_stages(d: Synthetic, params: AffinityParams, per_paper: int,
                                         coauthors=reviewer_coauthors(d.pubs), authors=paper_authors(conf)))
     rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "cpu_s": c, "peak_rss_gb": m,
                  "rows": len(res.assignments)})
+    size, cand = reserve_size(len(d.reviewers)), drop_conflicted(aff, conf)  # as the match stage: no conflicts
+    pool, t, c, m = timed(lambda: reserve_pool(res.assignments, cand, d.reviewers, AssignParams(per_paper=per_paper),
+                                               size))
+    rows.append({"stage": f"reserve pool ({size})", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(pool)})
+    print(f"  emergency pool: {len(pool)} reviewers cover {pool['covered'].iloc[-1] if len(pool) else 0} of "
+          f"{n} papers", file=sys.stderr)
     if max_probability is not None:  # the same, randomized: the capped solve, the uncapped one and the draw
         ap = AssignParams(per_paper=per_paper, max_probability=max_probability)
         res, t, c, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf, params=ap,

@@ -598,3 +598,58 @@ def test_match_max_probability_writes_the_probabilities_says_the_cost_and_a_reru
     assert res.exit_code == 0, res.output
     assert not (out / "assignment_probabilities.csv").exists() and "randomized" not in res.stdout
     assert json.loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]["randomized"] is None
+
+
+def test_the_emergency_pool_covers_the_most_papers_with_reviewers_who_have_load_to_spare():
+    from triage.assign import reserve_pool
+
+    a = pd.DataFrame({"paper_id": ["p1", "p1", "p2", "p2", "p3", "p3"],
+                      "reviewer_id": ["a", "b", "a", "c", "b", "c"], "score": [0.9, 0.5, 0.8, 0.6, 0.7, 0.4]})
+    cand = pd.DataFrame([  # (paper, reviewer, score); the weakest assigned: p1 0.5, p2 0.6, p3 0.4
+        ("p1", "d", 0.55), ("p2", "d", 0.61), ("p3", "d", 0.39),  # d: p1, p2 (p3 below its weakest)
+        ("p1", "e", 0.50), ("p3", "e", 0.45),  # e: p1, p3 (0.50 is as good as p1's weakest)
+        ("p3", "f", 0.90),  # f: p3 only
+        ("p1", "a", 0.90), ("p3", "a", 0.95),  # a is full (max_load 2): never in the pool
+        ("p1", "b", 0.50),  # an assigned pair does not count
+        ("p1", "g", 0.99), ("p2", "g", 0.99), ("p3", "g", 0.99),  # g would cover all, but has no load to give
+    ], columns=["paper_id", "reviewer_id", "score"])
+    revs = pd.DataFrame({"reviewer_id": list("abcdefg"), "max_load": pd.array([2, 3, 3, 2, 2, 4, 0], dtype="Int64"),
+                         "min_load": pd.array([None] * 7, dtype="Int64")})
+    pool = reserve_pool(a, cand, revs, AssignParams(), size=5)
+    # d and e both add 2 papers with 2 spare: the id decides (d); then e and f both add p3, and f has more spare;
+    # e then adds nothing, so the pool stops below its size
+    assert pool["reviewer_id"].tolist() == ["d", "f"]
+    assert pool[["papers", "new_papers", "covered"]].values.tolist() == [[2, 2, 2], [1, 1, 3]]
+    assert pool[["load", "max_load", "spare_load"]].values.tolist() == [[0, 2, 2], [0, 4, 4]]
+    assert reserve_pool(a, cand, revs, AssignParams(), size=1)["reviewer_id"].tolist() == ["d"]
+    # more spare load wins a tie in coverage
+    revs2 = revs.assign(max_load=pd.array([2, 3, 3, 2, 5, 4, 0], dtype="Int64"))
+    assert reserve_pool(a, cand, revs2, AssignParams(), size=1)["reviewer_id"].tolist() == ["e"]
+    assert reserve_pool(a, cand, revs, AssignParams(), size=0).empty
+
+
+def test_match_writes_the_emergency_pool_and_reserve_0_removes_it(tmp_path, monkeypatch, fake_embedder):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    out = tmp_path / "out"
+    base = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r",
+            str(good / "reviewers.csv"), "-c", str(good / "conflicts.csv"), "--per-paper", "1", "-o", str(out)]
+    res = CliRunner().invoke(app, [*base, "--reserve", "2"])
+    assert res.exit_code == 0, res.output
+    pool = pd.read_csv(out / "reserve.csv")
+    assert 1 <= len(pool) <= 2 and (pool["spare_load"] > 0).all()
+    n_papers = pd.read_csv(out / "assignments.csv")["paper_id"].nunique()
+    assert (f"emergency pool: {len(pool)} reviewer(s) with load to spare can stand in on {pool['covered'].iloc[-1]} "
+            f"of {n_papers} papers") in res.stdout
+    res = CliRunner().invoke(app, ["report", str(good / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 0 and 'id="reserve"' in (out / "report.html").read_text()
+    res = CliRunner().invoke(app, [*base, "--reserve", "0"])
+    assert res.exit_code == 0, res.output
+    assert not (out / "reserve.csv").exists() and "emergency pool" not in res.stdout

@@ -19,6 +19,7 @@ paper gets it with at most that probability.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import logging
 from collections.abc import Iterable
@@ -34,6 +35,7 @@ from triage.errors import InfeasibleError, InputError
 log = logging.getLogger("triage")
 
 ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
+RESERVE_COLUMNS = ["rank", "reviewer_id", "load", "max_load", "spare_load", "papers", "new_papers", "covered"]
 SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
 FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bonus
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
@@ -56,11 +58,14 @@ class AssignParams:
     # Below 1: no (paper, reviewer) pair is assigned with a higher probability; one assignment is drawn with ``seed``.
     max_probability: float = 1.0
     seed: int = 0
+    reserve: int | None = None  # emergency pool size (reserve_pool); None: reserve_size(reviewers), 0: none
 
     def __post_init__(self) -> None:
         if not 0 < self.max_probability <= 1 or round(self.max_probability * PROBABILITY_UNITS) < 1:
             raise InputError(f"--max-probability {self.max_probability}: must be between 0.01 and 1 (1: the best "
                              "assignment, not randomized)")
+        if self.reserve is not None and self.reserve < 0:
+            raise InputError(f"--reserve {self.reserve}: must be 0 (no emergency pool) or more")
         if self.min_load > self.max_load:
             raise InputError(f"--min-load {self.min_load} is above --max-load {self.max_load}; lower --min-load or "
                              "raise --max-load")
@@ -581,3 +586,52 @@ def assign(
                       coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept,
                       reciprocal_broken=broken, reciprocal_left=unbroken, probabilities=probabilities,
                       randomized=draw)
+
+
+def reserve_size(n_reviewers: int) -> int:
+    """The emergency pool's default size: 2% of the reviewers, at least 10."""
+    return max(10, round(0.02 * n_reviewers))
+
+
+def reserve_pool(assignments: pd.DataFrame, candidates: pd.DataFrame, reviewers: pd.DataFrame,
+                 params: AssignParams, size: int) -> pd.DataFrame:
+    """An emergency pool: up to ``size`` reviewers with load to spare who together can stand in on the most papers.
+
+    A reviewer can stand in on a paper when the pair is a candidate (``candidates``: the scored pairs, conflicts
+    removed), they do not review it yet, and they score at least the paper's weakest assigned reviewer, so
+    replacing any reviewer who drops out keeps the paper's weakest match. Picked greedily (maximum coverage):
+    each next reviewer adds the most papers not yet covered, ties to more spare load, then to the id. Columns:
+    ``RESERVE_COLUMNS`` (``papers``: all the papers they can stand in on; ``new_papers``: those they add;
+    ``covered``: papers covered by the pool so far).
+    """
+    reviewers = reviewers.reset_index(drop=True)
+    mx, _ = _loads(reviewers, params)
+    load = assignments["reviewer_id"].value_counts().reindex(reviewers["reviewer_id"], fill_value=0).to_numpy()
+    table = pd.DataFrame({"reviewer_id": reviewers["reviewer_id"], "load": load, "max_load": mx,
+                          "spare_load": mx - load})
+    if size < 1 or not len(assignments):
+        return pd.DataFrame(columns=RESERVE_COLUMNS)
+    weakest = assignments.groupby("paper_id")["score"].min()
+    taken = set(zip(assignments["paper_id"], assignments["reviewer_id"]))
+    spare = set(table.loc[table["spare_load"] > 0, "reviewer_id"])
+    c = candidates[candidates["reviewer_id"].isin(spare) & candidates["paper_id"].isin(weakest.index)]
+    c = c[c["score"].astype(float).to_numpy() >= c["paper_id"].map(weakest).to_numpy() - 1e-9]
+    c = c[[pair not in taken for pair in zip(c["paper_id"], c["reviewer_id"])]]
+    papers_of = {r: set(g) for r, g in c.groupby("reviewer_id", sort=False)["paper_id"]}
+    info = table.set_index("reviewer_id")
+    heap = [(-len(ps), -int(info.at[r, "spare_load"]), r) for r, ps in papers_of.items()]
+    heapq.heapify(heap)
+    covered: set[Any] = set()
+    rows = []
+    while heap and len(rows) < size:
+        gain, tie, r = heapq.heappop(heap)
+        new = papers_of[r] - covered
+        if heap and len(new) < -gain:  # lazy greedy: a stale gain goes back with its true value
+            heapq.heappush(heap, (-len(new), tie, r))
+            continue
+        if not new:
+            break
+        covered |= new
+        rows.append({"rank": len(rows) + 1, "reviewer_id": r, **info.loc[r, ["load", "max_load", "spare_load"]],
+                     "papers": len(papers_of[r]), "new_papers": len(new), "covered": len(covered)})
+    return pd.DataFrame(rows, columns=RESERVE_COLUMNS)

@@ -28,6 +28,8 @@ from triage.assign import (
     bid_values,
     coauthor_pairs,
     reciprocal_pairs,
+    reserve_pool,
+    reserve_size,
 )
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
@@ -413,6 +415,7 @@ class MatchResult:
     reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
     bids: dict[str, int] | None = None  # how the assignment sits with the bids (assign.bid_summary)
     randomized: dict[str, Any] | None = None  # --max-probability: the cap, seed and scores (Assignment.randomized)
+    reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool); None: not asked for
     outputs: list[str] = field(default_factory=list)  # the files this run wrote
 
     def coauthor_note(self) -> str:
@@ -437,6 +440,18 @@ class MatchResult:
                 f"{b['assigned_with_negative_bid']} a negative one; {b['reviewers_without_bids']} of {b['reviewers']} "
                 f"reviewers placed no bid; {b['papers_without_positive_bid']} of {b['papers']} papers had no "
                 "positive bid")
+
+    def reserve_note(self) -> str:
+        """One line on the emergency pool, or '' when none was asked for."""
+        if self.reserve is None or self.assignments is None:
+            return ""
+        n_papers = self.assignments["paper_id"].nunique()
+        if not len(self.reserve):
+            return ("emergency pool: no reviewer with load to spare scores as well as a paper's weakest assigned "
+                    "reviewer on any paper; raise max_load to keep some in reserve")
+        covered = int(self.reserve["covered"].iloc[-1])
+        return (f"emergency pool: {len(self.reserve)} reviewer(s) with load to spare can stand in on {covered} of "
+                f"{n_papers} papers without lowering the paper's weakest match ({W.RESERVE})")
 
     def _solved(self) -> str:
         return "the drawn assignment" if self.randomized else "the best-scoring assignment"
@@ -736,6 +751,13 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     else:
         wd.remove(W.PROBABILITIES)  # an earlier randomized run's probabilities no longer apply
     result.randomized = res.randomized
+    size = reserve_size(len(active)) if assignment.reserve is None else assignment.reserve
+    if size:
+        result.reserve = reserve_pool(res.assignments, aff, active, assignment, size)
+        wd.write_csv(W.RESERVE, result.reserve)
+        outputs.append(W.RESERVE)
+    else:
+        wd.remove(W.RESERVE)
     if plan is not None and corpus.previous is not None:
         changes, result.changes = describe_changes(corpus.previous, plan, res.assignments, corpus.papers)
         wd.write_csv(W.CHANGES, changes)
@@ -764,7 +786,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "coauthor_pairs_kept": result.coauthor_pairs[2],
                                             "reciprocal_pairs_broken": result.reciprocal[0],
                                             "reciprocal_pairs_left": result.reciprocal[1], "bids": result.bids,
-                                            "randomized": result.randomized})
+                                            "randomized": result.randomized,
+                                            "reserve": None if result.reserve is None else len(result.reserve)})
     return result
 
 
@@ -1099,7 +1122,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         model=str(emb_rec.get("params", {}).get("model_name", "")), params=params, notes=notes or [],
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
-        randomized=randomized or None,
+        randomized=randomized or None, reserve=_read_optional(wd, W.RESERVE),
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},
@@ -1162,13 +1185,13 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
         result.messages += m.changes + [line for line in [m.randomized_note(), m.coauthor_note(),
-                                                          m.reciprocal_note(), m.bids_note()] if line]
+                                                          m.reciprocal_note(), m.bids_note(), m.reserve_note()] if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"
         result.messages.append(msg)
         notes.append(msg)
-        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES, W.PROBABILITIES):
+        for stale in (W.AFFINITY, W.ASSIGNMENTS, W.ALTERNATES, W.CONFLICTS, W.CHANGES, W.PROBABILITIES, W.RESERVE):
             wd.remove(stale)
         remove_uploads(wd)
         wd.forget_stage("match")
@@ -1180,7 +1203,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     uploads = [n for pair in EXPORT_FILES.values() for n in pair if n] + [W.OPENREVIEW_MAX_PAPERS]
     result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
-                                             W.ASSIGNMENTS, W.ALTERNATES, W.PROBABILITIES, W.CHANGES, *uploads,
-                                             W.SUMMARIES)
+                                             W.ASSIGNMENTS, W.ALTERNATES, W.PROBABILITIES, W.RESERVE, W.CHANGES,
+                                             *uploads, W.SUMMARIES)
                       if wd.exists(n)] + exported.outputs + [report]
     return result

@@ -44,6 +44,7 @@ class ReportData:
     run_time: str = ""
     per_paper: int | None = None
     randomized: dict[str, Any] | None = None  # a randomized assignment's cap, seed and scores (match stage stats)
+    reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool)
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
@@ -265,6 +266,11 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
                                  if data.reciprocal_pairs is not None else [])],
         "reciprocal_checked": data.reciprocal_pairs is not None,
         "randomized": data.randomized,
+        "reserve": None if data.reserve is None else [
+            {"reviewer": names.get(r.reviewer_id) or r.reviewer_id, "load": int(r.load), "max_load": int(r.max_load),
+             "papers": int(r.papers), "new": int(r.new_papers), "covered": int(r.covered)}
+            for r in data.reserve.itertuples(index=False)],
+        "n_papers": int(a["paper_id"].nunique()),
     }
 
 

@@ -72,6 +72,7 @@ TRIAGE_XLSX = "triage.xlsx"
 SPLIT_DIR = "by_{by}"  # triage export --by area|cluster: one file per group
 CHANGES = "changes.csv"
 PROBABILITIES = "assignment_probabilities.csv"  # match --max-probability: each candidate pair's probability
+RESERVE = "reserve.csv"  # the emergency pool: reviewers with load to spare who can stand in on the most papers
 EXCLUDED = "excluded.csv"  # submissions left out of the run: withdrawn, desk-rejected or without a paper
 OPENREVIEW_MAX_PAPERS = "openreview_max_papers.csv"  # --export-format openreview: the matcher's user,max
 # Upload files for OpenReview, CMT, HotCRP and START, written by run_match when asked (``--export-format``):
@@ -90,7 +91,7 @@ READS = {
     "topics": (PAPER_EMB,),  # topic_supply.csv adds what it read: publications.npy, and in a run conflicts.csv
     "match": (PAPER_EMB, PUB_EMB),  # (topics.csv only words an infeasible assignment's error)
     "export": _TABLES,
-    "report": (*_TABLES, PAPER_EMB, CHANGES),
+    "report": (*_TABLES, PAPER_EMB, CHANGES, RESERVE),
 }
 
 
@@ -400,7 +401,7 @@ def folder_lock(root: Path, option: str = "-o", names: tuple[str, ...] = ()) -> 
 _RANDOM = MARK + "[a-z0-9_]{8}"
 _STALE = 24 * 3600  # seconds: a cache's temporary file this old is no live command's (a cache may be shared)
 _OUTPUTS = (MANIFEST, TOPICS, TOPIC_SUPPLY, DUPLICATES, CENTROIDS, AFFINITY, CONFLICTS, ASSIGNMENTS, ALTERNATES,
-            SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, PROBABILITIES, EXCLUDED,
+            SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, PROBABILITIES, RESERVE, EXCLUDED,
             OPENREVIEW_MAX_PAPERS,
             *(name for pair in EXPORT_FILES.values() for name in pair if name))
 
