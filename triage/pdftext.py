@@ -1,4 +1,5 @@
-"""Introduction and conclusion text from a paper's PDF (pypdf), for ``triage summarize --pdf-dir``.
+"""A paper's PDF (pypdf): its introduction and conclusion for ``triage summarize --pdf-dir``, and its pages
+and metadata for the screen (:func:`read_pdf`).
 
 Text layers vary a lot between PDFs, so this is best effort: the introduction runs from a heading
 "Introduction" to the next numbered heading, the conclusion from a heading "Conclusion(s)" or
@@ -11,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 log = logging.getLogger("triage")
@@ -73,7 +75,20 @@ def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5) -> lis
         texts.append(text)
         if pid in found and not text:
             unused[found[pid]] = why
-    unused.update({path: "fits several papers: " + ", ".join(pids) for path, pids in shared.items()})
+    unused.update(shared_reasons(shared))
+    warn_unused(pdf_dir, ids, found, unused, others, shown=shown)
+    return texts
+
+
+def shared_reasons(shared: dict[Path, list[str]]) -> dict[Path, str]:
+    """Why each PDF whose name fits several papers is used for none (see :func:`pdfs_for`)."""
+    return {path: "fits several papers: " + ", ".join(pids) for path, pids in shared.items()}
+
+
+def warn_unused(pdf_dir: Path, ids: list[str], found: dict[str, Path], unused: dict[Path, str], others: list[Path],
+                *, shown: int = 5) -> None:
+    """One warning naming the PDFs not used, each with its reason, and those that match no paper (the first
+    ``shown`` of each); when no PDF matches, it gives the naming scheme with an example."""
 
     def name(p: Path) -> str:
         return p.relative_to(pdf_dir).as_posix()
@@ -90,7 +105,6 @@ def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5) -> lis
         said.append(f"name each PDF <paper_id>.pdf with '/' as '_', e.g. {eg.replace('/', '_')}.pdf for paper {eg}")
     if said:
         log.warning("--pdf-dir %s: %s", pdf_dir, "; ".join(said))
-    return texts
 
 
 def _some(items: list[str], n: int) -> str:
@@ -118,8 +132,22 @@ def sections(raw: str) -> tuple[str, str]:
     return intro[:MAX_SECTION_CHARS], concl[:MAX_SECTION_CHARS]
 
 
-def extract_intro_conclusion(path: Path) -> tuple[str, str]:
-    """(text, why): the introduction and conclusion of the PDF at ``path``, or '' and why not in plain words."""
+@dataclass
+class PdfText:
+    """What a PDF holds for triage: the text of the pages read, how many pages it has, its metadata's Author."""
+
+    pages: list[str]
+    n_pages: int
+    author: str = ""
+
+    def has_text(self) -> bool:
+        return len(" ".join(self.pages).split()) >= 20  # fewer: at most a stamp in the margin
+
+
+def read_pdf(path: Path, *, max_pages: int = MAX_PAGES, stop: Callable[[str], bool] | None = None
+             ) -> tuple[PdfText | None, str]:
+    """(the PDF's text, '') or (None, why not in plain words). The text of the first ``max_pages`` pages is read,
+    or up to the first page that ``stop`` accepts."""
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, EmptyFileError, FileNotDecryptedError, LimitReachedError, PyPdfError
 
@@ -128,26 +156,38 @@ def extract_intro_conclusion(path: Path) -> tuple[str, str]:
     pypdf_log.setLevel(logging.CRITICAL)
     try:
         reader = PdfReader(str(path))
-        pages = [(p.extract_text() or "") for p in reader.pages[:MAX_PAGES]]
+        pages: list[str] = []
+        for page in reader.pages[:max_pages]:
+            pages.append(page.extract_text() or "")
+            if stop is not None and stop(pages[-1]):
+                break
+        author = reader.metadata.author if reader.metadata is not None else None
+        return PdfText(pages, len(reader.pages), str(author or "").strip()), ""
     except EmptyFileError:
-        return "", "empty file"
+        return None, "empty file"
     except FileNotDecryptedError:
-        return "", "password-protected"
+        return None, "password-protected"
     except LimitReachedError:
-        return "", "damaged or too large to unpack"
+        return None, "damaged or too large to unpack"
     except DependencyError as exc:  # a JBIG2 image without jbig2dec, Brotli without brotli
-        return "", f"needs software that is not installed ({str(exc).rstrip('.')})"
+        return None, f"needs software that is not installed ({str(exc).rstrip('.')})"
     except NotImplementedError:  # an unknown stream filter or encryption method
-        return "", "in a format pypdf cannot read"
+        return None, "in a format pypdf cannot read"
     except OSError as exc:
-        return "", f"cannot be opened ({exc.strerror or exc})"
+        return None, f"cannot be opened ({exc.strerror or exc})"
     except (PyPdfError, ValueError, LookupError, TypeError):
-        return "", "damaged"
+        return None, "damaged"
     finally:
         pypdf_log.setLevel(level)
-    raw = "\n" + "\n".join(pages) + "\n"
-    if len(raw.split()) < 20:  # at most a stamp in the margin
+
+
+def extract_intro_conclusion(path: Path) -> tuple[str, str]:
+    """(text, why): the introduction and conclusion of the PDF at ``path``, or '' and why not in plain words."""
+    pdf, why = read_pdf(path)
+    if pdf is None:
+        return "", why
+    if not pdf.has_text():
         return "", "no text layer (scanned?)"
-    intro, concl = sections(raw)
+    intro, concl = sections("\n" + "\n".join(pdf.pages) + "\n")
     text = "\n\n".join(t for t in (intro, concl) if t)
     return text, ("" if text else "no introduction/conclusion found")
