@@ -815,7 +815,7 @@ def test_status_lists_every_stage_of_a_run_with_its_inputs(good_run):
     assert res.exit_code == 0, res.output
     lines = [line for line in res.stdout.splitlines() if not line.startswith(" ")]
     stages = [line.split()[0] for line in lines]
-    assert stages == ["embed", "topics", "match", "summarize", "export", "report"], res.stdout  # pipeline order
+    assert stages == ["screen", "embed", "topics", "match", "summarize", "export", "report"], res.stdout  # run order
     assert all(line.rstrip().endswith("ok") for line in lines)
     assert "assignment.per_paper=" in res.stdout  # each stage's parameters, on the line below it
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]

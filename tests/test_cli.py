@@ -34,7 +34,7 @@ def test_run_writes_every_artifact(e2e):
     data_dir, out, res = e2e
     assert res.exit_code == 0, res.output
     subs = pd.read_csv(data_dir / "submissions.csv")
-    for name in ("topics.csv", "affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv",
+    for name in ("screen.csv", "topics.csv", "affinity.csv", "conflicts.csv", "assignments.csv", "alternates.csv",
                  "summaries.csv", "summaries.jsonl", "triage.csv", "report.html", "manifest.json",
                  "embeddings/papers.npy", "embeddings/publications.npy"):
         assert (out / name).exists(), name

@@ -1,18 +1,22 @@
-"""The desk-reject pre-screen: abstract checks on real abstracts, PDF checks on PDFs built here."""
+"""The desk-reject pre-screen: abstract checks on real abstracts, PDF checks on PDFs built here, the CLI."""
 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from test_summarize import make_pdf
+from typer.testing import CliRunner
 
+from triage.cli import app
 from triage.ingest import read_papers
 from triage.screen import SCREEN_COLUMNS, ScreenParams, screen_papers
 
 DATA = Path(__file__).parent / "data"
+runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +169,82 @@ def test_unreadable_and_missing_pdfs(tmp_path):
     (folder / "p1.pdf").unlink()
     (folder / "p2.pdf").unlink()
     assert screen_papers(papers, pdf_dir=folder).empty  # no PDF at all: a naming problem, said in a warning
+
+
+def test_cli_screen_then_export_and_report(tmp_path):
+    subs = read_papers(DATA / "submissions.csv").head(4)
+    ids = subs["paper_id"].tolist()
+    raw = pd.read_csv(DATA / "submissions.csv", dtype=str, keep_default_na=False).head(4)
+    raw.loc[1, "abstract"] = "Abstract to be added."
+    raw.to_csv(tmp_path / "subs.csv", index=False)
+    (tmp_path / "pdfs").mkdir()
+    (tmp_path / "pdfs" / f"{ids[0].replace('/', '_')}.pdf").write_bytes(pdf(pages_with_references(10)))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["screen", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"),
+                              "--page-limit", "9", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "screened 4 papers: 5 finding(s) on 4 paper(s), 2 must and 3 should (see screen.csv)" in res.stdout
+    f = pd.read_csv(out / "screen.csv")
+    assert f[["paper_id", "check"]].to_numpy().tolist() == [
+        [ids[0], "page_limit"], [ids[1], "placeholder_abstract"], [ids[1], "no_pdf"], [ids[2], "no_pdf"],
+        [ids[3], "no_pdf"]]
+    rec = json.loads((out / "manifest.json").read_text())["stages"]["screen"]
+    assert rec["params"]["page_limit"] == 9 and rec["stats"]["must"] == 2
+    status = runner.invoke(app, ["status", "-o", str(out)])
+    assert status.stdout.splitlines()[0].startswith("screen ") and status.stdout.splitlines()[0].endswith("ok")
+    res = runner.invoke(app, ["export", str(tmp_path / "subs.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    t = pd.read_csv(out / "triage.csv", keep_default_na=False).set_index("Paper ID")
+    assert t.loc[ids[0], "Flags"].startswith("must: PDF has 12 pages, 10 before References")
+    assert t.loc[ids[2], "Flags"].startswith("should: no PDF")
+    res = runner.invoke(app, ["report", str(tmp_path / "subs.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    section = html.split('<section id="screen">')[1].split("</section>")[0]
+    assert "5 findings on 4 papers" in section and "Abstract to be added." in section
+    # A screen with no findings says so in one line.
+    res = runner.invoke(app, ["screen", str(DATA / "submissions.csv"), "-o", str(tmp_path / "clean")])
+    assert res.exit_code == 0 and "no findings" in res.stdout
+    assert pd.read_csv(tmp_path / "clean" / "screen.csv").empty
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--page-limit", "0"], "Invalid value for '--page-limit': Input should be greater than or equal to 1"),
+    (["--pdf-dir", "FILE"], "--pdf-dir {}: is a file, not a folder; pass the folder that holds the files"),
+])
+def test_bad_options_are_one_line(tmp_path, args, needle):
+    subs = DATA / "submissions.csv"
+    args = [str(subs) if a == "FILE" else a for a in args]
+    for command in ("screen", "run"):
+        res = runner.invoke(app, [command, str(subs), *args, "-o", str(tmp_path / command)])
+        assert res.exit_code == 1, res.output
+        lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+        assert len(lines) == 1 and lines[0].startswith("Error: ") and needle.format(subs) in lines[0], res.stderr
+        assert not (tmp_path / command).exists()
+
+
+def test_run_screens_first_with_the_pdfs_it_summarizes(tmp_path, monkeypatch, fake_embedder):
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    subs = read_papers(DATA / "submissions.csv").head(4)
+    pd.read_csv(DATA / "submissions.csv", dtype=str, keep_default_na=False).head(4).to_csv(tmp_path / "subs.csv",
+                                                                                           index=False)
+    (tmp_path / "pdfs").mkdir()
+    pid = subs.at[0, "paper_id"]
+    (tmp_path / "pdfs" / f"{pid.replace('/', '_')}.pdf").write_bytes(pdf(pages_with_references(10)))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(tmp_path / "subs.csv"), "--pdf-dir", str(tmp_path / "pdfs"), "--page-limit",
+                              "9", "--taxonomy", "none", "--theory", "none", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "screen: 4 finding(s) on 4 paper(s), 1 must and 3 should (see screen.csv)" in res.stdout
+    f = pd.read_csv(out / "screen.csv")
+    assert f.loc[f["severity"] == "must", "paper_id"].tolist() == [pid]
+    stages = json.loads((out / "manifest.json").read_text())["stages"]
+    assert min(stages, key=lambda s: stages[s]["seq"]) == "screen"
+    assert stages["summarize"]["stats"]["with_pdf_text"] == 1  # the same folder, summarized
+    t = pd.read_csv(out / "triage.csv", keep_default_na=False).set_index("Paper ID")
+    assert t.loc[pid, "Flags"].startswith("must: PDF has 12 pages")
+    assert res.stderr.count("--pdf-dir") <= 1  # the PDFs without a paper are said once
+    status = runner.invoke(app, ["status", "-o", str(out)]).stdout.splitlines()
+    assert status[0].startswith("screen ") and status[2].startswith("embed ")  # in the order they run

@@ -178,6 +178,15 @@ WeakThreshold = Annotated[float | None, typer.Option(
     help="A paper whose best assigned reviewer scores below this is a weak match (default: 0.60, measured "
          "on real data for the bundled model, see README; export and report: the folder's last one).")]
 
+PdfDir = Annotated[Path | None, typer.Option(
+    "--pdf-dir", help="Folder of PDFs named <paper_id>.pdf ('/' as '_'): screened for the page limit and anonymity, "
+                      "and their introduction and conclusion summarised with the abstract.")]
+PageLimit = Annotated[int | None, typer.Option(
+    "--page-limit", min=1, help="Pages of text allowed before the References heading (default: not checked).")]
+SingleBlind = Annotated[bool, typer.Option(
+    "--single-blind", help="Submissions name their authors (single-blind review): skip the screen's anonymity "
+                           "checks.")]
+
 DEFAULT_OUT = Path("triage-out")
 
 
@@ -363,17 +372,21 @@ def run(
     keep_assignments: KeepAssignments = None,
     compare_with: CompareWith = None,
     weak_threshold: WeakThreshold = None,
+    pdf_dir: PdfDir = None,
+    page_limit: PageLimit = None,
+    single_blind: SingleBlind = False,
 ) -> None:
-    """Run every stage: embed, topics, match, summarize, export, report.
+    """Run every stage: screen, embed, topics, match, summarize, export, report.
 
     Without --publications, reviewer matching is skipped (and said so).
 
     Example:
         triage run submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
-    _check_paths(bids=bids, compare_with=compare_with)
+    _check_paths(bids=bids, compare_with=compare_with, pdf_dir=pdf_dir)
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
+    from triage.screen import ScreenParams
     from triage.taxonomy import TaxonomyParams
     from triage.topics import ClusterParams, SupplyParams
 
@@ -390,6 +403,8 @@ def run(
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
                                 use_keywords=use_keywords),
         supply=SupplyParams(qualified_affinity=qualified_affinity),
+        screen=ScreenParams(page_limit=page_limit, anonymous=not single_blind),
+        pdf_dir=pdf_dir,
         **({} if weak_threshold is None else {"weak_threshold": weak_threshold}),
     )
     t0 = time.perf_counter()
@@ -421,6 +436,40 @@ def demo(
     run(DEMO_DIR / "submissions.csv", publications=DEMO_DIR / "publications.csv",
         reviewers=DEMO_DIR / "reviewers.csv", conflicts=DEMO_DIR / "conflicts.csv", out_dir=out_dir,
         model=model, allow_download=allow_download, weak_threshold=weak_threshold)
+
+
+@app.command()
+@handle_errors
+def screen(
+    submissions: Submissions,
+    out_dir: OutDir = DEFAULT_OUT,
+    pdf_dir: PdfDir = None,
+    page_limit: PageLimit = None,
+    min_words: Annotated[int, typer.Option(
+        "--min-words", min=1, help="An abstract with fewer words is flagged as short.")] = 30,
+    single_blind: SingleBlind = False,
+    encoding: Encoding = None,
+) -> None:
+    """Screen submissions for desk rejection (screen.csv): missing, placeholder or very short abstracts, PDFs over
+    the page limit, author names, emails and self-citations that break anonymity.
+
+    One row per finding, severity 'must' (breaks the call for papers) or 'should' (for the chair to look at).
+
+    Example:
+        triage screen submissions.csv --pdf-dir pdfs/ --page-limit 9 -o triage-out
+    """
+    _check_paths(pdf_dir=pdf_dir)
+    from triage.pipeline import Workdir, load, run_screen, screen_note
+    from triage.screen import ScreenParams
+
+    inputs = _inputs(submissions, None, None, None, encoding)
+    corpus = load(inputs)
+    found = run_screen(corpus, Workdir(out_dir), ScreenParams(min_words=min_words, page_limit=page_limit,
+                                                              anonymous=not single_blind),
+                       pdf_dir=pdf_dir, inputs=inputs)
+    out.print(f"screened {len(corpus.papers)} papers: {screen_note(found)}", markup=False)
+    _echo_outputs([out_dir / "screen.csv"])
+    _say_outdated(out_dir)
 
 
 @app.command()

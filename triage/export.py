@@ -30,6 +30,7 @@ HEADERS = {
     "title": "Title",
     "keywords": "Keywords",
     "author_area": "Author area",
+    "flags": "Flags",
     "cluster_id": "Cluster",
     "cluster_label": "Cluster terms",
     "area": "Area",
@@ -125,8 +126,11 @@ def build_triage_table(
     conflicts: pd.DataFrame | None = None,
     reviewers: pd.DataFrame | None = None,
     weak_threshold: float = WEAK_SCORE,
+    screen: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per paper, in input order; lists ``; ``-joined (claims and results one per line), flags ``yes``/``no``.
+
+    The pre-screen's findings (``screen``, screen.csv) become ``flags``, one per line as ``severity: detail``.
 
     Topic columns (cluster, area, theory topic) are copied from ``topics`` when present, summary
     lists (claims, results, assumptions) and who wrote them (``summarizer``) from ``summaries``;
@@ -136,6 +140,9 @@ def build_triage_table(
     out = papers[["paper_id", "title"]].copy().reset_index(drop=True)
     out["keywords"] = papers["keywords"].map(_joined).to_numpy() if "keywords" in papers else ""
     out["author_area"] = papers["primary_area"].fillna("").to_numpy() if "primary_area" in papers else ""
+    if screen is not None:
+        said = (screen["severity"] + ": " + screen["detail"]).groupby(screen["paper_id"]).agg(list)
+        out["flags"] = [join_sentences(said.get(pid, [])) for pid in out["paper_id"]]
     if topics is not None and len(topics):
         cols = [c for c in TOPIC_COLUMNS if c in topics.columns]
         t = topics[["paper_id", *cols]].drop_duplicates("paper_id")

@@ -1,4 +1,4 @@
-"""The pipeline: ingest -> embed -> topics -> match (conflicts, affinity, assignment) -> summarize
+"""The pipeline: ingest -> screen -> embed -> topics -> match (conflicts, affinity, assignment) -> summarize
 -> export -> report. Each ``run_*`` function calls one stage module and writes its artifacts
 through :class:`~triage.workdir.Workdir`; the CLI calls these and nothing else.
 """
@@ -68,6 +68,7 @@ from triage.ingest import (
 from triage.match import AffinityParams, compute_affinity, warn_profiles_lost
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
+from triage.screen import ScreenParams, screen_papers, screen_stats
 from triage.summarize import SummaryParams, summarize_papers
 from triage.taxonomy import (
     TaxonomyParams,
@@ -195,6 +196,29 @@ def write_excluded(corpus: Corpus, wd: Workdir) -> None:
         wd.write_csv(W.EXCLUDED, corpus.excluded.assign(title=corpus.excluded["title"].map(guard_text)))
     else:
         wd.remove(W.EXCLUDED)
+
+
+def run_screen(corpus: Corpus, wd: Workdir, params: ScreenParams = ScreenParams(), *, pdf_dir: Path | None = None,
+               inputs: Inputs | None = None, warn: bool = True) -> pd.DataFrame:
+    """``screen.csv``: the desk-reject pre-screen's findings, one row per finding (see :mod:`triage.screen`);
+    with ``pdf_dir`` the papers' PDFs are screened too (``warn``: say which PDFs match no paper)."""
+    wd.ensure()
+    write_excluded(corpus, wd)
+    found = screen_papers(corpus.papers, pdf_dir=pdf_dir, params=params, warn=warn)
+    wd.write_csv(W.SCREEN, found)
+    wd.record_stage("screen", inputs=(inputs.files() if inputs else {}),
+                    params={**dataclasses.asdict(params), "pdf_dir": str(Path(pdf_dir).resolve()) if pdf_dir else None},
+                    outputs=[W.SCREEN], stats=screen_stats(found, len(corpus.papers)))
+    return found
+
+
+def screen_note(found: pd.DataFrame) -> str:
+    """One line on the screen's findings."""
+    if not len(found):
+        return "no findings"
+    st = screen_stats(found, 0)
+    return (f"{st['findings']} finding(s) on {st['papers_flagged']} paper(s), {st['must']} must and "
+            f"{st['should']} should (see {W.SCREEN})")
 
 
 def run_embed(corpus: Corpus, wd: Workdir, params: EmbedParams = EmbedParams(), *,
@@ -931,7 +955,7 @@ def _jsonable(rec: dict[str, Any]) -> dict[str, Any]:
 def _lost(wd: Workdir, stages: dict[str, Any], also: tuple[str, ...] = ()) -> dict[str, str]:
     """The tables export and report read (and ``also`` these) that are missing though the stage that writes them
     ran (deleted by hand), each with that stage."""
-    used = (W.TOPICS, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES_JSONL, *also)
+    used = (W.SCREEN, W.TOPICS, W.CONFLICTS, W.ASSIGNMENTS, W.SUMMARIES_JSONL, *also)
     return {o: stage for stage, rec in stages.items() for o in rec.get("outputs", [])
             if o in used and not wd.exists(o)}
 
@@ -1040,7 +1064,8 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
     conflicts = _read_optional(wd, W.CONFLICTS)
     reviewers = corpus.reviewers if len(corpus.reviewers) else None
     table = build_triage_table(corpus.papers, topics=topics, summaries=_read_summaries(wd), assignments=assignments,
-                               conflicts=conflicts, reviewers=reviewers, weak_threshold=params.weak_threshold)
+                               conflicts=conflicts, reviewers=reviewers, weak_threshold=params.weak_threshold,
+                               screen=_read_optional(wd, W.SCREEN))
     result = Exported(table, [wd.write_csv(W.TRIAGE, spreadsheet(table))])
     if params.format is ExportFormat.xlsx:
         loads = wd.read_manifest()["stages"].get("match", {}).get("params", {}).get("assignment")
@@ -1114,6 +1139,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         reciprocal = reciprocal_pairs(assignments, authors)
     data = ReportData(
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
+        screen=_read_optional(wd, W.SCREEN),
         assignments=assignments, conflicts=conflicts, coauthor_pairs=pairs, reciprocal_pairs=reciprocal,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
         duplicates=_read_duplicates(wd), changes=_read_optional(wd, W.CHANGES),
@@ -1138,6 +1164,8 @@ class RunOptions:
     conflicts: ConflictParams = ConflictParams()
     assignment: AssignParams = AssignParams()
     summary: SummaryParams = SummaryParams()
+    screen: ScreenParams = ScreenParams()
+    pdf_dir: Path | None = None  # the papers' PDFs: screened, and their introduction and conclusion summarized
     taxonomy: TaxonomyParams = TaxonomyParams()
     supply: SupplyParams = SupplyParams()
     bids: Path | None = None
@@ -1163,6 +1191,9 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     if corpus.excluded is not None and len(corpus.excluded):  # excluded.csv: written by each stage below
         notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper; "
                      f"{W.EXCLUDED} says why for each")
+    # (the PDFs that match no paper are said once, by the summarize stage)
+    found = run_screen(corpus, wd, options.screen, pdf_dir=options.pdf_dir, inputs=inputs, warn=False)
+    result.messages.append("screen: " + screen_note(found))
     emb = run_embed(corpus, wd, options.embed, progress=progress, inputs=inputs)
     for name, st in emb.stats.items():
         result.messages.append(
@@ -1196,14 +1227,15 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         remove_uploads(wd)
         wd.forget_stage("match")
     run_supply(corpus, emb, wd, topics, supply, conflicts=conflicts)
-    run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed)
+    run_summarize(corpus, wd, options.summary, inputs=inputs, embed=options.embed,
+                  sources=SummarizeSources(pdf_dir=options.pdf_dir))
     exported, note = export_as_before(corpus, wd, ExportParams(weak_threshold=options.weak_threshold), inputs=inputs)
     if note:
         result.messages.append(note)
     report = run_report(corpus, wd, notes=notes, weak_threshold=options.weak_threshold, inputs=inputs)
     uploads = [n for pair in EXPORT_FILES.values() for n in pair if n] + [W.OPENREVIEW_MAX_PAPERS]
-    result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY, W.CONFLICTS,
-                                             W.ASSIGNMENTS, W.ALTERNATES, W.PROBABILITIES, W.RESERVE, W.CHANGES,
-                                             *uploads, W.SUMMARIES)
+    result.outputs = [wd.path(n) for n in (W.EXCLUDED, W.SCREEN, W.TOPICS, W.DUPLICATES, W.TOPIC_SUPPLY, W.AFFINITY,
+                                             W.CONFLICTS, W.ASSIGNMENTS, W.ALTERNATES, W.PROBABILITIES, W.RESERVE,
+                                             W.CHANGES, *uploads, W.SUMMARIES)
                       if wd.exists(n)] + exported.outputs + [report]
     return result

@@ -21,10 +21,11 @@ from triage.duplicates import SUBMISSIONS
 from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for, reviewer_names
 
 DUPLICATE_LIST_LIMIT = 1000  # pairs listed in the report; duplicates.csv has all
+SCREEN_LIST_LIMIT = 1000  # findings listed in the report; screen.csv has all
 # Above this many papers the topic map's points are drawn as one embedded image (the SVG stays small).
 RASTER_POINTS = 2000
 PALETTE = "tab20"
-SECTIONS = ("overview", "topics", "areas", "assignment", "conflicts", "papers")
+SECTIONS = ("overview", "screen", "topics", "areas", "assignment", "conflicts", "papers")
 
 
 @dataclass
@@ -32,6 +33,7 @@ class ReportData:
     papers: pd.DataFrame
     embeddings: np.ndarray | None = None
     topics: pd.DataFrame | None = None
+    screen: pd.DataFrame | None = None  # screen.csv: the desk-reject pre-screen's findings (None: it did not run)
     assignments: pd.DataFrame | None = None
     conflicts: pd.DataFrame | None = None
     summaries: pd.DataFrame | None = None
@@ -336,6 +338,15 @@ def duplicate_rows(duplicates: pd.DataFrame | None, titles: dict[str, str]) -> l
 CHANGE_LIST_LIMIT = 1000  # removed and added pairs listed in the report; changes.csv has all
 
 
+def screen_rows(screen: pd.DataFrame | None, titles: dict[str, str]) -> list[dict[str, str]]:
+    """The first ``SCREEN_LIST_LIMIT`` findings, ``must`` first, each with its paper's title."""
+    if screen is None or not len(screen):
+        return []
+    s = screen.fillna("").astype(str)
+    s = pd.concat([s[s["severity"] == "must"], s[s["severity"] != "must"]]).head(SCREEN_LIST_LIMIT)
+    return [{**r, "title": titles.get(r["paper_id"], "")} for r in s.to_dict("records")]
+
+
 def change_summary(changes: pd.DataFrame | None) -> dict[str, Any] | None:
     """Counts by kind of change (kept, removed, added, papers withdrawn, reviewers dropped) and the first
     ``CHANGE_LIST_LIMIT`` rows that are not 'kept'."""
@@ -391,6 +402,7 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
             "unassigned": data.assignments is not None and not revs,
             "n_conflicts": row.get("n_conflicts", ""),
             "duplicates": _as_list(row.get("possible_duplicates", "")),
+            "flags": [x for x in str(row.get("flags", "")).split("\n") if x],
         })
     return cards
 
@@ -403,7 +415,7 @@ def render_report(data: ReportData) -> str:
     tpl = env.get_template("report.html.j2")
     table = build_triage_table(
         data.papers, topics=data.topics, summaries=data.summaries, assignments=data.assignments,
-        conflicts=data.conflicts, reviewers=data.reviewers, weak_threshold=data.weak_threshold)
+        conflicts=data.conflicts, reviewers=data.reviewers, weak_threshold=data.weak_threshold, screen=data.screen)
     titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
     names = reviewer_names(data.reviewers)
 
@@ -442,6 +454,10 @@ def render_report(data: ReportData) -> str:
         q=assignment_quality(data, titles, names),
         conflicts=conflicts,
         duplicates=duplicate_rows(data.duplicates, titles),
+        screened=data.screen is not None,
+        findings=screen_rows(data.screen, titles),
+        n_findings=0 if data.screen is None else len(data.screen),
+        n_flagged=0 if data.screen is None else data.screen["paper_id"].nunique(),
         changes=change_summary(data.changes),
         n_duplicates=0 if data.duplicates is None else len(data.duplicates),
         cards=cards,

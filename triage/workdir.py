@@ -56,6 +56,7 @@ AFFINITY_CACHE = "cache/affinity"  # the last affinity table, keyed by everythin
 LLM_CACHE = "cache/llm"  # the LLM's answers, keyed by its settings and the paper's text
 PAPER_EMB = "embeddings/papers.npy"
 PUB_EMB = "embeddings/publications.npy"
+SCREEN = "screen.csv"  # the desk-reject pre-screen's findings
 TOPICS = "topics.csv"
 TOPIC_SUPPLY = "topic_supply.csv"
 DUPLICATES = "duplicates.csv"  # pairs of submissions that may be the same work
@@ -85,7 +86,7 @@ EXPORT_FILES = {
 }
 
 FLOAT_FORMAT = "%.4f"
-_TABLES = (TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, ALTERNATES, SUMMARIES)
+_TABLES = (SCREEN, TOPICS, DUPLICATES, TOPIC_SUPPLY, CONFLICTS, AFFINITY, ASSIGNMENTS, ALTERNATES, SUMMARIES)
 # The artifacts of other stages that each stage reads: when one changes, the stage is out of date.
 READS = {
     "topics": (PAPER_EMB,),  # topic_supply.csv adds what it read: publications.npy, and in a run conflicts.csv
@@ -400,10 +401,9 @@ def folder_lock(root: Path, option: str = "-o", names: tuple[str, ...] = ()) -> 
 # makes; the mark keeps a user's own '.notes.csv.20240101.bak' or '.report.html.backup01.tmp' out.
 _RANDOM = MARK + "[a-z0-9_]{8}"
 _STALE = 24 * 3600  # seconds: a cache's temporary file this old is no live command's (a cache may be shared)
-_OUTPUTS = (MANIFEST, TOPICS, TOPIC_SUPPLY, DUPLICATES, CENTROIDS, AFFINITY, CONFLICTS, ASSIGNMENTS, ALTERNATES,
-            SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, PROBABILITIES, RESERVE, EXCLUDED,
-            OPENREVIEW_MAX_PAPERS,
-            *(name for pair in EXPORT_FILES.values() for name in pair if name))
+_OUTPUTS = (MANIFEST, SCREEN, TOPICS, TOPIC_SUPPLY, DUPLICATES, CENTROIDS, AFFINITY, CONFLICTS, ASSIGNMENTS,
+            ALTERNATES, SUMMARIES, SUMMARIES_JSONL, TRIAGE, REPORT, TRIAGE_XLSX, CHANGES, PROBABILITIES, RESERVE,
+            EXCLUDED, OPENREVIEW_MAX_PAPERS, *(name for pair in EXPORT_FILES.values() for name in pair if name))
 
 
 def _leftover(names: str, *, staged: bool = True) -> re.Pattern[str]:
@@ -725,11 +725,12 @@ def _stage_record_ok(rec: Any) -> bool:
 
 
 # The input files a stage's outputs depend on, where not all of them (the others: every input) ...
-USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",)}
+USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",),
+        "screen": ("submissions", "submission_authors")}
 # ... and the stages an input file is for, where not all of them.
 # (What export and report make of them comes through the tables they read: assignments, changes, duplicates.)
 USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",)}
-STAGE_ORDER = ("embed", "topics", "match", "summarize", "export", "report")
+STAGE_ORDER = ("screen", "embed", "topics", "match", "summarize", "export", "report")
 
 
 def package_versions() -> dict[str, str]:
