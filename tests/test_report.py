@@ -293,3 +293,34 @@ def test_reviewers_reviewing_each_others_papers_are_listed():
     assert "<td>Kurt Gödel</td><td>p1</td><td>Ada Lovelace</td><td>p4</td>" in table
     d.reciprocal_pairs = d.reciprocal_pairs.iloc[:0]
     assert "None: no two reviewers review each other's papers." in render_report(d)
+
+
+def test_reviewers_without_publications_are_listed_with_name_and_email(tmp_path, monkeypatch, fake_embedder):
+    d = _data()
+    assert 'id="no-publications"' not in render_report(d)  # not known: no section
+    d.reviewers = pd.concat([d.reviewers.assign(email=""), pd.DataFrame(
+        {"reviewer_id": ["r7"], "name": ["Emmy Noether"], "email": ["emmy@uni.example"]})])
+    d.without_publications = ["r7"]
+    table = re.search(r'<table id="no-publications-table">.*?</table>', render_report(d), flags=re.DOTALL).group(0)
+    assert "<td>Emmy Noether</td><td>r7</td><td>emmy@uni.example</td>" in table
+    # end to end: a reviewers file row with no publication is named in the report of a run
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    revs = pd.read_csv(good / "reviewers.csv", dtype=str)
+    extra = {c: "" for c in revs.columns} | {"reviewer_id": "~No_Papers1", "name": "No Papers"}
+    pd.concat([revs, pd.DataFrame([extra])]).to_csv(tmp_path / "reviewers.csv", index=False)
+    args = [str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r", str(tmp_path / "reviewers.csv"),
+            "-o", str(tmp_path / "o")]
+    assert CliRunner().invoke(app, ["match", *args, "--per-paper", "1"]).exit_code == 0
+    res = CliRunner().invoke(app, ["report", *args])
+    assert res.exit_code == 0, res.output
+    table = re.search(r'<table id="no-publications-table">.*?</table>', (tmp_path / "o" / "report.html").read_text(),
+                      flags=re.DOTALL).group(0)
+    assert re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table) == [("No Papers", "~No_Papers1")]

@@ -1149,6 +1149,8 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
         randomized=randomized or None, reserve=_read_optional(wd, W.RESERVE),
+        without_publications=(sorted(set(corpus.reviewers["reviewer_id"]) - set(corpus.publications["reviewer_id"]))
+                              if len(corpus.publications) and len(corpus.reviewers) else None),
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},

@@ -47,6 +47,7 @@ class ReportData:
     per_paper: int | None = None
     randomized: dict[str, Any] | None = None  # a randomized assignment's cap, seed and scores (match stage stats)
     reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool)
+    without_publications: list[str] | None = None  # reviewers of the pool with no publication (None: not known)
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
@@ -273,7 +274,17 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
              "papers": int(r.papers), "new": int(r.new_papers), "covered": int(r.covered)}
             for r in data.reserve.itertuples(index=False)],
         "n_papers": int(a["paper_id"].nunique()),
+        "without_publications": _members(data, data.without_publications),
     }
+
+
+def _members(data: ReportData, ids: list[str] | None) -> list[dict[str, str]] | None:
+    """Reviewers by id, with their name and email from the reviewers file."""
+    if ids is None:
+        return None
+    info = data.reviewers.set_index("reviewer_id") if data.reviewers is not None else pd.DataFrame()
+    return [{"id": r, "name": str(info["name"].get(r, "")) if "name" in info else "",
+             "email": str(info["email"].get(r, "")) if "email" in info else ""} for r in ids]
 
 
 def reason_kind(reason: str) -> str:
