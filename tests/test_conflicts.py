@@ -252,3 +252,40 @@ def test_a_reviewer_named_by_email_only_takes_the_name_on_all_their_publications
     papers = pd.DataFrame({"paper_id": ["p2"], "authors": [["Cy Ma"]], "authorids": [[]]})
     c = detect_conflicts(papers, reviewers, pubs, pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"]))
     assert c["reason"].tolist() == ["co-author of Cy Ma on 'A' (2023)"]
+
+
+def test_many_declared_conflicts_that_no_rule_backs_are_sent_to_the_chair(tmp_path, monkeypatch, fake_embedder,
+                                                                          caplog, data_dir):
+    """AAAI's rule: more than 15 self-reported conflicts of one paper (or reviewer) that no authorship,
+    co-authorship or shared domain backs get a chair's look; those a rule backs do not count."""
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+    from triage.conflicts import declared_outliers
+
+    rows = [("p1", f"r{i}", "declared conflict") for i in range(16)]  # 16 declared only: flagged
+    rows += [("p2", f"r{i}", f"declared conflict; shared domain x{i}.edu") for i in range(20)]  # backed
+    rows += [("p3", f"r{i}", "same lab") for i in range(15)]  # 15: not above the limit
+    rows += [(f"q{i}", "rX", "declared in the bids") for i in range(17)]  # a reviewer dodging 17 papers
+    rows += [("p4", f"r{i}", "co-author of Ann Lee on 'T' (2022)") for i in range(30)]  # found, not declared
+    out = declared_outliers(pd.DataFrame(rows, columns=["paper_id", "reviewer_id", "reason"]))
+    assert out.values.tolist() == [["paper", "p1", 16], ["reviewer", "rX", 17]]
+
+    # End to end: one paper of the test conference declares a conflict with 20 reviewers.
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    subs = pd.read_csv(data_dir / "submissions.csv", dtype=str)
+    revs = pd.read_csv(data_dir / "reviewers.csv", dtype=str)
+    pid = subs["paper_id"].iloc[0]
+    pd.DataFrame({"paper_id": pid, "reviewer_id": revs["reviewer_id"].iloc[:20],
+                  "reason": "declared by the authors"}).to_csv(tmp_path / "conflicts.csv", index=False)
+    args = [str(data_dir / "submissions.csv"), "-p", str(data_dir / "publications.csv"), "-r",
+            str(data_dir / "reviewers.csv"), "-c", str(tmp_path / "conflicts.csv"), "-o", str(tmp_path / "o")]
+    res = CliRunner().invoke(app, ["match", *args, "--per-paper", "1"])
+    assert res.exit_code == 0, res.output
+    said = f"1 paper(s) and 0 reviewer(s) have more than 15 declared conflicts that no rule backs (first: paper {pid}"
+    assert said in caplog.text
+    res = CliRunner().invoke(app, ["report", *args[:5], "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    html = (tmp_path / "o" / "report.html").read_text()
+    assert 'id="declared-table"' in html and f"<td>paper</td><td>{pid}</td>" in html

@@ -37,6 +37,12 @@ WEBMAIL_BRANDS = frozenset({"gmail", "yahoo", "hotmail", "outlook", "live", "gmx
 # The reasons that say a reviewer (may be) an author of the paper: ``paper_authors`` reads them back.
 AUTHOR_REASON = "reviewer is an author"
 AUTHOR_MAYBE_REASON = "reviewer may be an author"
+# Declared conflicts that no rule backs, per paper or per reviewer, above which a chair should look (AAAI's
+# conflict rules send more than 15 such self-reported conflicts to a chair: they may be gamed, to keep critical
+# reviewers away from a paper or to dodge papers).
+DECLARED_LIMIT = 15
+_RULE_REASON = re.compile(rf"(?:^|; )(?:{re.escape(AUTHOR_REASON)}|{re.escape(AUTHOR_MAYBE_REASON)}|co-author |"
+                          r"co-author may be |shared domain )")
 # Second-level labels under which the registrable domain has three parts (cs.ox.ac.uk -> ox.ac.uk).
 _SECOND_LEVEL = frozenset({"ac", "co", "edu", "gov", "org", "com", "net", "or", "ne", "go"})
 
@@ -387,3 +393,19 @@ def detect_conflicts(
     order = {pid: i for i, pid in enumerate(papers["paper_id"])}
     df["_o"] = df["paper_id"].map(order).fillna(len(order))
     return df.sort_values(["_o", "reviewer_id"], kind="stable").drop(columns="_o").reset_index(drop=True)
+
+
+def declared_outliers(conflicts: pd.DataFrame, limit: int = DECLARED_LIMIT) -> pd.DataFrame:
+    """Papers and reviewers with more than ``limit`` conflicts that only a declaration gives (no authorship,
+    co-authorship or shared domain found for the pair): ``kind`` (paper or reviewer), ``id``, ``declared``;
+    most first. Read from the conflicts table alone: every reason that is not a rule's was declared."""
+    out = pd.DataFrame(columns=["kind", "id", "declared"])
+    if not len(conflicts) or "reason" not in conflicts.columns:
+        return out
+    only = conflicts[~conflicts["reason"].fillna("").astype(str).str.contains(_RULE_REASON)]
+    parts = []
+    for kind, col in (("paper", "paper_id"), ("reviewer", "reviewer_id")):
+        n = only.groupby(col, sort=False).size()
+        n = n[n > limit].sort_values(ascending=False, kind="stable")
+        parts.append(pd.DataFrame({"kind": kind, "id": n.index.astype(str), "declared": n.to_numpy()}))
+    return pd.concat([out, *parts], ignore_index=True) if any(len(x) for x in parts) else out

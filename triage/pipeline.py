@@ -32,7 +32,15 @@ from triage.assign import (
     reserve_size,
 )
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
-from triage.conflicts import CONFLICT_COLUMNS, ConflictParams, detect_conflicts, paper_authors, reviewer_coauthors
+from triage.conflicts import (
+    CONFLICT_COLUMNS,
+    DECLARED_LIMIT,
+    ConflictParams,
+    declared_outliers,
+    detect_conflicts,
+    paper_authors,
+    reviewer_coauthors,
+)
 from triage.duplicates import duplicate_partners, find_duplicates
 from triage.embed import (
     BUNDLED_NAME,
@@ -727,6 +735,13 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                 reason="declared in the bids")], ignore_index=True).drop_duplicates(["paper_id", "reviewer_id"])
             bids = bids[~said].reset_index(drop=True)
     confl = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, declared, params=conflicts)
+    outliers = declared_outliers(confl)
+    if len(outliers):
+        first = outliers.iloc[0]
+        log.warning("%d paper(s) and %d reviewer(s) have more than %d declared conflicts that no rule backs (first: "
+                    "%s %s, %d); such self-reports may be gamed: the report lists them for a check",
+                    int((outliers["kind"] == "paper").sum()), int((outliers["kind"] == "reviewer").sum()),
+                    DECLARED_LIMIT, first["kind"], first["id"], int(first["declared"]))
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
     # Pairs outside the top-k that still count: the kept assignment's (a chair's manual pick) and those the
     # reviewer bid for (a bid raises a pair's value only when the pair is a candidate).

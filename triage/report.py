@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from triage.conflicts import DECLARED_LIMIT, declared_outliers
 from triage.duplicates import SUBMISSIONS
 from triage.export import WEAK_SCORE, area_counts, build_triage_table, header_for, reviewer_names
 
@@ -306,7 +307,7 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names:
     conflicted reviewers, and the pairs themselves, up to ``CONFLICT_LIST_LIMIT`` of them (then the uncertain
     name matches, "may be an author", first: those are the ones a chair checks by hand)."""
     if conflicts is None or not len(conflicts):
-        return {"n": 0, "rows": [], "kinds": [], "papers": []}
+        return {"n": 0, "rows": [], "kinds": [], "papers": [], "declared": []}
     kinds: dict[str, int] = {}
     reasons = conflicts["reason"].fillna("").astype(str) if "reason" in conflicts.columns else [""] * len(conflicts)
     for reason in reasons:
@@ -318,9 +319,12 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names:
     per_paper = conflicts.groupby("paper_id", sort=False).size().sort_values(ascending=False, kind="stable")
     papers = [{"paper_id": pid, "title": titles.get(pid, ""), "n": int(n),
                "share": n / n_reviewers if n_reviewers else None} for pid, n in per_paper.head(10).items()]
+    declared = [{"kind": r.kind, "id": r.id, "n": int(r.declared),
+                 "label": titles.get(r.id, "") if r.kind == "paper" else names.get(r.id, "")}
+                for r in declared_outliers(conflicts).itertuples(index=False)]
     return {"n": len(conflicts), "rows": rows, "kinds": sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])),
             "papers": papers, "median_per_paper": float(per_paper.median()) if len(per_paper) else 0.0,
-            "n_papers": len(per_paper)}
+            "n_papers": len(per_paper), "declared": declared, "declared_limit": DECLARED_LIMIT}
 
 
 def _first_conflicts(conflicts: pd.DataFrame, limit: int) -> pd.DataFrame:
