@@ -562,6 +562,15 @@ def test_a_probability_cap_outside_its_range_is_refused(q):
         AssignParams(max_probability=q)
 
 
+@pytest.mark.parametrize(("q", "fix"), [(0.999, "pass 0.99"), (0.335, "pass 0.33"), (0.015, "pass 0.01")])
+def test_a_cap_between_hundredths_is_refused_not_rounded(q, fix):
+    """Rounded, 0.999 would give the best assignment with no cap at all and 0.335 a cap of 0.34."""
+    with pytest.raises(InputError, match=f"--max-probability {q}: the cap is solved in hundredths; {fix}"):
+        AssignParams(max_probability=q)
+    for ok in (0.29, 0.57, 0.01, 1.0):  # multiples of 0.01 that floats do not hold exactly
+        AssignParams(max_probability=ok)
+
+
 def test_match_max_probability_writes_the_probabilities_says_the_cost_and_a_rerun_without_removes_them(
         tmp_path, monkeypatch, fake_embedder):
     import json

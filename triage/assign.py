@@ -64,6 +64,10 @@ class AssignParams:
         if not 0 < self.max_probability <= 1 or round(self.max_probability * PROBABILITY_UNITS) < 1:
             raise InputError(f"--max-probability {self.max_probability}: must be between 0.01 and 1 (1: the best "
                              "assignment, not randomized)")
+        units = self.max_probability * PROBABILITY_UNITS
+        if abs(units - round(units)) > 1e-6:  # rounded, 0.999 would be 1 (no cap) and 0.335 a cap of 0.34
+            raise InputError(f"--max-probability {self.max_probability}: the cap is solved in hundredths; pass "
+                             f"{np.floor(units + 1e-6) / PROBABILITY_UNITS:g} or another multiple of 0.01")
         if self.reserve is not None and self.reserve < 0:
             raise InputError(f"--reserve {self.reserve}: must be 0 (no emergency pool) or more")
         if self.min_load > self.max_load:
