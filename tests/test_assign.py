@@ -548,7 +548,7 @@ def test_randomized_keeps_fixed_pairs_and_says_when_the_cap_makes_it_infeasible(
         res = assign(aff, papers, revs, none, fixed=fixed,
                      params=AssignParams(per_paper=2, max_load=3, max_probability=0.4, seed=seed))
         assert ("p0", "r5") in set(zip(res.assignments.paper_id, res.assignments.reviewer_id))
-    assert _probs(res)[("p0", "r5")] == 1.0
+    assert _probs(res)[("p0", "r5")] == 1.0 and res.randomized["kept"] == 1
     # p0 has only 3 candidates: 2 reviewers at most 0.5 each need 4
     confl = pd.DataFrame({"paper_id": ["p0"] * 3, "reviewer_id": ["r0", "r1", "r2"], "reason": "x"})
     with pytest.raises(InfeasibleError, match=r"--max-probability 0.5 a paper needs at least 4 candidate"):
@@ -607,6 +607,39 @@ def test_match_max_probability_writes_the_probabilities_says_the_cost_and_a_reru
     assert res.exit_code == 0, res.output
     assert not (out / "assignment_probabilities.csv").exists() and "randomized" not in res.stdout
     assert json.loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]["randomized"] is None
+
+
+def test_a_randomized_rerun_that_keeps_the_assignment_says_the_kept_pairs_are_certain(tmp_path, monkeypatch,
+                                                                                     fake_embedder):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    out = tmp_path / "out"
+    base = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r",
+            str(good / "reviewers.csv"), "-c", str(good / "conflicts.csv"), "--per-paper", "2", "-o", str(out),
+            "--max-probability", "0.5", "--coauthor-slack", "0"]
+    res = CliRunner().invoke(app, base)
+    assert res.exit_code == 0, res.output
+    assert "no pair more likely than 0.5; the expected" in res.stdout
+    earlier = tmp_path / "earlier.csv"
+    earlier.write_bytes((out / "assignments.csv").read_bytes())
+    res = CliRunner().invoke(app, [*base, "--keep-assignments", str(earlier)])
+    assert res.exit_code == 0, res.output
+    probs = pd.read_csv(out / "assignment_probabilities.csv")
+    certain = int((probs["probability"] > 0.5).sum())
+    assert certain == len(pd.read_csv(earlier))  # every earlier pair is kept for sure, above the cap
+    assert (f"no pair more likely than 0.5 apart from the {certain} pair(s) kept from the earlier assignment "
+            "(--keep-assignments), which are certain;") in res.stdout
+    res = CliRunner().invoke(app, ["report", str(good / "submissions.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (f"above 0.5 apart from the {certain} pairs kept from the earlier assignment"
+            in (out / "report.html").read_text())
 
 
 def test_the_emergency_pool_covers_the_most_papers_with_reviewers_who_have_load_to_spare():

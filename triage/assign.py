@@ -89,7 +89,8 @@ class Assignment:
     # Randomized (max_probability < 1): each candidate pair's probability of being assigned (paper_id, reviewer_id,
     # score, probability; pairs of probability 0 left out), and ``randomized``: the cap, the seed, the draw's
     # expected total score, the total of the best assignment without the cap (both before the co-author and
-    # reciprocal swaps) and how many assigned pairs those swaps placed, which the draw had not.
+    # reciprocal swaps), how many assigned pairs those swaps placed, which the draw had not, and how many ``fixed``
+    # pairs were kept above the cap (probability 1).
     probabilities: pd.DataFrame | None = None
     randomized: dict[str, Any] | None = None
 
@@ -544,7 +545,8 @@ def assign(
         best, _, _ = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=np.ones(len(aff), dtype=np.int64), scale=1)
         draw = {"max_probability": units / PROBABILITY_UNITS, "seed": params.seed,
                 "expected_score": round(float((share * score).sum()), 4),
-                "best_score": round(float(score[best > 0].sum()), 4)}
+                "best_score": round(float(score[best > 0].sum()), 4),
+                "kept": int((pr_flow > units).sum())}  # kept pairs (--keep-assignments): assigned for sure
         on = _draw(pi, ri, pr_flow, scale, n_pap, np.random.default_rng(params.seed))
         drawn = on.copy()
     else:

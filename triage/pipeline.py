@@ -496,8 +496,10 @@ class MatchResult:
         ratio = r["expected_score"] / r["best_score"] if r["best_score"] else 1.0
         swapped = (f"; {r['swapped_in']} assigned pair(s) were placed by the co-author or reciprocal swaps after the "
                    "draw, outside the cap" if r["swapped_in"] else "")
-        return (f"randomized assignment (seed {r['seed']}): no pair more likely than {r['max_probability']:g}; the "
-                f"expected total affinity is {ratio:.1%} of the best assignment's ({r['expected_score']:.2f} of "
+        kept = (f" apart from the {r['kept']} pair(s) kept from the earlier assignment (--keep-assignments), which are "
+                "certain" if r.get("kept") else "")
+        return (f"randomized assignment (seed {r['seed']}): no pair more likely than {r['max_probability']:g}{kept}; "
+                f"the expected total affinity is {ratio:.1%} of the best assignment's ({r['expected_score']:.2f} of "
                 f"{r['best_score']:.2f}){swapped}; each pair's probability is in {W.PROBABILITIES}")
 
     def reciprocal_note(self) -> str:
