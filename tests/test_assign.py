@@ -556,6 +556,28 @@ def test_randomized_keeps_fixed_pairs_and_says_when_the_cap_makes_it_infeasible(
     assign(aff, papers, revs, confl, params=AssignParams(per_paper=2, max_load=3, max_probability=0.7))
 
 
+def test_the_cost_of_the_cap_is_measured_on_what_the_solve_weighs_with_the_bids():
+    """A Very High bid makes A (0.5) the best pick over B (0.55); a cap of 0.5 spreads p0 over A and B. On affinity
+    alone that would be 105% of the best assignment: with the bids' nudges it is a cost."""
+    from triage.pipeline import MatchResult
+
+    aff = pd.DataFrame([("p0", "A", 0.5, "e"), ("p0", "B", 0.55, "e"), ("p0", "C", 0.2, "e")],
+                       columns=["paper_id", "reviewer_id", "score", "evidence_title"])
+    revs = pd.DataFrame({"reviewer_id": list("ABC"), "max_load": pd.array([None] * 3, dtype="Int64"),
+                         "min_load": pd.array([None] * 3, dtype="Int64")})
+    bids = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": ["A"], "bid": ["Very High"]})
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    res = assign(aff, pd.DataFrame({"paper_id": ["p0"]}), revs, none, bids=bids,
+                 params=AssignParams(per_paper=1, max_probability=0.5))
+    r = res.randomized
+    assert r["best_score"] == pytest.approx(0.6) and r["expected_score"] == pytest.approx(0.575) and r["with_bids"]
+    note = MatchResult(conflicts=none, affinity=aff, assignments=None, alternates=None, randomized=r).randomized_note()
+    assert "the expected total affinity (with the bids' nudges) is 95.8% of the best assignment's" in note
+    plain = assign(aff, pd.DataFrame({"paper_id": ["p0"]}), revs, none,
+                   params=AssignParams(per_paper=1, max_probability=0.5)).randomized
+    assert plain["best_score"] == pytest.approx(0.55) and not plain["with_bids"]
+
+
 @pytest.mark.parametrize("q", [0, -0.1, 1.5, 0.001])
 def test_a_probability_cap_outside_its_range_is_refused(q):
     with pytest.raises(InputError, match="--max-probability"):

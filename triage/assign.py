@@ -88,9 +88,9 @@ class Assignment:
     reciprocal_left: int = 0  # ... and those left (kept pairs, or no candidate with load to spare)
     # Randomized (max_probability < 1): each candidate pair's probability of being assigned (paper_id, reviewer_id,
     # score, probability; pairs of probability 0 left out), and ``randomized``: the cap, the seed, the draw's
-    # expected total score, the total of the best assignment without the cap (both before the co-author and
-    # reciprocal swaps), how many assigned pairs those swaps placed, which the draw had not, and how many ``fixed``
-    # pairs were kept above the cap (probability 1).
+    # expected total score (with the bids' nudges, ``with_bids``, when any), the total of the best assignment
+    # without the cap (the same way; both before the co-author and reciprocal swaps), how many assigned pairs
+    # those swaps placed, which the draw had not, and how many ``fixed`` pairs were kept above the cap (probability 1).
     probabilities: pd.DataFrame | None = None
     randomized: dict[str, Any] | None = None
 
@@ -540,13 +540,16 @@ def assign(
     unmet = [rev_ids[i] for i in np.flatnonzero(min_flow < mn * scale)]
     probabilities = draw = None
     if randomized:
-        share, score = pr_flow / scale, aff["score"].to_numpy(dtype=float)
+        # The cap's cost on what both solves weigh: with bids, the affinity plus the bids' nudges (on affinity alone,
+        # a cap that spreads a positive bid's pair to better-scoring ones would seem to gain).
+        share, score = pr_flow / scale, aff["_bid_value"].to_numpy(dtype=float)
         probabilities = aff.loc[share > 0, ["paper_id", "reviewer_id", "score"]].assign(probability=share[share > 0])
         best, _, _ = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=np.ones(len(aff), dtype=np.int64), scale=1)
         draw = {"max_probability": units / PROBABILITY_UNITS, "seed": params.seed,
                 "expected_score": round(float((share * score).sum()), 4),
                 "best_score": round(float(score[best > 0].sum()), 4),
-                "kept": int((pr_flow > units).sum())}  # kept pairs (--keep-assignments): assigned for sure
+                "kept": int((pr_flow > units).sum()),  # kept pairs (--keep-assignments): assigned for sure
+                "with_bids": bool((aff["_bid_value"] != aff["score"].astype(float)).any())}
         on = _draw(pi, ri, pr_flow, scale, n_pap, np.random.default_rng(params.seed))
         drawn = on.copy()
     else:

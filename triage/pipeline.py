@@ -498,9 +498,11 @@ class MatchResult:
                    "draw, outside the cap" if r["swapped_in"] else "")
         kept = (f" apart from the {r['kept']} pair(s) kept from the earlier assignment (--keep-assignments), which are "
                 "certain" if r.get("kept") else "")
+        nudged = " (with the bids' nudges)" if r.get("with_bids") else ""
         return (f"randomized assignment (seed {r['seed']}): no pair more likely than {r['max_probability']:g}{kept}; "
-                f"the expected total affinity is {ratio:.1%} of the best assignment's ({r['expected_score']:.2f} of "
-                f"{r['best_score']:.2f}){swapped}; each pair's probability is in {W.PROBABILITIES}")
+                f"the expected total affinity{nudged} is {ratio:.1%} of the best assignment's "
+                f"({r['expected_score']:.2f} of {r['best_score']:.2f}){swapped}; each pair's probability is in "
+                f"{W.PROBABILITIES}")
 
     def reciprocal_note(self) -> str:
         """One line on reviewers who would review each other's papers, or '' when the solve had none."""
