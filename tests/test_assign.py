@@ -717,3 +717,91 @@ def test_match_writes_the_emergency_pool_and_reserve_0_removes_it(tmp_path, monk
     res = CliRunner().invoke(app, [*base, "--reserve", "0"])
     assert res.exit_code == 0, res.output
     assert not (out / "reserve.csv").exists() and "emergency pool" not in res.stdout
+
+
+def test_a_ring_of_three_reviewers_is_broken():
+    """rA wrote pA, rB pB, rC pC; the best assignment has rA on pB, rB on pC and rC on pA, a ring in which each
+    reviews a paper the next one wrote (no two review each other). The lowest-valued of its rows gives way to
+    the next candidate, rD."""
+    from triage.assign import reciprocal_pairs, review_rings
+
+    aff = pd.DataFrame([("pB", "rA", 0.9), ("pC", "rB", 0.85), ("pA", "rC", 0.8),
+                        ("pA", "rD", 0.6), ("pB", "rD", 0.6), ("pC", "rD", 0.6)],
+                       columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
+    papers = pd.DataFrame({"paper_id": ["pA", "pB", "pC"]})
+    revs = pd.DataFrame({"reviewer_id": ["rA", "rB", "rC", "rD"], "max_load": pd.array([None] * 4, dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    authors = {"pA": {"rA"}, "pB": {"rB"}, "pC": {"rC"}}
+    conflicts = pd.DataFrame([(p, next(iter(r)), "reviewer is an author (id x)") for p, r in authors.items()],
+                             columns=["paper_id", "reviewer_id", "reason"])
+    params = AssignParams(per_paper=1)
+    plain = assign(aff, papers, revs, conflicts, params=params)
+    ring = review_rings(plain.assignments, authors)
+    assert ring.values.tolist() == [["rA", "pB", "rB", "pC", "rC", "pA"]]
+    assert reciprocal_pairs(plain.assignments, authors).empty
+    res = assign(aff, papers, revs, conflicts, params=params, authors=authors)
+    assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"pA": "rD", "pB": "rA",
+                                                                                      "pC": "rB"}
+    assert (res.rings_broken, res.rings_left) == (1, 0) and (res.reciprocal_broken, res.reciprocal_left) == (0, 0)
+    assert review_rings(res.assignments, authors).empty
+    # No stand-in (rD full): the ring is left, and counted
+    full = revs.assign(max_load=pd.array([None, None, None, 0], dtype="Int64"))
+    res = assign(aff, papers, full, conflicts, params=params, authors=authors)
+    assert (res.rings_broken, res.rings_left) == (0, 1)
+
+
+@pytest.mark.parametrize(("seed", "n_authors"), [(1, 10), (2, 8), (5, 10)])
+def test_rings_of_three_are_broken_at_random_and_counted_as_found(seed, n_authors):
+    from triage.assign import reciprocal_pairs, review_rings
+
+    S, aff, papers, revs = problem(n_pap=20, n_rev=12, seed=seed)
+    authors = {f"p{i}": {f"r{i}"} for i in range(n_authors)}
+    conf = pd.DataFrame([(p, r, "reviewer is an author (name 'x')") for p, rs in authors.items() for r in rs],
+                        columns=["paper_id", "reviewer_id", "reason"])
+    params = AssignParams(per_paper=2, max_load=5)
+    base = assign(aff, papers, revs, conf, params=params)
+    res = assign(aff, papers, revs, conf, params=params, authors=authors)
+    before = len(review_rings(base.assignments, authors))
+    assert before > 0 and res.rings_broken == before and res.rings_left == 0
+    assert review_rings(res.assignments, authors).empty and reciprocal_pairs(res.assignments, authors).empty
+    a = res.assignments
+    assert (a.groupby("paper_id").size() == 2).all() and a.groupby("reviewer_id").size().max() <= 5
+
+
+def test_in_a_dense_pool_pairs_are_broken_first_and_rings_counted_as_they_are():
+    """Every reviewer wrote a paper and reviews five: breaking the pairs makes rings, which are counted as left."""
+    from triage.assign import reciprocal_pairs, review_rings
+
+    S, aff, papers, revs = problem(n_pap=15, n_rev=10, seed=2)
+    authors = {f"p{i}": {f"r{i % 10}"} for i in range(15)}
+    conf = pd.DataFrame([(p, r, "reviewer is an author (name 'x')") for p, rs in authors.items() for r in rs],
+                        columns=["paper_id", "reviewer_id", "reason"])
+    res = assign(aff, papers, revs, conf, params=AssignParams(per_paper=3, max_load=6), authors=authors)
+    assert res.reciprocal_broken > 0 and res.reciprocal_left == len(reciprocal_pairs(res.assignments, authors)) == 0
+    assert res.rings_broken >= 0 and res.rings_left == len(review_rings(res.assignments, authors)) > 0
+
+
+def test_breaking_a_pair_prefers_a_stand_in_who_makes_no_ring():
+    """rA and rB review each other's papers; rC, the better stand-in on pA, would close a ring (rC on pA by rA,
+    rA on pB by rB, rB on pC by rC), so rD takes the place. Without rD the pair is still broken, through rC."""
+    from triage.assign import reciprocal_pairs, review_rings
+
+    aff = pd.DataFrame([("pB", "rA", 0.9), ("pA", "rB", 0.7), ("pC", "rB", 0.9), ("pA", "rC", 0.65),
+                        ("pA", "rD", 0.5)], columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
+    papers = pd.DataFrame({"paper_id": ["pA", "pB", "pC"]})
+    revs = pd.DataFrame({"reviewer_id": ["rA", "rB", "rC", "rD"], "max_load": pd.array([None] * 4, dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    authors = {"pA": {"rA"}, "pB": {"rB"}, "pC": {"rC"}}
+    conflicts = pd.DataFrame([(p, next(iter(r)), "reviewer is an author (id x)") for p, r in authors.items()],
+                             columns=["paper_id", "reviewer_id", "reason"])
+    params = AssignParams(per_paper=1)
+    res = assign(aff, papers, revs, conflicts, params=params, authors=authors)
+    assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"pA": "rD", "pB": "rA",
+                                                                                      "pC": "rB"}
+    assert (res.reciprocal_broken, res.rings_left) == (1, 0)
+    no_d = revs.assign(max_load=pd.array([None, None, None, 0], dtype="Int64"))
+    res = assign(aff, papers, no_d, conflicts, params=params, authors=authors)
+    assert res.assignments.set_index("paper_id").at["pA", "reviewer_id"] == "rC"
+    assert reciprocal_pairs(res.assignments, authors).empty
+    assert (res.reciprocal_broken, res.reciprocal_left, res.rings_broken, res.rings_left) == (1, 0, 0, 1)
+    assert len(review_rings(res.assignments, authors)) == 1

@@ -324,3 +324,24 @@ def test_reviewers_without_publications_are_listed_with_name_and_email(tmp_path,
     table = re.search(r'<table id="no-publications-table">.*?</table>', (tmp_path / "o" / "report.html").read_text(),
                       flags=re.DOTALL).group(0)
     assert re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table) == [("No Papers", "~No_Papers1")]
+
+
+def test_rings_of_three_reviewers_are_listed_and_said_in_the_run():
+    from triage.pipeline import MatchResult
+
+    d = _data()
+    d.reciprocal_pairs = pd.DataFrame(columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b"])
+    assert '<table id="rings">' not in render_report(d)
+    d.review_rings = pd.DataFrame([["r0", "p1", "r1", "p2", "r3", "p3"]],
+                                  columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b", "reviewer_c", "paper_c"])
+    table = re.search(r'<table id="rings">.*?</table>', render_report(d), flags=re.DOTALL).group(0)
+    assert ("<td>Ada Lovelace</td><td>p1</td><td>Alan Turing</td><td>p2</td><td>Grace Hopper</td><td>p3</td>"
+            in table)
+    m = MatchResult(conflicts=pd.DataFrame(), affinity=pd.DataFrame(), assignments=None, alternates=None,
+                    reciprocal=(2, 0), rings=(1, 1))
+    assert m.reciprocal_note() == (
+        "2 pair(s) of reviewers reviewed each other's papers in the best-scoring assignment; 2 broken by swapping in "
+        "another candidate; 2 ring(s) of three reviewers, each on a paper the next one wrote; 1 broken, 1 left (kept "
+        "by the chair, at their min_load, or no candidate with load to spare); the report lists them")
+    assert MatchResult(conflicts=pd.DataFrame(), affinity=pd.DataFrame(), assignments=None, alternates=None,
+                       reciprocal=(0, 0), rings=(0, 0)).reciprocal_note() == ""

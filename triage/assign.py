@@ -86,6 +86,8 @@ class Assignment:
     coauthor_pairs_kept: int = 0  # of those left, the pairs of two ``fixed`` (kept) pairs, never swapped
     reciprocal_broken: int = 0  # pairs of reviewers reviewing each other's papers in the solve, broken afterwards
     reciprocal_left: int = 0  # ... and those left (kept pairs, or no candidate with load to spare)
+    rings_broken: int = 0  # rings of three reviewers, each on a paper the next one wrote, broken after the solve
+    rings_left: int = 0  # ... and those left
     # Randomized (max_probability < 1): each candidate pair's probability of being assigned (paper_id, reviewer_id,
     # score, probability; pairs of probability 0 left out), and ``randomized``: the cap, the seed, the draw's
     # expected total score (with the bids' nudges, ``with_bids``, when any), the total of the best assignment
@@ -128,6 +130,31 @@ def reciprocal_pairs(assignments: pd.DataFrame, authors: dict[str, set[str]]) ->
                         columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b"])
 
 
+def review_rings(assignments: pd.DataFrame, authors: dict[str, set[str]]) -> pd.DataFrame:
+    """``reviewer_a, paper_a, reviewer_b, paper_b, reviewer_c, paper_c``: a reviews paper a, which b wrote, b
+    reviews paper b, which c wrote, and c reviews paper c, which a wrote; each ring once, from its first reviewer
+    by id."""
+    reviews = _papers_of(assignments["paper_id"], assignments["reviewer_id"])
+    wrote = {(r, p) for p, revs in authors.items() for r in revs}
+    nxt: dict[Any, list[tuple[Any, Any]]] = {}  # reviewer -> (author of a paper they review, that paper)
+    for r, papers in reviews.items():
+        for p in papers:
+            nxt.setdefault(r, []).extend((a, p) for a in authors.get(p, ()) if a != r)
+    rings = set()
+    for a, outs in nxt.items():
+        for b, pa in outs:
+            for c, pb in nxt.get(b, ()):
+                if c in (a, b):
+                    continue
+                for pc in reviews.get(c, ()):
+                    if (a, pc) in wrote:
+                        ring = [(a, pa), (b, pb), (c, pc)]
+                        i = min(range(3), key=lambda k: str(ring[k][0]))
+                        rings.add(tuple(ring[i:] + ring[:i]))
+    return pd.DataFrame([[x for pair in ring for x in pair] for ring in sorted(rings)],
+                        columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b", "reviewer_c", "paper_c"])
+
+
 def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> list[tuple[int, int]]:
     """Pairs of assigned rows (best first) whose reviewers are co-authors."""
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1:] if ri[b] in co.get(ri[a], ())]
@@ -154,19 +181,33 @@ def _replacements(drops: tuple[int, ...], stay: list[int], cands: list[int], ri:
     return out
 
 
-def _reciprocal(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dict[int, set[int]],
-                authored: dict[int, set[int]]) -> list[tuple[int, int]]:
-    """Pairs of chosen rows in which two reviewers review each other's papers (each row: one of them on a paper
-    the other wrote), each pair once."""
-    row_of = {(int(pi[j]), int(ri[j])): int(j) for j in np.flatnonzero(chosen)}
+def _review_cycles(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dict[int, set[int]],
+                   authored: dict[int, set[int]]) -> list[tuple[int, ...]]:
+    """Cycles of chosen rows, each once: two reviewers who review each other's papers (each row: one of them on a
+    paper the other wrote), and rings of three, A on a paper B wrote, B on one C wrote, C on one A wrote."""
+    on = np.flatnonzero(chosen)
+    row_of = {(int(pi[j]), int(ri[j])): int(j) for j in on}
+    rows_of: dict[int, list[int]] = {}
+    for j in on:
+        rows_of.setdefault(int(ri[j]), []).append(int(j))
     found = set()
     for (p, r), j in row_of.items():
         for a in auth.get(p, ()):
+            if a == r:
+                continue
             for q in authored.get(r, ()):
                 other = row_of.get((q, a))
                 if other is not None:
-                    found.add((min(j, other), max(j, other)))
-    return sorted(found)
+                    found.add(tuple(sorted((j, other))))
+            for k in rows_of.get(a, ()):  # a reviews a paper written by b, who reviews one r wrote
+                for b in auth.get(int(pi[k]), ()):
+                    if b in (a, r):
+                        continue
+                    for q in authored.get(r, ()):
+                        last = row_of.get((q, b))
+                        if last is not None:
+                            found.add(tuple(sorted((j, k, last))))
+    return sorted(found, key=lambda c: (len(c), c))
 
 
 def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: dict[str, set[str]]) -> np.ndarray:
@@ -183,13 +224,14 @@ def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: d
 
 def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
                       auth: dict[int, set[int]], co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
-                      fixed: np.ndarray) -> tuple[int, int]:
-    """Swap reviewers apart (in ``chosen``, in place) where two review each other's papers; returns (pairs
-    broken, pairs left).
+                      fixed: np.ndarray) -> tuple[int, int, int, int]:
+    """Swap reviewers apart (in ``chosen``, in place) where two review each other's papers or three review in a
+    ring (see ``_review_cycles``); returns (pairs broken, pairs left, rings broken, rings left).
 
-    Of the two rows of such a pair, the one of lower value that may leave (not fixed, not at its min_load) gives
+    Of the rows of such a cycle, the one of lowest value that may leave (not fixed, not at its min_load) gives
     its place to the paper's best candidate who is not assigned, has load to spare, shares no publication with the
-    paper's other reviewers and makes no such pair anew. Collusion is worth some affinity: there is no slack.
+    paper's other reviewers and makes no pair or ring anew (a pair, the worse of the two, is broken even when no
+    such candidate is left but one who makes a ring). Collusion is worth some affinity: there is no slack.
     """
     authored = _authored(auth)
     load = np.bincount(ri[chosen], minlength=len(mx))
@@ -198,22 +240,27 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
         by_paper.setdefault(int(pi[j]), []).append(int(j))
     on = np.flatnonzero(chosen)
     reviews = _papers_of(pi[on].tolist(), ri[on].tolist())
-    before = len(_reciprocal(pi, ri, chosen, auth, authored))
-    for _ in range(MAX_RECIPROCAL_PASSES):  # a later swap may free the load an earlier pair needed
+    before = set(_review_cycles(pi, ri, chosen, auth, authored))
+    for _ in range(MAX_RECIPROCAL_PASSES):  # a later swap may free the load an earlier cycle needed
         swapped = False
-        for j1, j2 in _reciprocal(pi, ri, chosen, auth, authored):
-            if not (chosen[j1] and chosen[j2]):
+        for cycle in _review_cycles(pi, ri, chosen, auth, authored):
+            if not chosen[list(cycle)].all():
                 continue  # an earlier swap broke it
-            for d in sorted((j1, j2), key=lambda j: (value[j], ri[j])):
+            for d in sorted(cycle, key=lambda j: (value[j], ri[j])):
                 if fixed[d] or load[ri[d]] - 1 < mn[ri[d]]:
                     continue
                 p = int(pi[d])
                 others = [j for j in by_paper[p] if chosen[j] and j != d]
                 blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
-                # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote.
-                reviewing = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
-                c = next((c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]]
-                          and ri[c] not in blocked and not (authored.get(int(ri[c]), set()) & reviewing)), None)
+                # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote, and
+                # a ring anew when such an author reviews a paper by someone who reviews a paper the stand-in wrote.
+                pair_risk = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
+                nearby = {b for q in pair_risk for b in auth.get(q, ())}
+                ring_risk = pair_risk.union(*(reviews.get(b, set()) for b in nearby))
+                free = [c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked]
+                c = next((c for c in free if not (authored.get(int(ri[c]), set()) & ring_risk)), None)
+                if c is None and len(cycle) == 2:  # a pair is worse than a ring: break it even if a ring is made
+                    c = next((c for c in free if not (authored.get(int(ri[c]), set()) & pair_risk)), None)
                 if c is None:
                     continue
                 chosen[d], chosen[c] = False, True
@@ -225,8 +272,10 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
                 break
         if not swapped:
             break
-    left = len(_reciprocal(pi, ri, chosen, auth, authored))
-    return before - left, left
+    left = set(_review_cycles(pi, ri, chosen, auth, authored))
+    gone = before - left
+    return (sum(len(c) == 2 for c in gone), sum(len(c) == 2 for c in left),
+            sum(len(c) == 3 for c in gone), sum(len(c) == 3 for c in left))
 
 
 def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
@@ -559,12 +608,12 @@ def assign(
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
         solved, left, kept = _spread_coauthors(pi, ri, value, on, co, mx, mn,
                                                params.coauthor_slack, fixed=fixed_rows)
-    broken = unbroken = 0
+    broken = unbroken = rings = rings_left = 0
     if authors and len(aff):
         auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in authors.items() if p in p_code}
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
               if r in r_code}
-        broken, unbroken = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
+        broken, unbroken, rings, rings_left = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
     if draw is not None:
         draw["swapped_in"] = int((on & ~drawn).sum())
     chosen = aff[on].copy()
@@ -593,7 +642,8 @@ def assign(
     return Assignment(assignments=assigned, alternates=alternates,
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
                       coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept,
-                      reciprocal_broken=broken, reciprocal_left=unbroken, probabilities=probabilities,
+                      reciprocal_broken=broken, reciprocal_left=unbroken,
+                      rings_broken=rings, rings_left=rings_left, probabilities=probabilities,
                       randomized=draw)
 
 

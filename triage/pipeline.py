@@ -30,6 +30,7 @@ from triage.assign import (
     reciprocal_pairs,
     reserve_pool,
     reserve_size,
+    review_rings,
 )
 from triage.choices import DEFAULT_KEY_ENV, ExportChoice, ExportFormat, ScoresFormat, SplitBy, check_choice
 from triage.conflicts import (
@@ -445,6 +446,7 @@ class MatchResult:
     # co-author pairs on one paper split after the solve, left, and of those left the pairs the chair kept
     coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
     reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
+    rings: tuple[int, int] = (0, 0)  # rings of three reviewers, each on a paper the next one wrote: broken, left
     bids: dict[str, int] | None = None  # how the assignment sits with the bids (assign.bid_summary)
     randomized: dict[str, Any] | None = None  # --max-probability: the cap, seed and scores (Assignment.randomized)
     reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool); None: not asked for
@@ -505,15 +507,21 @@ class MatchResult:
                 f"{W.PROBABILITIES}")
 
     def reciprocal_note(self) -> str:
-        """One line on reviewers who would review each other's papers, or '' when the solve had none."""
-        broken, left = self.reciprocal
-        if not broken and not left:
+        """One line on reviewers who would review each other's papers (or in a ring of three), or '' when the solve
+        had none."""
+        (broken, left), (rings, rings_left) = self.reciprocal, self.rings
+        if not broken and not left and not rings and not rings_left:
             return ""
-        return (f"{broken + left} pair(s) of reviewers reviewed each other's papers in {self._solved()}; "
-                f"{broken} broken by swapping in another candidate"
-                + (f", {left} left (kept by the chair, at their min_load, or no candidate with load to spare); the "
-                   "report lists them"
-                   if left else ""))
+        parts = []
+        if broken or left:
+            parts.append(f"{broken + left} pair(s) of reviewers reviewed each other's papers in {self._solved()}; "
+                         f"{broken} broken by swapping in another candidate" + (f", {left} left" if left else ""))
+        if rings or rings_left:
+            parts.append(f"{rings + rings_left} ring(s) of three reviewers, each on a paper the next one wrote; "
+                         f"{rings} broken" + (f", {rings_left} left" if rings_left else ""))
+        why = (" (kept by the chair, at their min_load, or no candidate with load to spare); the report lists them"
+               if left or rings_left else "")
+        return "; ".join(parts) + why
 
 
 def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, fmt: str = "triage") -> Path:
@@ -808,6 +816,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result.assignments, result.alternates, result.total_score = res.assignments, res.alternates, res.total_score
     result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
     result.reciprocal = (res.reciprocal_broken, res.reciprocal_left)
+    result.rings = (res.rings_broken, res.rings_left)
     if used is not None:  # the bids the solve used: not those it ignored, and each pair's last
         result.bids = bid_summary(res.assignments, used, active["reviewer_id"], corpus.papers["paper_id"],
                                   placed=conflict_bidders)
@@ -828,7 +837,9 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "coauthor_pairs_left": result.coauthor_pairs[1],
                                             "coauthor_pairs_kept": result.coauthor_pairs[2],
                                             "reciprocal_pairs_broken": result.reciprocal[0],
-                                            "reciprocal_pairs_left": result.reciprocal[1], "bids": result.bids,
+                                            "reciprocal_pairs_left": result.reciprocal[1],
+                                            "review_rings_broken": result.rings[0],
+                                            "review_rings_left": result.rings[1], "bids": result.bids,
                                             "randomized": result.randomized,
                                             "reserve": None if result.reserve is None else len(result.reserve)})
     return result
@@ -1149,17 +1160,18 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
     per_paper = stages.get("match", {}).get("params", {}).get("assignment", {}).get("per_paper")
     randomized = stages.get("match", {}).get("stats", {}).get("randomized")
     assignments = _read_optional(wd, W.ASSIGNMENTS)
-    pairs = reciprocal = None
+    pairs = reciprocal = rings = None
     if assignments is not None and len(corpus.publications):
         pairs = coauthor_pairs(assignments, reviewer_coauthors(corpus.publications))
     conflicts = _read_optional(wd, W.CONFLICTS)
     authors = paper_authors(conflicts) if conflicts is not None else {}
     if assignments is not None and authors:  # no reviewer found among the authors: nothing was checked
-        reciprocal = reciprocal_pairs(assignments, authors)
+        reciprocal, rings = reciprocal_pairs(assignments, authors), review_rings(assignments, authors)
     data = ReportData(
         papers=corpus.papers, embeddings=emb, topics=_read_optional(wd, W.TOPICS),
         screen=_read_optional(wd, W.SCREEN),
         assignments=assignments, conflicts=conflicts, coauthor_pairs=pairs, reciprocal_pairs=reciprocal,
+        review_rings=rings,
         summaries=_read_summaries(wd), supply=_read_optional(wd, W.TOPIC_SUPPLY),
         duplicates=_read_duplicates(wd), changes=_read_optional(wd, W.CHANGES),
         reviewers=corpus.reviewers if len(corpus.reviewers) else None,

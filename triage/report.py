@@ -52,6 +52,7 @@ class ReportData:
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
+    review_rings: pd.DataFrame | None = None  # assign.review_rings: three reviewers, each on a paper the next wrote
     reciprocal_pairs: pd.DataFrame | None = None  # reviewer_a, paper_a, reviewer_b, paper_b: each reviews the other's
     duplicates: pd.DataFrame | None = None  # duplicates.csv: pairs of submissions that may be the same work
     changes: pd.DataFrame | None = None  # changes.csv: what --keep-assignments kept, removed and added
@@ -269,6 +270,9 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
                        for r in (data.reciprocal_pairs.itertuples(index=False)
                                  if data.reciprocal_pairs is not None else [])],
         "reciprocal_checked": data.reciprocal_pairs is not None,
+        "rings": [[(names.get(getattr(r, f"reviewer_{x}")) or getattr(r, f"reviewer_{x}"), getattr(r, f"paper_{x}"))
+                   for x in "abc"] for r in (data.review_rings.itertuples(index=False)
+                                             if data.review_rings is not None else [])],
         "randomized": data.randomized,
         "reserve": None if data.reserve is None else [
             {"reviewer": names.get(r.reviewer_id) or r.reviewer_id, "load": int(r.load), "max_load": int(r.max_load),
