@@ -137,6 +137,14 @@ def test_names_emails_and_metadata_that_break_anonymity(tmp_path):
         assert one_paper(tmp_path, pdf([["A Paper", *BODY], ["References"]], author=nobody)).empty
 
 
+def test_metrics_written_with_an_at_sign_are_not_emails(tmp_path):
+    page1 = ["A Paper", "We report mAP@0.5, AP@0.75 and Recall@1.0 on COCO (Hits@1 on FB15k).", *BODY]
+    assert one_paper(tmp_path, pdf([page1, ["References"]])).empty
+    page1[1] += " Contact: jane.doe@cs.uni-x.edu.au"
+    assert one_paper(tmp_path, pdf([page1, ["References"]]))["detail"].tolist() == [
+        "page 1 shows an email address 'jane.doe@cs.uni-x.edu.au'"]
+
+
 def test_self_citations_in_the_first_person(tmp_path):
     text = ["A Paper", *BODY, "Smith et al. (2020) proved a lower bound. Our previous analysis in Section 3 holds.",
             "We build on our previous paper [3] and on prior work (Lee, 2019)."]

@@ -50,7 +50,8 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'{}\\]+|\b[\w-]+\.github\.io\b[^\
 # Links and emails made for review (an anonymous account, a name for the venue, a link held back): they name no one.
 _ANONYMOUS = re.compile(r"anon|anomym|4open\.science|redacted|masked|xxx|submission|blind|review|upon.?accept|"
                         r"after.?accept|\btmp\b|iclr|neurips|nips|icml", re.IGNORECASE)
-_EMAIL = re.compile(r"(?:\{[^{}\n]{1,200}\}|[\w.+-]+)@[\w-]+(?:\.[\w-]+)+")
+# (a domain ends in letters: "mAP@0.5" and "Recall@1.0" are metrics)
+_EMAIL = re.compile(r"(?:\{[^{}\n]{1,200}\}|[\w.+-]+)@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 _REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?|[IVX]+\.)?[ \t]*(?:References|Bibliography|Literature Cited|Works Cited)"
                          r"[ \t]*$", re.IGNORECASE | re.MULTILINE)
 # Metadata Author values that name no one (what editors put there by default).
