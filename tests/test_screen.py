@@ -219,6 +219,8 @@ def test_cli_screen_then_export_and_report(tmp_path):
 @pytest.mark.parametrize(("args", "needle"), [
     (["--page-limit", "0"], "Invalid value for '--page-limit': Input should be greater than or equal to 1"),
     (["--pdf-dir", "FILE"], "--pdf-dir {}: is a file, not a folder; pass the folder that holds the files"),
+    (["--page-limit", "9"], "--page-limit 9: the pages are counted in the submissions' PDFs; pass their folder with "
+                            "--pdf-dir"),
 ])
 def test_bad_options_are_one_line(tmp_path, args, needle):
     subs = DATA / "submissions.csv"

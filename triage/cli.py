@@ -315,6 +315,13 @@ def _check_paths(**given: Path | None) -> None:
             raise InputError(f"{option} {path}: is a folder, not a file; pass the file inside it")
 
 
+def _check_page_limit(page_limit: int | None, pdf_dir: Path | None) -> None:
+    """--page-limit counts the pages of the PDFs, so it needs --pdf-dir."""
+    if page_limit is not None and pdf_dir is None:
+        raise InputError(f"--page-limit {page_limit}: the pages are counted in the submissions' PDFs; pass their "
+                         "folder with --pdf-dir")
+
+
 def _echo_outputs(paths: list[Path]) -> None:
     for p in paths:
         out.print(f"wrote {p}", markup=False)
@@ -384,6 +391,7 @@ def run(
         triage run submissions.csv -p publications.csv -r reviewers.csv -o triage-out
     """
     _check_paths(bids=bids, compare_with=compare_with, pdf_dir=pdf_dir)
+    _check_page_limit(page_limit, pdf_dir)
     from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
     from triage.screen import ScreenParams
@@ -459,6 +467,7 @@ def screen(
         triage screen submissions.csv --pdf-dir pdfs/ --page-limit 9 -o triage-out
     """
     _check_paths(pdf_dir=pdf_dir)
+    _check_page_limit(page_limit, pdf_dir)
     from triage.pipeline import Workdir, load, run_screen, screen_note
     from triage.screen import ScreenParams
 
