@@ -137,6 +137,28 @@ def test_names_emails_and_metadata_that_break_anonymity(tmp_path):
         assert one_paper(tmp_path, pdf([["A Paper", *BODY], ["References"]], author=nobody)).empty
 
 
+def test_author_lists_as_ingest_reads_them(tmp_path):
+    """'Last, First' lists (BibTeX, CMT), hyphens, letters such as '\u0141', suffixes: spelled as on the page."""
+    (tmp_path / "pdfs").mkdir()
+    pages = {"p1": [["A Paper", "Jane Doe and John Smith", *BODY], ["References"]],
+             "p2": [["A Paper", "Jean Pierre Dupont, Lukasz Kaiser", *BODY], ["References"]],
+             "p3": [["A Paper", *BODY, "As in our earlier work (Doe et al., 2020), the bound holds."], ["References"]]}
+    for pid, p in pages.items():
+        (tmp_path / "pdfs" / f"{pid}.pdf").write_bytes(pdf(p, author="J. Smith" if pid == "p3" else None))
+    pd.DataFrame({"paper_id": list(pages), "title": ["A Paper"] * 3, "abstract": [" ".join(BODY)] * 3,
+                  "authors": ["Doe, Jane and Smith, John", "Jean-Pierre Dupont; \u0141ukasz Kaiser",
+                              "Doe, Jane; John Smith Jr."]}).to_csv(tmp_path / "subs.csv", index=False)
+    f = screen_papers(read_papers(tmp_path / "subs.csv"), pdf_dir=tmp_path / "pdfs")
+    assert f[["paper_id", "severity", "detail"]].to_numpy().tolist() == [
+        ["p1", "must", "page 1 names author 'Doe, Jane'"],
+        ["p1", "must", "page 1 names author 'Smith, John'"],
+        ["p2", "must", "page 1 names author 'Jean-Pierre Dupont'"],
+        ["p2", "must", "page 1 names author '\u0141ukasz Kaiser'"],
+        ["p3", "must", "PDF metadata Author is 'J. Smith' (author John Smith Jr.)"],
+        ["p3", "must", "page 1 cites the authors' own earlier work by an author's name: 'our earlier work (Doe et al., "
+                       "2020'"]]
+
+
 def test_metrics_written_with_an_at_sign_are_not_emails(tmp_path):
     page1 = ["A Paper", "We report mAP@0.5, AP@0.75 and Recall@1.0 on COCO (Hits@1 on FB15k).", *BODY]
     assert one_paper(tmp_path, pdf([page1, ["References"]])).empty

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from triage.conflicts import normalize_name
+
 log = logging.getLogger("triage")
 
 SCREEN_COLUMNS = ["paper_id", "check", "severity", "detail"]
@@ -83,9 +85,22 @@ def _names(authors: object) -> list[str]:
     return [str(a).strip() for a in (authors if isinstance(authors, (list, tuple)) else []) if str(a).strip()]
 
 
+def _spelled(text: str) -> str:
+    """``text`` spelled as :func:`~triage.conflicts.normalize_name` spells a name ('Jean-Pierre Nuñez1, Łukasz'
+    -> 'jean pierre nunez , lukasz'), each part between commas on its own, so that no name is read across one."""
+    return " , ".join(normalize_name(part) for part in re.split(r"[,;]", text))
+
+
+def _surname(name: str) -> str:
+    """The last name as :func:`~triage.conflicts.normalize_name` spells it: 'Doe, Jane' and 'Jane Doe Jr.' give
+    'doe'."""
+    parts = normalize_name(name).split()
+    return parts[-1] if parts else ""
+
+
 def _surnames(authors: list[str]) -> dict[str, str]:
-    """Folded last name -> the author's name (two letters or more)."""
-    return {fold(a.split()[-1]): a for a in authors if len(fold(a.split()[-1])) >= 2}
+    """Last name (:func:`_surname`, two letters or more) -> the author's name."""
+    return {s: a for a in authors if len(s := _surname(a)) >= 2}
 
 
 def _emails(authorids: object) -> set[str]:
@@ -108,7 +123,7 @@ def self_citations(text: str, authors: list[str]) -> list[tuple[str, str]]:
         after = text[m.end(): m.end() + 60]
         stop = _SENTENCE_END.search(after)
         after = after[: stop.start()] if stop else after
-        names = [c for c in _NAME_CITE.finditer(after) if any(fold(g) in surnames for g in c.groups() if g)]
+        names = [c for c in _NAME_CITE.finditer(after) if any(_surname(g) in surnames for g in c.groups() if g)]
         cite = names[0] if names else (_NUMERIC_CITE.search(after) or _NAME_CITE.search(after))
         if cite is not None:
             found.append((MUST if names else SHOULD, text[m.start(): m.end() + cite.end()]))
@@ -195,9 +210,9 @@ def pdf_findings(path: Path, authors: list[str], emails: set[str], params: Scree
 def _anonymity(pdf: _Pdf, authors: list[str], emails: set[str]) -> list[tuple[str, str, str]]:
     out = []
     first = pdf.pages[0] if pdf.pages else ""
-    page1 = fold(first)
-    for name in authors:
-        parts = fold(name).split()
+    page1 = _spelled(first)
+    for name in authors:  # 'Doe, Jane' or 'Jean-Pierre Dupont' as the page spells it: 'Jane Doe', 'Jean Pierre Dupont'
+        parts = normalize_name(name).split()
         if len(parts) >= 2 and any(_word_re(" ".join(p)).search(page1) for p in (parts, [parts[0], parts[-1]])):
             out.append(("author_name", MUST, f"page 1 names author '{name}'"))
     for m in dict.fromkeys(_EMAIL.findall(first)):
@@ -209,7 +224,7 @@ def _anonymity(pdf: _Pdf, authors: list[str], emails: set[str]) -> list[tuple[st
                    else ("email", SHOULD, f"page 1 shows an email address '{m}'"))
     meta = pdf.author
     if meta and fold(meta) not in _NO_ONE and not _ANONYMOUS.search(meta):
-        who = [a for s, a in _surnames(authors).items() if _word_re(s).search(fold(meta))]
+        who = [a for s, a in _surnames(authors).items() if _word_re(s).search(_spelled(meta))]
         out.append(("pdf_metadata", MUST, f"PDF metadata Author is '{meta}' (author {who[0]})") if who
                    else ("pdf_metadata", SHOULD, f"PDF metadata Author is '{meta}'"))
     pages = pdf.pages[: pdf.refs_page or len(pdf.pages)]
