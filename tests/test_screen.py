@@ -117,6 +117,13 @@ def test_page_limit_counts_the_pages_before_references(tmp_path, pages, limit, e
     assert set(f["check"]) <= {"page_limit"}  # an anonymous PDF: nothing else
 
 
+@pytest.mark.parametrize("heading", ["References:", "VII. R EFERENCES", "6 References and Notes", "BIBLIOGRAPHY"])
+def test_references_heading_as_papers_write_it(tmp_path, heading):
+    pages = pages_with_references(9)
+    pages[-2][0] = heading  # small capitals come out of pypdf as 'R EFERENCES'
+    assert one_paper(tmp_path, pdf(pages), params=ScreenParams(page_limit=9)).empty  # 9 pages before it: within
+
+
 def test_names_emails_and_metadata_that_break_anonymity(tmp_path):
     page1 = ["A Paper", "Jose Nunez1 and Ann Smith2", "ann@uni.edu, bob@lab.org, reviewer@anonymous.org", *BODY]
     f = one_paper(tmp_path, pdf([page1, ["References", "[1] B."]], author="A. Smith"))

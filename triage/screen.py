@@ -54,8 +54,9 @@ _ANONYMOUS = re.compile(r"anon|anomym|4open\.science|redacted|masked|xxx|submiss
                         r"after.?accept|\btmp\b|iclr|neurips|nips|icml", re.IGNORECASE)
 # (a domain ends in letters: "mAP@0.5" and "Recall@1.0" are metrics)
 _EMAIL = re.compile(r"(?:\{[^{}\n]{1,200}\}|[\w.+-]+)@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
-_REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?|[IVX]+\.)?[ \t]*(?:References|Bibliography|Literature Cited|Works Cited)"
-                         r"[ \t]*$", re.IGNORECASE | re.MULTILINE)
+# The heading alone on its line: "References", "7 References:", "VII. R EFERENCES" (small capitals as pypdf reads them)
+_REFERENCES = re.compile(r"^[ \t]*(?:\d+\.?|[IVX]+\.)?[ \t]*(?:R ?EFERENCES(?: and Notes)?|B ?IBLIOGRAPHY|"
+                         r"Literature Cited|Works Cited)[ \t]*:?[ \t]*$", re.IGNORECASE | re.MULTILINE)
 # Metadata Author values that name no one (what editors put there by default).
 _NO_ONE = {"", "author", "authors", "author(s)", "user", "admin", "administrator", "owner", "unknown", "none",
            "microsoft office user", "windows user", "default", "name", "your name", "latex", "overleaf"}
