@@ -46,7 +46,7 @@ def test_missing_placeholder_short_and_linked_abstracts_are_flagged(real):
     p.loc[0, "abstract"] = ""
     p.loc[1, "abstract"] = "To be updated."
     p.loc[2, "abstract"] = p.at[2, "title"]
-    p.loc[3, "abstract"] += " Our code is at https://github.com/janedoe/bandits."
+    p.loc[3, "abstract"] += " Our code is at https://github.com/janedoe/bandits-iclr2022."  # jane doe's account
     p.loc[4, "abstract"] += (" Code: https://anonymous.4open.science/r/bandits-1234 and videos at "
                              "https://iclr-acgn.github.io/ACGN/.")  # pages made for review (real ICLR 2021 links)
     p.loc[5, "abstract"] = first
@@ -56,7 +56,8 @@ def test_missing_placeholder_short_and_linked_abstracts_are_flagged(real):
     assert f.loc[ids[0], "check"] == "no_abstract" and f.loc[ids[0], "severity"] == "must"
     assert f.loc[ids[1], "detail"] == "abstract looks like a placeholder: 'To be updated.'"
     assert f.loc[ids[2], "detail"] == "abstract repeats the title"
-    assert f.loc[ids[3], "check"] == "abstract_link" and "github.com/janedoe/bandits" in f.loc[ids[3], "detail"]
+    assert f.loc[ids[3], "check"] == "abstract_link" and "github.com/janedoe/bandits-iclr2022" in f.loc[ids[3],
+                                                                                                       "detail"]
     assert ids[4] not in f.index
     words = len(first.split())
     assert f.loc[ids[5], "detail"] == f"abstract has {words} words (fewer than 30)"

@@ -52,6 +52,8 @@ _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'{}\\]+|\b[\w-]+\.github\.io\b[^\
 # Links and emails made for review (an anonymous account, a name for the venue, a link held back): they name no one.
 _ANONYMOUS = re.compile(r"anon|anomym|4open\.science|redacted|masked|xxx|submission|blind|review|upon.?accept|"
                         r"after.?accept|\btmp\b|iclr|neurips|nips|icml", re.IGNORECASE)
+# Who owns a repository or a project page: the account ('github.com/jdoe/iclr22-code' is jdoe's).
+_ACCOUNT = re.compile(r"(?:github|gitlab)\.com/([^/?#\s]+)|([\w-]+)\.github\.io", re.IGNORECASE)
 # (a domain ends in letters: "mAP@0.5" and "Recall@1.0" are metrics)
 _EMAIL = re.compile(r"(?:\{[^{}\n]{1,200}\}|[\w.+-]+)@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}\b")
 # The heading alone on its line: "References", "7 References:", "VII. R EFERENCES" (small capitals as pypdf reads them)
@@ -109,6 +111,12 @@ def _emails(authorids: object) -> set[str]:
     return {str(x).strip().lower() for x in ids if "@" in str(x)}
 
 
+def _owner(url: str) -> str:
+    """The part of a link that says whether it names someone: a repository's account, else the whole link."""
+    m = _ACCOUNT.search(url)
+    return (m.group(1) or m.group(2)) if m else url
+
+
 def _word_re(phrase: str) -> re.Pattern[str]:
     """``phrase`` (folded) as whole words, whatever spacing lies between them."""
     return re.compile(r"(?<![^\W\d_])" + r"\s+".join(map(re.escape, phrase.split())) + r"(?![^\W\d_])")
@@ -148,7 +156,7 @@ def abstract_findings(title: str, abstract: str, authors: list[str], params: Scr
                                               f"(fewer than {params.min_words})"))
     if params.anonymous:
         links = [u.rstrip(".,;:)]}") for u in _URL.findall(text)]
-        named = [u for u in links if not _ANONYMOUS.search(u)]
+        named = [u for u in links if not _ANONYMOUS.search(_owner(u))]
         if named:
             out.append(("abstract_link", SHOULD, f"abstract links to {', '.join(dict.fromkeys(named))} "
                                                  "(a page that may name the authors)"))
