@@ -177,6 +177,7 @@ def test_metrics_written_with_an_at_sign_are_not_emails(tmp_path):
 
 def test_self_citations_in_the_first_person(tmp_path):
     text = ["A Paper", *BODY, "Smith et al. (2020) proved a lower bound. Our previous analysis in Section 3 holds.",
+            "Unlike our earlier analysis, the method of [5] needs a margin; by our previous results, Lee (2019) holds.",
             "We build on our previous paper [3] and on prior work (Lee, 2019)."]
     f = one_paper(tmp_path, pdf([text, ["References", "As in our earlier work (Smith et al., 2020)."]]))
     assert f[["check", "severity", "detail"]].to_numpy().tolist() == [

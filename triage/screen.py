@@ -46,6 +46,8 @@ _SELF = re.compile(
 _NUMERIC_CITE = re.compile(r"\[\d+(?:\s*[,\u2013-]\s*\d+)*\]")
 _NAME_CITE = re.compile(r"\b([A-Z][^\W\d_]+(?:-[A-Z][^\W\d_]+)?)(?:\s+et\s+al\b|\s+(?:and|&)\s+[A-Z][^\W\d_]+)?"
                         r"\.?,?\s*[(\[]?(?:19|20)\d\d\b|\b([A-Z][^\W\d_]+)\s+et\s+al\b")
+# A citation after a comma cites what the next clause is about ("unlike our earlier analysis, the method of [5]").
+_CLAUSE_END = re.compile(r"[,;:]")
 _SENTENCE_END = re.compile(r"(?<!\bal)(?<![A-Z])\.\s+(?=[A-Z])")
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'{}\\]+|\b[\w-]+\.github\.io\b[^\s<>\"'{}\\]*|"
                   r"\b(?:github|gitlab)\.com/[^\s<>\"'{}\\]+", re.IGNORECASE)
@@ -134,7 +136,7 @@ def self_citations(text: str, authors: list[str]) -> list[tuple[str, str]]:
         after = after[: stop.start()] if stop else after
         names = [c for c in _NAME_CITE.finditer(after) if any(_surname(g) in surnames for g in c.groups() if g)]
         cite = names[0] if names else (_NUMERIC_CITE.search(after) or _NAME_CITE.search(after))
-        if cite is not None:
+        if cite is not None and not _CLAUSE_END.search(after, 0, cite.start()):
             found.append((MUST if names else SHOULD, text[m.start(): m.end() + cite.end()]))
     return found
 
