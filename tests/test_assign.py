@@ -805,3 +805,102 @@ def test_breaking_a_pair_prefers_a_stand_in_who_makes_no_ring():
     assert reciprocal_pairs(res.assignments, authors).empty
     assert (res.reciprocal_broken, res.reciprocal_left, res.rings_broken, res.rings_left) == (1, 0, 0, 1)
     assert len(review_rings(res.assignments, authors)) == 1
+
+
+# Senior reviewers (--min-senior, the reviewers file's 'senior' column)
+
+def exhaustive_senior(S, k, load, senior, m):
+    n_pap, n_rev = S.shape
+    best = -1.0
+    choices = [list(itertools.combinations(range(n_rev), k)) for _ in range(n_pap)]
+    for combo in itertools.product(*choices):
+        counts = np.bincount([j for c in combo for j in c], minlength=n_rev)
+        if counts.max() <= load and all(sum(senior[j] for j in c) >= m for c in combo):
+            best = max(best, sum(S[i, j] for i, c in enumerate(combo) for j in c))
+    return best
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_every_paper_gets_a_senior_reviewer_at_the_best_total(seed):
+    S, aff, papers, revs = problem(n_pap=4, n_rev=5, seed=seed)
+    senior = np.array([False, False, False, True, True])
+    revs = revs.assign(senior=senior)
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    res = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, max_load=2))
+    a = res.assignments
+    assert res.min_senior == 1 and res.senior_short == []
+    assert a.assign(s=a["reviewer_id"].isin(["r3", "r4"])).groupby("paper_id")["s"].sum().min() >= 1
+    assert abs(res.total_score - exhaustive_senior(S, 2, 2, senior, 1)) < 1e-6
+    off = assign(aff, papers, revs, none, params=AssignParams(per_paper=2, max_load=2, min_senior=0))
+    assert abs(off.total_score - exhaustive(S, 2, 2)) < 1e-6 and off.min_senior == 0
+    # no 'senior' column, or no one marked: nothing asked
+    assert assign(aff, papers, revs.assign(senior=False), none, params=AssignParams(per_paper=2)).min_senior == 0
+
+
+def test_a_paper_without_a_senior_candidate_is_said_and_a_swap_that_took_one_is_undone():
+    from triage.assign import _ensure_senior
+
+    S, aff, papers, revs = problem(n_pap=3, n_rev=4, seed=1)
+    revs = revs.assign(senior=[False, False, False, True])
+    confl = pd.DataFrame({"paper_id": ["p0"], "reviewer_id": ["r3"], "reason": "x"})  # p0: no senior candidate
+    res = assign(aff, papers, revs, confl, params=AssignParams(per_paper=1, max_load=3))
+    assert res.senior_short == ["p0"]
+    # _ensure_senior: paper 0 lost its senior (row 1) to a junior (row 0); the senior comes back
+    pi, ri = np.array([0, 0, 0]), np.array([0, 1, 2])
+    value = np.array([0.9, 0.5, 0.4])
+    chosen = np.array([True, False, False])
+    given, short = _ensure_senior(pi, ri, value, chosen, np.array([False, True, False]), 1, {}, np.full(3, 2),
+                                  np.zeros(3, dtype=np.int64), np.zeros(3, dtype=bool))
+    assert chosen.tolist() == [False, True, False] and (given, short) == (1, [])
+    # ... but not in place of a kept (fixed) pair, nor by a co-author of the paper's other reviewer
+    chosen = np.array([True, False, False])
+    given, short = _ensure_senior(pi, ri, value, chosen, np.array([False, True, False]), 1, {}, np.full(3, 2),
+                                  np.zeros(3, dtype=np.int64), np.array([True, False, False]))
+    assert chosen.tolist() == [True, False, False] and (given, short) == (0, [0])
+
+
+def test_randomized_draws_keep_a_senior_reviewer_on_each_paper():
+    S, aff, papers, revs = problem(n_pap=6, n_rev=8, seed=3)
+    revs = revs.assign(senior=[j in (2, 5, 7) for j in range(8)])
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    for seed in range(30):
+        res = assign(aff, papers, revs, none,
+                     params=AssignParams(per_paper=2, max_load=3, max_probability=0.6, seed=seed))
+        a = res.assignments
+        assert a.assign(s=a["reviewer_id"].isin(["r2", "r5", "r7"])).groupby("paper_id")["s"].any().all()
+        assert (a.groupby("paper_id").size() == 2).all() and a.groupby("reviewer_id").size().max() <= 3
+
+
+def test_match_reads_the_senior_column_and_the_report_lists_papers_without_a_senior(tmp_path, monkeypatch,
+                                                                                   fake_embedder):
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    revs = pd.read_csv(good / "reviewers.csv", dtype=str, keep_default_na=False)
+    senior_ids = revs["reviewer_id"].iloc[:2].tolist()
+    revs.assign(senior=["yes", "Yes"] + [""] * (len(revs) - 2)).to_csv(tmp_path / "reviewers.csv", index=False)
+    out = tmp_path / "out"
+    args = [str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r", str(tmp_path / "reviewers.csv")]
+    res = CliRunner().invoke(app, ["match", *args, "--per-paper", "2", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    a = pd.read_csv(out / "assignments.csv")
+    has = a.assign(s=a["reviewer_id"].isin(senior_ids)).groupby("paper_id")["s"].any()
+    stats = __import__("json").loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]
+    assert stats["min_senior"] == 1 and stats["papers_short_of_seniors"] == int((~has).sum())
+    assert CliRunner().invoke(app, ["report", *args, "-o", str(out)]).exit_code == 0
+    html = (out / "report.html").read_text()
+    assert f"Papers without a senior reviewer <span class=\"muted\">({int((~has).sum())};" in html
+    # --min-senior 0 turns it off; a value that is not yes or no is refused with its row
+    res = CliRunner().invoke(app, ["match", *args, "--per-paper", "2", "--min-senior", "0", "-o", str(out)])
+    assert res.exit_code == 0 and __import__("json").loads((out / "manifest.json").read_text())["stages"]["match"][
+        "stats"]["min_senior"] == 0
+    revs.assign(senior=["maybe"] + [""] * (len(revs) - 1)).to_csv(tmp_path / "reviewers.csv", index=False)
+    res = CliRunner().invoke(app, ["match", *args, "-o", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and "column 'senior' is 'maybe'; use yes or no" in res.output
+    assert "row 2" in res.output or "line 2" in res.output

@@ -23,7 +23,7 @@ import heapq
 import itertools
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ log = logging.getLogger("triage")
 ASSIGNMENT_COLUMNS = ["paper_id", "reviewer_id", "score", "rank", "evidence_title"]
 RESERVE_COLUMNS = ["rank", "reviewer_id", "load", "max_load", "spare_load", "papers", "new_papers", "covered"]
 SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothing
+SENIOR_BONUS = SCALE * 5  # per senior reviewer a paper still needs: above any affinity gain, below the min-load bonus
 FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bonus
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
         "yes": 1.0, "maybe": 0.5, "no": -1.0}  # the last three: EasyChair's bids
@@ -59,6 +60,9 @@ class AssignParams:
     max_probability: float = 1.0
     seed: int = 0
     reserve: int | None = None  # emergency pool size (reserve_pool); None: reserve_size(reviewers), 0: none
+    # Senior reviewers (the reviewers file's ``senior`` column) each paper gets when it can; None: 1 when the pool
+    # has a senior reviewer, else 0.
+    min_senior: int | None = None
 
     def __post_init__(self) -> None:
         if not 0 < self.max_probability <= 1 or round(self.max_probability * PROBABILITY_UNITS) < 1:
@@ -68,6 +72,8 @@ class AssignParams:
         if abs(units - round(units)) > 1e-6:  # rounded, 0.999 would be 1 (no cap) and 0.335 a cap of 0.34
             raise InputError(f"--max-probability {self.max_probability}: the cap is solved in hundredths; pass "
                              f"{np.floor(units + 1e-6) / PROBABILITY_UNITS:g} or another multiple of 0.01")
+        if self.min_senior is not None and self.min_senior < 0:
+            raise InputError(f"--min-senior {self.min_senior}: must be 0 (off) or more")
         if self.reserve is not None and self.reserve < 0:
             raise InputError(f"--reserve {self.reserve}: must be 0 (no emergency pool) or more")
         if self.min_load > self.max_load:
@@ -88,6 +94,9 @@ class Assignment:
     reciprocal_left: int = 0  # ... and those left (kept pairs, or no candidate with load to spare)
     rings_broken: int = 0  # rings of three reviewers, each on a paper the next one wrote, broken after the solve
     rings_left: int = 0  # ... and those left
+    min_senior: int = 0  # senior reviewers asked for per paper
+    senior_swapped: int = 0  # papers given a senior reviewer after the swaps (co-author, reciprocal) or the draw
+    senior_short: list[str] = field(default_factory=list)  # papers left with fewer senior reviewers than asked
     # Randomized (max_probability < 1): each candidate pair's probability of being assigned (paper_id, reviewer_id,
     # score, probability; pairs of probability 0 left out), and ``randomized``: the cap, the seed, the draw's
     # expected total score (with the bids' nudges, ``with_bids``, when any), the total of the best assignment
@@ -332,6 +341,45 @@ def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
     return solved, left, kept
 
 
+def _ensure_senior(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray, senior: np.ndarray,
+                   m: int, co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
+                   fixed: np.ndarray) -> tuple[int, list[int]]:
+    """Give papers left with fewer than ``m`` senior reviewers (after the swaps, or in a randomized draw) their
+    best free senior candidate (load to spare, sharing no publication with the paper's other reviewers) in place
+    of their lowest-valued junior reviewer who may leave (not fixed, not at min_load); in ``chosen``, in place.
+    Returns (papers given one, papers still short)."""
+    load = np.bincount(ri[chosen], minlength=len(mx))
+    order = np.lexsort((ri, -value, pi))
+    bounds = np.searchsorted(pi[order], np.arange(int(pi.max()) + 2))
+    given, short = 0, []
+    for p in range(len(bounds) - 1):
+        rows = order[bounds[p]:bounds[p + 1]]
+        on = [int(j) for j in rows if chosen[j]]
+        n_senior = sum(bool(senior[ri[j]]) for j in on)
+        swapped = False
+        while n_senior < m:
+            juniors = [j for j in reversed(on) if not senior[ri[j]] and not fixed[j] and load[ri[j]] - 1 >= mn[ri[j]]]
+            if not juniors:
+                break
+            d = juniors[0]
+            stay = [j for j in on if j != d]
+            blocked = {ri[j] for j in stay}.union(*(co.get(ri[j], ()) for j in stay))
+            c = next((int(c) for c in rows if not chosen[c] and senior[ri[c]] and load[ri[c]] < mx[ri[c]]
+                      and ri[c] not in blocked), None)
+            if c is None:
+                break
+            chosen[d], chosen[c] = False, True
+            load[ri[d]] -= 1
+            load[ri[c]] += 1
+            on = [*stay, c]
+            n_senior += 1
+            swapped = True
+        given += swapped
+        if n_senior < m and on:
+            short.append(p)
+    return given, short
+
+
 def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, np.ndarray]:
     own_max, own_min = reviewers["max_load"].astype("Int64"), reviewers["min_load"].astype("Int64")
     mx = own_max.fillna(params.max_load).to_numpy(dtype=np.int64)
@@ -441,24 +489,37 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
 
 
 def _solve(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, n_pap: int, mx: np.ndarray, mn: np.ndarray, k: int,
-           *, pair_cap: np.ndarray, scale: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           *, pair_cap: np.ndarray, scale: int, senior: np.ndarray | None = None,
+           min_senior: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The min-cost flow in ``scale`` units per reviewer slot (1: the integral assignment; 100: hundredths, for a
     fractional one with pairs capped at ``pair_cap``); returns the flow of each pair, of each paper and of each
-    reviewer's min-load arc, in those units."""
+    reviewer's min-load arc, in those units. With ``min_senior``, a paper's pairs with ``senior`` reviewers leave
+    from a node of its own, reached by ``min_senior`` slots that carry a bonus and by the paper's other slots."""
     from ortools.graph.python import min_cost_flow
 
     n_rev = len(mx)
     src, sink = n_pap + n_rev, n_pap + n_rev + 1
     bonus = int(SCALE * 10)  # larger than any affinity gain, so minimum loads come first
     smcf = min_cost_flow.SimpleMinCostFlow()
+    seniors = senior is not None and min_senior > 0
+    tail = pi
+    if seniors:
+        tail = np.where(senior[ri], n_pap + n_rev + 2 + pi, pi)  # a paper's senior node
     tails = np.concatenate([
-        np.full(n_pap, src), pi, n_pap + np.arange(n_rev), n_pap + np.arange(n_rev)]).astype(np.int64)
+        np.full(n_pap, src), tail, n_pap + np.arange(n_rev), n_pap + np.arange(n_rev)]).astype(np.int64)
     heads = np.concatenate([
         np.arange(n_pap), n_pap + ri, np.full(n_rev, sink), np.full(n_rev, sink)]).astype(np.int64)
     caps = np.concatenate([np.full(n_pap, k * scale), pair_cap, mn * scale, (mx - mn) * scale]).astype(np.int64)
     costs = np.concatenate([
         np.zeros(n_pap), -np.round(value * SCALE), np.full(n_rev, -bonus), np.zeros(n_rev)
     ]).astype(np.int64)
+    if seniors:
+        m = min(min_senior, k)
+        node = n_pap + n_rev + 2 + np.arange(n_pap)
+        tails = np.concatenate([tails, np.arange(n_pap), np.arange(n_pap)]).astype(np.int64)
+        heads = np.concatenate([heads, node, node]).astype(np.int64)
+        caps = np.concatenate([caps, np.full(n_pap, m * scale), np.full(n_pap, (k - m) * scale)]).astype(np.int64)
+        costs = np.concatenate([costs, np.full(n_pap, -SENIOR_BONUS), np.zeros(n_pap)]).astype(np.int64)
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     smcf.set_node_supply(src, k * n_pap * scale)
     smcf.set_node_supply(sink, -k * n_pap * scale)
@@ -576,12 +637,16 @@ def assign(
     n_pap = len(paper_ids)
     value = aff["value"].to_numpy(dtype=float)
     fixed_rows = aff["_fixed"].to_numpy(dtype=bool)
+    senior = reviewers["senior"].fillna(False).astype(bool).to_numpy() if "senior" in reviewers.columns \
+        else np.zeros(n_rev, dtype=bool)
+    m_senior = min(k, params.min_senior if params.min_senior is not None else int(senior.any()))
     units = round(params.max_probability * PROBABILITY_UNITS)
     randomized = units < PROBABILITY_UNITS
     scale = PROBABILITY_UNITS if randomized else 1
     # A kept pair may be assigned for sure; any other at most with the cap's probability.
     pair_cap = np.where(fixed_rows, scale, units if randomized else 1)
-    pr_flow, per_paper, min_flow = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=pair_cap, scale=scale)
+    pr_flow, per_paper, min_flow = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=pair_cap, scale=scale,
+                                          senior=senior, min_senior=m_senior)
     if int(per_paper.sum()) < k * n_pap * scale:
         cand = np.bincount(pi, minlength=n_pap)
         raise InfeasibleError(_diagnose(paper_ids, per_paper // scale, cand, k, int(mx.sum()), topics,
@@ -593,7 +658,8 @@ def assign(
         # a cap that spreads a positive bid's pair to better-scoring ones would seem to gain).
         share, score = pr_flow / scale, aff["_bid_value"].to_numpy(dtype=float)
         probabilities = aff.loc[share > 0, ["paper_id", "reviewer_id", "score"]].assign(probability=share[share > 0])
-        best, _, _ = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=np.ones(len(aff), dtype=np.int64), scale=1)
+        best, _, _ = _solve(pi, ri, value, n_pap, mx, mn, k, pair_cap=np.ones(len(aff), dtype=np.int64), scale=1,
+                            senior=senior, min_senior=m_senior)
         draw = {"max_probability": units / PROBABILITY_UNITS, "seed": params.seed,
                 "expected_score": round(float((share * score).sum()), 4),
                 "best_score": round(float(score[best > 0].sum()), 4),
@@ -614,6 +680,12 @@ def assign(
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
               if r in r_code}
         broken, unbroken, rings, rings_left = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
+    senior_given, senior_short = 0, []
+    if m_senior and len(aff):  # the swaps above, or the draw, may have taken a paper's senior reviewer
+        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
+              if r in r_code}
+        senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows)
+        senior_short = [paper_ids[p] for p in short]
     if draw is not None:
         draw["swapped_in"] = int((on & ~drawn).sum())
     chosen = aff[on].copy()
@@ -643,7 +715,8 @@ def assign(
                       total_score=float(chosen["score"].astype(float).sum()), unmet_min_load=unmet,
                       coauthor_pairs_solved=solved, coauthor_pairs_left=left, coauthor_pairs_kept=kept,
                       reciprocal_broken=broken, reciprocal_left=unbroken,
-                      rings_broken=rings, rings_left=rings_left, probabilities=probabilities,
+                      rings_broken=rings, rings_left=rings_left, min_senior=m_senior,
+                      senior_swapped=senior_given, senior_short=senior_short, probabilities=probabilities,
                       randomized=draw)
 
 

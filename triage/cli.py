@@ -152,6 +152,10 @@ Bids = Annotated[Path | None, typer.Option(
     "--bids",
     help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
 Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
+MinSenior = Annotated[int | None, typer.Option(
+    "--min-senior", min=0,
+    help="Senior reviewers per paper (the reviewers file's 'senior' column: yes / no). Default 1 when the pool has "
+         "a senior reviewer; 0: off.")]
 Reserve = Annotated[int | None, typer.Option(
     "--reserve", min=0,
     help="Size of the emergency pool (reserve.csv): reviewers with load to spare who together can stand in on the "
@@ -370,6 +374,7 @@ def run(
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
     reserve: Reserve = None,
+    min_senior: MinSenior = None,
     coauthor_slack: CoauthorSlack = 0.1,
     max_probability: MaxProbability = 1.0,
     bids: Bids = None,
@@ -405,7 +410,7 @@ def run(
         affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
         conflicts=ConflictParams(coauthor_years=coauthor_years),
         assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack, max_probability, seed,
-                                  reserve),
+                                  reserve, min_senior),
         bids=bids,
         export_formats=tuple(f.value for f in export_format or []),
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
@@ -607,6 +612,7 @@ def match(
     min_load: MinLoad = 0,
     alternates: Alternates = 3,
     reserve: Reserve = None,
+    min_senior: MinSenior = None,
     coauthor_slack: CoauthorSlack = 0.1,
     max_probability: MaxProbability = 1.0,
     seed: Seed = 0,
@@ -642,12 +648,12 @@ def match(
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
                     conflicts=ConflictParams(coauthor_years=coauthor_years),
                     assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack,
-                                              max_probability, seed, reserve),
+                                              max_probability, seed, reserve, min_senior),
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
     out.print(f"{len(res.conflicts)} conflict(s); {len(res.affinity)} scored pairs; total assigned affinity "
               f"{res.total_score:.2f}", markup=False)
-    for line in [*res.changes, res.randomized_note(), res.coauthor_note(), res.reciprocal_note(), res.bids_note(),
-                 res.reserve_note()]:
+    for line in [*res.changes, res.randomized_note(), res.coauthor_note(), res.reciprocal_note(), res.senior_note(),
+                 res.bids_note(), res.reserve_note()]:
         if line:
             out.print(line, markup=False)
     _echo_outputs([wd.path(n) for n in res.outputs])
@@ -663,12 +669,13 @@ def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_
 
 
 def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int, coauthor_slack: float,
-                   max_probability: float = 1.0, seed: int = 0, reserve: int | None = None) -> Any:
+                   max_probability: float = 1.0, seed: int = 0, reserve: int | None = None,
+                   min_senior: int | None = None) -> Any:
     from triage.assign import AssignParams
 
     return AssignParams(per_paper=per_paper, max_load=max_load, min_load=min_load, alternates=alternates,
                         coauthor_slack=coauthor_slack, max_probability=max_probability, seed=seed,
-                        reserve=reserve)
+                        reserve=reserve, min_senior=min_senior)
 
 
 @app.command()

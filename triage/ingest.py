@@ -78,7 +78,8 @@ MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far long
 PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains",
                  "author_persons"]
 PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
-REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id", "member_id"]
+REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id", "member_id",
+                    "senior"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
 LIST_COLUMNS = {"keywords", "authors", "authorids", "domains", "author_persons"}
 
@@ -116,6 +117,7 @@ REVIEWER_ALIASES = {
     "domains": "domains", "domain_conflicts": "domains", "conflict_domains": "domains",
     "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
     "min_load": "min_load", "min_papers": "min_load",
+    "senior": "senior", "is_senior": "senior", "experienced": "senior",  # an experienced reviewer (yes / no)
     "person_#": "person_id",  # EasyChair: the same person # as in author.csv, whatever the name or email
     "#": "member_id",  # EasyChair's member #, which its bidding.csv names the member by
 }
@@ -982,6 +984,20 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.astype("Int64")
 
 
+_YES, _NO = {"yes", "y", "true", "1", "x", "senior"}, {"", "no", "n", "false", "0"}
+
+
+def _parse_flag(df: pd.DataFrame, col: str, path: Path) -> None:
+    """A yes / no column (yes, true, 1, x; no, false, 0 or empty) as booleans."""
+    vals = df[col].map(lambda v: clean_text(v).lower())
+    bad = ~vals.isin(_YES | _NO)
+    if bad.any():
+        i = int(df.index[bad][0])
+        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {df.at[i, col]!r}; use yes or no (or "
+                         "leave it empty for no)")
+    df[col] = vals.isin(_YES)
+
+
 CHAIR_ROLES = re.compile(r"^(?:(?:program|general|pc|track)\s+)?(?:co-?)?chair", re.IGNORECASE)
 SENIOR_ROLES = re.compile(r"senior|chair|meta|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
 PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
@@ -1067,6 +1083,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     _check_ids(df, "reviewer_id", path)
     _parse_load(df, "max_load", path)
     _parse_load(df, "min_load", path)
+    _parse_flag(df, "senior", path)
     both = df["max_load"].notna() & df["min_load"].notna() & (df["min_load"] > df["max_load"])
     if both.any():
         i = int(df.index[both][0])
@@ -1169,6 +1186,7 @@ def empty_reviewers() -> pd.DataFrame:
     df = pd.DataFrame({c: pd.Series(dtype=object) for c in REVIEWER_COLUMNS})
     df["max_load"] = df["max_load"].astype("Int64")
     df["min_load"] = df["min_load"].astype("Int64")
+    df["senior"] = df["senior"].astype(bool)
     return df
 
 
@@ -1215,8 +1233,8 @@ def load_corpus(
         if len(pubs):
             ids = sorted(pubs["reviewer_id"].unique())
             revs = pd.concat([revs, pd.DataFrame({"reviewer_id": ids})], ignore_index=True)
-            revs = _finish(revs.fillna({"name": "", "email": "", "person_id": "", "member_id": ""}),
-                           REVIEWER_COLUMNS)
+            revs = _finish(revs.fillna({"name": "", "email": "", "person_id": "", "member_id": "",
+                                        "senior": False}), REVIEWER_COLUMNS)
             for col in ("domains",):
                 revs[col] = [[] for _ in range(len(revs))]
     if len(revs) and len(pubs):

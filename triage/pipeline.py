@@ -447,6 +447,8 @@ class MatchResult:
     coauthor_pairs: tuple[int, int, int] = (0, 0, 0)
     reciprocal: tuple[int, int] = (0, 0)  # pairs of reviewers reviewing each other's papers: broken, left
     rings: tuple[int, int] = (0, 0)  # rings of three reviewers, each on a paper the next one wrote: broken, left
+    # senior reviewers asked per paper, papers given one after the swaps or the draw, papers still short
+    senior: tuple[int, int, tuple[str, ...]] = (0, 0, ())
     bids: dict[str, int] | None = None  # how the assignment sits with the bids (assign.bid_summary)
     randomized: dict[str, Any] | None = None  # --max-probability: the cap, seed and scores (Assignment.randomized)
     reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool); None: not asked for
@@ -486,6 +488,20 @@ class MatchResult:
         covered = int(self.reserve["covered"].iloc[-1])
         return (f"emergency pool: {len(self.reserve)} reviewer(s) with load to spare can stand in on {covered} of "
                 f"{n_papers} papers without lowering the paper's weakest match ({W.RESERVE})")
+
+    def senior_note(self) -> str:
+        """One line on papers short of senior reviewers, or '' when none was asked for or all have theirs."""
+        m, given, short = self.senior
+        if not m or (not given and not short):
+            return ""
+        parts = []
+        if given:
+            parts.append(f"{given} paper(s) were given a senior reviewer in place of a junior one after the swaps"
+                         + (" or the draw" if self.randomized else ""))
+        if short:
+            parts.append(f"{len(short)} paper(s) have fewer than {m} senior reviewer(s) (no senior candidate with "
+                         f"load to spare; first: {short[0]}); the report lists them")
+        return "; ".join(parts)
 
     def _solved(self) -> str:
         return "the drawn assignment" if self.randomized else "the best-scoring assignment"
@@ -817,6 +833,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
     result.coauthor_pairs = (res.coauthor_pairs_solved, res.coauthor_pairs_left, res.coauthor_pairs_kept)
     result.reciprocal = (res.reciprocal_broken, res.reciprocal_left)
     result.rings = (res.rings_broken, res.rings_left)
+    result.senior = (res.min_senior, res.senior_swapped, tuple(res.senior_short))
     if used is not None:  # the bids the solve used: not those it ignored, and each pair's last
         result.bids = bid_summary(res.assignments, used, active["reviewer_id"], corpus.papers["paper_id"],
                                   placed=conflict_bidders)
@@ -839,7 +856,10 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                             "reciprocal_pairs_broken": result.reciprocal[0],
                                             "reciprocal_pairs_left": result.reciprocal[1],
                                             "review_rings_broken": result.rings[0],
-                                            "review_rings_left": result.rings[1], "bids": result.bids,
+                                            "review_rings_left": result.rings[1],
+                                            "min_senior": res.min_senior,
+                                            "papers_short_of_seniors": len(res.senior_short),
+                                            "bids": result.bids,
                                             "randomized": result.randomized,
                                             "reserve": None if result.reserve is None else len(result.reserve)})
     return result
@@ -1249,7 +1269,8 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
         result.messages.append(f"{len(m.conflicts)} conflict(s) found; "
                                f"{0 if m.assignments is None else len(m.assignments)} assignment(s) made")
         result.messages += m.changes + [line for line in [m.randomized_note(), m.coauthor_note(),
-                                                          m.reciprocal_note(), m.bids_note(), m.reserve_note()] if line]
+                                                          m.reciprocal_note(), m.senior_note(), m.bids_note(),
+                                                          m.reserve_note()] if line]
         conflicts = m.conflicts
     else:
         msg = "no --publications given: skipped reviewer matching"

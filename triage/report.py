@@ -280,7 +280,18 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
             for r in data.reserve.itertuples(index=False)],
         "n_papers": int(a["paper_id"].nunique()),
         "without_publications": _members(data, data.without_publications),
+        "no_senior": _papers_without_senior(a, data, titles),
     }
+
+
+def _papers_without_senior(a: pd.DataFrame, data: ReportData, titles: dict[str, str]) -> list[dict[str, Any]] | None:
+    """The assigned papers none of whose reviewers is senior, or None when the reviewers file marks no one senior."""
+    revs = data.reviewers
+    if revs is None or "senior" not in revs.columns or not revs["senior"].fillna(False).astype(bool).any():
+        return None
+    seniors = set(revs.loc[revs["senior"].fillna(False).astype(bool), "reviewer_id"])
+    has = a.assign(_s=a["reviewer_id"].isin(seniors)).groupby("paper_id", sort=False)["_s"].any()
+    return [{"paper_id": pid, "title": titles.get(pid, "")} for pid in has.index[~has.to_numpy()]]
 
 
 def _members(data: ReportData, ids: list[str] | None) -> list[dict[str, str]] | None:
