@@ -512,8 +512,8 @@ class MatchResult:
         if not r:
             return ""
         ratio = r["expected_score"] / r["best_score"] if r["best_score"] else 1.0
-        swapped = (f"; {r['swapped_in']} assigned pair(s) were placed by the co-author or reciprocal swaps after the "
-                   "draw, outside the cap" if r["swapped_in"] else "")
+        swapped = (f"; {r['swapped_in']} assigned pair(s) were placed by the swaps after the draw (co-author, "
+                   "reciprocal, senior), outside the cap" if r["swapped_in"] else "")
         kept = (f" apart from the {r['kept']} pair(s) kept from the earlier assignment (--keep-assignments), which are "
                 "certain" if r.get("kept") else "")
         nudged = " (with the bids' nudges)" if r.get("with_bids") else ""
