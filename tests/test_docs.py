@@ -41,3 +41,11 @@ def test_every_command_has_help_and_is_in_readme():
 
 def test_torch_is_pinned():
     assert '"torch==2.13.0"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+
+
+def test_every_output_file_is_in_the_outputs_table():
+    from triage import workdir as W
+
+    table = README.split("## Outputs", 1)[1].split("\n## ", 1)[0]
+    names = {*W._OUTPUTS, Path(W.PAPER_EMB).name, Path(W.PUB_EMB).name, "cache/"}
+    assert [n for n in sorted(names) if f"`{n}`" not in table] == []
