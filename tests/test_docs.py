@@ -49,3 +49,17 @@ def test_every_output_file_is_in_the_outputs_table():
     table = README.split("## Outputs", 1)[1].split("\n## ", 1)[0]
     names = {*W._OUTPUTS, Path(W.PAPER_EMB).name, Path(W.PUB_EMB).name, "cache/"}
     assert [n for n in sorted(names) if f"`{n}`" not in table] == []
+
+
+def test_each_commands_help_is_about_that_command():
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    for name, sub in commands.items():
+        options = {o for p in sub.params for o in (*p.opts, *p.secondary_opts)}
+        named = re.findall(r"--[a-z][a-z-]*", " ".join([sub.help or "", *(getattr(p, "help", "") or ""
+                                                                           for p in sub.params)]))
+        assert set(named) <= options, (name, set(named) - options)
+    helps = {name: {p.name: getattr(p, "help", "") for p in sub.params} for name, sub in commands.items()}
+    assert "clustering" in helps["topics"]["seed"] and "clustering" not in helps["match"]["seed"]
+    assert "summar" not in helps["screen"]["pdf_dir"]  # the screen summarizes nothing
+    for output in ("reserve.csv", "assignment_probabilities.csv", "changes.csv"):  # what match writes
+        assert output in commands["match"].help

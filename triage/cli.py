@@ -117,6 +117,8 @@ UseKeywordsAsBefore = Annotated[bool | None, typer.Option(
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
 Seed = Annotated[int, typer.Option(help="Random seed for clustering and, with --max-probability, the assignment's "
                                           "draw.")]
+ClusterSeed = Annotated[int, typer.Option("--seed", help="Random seed for clustering.")]
+DrawSeed = Annotated[int, typer.Option("--seed", help="Random seed of the assignment's draw with --max-probability.")]
 MaxProbability = Annotated[float, typer.Option(
     "--max-probability", min=0.01, max=1.0,
     help="Randomize the assignment: no (paper, reviewer) pair is assigned with a higher probability, so a reviewer "
@@ -187,6 +189,8 @@ PdfDir = Annotated[Path | None, typer.Option(
                       "and their introduction and conclusion summarised with the abstract.")]
 PageLimit = Annotated[int | None, typer.Option(
     "--page-limit", min=1, help="Pages of text allowed before the References heading (default: not checked).")]
+ScreenPdfDir = Annotated[Path | None, typer.Option(
+    "--pdf-dir", help="Folder of PDFs named <paper_id>.pdf ('/' as '_'): screened for the page limit and anonymity.")]
 SingleBlind = Annotated[bool, typer.Option(
     "--single-blind", help="Submissions name their authors (single-blind review): skip the screen's anonymity "
                            "checks.")]
@@ -456,7 +460,7 @@ def demo(
 def screen(
     submissions: Submissions,
     out_dir: OutDir = DEFAULT_OUT,
-    pdf_dir: PdfDir = None,
+    pdf_dir: ScreenPdfDir = None,
     page_limit: PageLimit = None,
     min_words: Annotated[int, typer.Option(
         "--min-words", min=1, help="An abstract with fewer words is flagged as short.")] = 30,
@@ -527,7 +531,7 @@ def topics(
     reviewers: Reviewers = None,
     out_dir: OutDir = DEFAULT_OUT,
     k: K = None,
-    seed: Seed = 0,
+    seed: ClusterSeed = 0,
     taxonomy: Taxonomy = "iclr",
     theory: Theory = "dl-theory",
     theory_threshold: TheoryThreshold = None,
@@ -615,7 +619,7 @@ def match(
     min_senior: MinSenior = None,
     coauthor_slack: CoauthorSlack = 0.1,
     max_probability: MaxProbability = 1.0,
-    seed: Seed = 0,
+    seed: DrawSeed = 0,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
     export_format: UploadFormats = None,
@@ -626,8 +630,9 @@ def match(
 ) -> None:
     """Score reviewers against papers, find conflicts and assign reviewers under loads.
 
-    Writes affinity.csv, conflicts.csv, assignments.csv and alternates.csv; with --export-format
-    also the upload files for OpenReview, CMT, HotCRP or START.
+    Writes affinity.csv, conflicts.csv, assignments.csv, alternates.csv and reserve.csv; with
+    --max-probability also assignment_probabilities.csv, with --keep-assignments changes.csv, and with
+    --export-format the upload files for OpenReview, CMT, HotCRP or START.
 
     Example:
         triage match submissions.csv -p publications.csv -r reviewers.csv --per-paper 3 -o triage-out
