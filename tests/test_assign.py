@@ -719,6 +719,17 @@ def test_match_writes_the_emergency_pool_and_reserve_0_removes_it(tmp_path, monk
     assert not (out / "reserve.csv").exists() and "emergency pool" not in res.stdout
 
 
+def three_authors():
+    """Papers pA, pB, pC written by reviewers rA, rB, rC (their conflicts say so), and rD, who wrote none."""
+    papers = pd.DataFrame({"paper_id": ["pA", "pB", "pC"]})
+    revs = pd.DataFrame({"reviewer_id": ["rA", "rB", "rC", "rD"], "max_load": pd.array([None] * 4, dtype="Int64"),
+                         "min_load": pd.array([None] * 4, dtype="Int64")})
+    authors = {"pA": {"rA"}, "pB": {"rB"}, "pC": {"rC"}}
+    conflicts = pd.DataFrame([(p, next(iter(r)), "reviewer is an author (id x)") for p, r in authors.items()],
+                             columns=["paper_id", "reviewer_id", "reason"])
+    return papers, revs, authors, conflicts
+
+
 def test_a_ring_of_three_reviewers_is_broken():
     """rA wrote pA, rB pB, rC pC; the best assignment has rA on pB, rB on pC and rC on pA, a ring in which each
     reviews a paper the next one wrote (no two review each other). The lowest-valued of its rows gives way to
@@ -728,12 +739,7 @@ def test_a_ring_of_three_reviewers_is_broken():
     aff = pd.DataFrame([("pB", "rA", 0.9), ("pC", "rB", 0.85), ("pA", "rC", 0.8),
                         ("pA", "rD", 0.6), ("pB", "rD", 0.6), ("pC", "rD", 0.6)],
                        columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
-    papers = pd.DataFrame({"paper_id": ["pA", "pB", "pC"]})
-    revs = pd.DataFrame({"reviewer_id": ["rA", "rB", "rC", "rD"], "max_load": pd.array([None] * 4, dtype="Int64"),
-                         "min_load": pd.array([None] * 4, dtype="Int64")})
-    authors = {"pA": {"rA"}, "pB": {"rB"}, "pC": {"rC"}}
-    conflicts = pd.DataFrame([(p, next(iter(r)), "reviewer is an author (id x)") for p, r in authors.items()],
-                             columns=["paper_id", "reviewer_id", "reason"])
+    papers, revs, authors, conflicts = three_authors()
     params = AssignParams(per_paper=1)
     plain = assign(aff, papers, revs, conflicts, params=params)
     ring = review_rings(plain.assignments, authors)
@@ -788,12 +794,7 @@ def test_breaking_a_pair_prefers_a_stand_in_who_makes_no_ring():
 
     aff = pd.DataFrame([("pB", "rA", 0.9), ("pA", "rB", 0.7), ("pC", "rB", 0.9), ("pA", "rC", 0.65),
                         ("pA", "rD", 0.5)], columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
-    papers = pd.DataFrame({"paper_id": ["pA", "pB", "pC"]})
-    revs = pd.DataFrame({"reviewer_id": ["rA", "rB", "rC", "rD"], "max_load": pd.array([None] * 4, dtype="Int64"),
-                         "min_load": pd.array([None] * 4, dtype="Int64")})
-    authors = {"pA": {"rA"}, "pB": {"rB"}, "pC": {"rC"}}
-    conflicts = pd.DataFrame([(p, next(iter(r)), "reviewer is an author (id x)") for p, r in authors.items()],
-                             columns=["paper_id", "reviewer_id", "reason"])
+    papers, revs, authors, conflicts = three_authors()
     params = AssignParams(per_paper=1)
     res = assign(aff, papers, revs, conflicts, params=params, authors=authors)
     assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"pA": "rD", "pB": "rA",
