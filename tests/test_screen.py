@@ -289,3 +289,49 @@ def test_run_screens_first_with_the_pdfs_it_summarizes(tmp_path, monkeypatch, fa
     assert res.stderr.count("--pdf-dir") <= 1  # the PDFs without a paper are said once
     status = runner.invoke(app, ["status", "-o", str(out)]).stdout.splitlines()
     assert status[0].startswith("screen ") and status[2].startswith("embed ")  # in the order they run
+
+
+def test_pdfs_are_parsed_once_across_reruns_and_stages(tmp_path, monkeypatch):
+    """The pages read from a PDF are cached by its bytes: a second screen parses nothing, summarize parses only
+    the PDF whose pages past References the screen did not read, a rerun of either parses nothing, and a changed
+    PDF is parsed again. A PDF pypdf cannot read is remembered with its reason."""
+    import pypdf
+
+    parsed: list[str] = []
+    real = pypdf.PdfReader
+
+    def counting(stream, *a, **k):
+        parsed.append(Path(str(stream)).name)
+        return real(stream, *a, **k)
+
+    monkeypatch.setattr(pypdf, "PdfReader", counting)
+    subs = read_papers(DATA / "submissions.csv").head(3)
+    ids = subs["paper_id"].tolist()
+    pd.read_csv(DATA / "submissions.csv", dtype=str, keep_default_na=False).head(3).to_csv(tmp_path / "subs.csv",
+                                                                                          index=False)
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    names = [f"{pid.replace('/', '_')}.pdf" for pid in ids]
+    (folder / names[0]).write_bytes(pdf(pages_with_references(3)))  # the screen stops at References
+    (folder / names[1]).write_bytes(pdf([["A Paper", "1 Introduction", *BODY], BODY]))  # no heading: all read
+    (folder / names[2]).write_bytes(b"%PDF-1.4 not really a pdf")
+    out = tmp_path / "out"
+    screen = ["screen", str(tmp_path / "subs.csv"), "--pdf-dir", str(folder), "-o", str(out)]
+    assert runner.invoke(app, screen).exit_code == 0
+    assert sorted(parsed) == sorted(names)
+    first = pd.read_csv(out / "screen.csv")
+    parsed.clear()
+    assert runner.invoke(app, screen).exit_code == 0
+    assert parsed == []
+    pd.testing.assert_frame_equal(pd.read_csv(out / "screen.csv"), first)
+    assert "damaged" in " ".join(first.loc[first["paper_id"] == ids[2], "detail"])
+    summarize = ["summarize", str(tmp_path / "subs.csv"), "--pdf-dir", str(folder), "--centrality", "tfidf",
+                 "-o", str(out)]
+    assert runner.invoke(app, summarize).exit_code == 0
+    assert parsed == [names[0]]
+    parsed.clear()
+    assert runner.invoke(app, summarize).exit_code == 0 and runner.invoke(app, screen).exit_code == 0
+    assert parsed == []
+    (folder / names[1]).write_bytes(pdf([["A Paper", "1 Introduction", *BODY], BODY, BODY]))
+    assert runner.invoke(app, screen).exit_code == 0
+    assert parsed == [names[1]]

@@ -10,11 +10,18 @@ read, with the reason in plain words.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from triage.errors import OutputError
+from triage.workdir import cache_unwritable, write_text
 
 log = logging.getLogger("triage")
 
@@ -60,7 +67,7 @@ def pdfs_for(paper_ids: Iterable[str], pdf_dir: Path) -> tuple[dict[str, Path], 
     return found, shared, others
 
 
-def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5) -> list[str]:
+def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5, cache_dir: Path | None = None) -> list[str]:
     """The introduction and conclusion of each paper's PDF in ``pdf_dir`` ('' for a paper without one).
 
     One warning names the PDFs not used, each with its reason, and those that match no paper (the first
@@ -71,7 +78,7 @@ def pdf_texts(paper_ids: Iterable[str], pdf_dir: Path, *, shown: int = 5) -> lis
     texts: list[str] = []
     unused: dict[Path, str] = {}
     for pid in ids:
-        text, why = extract_intro_conclusion(found[pid]) if pid in found else ("", "")
+        text, why = extract_intro_conclusion(found[pid], cache_dir) if pid in found else ("", "")
         texts.append(text)
         if pid in found and not text:
             unused[found[pid]] = why
@@ -181,9 +188,59 @@ def read_pdf(path: Path, *, max_pages: int = MAX_PAGES, stop: Callable[[str], bo
         pypdf_log.setLevel(level)
 
 
-def extract_intro_conclusion(path: Path) -> tuple[str, str]:
+PDF_CACHE_VERSION = 1  # bump when what is kept of a PDF changes
+
+
+def _cache_entry(path: Path, cache_dir: Path) -> Path | None:
+    """The cache file of the PDF at ``path``: keyed by its bytes (a PDF downloaded again is found again) and by the
+    pypdf version, whose text extraction may change; None when the file cannot be read."""
+    import pypdf
+
+    digest = hashlib.sha256(f"{PDF_CACHE_VERSION}\x00{pypdf.__version__}\x00".encode())
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    except OSError:
+        return None
+    return Path(cache_dir) / f"{digest.hexdigest()}.json"
+
+
+def read_pdf_cached(path: Path, cache_dir: Path | None, *, max_pages: int = MAX_PAGES,
+                    stop: Callable[[str], bool] | None = None) -> tuple[PdfText | None, str]:
+    """:func:`read_pdf` through a cache of the pages read (``cache_dir``; None: no cache). Parsing a PDF costs
+    about a second, so a rerun, or a second stage reading the same PDFs (the screen, then summarize), reads only
+    what it has not read: a cached read serves a request when it holds the pages asked for, or the page that
+    ``stop`` accepts. A PDF pypdf cannot read is cached with its reason."""
+    entry = None if cache_dir is None else _cache_entry(path, cache_dir)
+    if entry is None:
+        return read_pdf(path, max_pages=max_pages, stop=stop)
+    cached: dict[str, Any] | None = None
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        cached = json.loads(entry.read_text(encoding="utf-8"))
+    if isinstance(cached, dict):
+        if "error" in cached:
+            return None, str(cached["error"])
+        pages, n_pages, author = list(cached["pages"]), int(cached["n_pages"]), str(cached["author"])
+        hit = next((i for i, page in enumerate(pages[:max_pages]) if stop(page)), None) if stop else None
+        if hit is not None:
+            return PdfText(pages[:hit + 1], n_pages, author), ""
+        if len(pages) >= min(max_pages, n_pages):
+            return PdfText(pages[:max_pages], n_pages, author), ""
+    pdf, why = read_pdf(path, max_pages=max_pages, stop=stop)
+    if pdf is None and why.startswith("cannot be opened"):
+        return pdf, why  # a file system's passing trouble: not the PDF's
+    record = {"error": why} if pdf is None else {"pages": pdf.pages, "n_pages": pdf.n_pages, "author": pdf.author}
+    try:
+        write_text(entry, json.dumps(record))
+    except OutputError as exc:  # a full disk costs the next run's parsing, not this run's output
+        cache_unwritable(Path(cache_dir or "."), exc, "the next run reads the PDFs again")
+    return pdf, why
+
+
+def extract_intro_conclusion(path: Path, cache_dir: Path | None = None) -> tuple[str, str]:
     """(text, why): the introduction and conclusion of the PDF at ``path``, or '' and why not in plain words."""
-    pdf, why = read_pdf(path)
+    pdf, why = read_pdf_cached(path, cache_dir)
     if pdf is None:
         return "", why
     if not pdf.has_text():

@@ -213,7 +213,7 @@ def run_screen(corpus: Corpus, wd: Workdir, params: ScreenParams = ScreenParams(
     with ``pdf_dir`` the papers' PDFs are screened too (``warn``: say which PDFs match no paper)."""
     wd.ensure()
     write_excluded(corpus, wd)
-    found = screen_papers(corpus.papers, pdf_dir=pdf_dir, params=params, warn=warn)
+    found = screen_papers(corpus.papers, pdf_dir=pdf_dir, params=params, warn=warn, cache_dir=wd.path(W.PDF_CACHE))
     wd.write_csv(W.SCREEN, found)
     wd.record_stage("screen", inputs=(inputs.files() if inputs else {}),
                     params={**dataclasses.asdict(params), "pdf_dir": str(Path(pdf_dir).resolve()) if pdf_dir else None},
@@ -916,7 +916,7 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
     if sources.pdf_dir is not None:
         from triage.pdftext import pdf_texts
 
-        extra = pdf_texts(papers["paper_id"], sources.pdf_dir)
+        extra = pdf_texts(papers["paper_id"], sources.pdf_dir, cache_dir=wd.path(W.PDF_CACHE))
         n_pdf = sum(map(bool, extra))
     stats = SummaryStats()
     summarizer = None

@@ -178,10 +178,10 @@ class _Pdf:
     text_pages: int  # pages of text before the references (all pages when no heading was found)
 
 
-def _read(path: Path) -> tuple[_Pdf | None, str]:
-    from triage.pdftext import read_pdf
+def _read(path: Path, cache_dir: Path | None = None) -> tuple[_Pdf | None, str]:
+    from triage.pdftext import read_pdf_cached
 
-    pdf, why = read_pdf(path, stop=lambda page: bool(_REFERENCES.search(page)))
+    pdf, why = read_pdf_cached(path, cache_dir, stop=lambda page: bool(_REFERENCES.search(page)))
     if pdf is None:
         return None, why
     if not pdf.has_text():
@@ -196,10 +196,10 @@ def _read(path: Path) -> tuple[_Pdf | None, str]:
     return _Pdf(pdf.pages, pdf.n_pages, pdf.author, refs_page, pdf.n_pages if text_pages is None else text_pages), ""
 
 
-def pdf_findings(path: Path, authors: list[str], emails: set[str], params: ScreenParams = ScreenParams()
-                 ) -> list[tuple[str, str, str]]:
-    """(check, severity, detail) for one submission's PDF."""
-    pdf, why = _read(path)
+def pdf_findings(path: Path, authors: list[str], emails: set[str], params: ScreenParams = ScreenParams(),
+                 cache_dir: Path | None = None) -> list[tuple[str, str, str]]:
+    """(check, severity, detail) for one submission's PDF (``cache_dir``: the cache of PDF pages, if any)."""
+    pdf, why = _read(path, cache_dir)
     if pdf is None:
         return [("pdf_unreadable", SHOULD, f"PDF cannot be read ({why}), so it was not screened; open it by hand")]
     out = []
@@ -253,7 +253,7 @@ def _anonymity(pdf: _Pdf, authors: list[str], emails: set[str]) -> list[tuple[st
 
 
 def screen_papers(papers: pd.DataFrame, *, pdf_dir: Path | None = None, params: ScreenParams = ScreenParams(),
-                  warn: bool = True) -> pd.DataFrame:
+                  warn: bool = True, cache_dir: Path | None = None) -> pd.DataFrame:
     """The findings of every check on every submission (``SCREEN_COLUMNS``), in the submissions' order, a paper's
     ``must`` rows first. With ``pdf_dir``, each paper's PDF there is screened too, and a paper without one is a
     finding once some paper has one; ``warn``: one warning names the PDFs that match no paper."""
@@ -271,7 +271,7 @@ def screen_papers(papers: pd.DataFrame, *, pdf_dir: Path | None = None, params: 
         authors = _names(rec.get("authors"))
         checks = abstract_findings(str(rec.get("title") or ""), str(rec.get("abstract") or ""), authors, params)
         if pid in found:
-            checks += pdf_findings(found[pid], authors, _emails(rec.get("authorids")), params)
+            checks += pdf_findings(found[pid], authors, _emails(rec.get("authorids")), params, cache_dir)
         elif found:
             checks.append(("no_pdf", SHOULD, f"no PDF in the PDF folder (expected {pid.replace('/', '_')}.pdf)"))
         checks.sort(key=lambda c: c[1] != MUST)

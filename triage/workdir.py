@@ -54,6 +54,7 @@ MANIFEST = "manifest.json"
 EMBED_CACHE = "cache/embeddings"
 AFFINITY_CACHE = "cache/affinity"  # the last affinity table, keyed by everything it is computed from
 LLM_CACHE = "cache/llm"  # the LLM's answers, keyed by its settings and the paper's text
+PDF_CACHE = "cache/pdf"  # the pages read from each PDF, keyed by its bytes (screen, summarize --pdf-dir)
 PAPER_EMB = "embeddings/papers.npy"
 PUB_EMB = "embeddings/publications.npy"
 SCREEN = "screen.csv"  # the desk-reject pre-screen's findings
@@ -422,6 +423,7 @@ _IN_SUBFOLDERS = (  # subfolder, its leftovers, whether they are a cache's
     (EMBED_CACHE, _leftover(r"shard-[0-9]{6,}(?:-[0-9a-f]{12})?\.(?:npy|keys)", staged=False), True),
     (AFFINITY_CACHE, _leftover(rf"{_HEX}\.pkl", staged=False), True),
     (LLM_CACHE, _leftover(rf"{_HEX}\.json", staged=False), True),
+    (PDF_CACHE, _leftover(rf"{_HEX}\.json", staged=False), True),
 )
 
 
