@@ -324,6 +324,18 @@ def test_reviewers_without_publications_are_listed_with_name_and_email(tmp_path,
     table = re.search(r'<table id="no-publications-table">.*?</table>', (tmp_path / "o" / "report.html").read_text(),
                       flags=re.DOTALL).group(0)
     assert re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table) == [("No Papers", "~No_Papers1")]
+    # a match that keeps only recent publications (--since) leaves out a reviewer whose papers are all older
+    pubs = pd.read_csv(good / "publications.csv", dtype=str, keep_default_na=False)
+    older = pubs["reviewer_id"].iloc[0]
+    pubs.loc[pubs["reviewer_id"] == older, "year"] = "2019"
+    pubs.to_csv(tmp_path / "publications.csv", index=False)
+    args = [str(good / "submissions.csv"), "-p", str(tmp_path / "publications.csv"), "-r",
+            str(tmp_path / "reviewers.csv"), "-o", str(tmp_path / "o")]
+    assert CliRunner().invoke(app, ["match", *args, "--per-paper", "1", "--since", "2020"]).exit_code == 0
+    assert CliRunner().invoke(app, ["report", *args]).exit_code == 0
+    table = re.search(r'<table id="no-publications-table">.*?</table>', (tmp_path / "o" / "report.html").read_text(),
+                      flags=re.DOTALL).group(0)
+    assert [i for _, i in re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", table)] == sorted(["~No_Papers1", older])
 
 
 def test_rings_of_three_reviewers_are_listed_and_said_in_the_run():

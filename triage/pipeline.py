@@ -74,7 +74,7 @@ from triage.ingest import (
     resolve_paper_ids,
     resolve_reviewer_ids,
 )
-from triage.match import AffinityParams, compute_affinity, warn_profiles_lost
+from triage.match import AffinityParams, compute_affinity, select_profiles, warn_profiles_lost
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
 from triage.screen import ScreenParams, screen_papers, screen_stats
@@ -1164,6 +1164,17 @@ def flat_params(params: dict[str, Any], prefix: str = "") -> list[str]:
     return out
 
 
+def _without_publications(corpus: Corpus, match_params: dict[str, Any]) -> list[str] | None:
+    """The reviewers with no publication in the profile the last match used (``--recent``, ``--since``), or None
+    when there are no publications or no reviewers."""
+    pubs, revs = corpus.publications, corpus.reviewers
+    if not len(pubs) or not len(revs):
+        return None
+    aff = match_params.get("affinity", {})
+    keep = select_profiles(pubs, recent=aff.get("recent"), since=aff.get("since"))
+    return sorted(set(revs["reviewer_id"]) - set(pubs.loc[keep, "reviewer_id"]))
+
+
 def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
                weak_threshold: float = WEAK_SCORE, inputs: Inputs | None = None) -> Path:
     """``report.html`` from the artifacts in the work directory."""
@@ -1200,8 +1211,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         run_time=times[-1].replace("T", " ").replace("+00:00", " UTC") if times else "",
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
         randomized=randomized or None, reserve=_read_optional(wd, W.RESERVE),
-        without_publications=(sorted(set(corpus.reviewers["reviewer_id"]) - set(corpus.publications["reviewer_id"]))
-                              if len(corpus.publications) and len(corpus.reviewers) else None),
+        without_publications=_without_publications(corpus, stages.get("match", {}).get("params", {})),
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},
