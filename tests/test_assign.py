@@ -756,6 +756,16 @@ def test_a_ring_of_three_reviewers_is_broken():
     assert (res.rings_broken, res.rings_left) == (0, 1)
 
 
+def test_three_assigned_pairs_are_one_ring_even_when_it_closes_both_ways():
+    """rA on pB, rB on pC, rC on pA: with two authors on each paper the ring closes both ways round (rA -> rB ->
+    rC and rA -> rC -> rB); it is listed once, as the run counts it."""
+    from triage.assign import review_rings
+
+    a = pd.DataFrame({"paper_id": ["pB", "pC", "pA"], "reviewer_id": ["rA", "rB", "rC"]})
+    authors = {"pA": {"rA", "rB"}, "pB": {"rB", "rC"}, "pC": {"rC", "rA"}}
+    assert review_rings(a, authors).values.tolist() == [["rA", "pB", "rB", "pC", "rC", "pA"]]
+
+
 @pytest.mark.parametrize(("seed", "n_authors"), [(1, 10), (2, 8), (5, 10)])
 def test_rings_of_three_are_broken_at_random_and_counted_as_found(seed, n_authors):
     from triage.assign import reciprocal_pairs, review_rings

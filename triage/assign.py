@@ -142,7 +142,8 @@ def reciprocal_pairs(assignments: pd.DataFrame, authors: dict[str, set[str]]) ->
 def review_rings(assignments: pd.DataFrame, authors: dict[str, set[str]]) -> pd.DataFrame:
     """``reviewer_a, paper_a, reviewer_b, paper_b, reviewer_c, paper_c``: a reviews paper a, which b wrote, b
     reviews paper b, which c wrote, and c reviews paper c, which a wrote; each ring once, from its first reviewer
-    by id."""
+    by id, and three assigned pairs once even when papers by several authors close the ring both ways (as
+    ``_review_cycles`` counts them)."""
     reviews = _papers_of(assignments["paper_id"], assignments["reviewer_id"])
     wrote = {(r, p) for p, revs in authors.items() for r in revs}
     nxt: dict[Any, list[tuple[Any, Any]]] = {}  # reviewer -> (author of a paper they review, that paper)
@@ -160,7 +161,8 @@ def review_rings(assignments: pd.DataFrame, authors: dict[str, set[str]]) -> pd.
                         ring = [(a, pa), (b, pb), (c, pc)]
                         i = min(range(3), key=lambda k: str(ring[k][0]))
                         rings.add(tuple(ring[i:] + ring[:i]))
-    return pd.DataFrame([[x for pair in ring for x in pair] for ring in sorted(rings)],
+    once = {frozenset(ring): ring for ring in sorted(rings, reverse=True)}  # the first way round of each
+    return pd.DataFrame([[x for pair in ring for x in pair] for ring in sorted(once.values())],
                         columns=["reviewer_a", "paper_a", "reviewer_b", "paper_b", "reviewer_c", "paper_c"])
 
 
