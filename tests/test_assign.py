@@ -870,6 +870,21 @@ def test_a_paper_without_a_senior_candidate_is_said_and_a_swap_that_took_one_is_
     assert chosen.tolist() == [True, False, False] and (given, short) == (0, [0])
 
 
+def test_the_senior_swap_does_not_bring_back_reviewers_who_review_each_others_papers():
+    """rA and rB, both senior, wrote pA and pB and are the best on each other's; breaking the pair takes pB's
+    senior. Bringing rA back would make the pair again, so pB is left short of a senior, and said."""
+    from triage.assign import reciprocal_pairs
+
+    aff = pd.DataFrame([("pB", "rA", 0.9), ("pB", "rC", 0.8), ("pA", "rB", 0.9), ("pA", "rD", 0.8)],
+                       columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
+    papers, revs, authors, conflicts = three_authors()
+    papers, authors = papers.iloc[:2], {"pA": {"rA"}, "pB": {"rB"}}
+    revs = revs.assign(reviewer_id=["rA", "rB", "rC", "rD"], senior=[True, True, False, False])
+    res = assign(aff, papers, revs, conflicts.iloc[:2], params=AssignParams(per_paper=1), authors=authors)
+    assert reciprocal_pairs(res.assignments, authors).empty
+    assert (res.reciprocal_broken, res.reciprocal_left, res.senior_short) == (1, 0, ["pB"])
+
+
 def test_randomized_draws_keep_a_senior_reviewer_on_each_paper():
     S, aff, papers, revs = problem(n_pap=6, n_rev=8, seed=3)
     revs = revs.assign(senior=[j in (2, 5, 7) for j in range(8)])

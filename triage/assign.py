@@ -233,6 +233,16 @@ def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: d
     return out
 
 
+def _cycle_risk(p: int, auth: dict[int, set[int]], reviews: dict[int, set[int]]) -> tuple[set[int], set[int]]:
+    """The papers a stand-in on paper ``p`` must not have written: (those that would make a pair, those that would
+    make a pair or a ring). A stand-in makes a pair anew when one of the paper's authors reviews a paper the
+    stand-in wrote, and a ring anew when such an author reviews a paper by someone who reviews a paper the stand-in
+    wrote."""
+    pair_risk = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
+    nearby = {b for q in pair_risk for b in auth.get(q, ())}
+    return pair_risk, pair_risk.union(*(reviews.get(b, set()) for b in nearby))
+
+
 def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray,
                       auth: dict[int, set[int]], co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
                       fixed: np.ndarray) -> tuple[int, int, int, int]:
@@ -263,11 +273,7 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
                 p = int(pi[d])
                 others = [j for j in by_paper[p] if chosen[j] and j != d]
                 blocked = {ri[j] for j in others}.union(*(co.get(ri[j], ()) for j in others))
-                # A stand-in makes a pair anew when one of the paper's authors reviews a paper the stand-in wrote, and
-                # a ring anew when such an author reviews a paper by someone who reviews a paper the stand-in wrote.
-                pair_risk = set().union(*(reviews.get(a, set()) for a in auth.get(p, ())))
-                nearby = {b for q in pair_risk for b in auth.get(q, ())}
-                ring_risk = pair_risk.union(*(reviews.get(b, set()) for b in nearby))
+                pair_risk, ring_risk = _cycle_risk(p, auth, reviews)
                 free = [c for c in by_paper[p] if not chosen[c] and load[ri[c]] < mx[ri[c]] and ri[c] not in blocked]
                 c = next((c for c in free if not (authored.get(int(ri[c]), set()) & ring_risk)), None)
                 if c is None and len(cycle) == 2:  # a pair is worse than a ring: break it even if a ring is made
@@ -345,11 +351,16 @@ def _spread_coauthors(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
 
 def _ensure_senior(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np.ndarray, senior: np.ndarray,
                    m: int, co: dict[int, set[int]], mx: np.ndarray, mn: np.ndarray,
-                   fixed: np.ndarray) -> tuple[int, list[int]]:
+                   fixed: np.ndarray, auth: dict[int, set[int]] | None = None) -> tuple[int, list[int]]:
     """Give papers left with fewer than ``m`` senior reviewers (after the swaps, or in a randomized draw) their
-    best free senior candidate (load to spare, sharing no publication with the paper's other reviewers) in place
+    best free senior candidate (load to spare, sharing no publication with the paper's other reviewers, making no
+    pair or ring of reviewers who review each other's papers with ``auth``, see ``_review_cycles``) in place
     of their lowest-valued junior reviewer who may leave (not fixed, not at min_load); in ``chosen``, in place.
     Returns (papers given one, papers still short)."""
+    auth = auth or {}
+    authored = _authored(auth)
+    on_rows = np.flatnonzero(chosen)
+    reviews = _papers_of(pi[on_rows].tolist(), ri[on_rows].tolist())
     load = np.bincount(ri[chosen], minlength=len(mx))
     order = np.lexsort((ri, -value, pi))
     bounds = np.searchsorted(pi[order], np.arange(int(pi.max()) + 2))
@@ -366,13 +377,16 @@ def _ensure_senior(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np
             d = juniors[0]
             stay = [j for j in on if j != d]
             blocked = {ri[j] for j in stay}.union(*(co.get(ri[j], ()) for j in stay))
+            _, risk = _cycle_risk(p, auth, reviews)
             c = next((int(c) for c in rows if not chosen[c] and senior[ri[c]] and load[ri[c]] < mx[ri[c]]
-                      and ri[c] not in blocked), None)
+                      and ri[c] not in blocked and not (authored.get(int(ri[c]), set()) & risk)), None)
             if c is None:
                 break
             chosen[d], chosen[c] = False, True
             load[ri[d]] -= 1
             load[ri[c]] += 1
+            reviews[int(ri[d])].discard(p)
+            reviews.setdefault(int(ri[c]), set()).add(p)
             on = [*stay, c]
             n_senior += 1
             swapped = True
@@ -677,8 +691,8 @@ def assign(
         solved, left, kept = _spread_coauthors(pi, ri, value, on, co, mx, mn,
                                                params.coauthor_slack, fixed=fixed_rows)
     broken = unbroken = rings = rings_left = 0
+    auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in (authors or {}).items() if p in p_code}
     if authors and len(aff):
-        auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in authors.items() if p in p_code}
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
               if r in r_code}
         broken, unbroken, rings, rings_left = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
@@ -686,7 +700,7 @@ def assign(
     if m_senior and len(aff):  # the swaps above, or the draw, may have taken a paper's senior reviewer
         co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
               if r in r_code}
-        senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows)
+        senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows, auth)
         senior_short = [paper_ids[p] for p in short]
     if draw is not None:
         draw["swapped_in"] = int((on & ~drawn).sum())
