@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -930,3 +931,29 @@ def test_match_reads_the_senior_column_and_the_report_lists_papers_without_a_sen
     res = CliRunner().invoke(app, ["match", *args, "-o", str(tmp_path / "o2")])
     assert res.exit_code == 1 and "column 'senior' is 'maybe'; use yes or no" in res.output
     assert "row 2" in res.output or "line 2" in res.output
+
+
+def test_min_senior_above_per_paper_or_without_a_senior_in_the_pool_is_refused(tmp_path, monkeypatch, fake_embedder):
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    with pytest.raises(InputError, match=r"--min-senior 3 is above --per-paper 2; lower --min-senior"):
+        AssignParams(per_paper=2, min_senior=3)
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    args = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "--per-paper", "2"]
+    res = CliRunner().invoke(app, [*args, "-r", str(good / "reviewers.csv"), "--min-senior", "1", "-o",
+                                   str(tmp_path / "out")])
+    assert res.exit_code == 1 and "Traceback" not in res.output
+    assert "reviewers.csv marks no reviewer senior (column 'senior': yes / no); mark senior reviewers there or " \
+           "pass --min-senior 0" in " ".join(res.output.split())
+    assert not (tmp_path / "out" / "assignments.csv").exists()
+    # marked senior, but without publications: not in the pool either
+    revs = pd.read_csv(good / "reviewers.csv", dtype=str, keep_default_na=False)
+    pd.concat([revs.assign(senior=""), pd.DataFrame({"reviewer_id": ["~New_Senior1"], "senior": ["yes"]})]).to_csv(
+        tmp_path / "reviewers.csv", index=False)
+    res = CliRunner().invoke(app, [*args, "-r", str(tmp_path / "reviewers.csv"), "--min-senior", "1", "-o",
+                                   str(tmp_path / "out")])
+    assert res.exit_code == 1 and "marks 1 reviewer(s) senior, none with a publication" in " ".join(res.output.split())

@@ -74,6 +74,9 @@ class AssignParams:
                              f"{np.floor(units + 1e-6) / PROBABILITY_UNITS:g} or another multiple of 0.01")
         if self.min_senior is not None and self.min_senior < 0:
             raise InputError(f"--min-senior {self.min_senior}: must be 0 (off) or more")
+        if self.min_senior is not None and self.min_senior > self.per_paper:
+            raise InputError(f"--min-senior {self.min_senior} is above --per-paper {self.per_paper}; lower "
+                             "--min-senior or raise --per-paper")
         if self.reserve is not None and self.reserve < 0:
             raise InputError(f"--reserve {self.reserve}: must be 0 (no emergency pool) or more")
         if self.min_load > self.max_load:

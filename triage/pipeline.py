@@ -594,6 +594,21 @@ def _check_export_formats(formats: tuple[str, ...]) -> None:
         check_choice(ExportChoice, fmt, "export format")
 
 
+def _check_min_senior(corpus: Corpus, params: AssignParams, reviewers_file: Path | None) -> None:
+    """An explicit --min-senior needs a senior reviewer in the pool (marked senior, with publications)."""
+    if not params.min_senior:
+        return
+    revs = corpus.reviewers
+    senior = revs["senior"].fillna(False).astype(bool) if "senior" in revs.columns else revs["reviewer_id"].eq(None)
+    if (senior & revs["reviewer_id"].isin(set(corpus.publications["reviewer_id"]))).any():
+        return
+    why = "marks no reviewer senior (column 'senior': yes / no)" if not senior.any() else (
+        f"marks {int(senior.sum())} reviewer(s) senior, none with a publication in the publications file (first: "
+        f"{revs.loc[senior, 'reviewer_id'].iloc[0]}), so none can be assigned")
+    raise InputError(f"--min-senior {params.min_senior}: {reviewers_file or 'the reviewers file'} {why}; mark senior "
+                     "reviewers there or pass --min-senior 0")
+
+
 def _write_exports(wd: Workdir, formats: tuple[str, ...], aff: pd.DataFrame, confl: pd.DataFrame,
                    reviewers: pd.DataFrame, assignments: pd.DataFrame | None,
                    params: AssignParams = AssignParams()) -> list[str]:
@@ -750,6 +765,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
               export_formats: tuple[str, ...] = ()) -> MatchResult:
     """Conflicts, affinity with evidence, the load-balanced assignment and the upload files asked for."""
     _check_export_formats(export_formats)
+    _check_min_senior(corpus, assignment, inputs.reviewers if inputs else None)
     write_excluded(corpus, wd)
     declared = corpus.conflicts
     conflict_bidders: set[str] = set()  # reviewers whose EasyChair 'conflict' bids became declared conflicts
