@@ -923,6 +923,14 @@ def test_match_reads_the_senior_column_and_the_report_lists_papers_without_a_sen
     assert CliRunner().invoke(app, ["report", *args, "-o", str(out)]).exit_code == 0
     html = (out / "report.html").read_text()
     assert f"Papers without a senior reviewer <span class=\"muted\">({int((~has).sum())};" in html
+    # --min-senior 2: the report lists the papers with fewer than two, as many as the run says are short
+    res = CliRunner().invoke(app, ["match", *args, "--per-paper", "2", "--min-senior", "2", "-o", str(out)])
+    assert res.exit_code == 0
+    stats = __import__("json").loads((out / "manifest.json").read_text())["stages"]["match"]["stats"]
+    assert CliRunner().invoke(app, ["report", *args, "-o", str(out)]).exit_code == 0
+    html = (out / "report.html").read_text()
+    short = stats["papers_short_of_seniors"]
+    assert f"Papers with fewer than 2 senior reviewers <span class=\"muted\">({short};" in html
     # --min-senior 0 turns it off; a value that is not yes or no is refused with its row
     res = CliRunner().invoke(app, ["match", *args, "--per-paper", "2", "--min-senior", "0", "-o", str(out)])
     assert res.exit_code == 0 and __import__("json").loads((out / "manifest.json").read_text())["stages"]["match"][

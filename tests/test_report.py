@@ -357,3 +357,23 @@ def test_rings_of_three_reviewers_are_listed_and_said_in_the_run():
         "by the chair, at their min_load, or no candidate with load to spare); the report lists them")
     assert MatchResult(conflicts=pd.DataFrame(), affinity=pd.DataFrame(), assignments=None, alternates=None,
                        reciprocal=(0, 0), rings=(0, 0)).reciprocal_note() == ""
+
+
+def test_papers_short_of_the_senior_reviewers_asked_are_listed_and_said_in_the_run():
+    """With --min-senior 2 a paper with one senior reviewer is short: the report lists it, as the run says."""
+    from triage.pipeline import MatchResult
+
+    d = _data()
+    d.reviewers = d.reviewers.assign(senior=[True, True, False, False, False])
+    n = d.assignments.assign(s=d.assignments["reviewer_id"].isin(["r0", "r1"])).groupby("paper_id")["s"].sum()
+    for m, heading in ((None, "Papers without a senior reviewer"), (2, "Papers with fewer than 2 senior reviewers")):
+        d.min_senior = m
+        html = render_report(d)
+        assert f'<h3 id="no-senior">{heading} <span class="muted">({int((n < (m or 1)).sum())};' in html
+        table = re.search(r'<table id="no-senior-table">.*?</table>', html, flags=re.DOTALL).group(0)
+        assert sorted(re.findall(r"<tr><td>(p\d+)</td>", table)) == sorted(n.index[n < (m or 1)])
+    assert (n == 1).any()
+    note = MatchResult(conflicts=pd.DataFrame(), affinity=pd.DataFrame(), assignments=None, alternates=None,
+                       senior=(2, 0, ("p1",))).senior_note()
+    assert note.startswith("1 paper(s) have fewer than 2 senior reviewer(s) (no free senior candidate") and \
+        "first: p1" in note

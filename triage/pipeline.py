@@ -499,8 +499,9 @@ class MatchResult:
             parts.append(f"{given} paper(s) were given a senior reviewer in place of a junior one after the swaps"
                          + (" or the draw" if self.randomized else ""))
         if short:
-            parts.append(f"{len(short)} paper(s) have fewer than {m} senior reviewer(s) (no senior candidate with "
-                         f"load to spare; first: {short[0]}); the report lists them")
+            parts.append(f"{len(short)} paper(s) have fewer than {m} senior reviewer(s) (no free senior candidate: "
+                         "with load to spare, without conflict, not a co-author of the paper's other reviewers, or "
+                         f"the chair kept juniors; first: {short[0]}); the report lists them")
         return "; ".join(parts)
 
     def _solved(self) -> str:
@@ -1228,6 +1229,7 @@ def run_report(corpus: Corpus, wd: Workdir, *, notes: list[str] | None = None,
         per_paper=int(per_paper) if per_paper else None, weak_threshold=weak_threshold, lost=_lost(wd, stages),
         randomized=randomized or None, reserve=_read_optional(wd, W.RESERVE),
         without_publications=_without_publications(corpus, stages.get("match", {}).get("params", {})),
+        min_senior=stages.get("match", {}).get("stats", {}).get("min_senior"),
     )
     path = wd.write_text(W.REPORT, render_report(data))
     wd.record_stage("report", inputs=(inputs.files() if inputs else {}), params={"weak_threshold": weak_threshold},

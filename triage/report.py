@@ -49,6 +49,7 @@ class ReportData:
     randomized: dict[str, Any] | None = None  # a randomized assignment's cap, seed and scores (match stage stats)
     reserve: pd.DataFrame | None = None  # the emergency pool (assign.reserve_pool)
     without_publications: list[str] | None = None  # reviewers of the pool with no publication (None: not known)
+    min_senior: int | None = None  # senior reviewers the match asked per paper (its stats; None: not known)
     weak_threshold: float = WEAK_SCORE
     notes: list[str] = field(default_factory=list)
     coauthor_pairs: pd.DataFrame | None = None  # paper_id, reviewer_a, reviewer_b: co-authors on one paper
@@ -281,17 +282,19 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
         "n_papers": int(a["paper_id"].nunique()),
         "without_publications": _members(data, data.without_publications),
         "no_senior": _papers_without_senior(a, data, titles),
+        "senior_needed": max(data.min_senior or 1, 1),
     }
 
 
 def _papers_without_senior(a: pd.DataFrame, data: ReportData, titles: dict[str, str]) -> list[dict[str, Any]] | None:
-    """The assigned papers none of whose reviewers is senior, or None when the reviewers file marks no one senior."""
+    """The assigned papers with fewer senior reviewers than the match asked for (``min_senior``; else none), or None
+    when the reviewers file marks no one senior."""
     revs = data.reviewers
     if revs is None or "senior" not in revs.columns or not revs["senior"].fillna(False).astype(bool).any():
         return None
     seniors = set(revs.loc[revs["senior"].fillna(False).astype(bool), "reviewer_id"])
-    has = a.assign(_s=a["reviewer_id"].isin(seniors)).groupby("paper_id", sort=False)["_s"].any()
-    return [{"paper_id": pid, "title": titles.get(pid, "")} for pid in has.index[~has.to_numpy()]]
+    n = a.assign(_s=a["reviewer_id"].isin(seniors)).groupby("paper_id", sort=False)["_s"].sum()
+    return [{"paper_id": pid, "title": titles.get(pid, "")} for pid in n.index[n.to_numpy() < (data.min_senior or 1)]]
 
 
 def _members(data: ReportData, ids: list[str] | None) -> list[dict[str, str]] | None:
