@@ -331,6 +331,16 @@ def test_openreview_profiles_give_names_emails_and_recent_institutions(tmp_path)
     assert r.at[1, "domains"] == ["ethz.ch"] and r.at[1, "max_load"] == 4
 
 
+def test_senior_column_of_ones_and_zeros_with_gaps_in_json(tmp_path):
+    """JSON (or a spreadsheet) gives a column of 1, 0 and null as 1.0, 0.0, NaN: read as yes, no, no."""
+    r = write(tmp_path, "reviewers.jsonl", '{"reviewer_id": "a", "is_senior": 1}\n{"reviewer_id": "b", "is_senior": 0}'
+                                          '\n{"reviewer_id": "c", "is_senior": null}\n')
+    assert read_reviewers(r)["senior"].tolist() == [True, False, False]
+    bad = write(tmp_path, "bad.jsonl", '{"reviewer_id": "a", "senior": 2}\n{"reviewer_id": "b", "senior": null}\n')
+    with pytest.raises(InputError, match=r"bad.jsonl: record 1 column 'senior' is '2.0'; use yes or no"):
+        read_reviewers(bad)
+
+
 def test_openreview_constraints_with_forced_pairs_first(tmp_path, caplog):
     c = write(tmp_path, "constraints.csv", "ib8HDy88Yt,~Stan_M1,1\nib8HDy88Yt,~Ann_Lee1,-1.0\nxY,~Bo_Li2,-1\n")
     with caplog.at_level(logging.WARNING, logger="triage"):

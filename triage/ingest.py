@@ -988,13 +988,14 @@ _YES, _NO = {"yes", "y", "true", "1", "x", "senior"}, {"", "no", "n", "false", "
 
 
 def _parse_flag(df: pd.DataFrame, col: str, path: Path) -> None:
-    """A yes / no column (yes, true, 1, x; no, false, 0 or empty) as booleans."""
-    vals = df[col].map(lambda v: clean_text(v).lower())
+    """A yes / no column (yes, true, 1, x; no, false, 0 or empty) as booleans; a JSON or spreadsheet column of 1 and
+    0 with gaps reads as 1.0 and 0.0."""
+    vals = df[col].map(lambda v: clean_text(v).lower().removesuffix(".0"))
     bad = ~vals.isin(_YES | _NO)
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {df.at[i, col]!r}; use yes or no (or "
-                         "leave it empty for no)")
+        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {clean_text(df.at[i, col])!r}; use yes or "
+                         "no (or leave it empty for no)")
     df[col] = vals.isin(_YES)
 
 
