@@ -335,3 +335,28 @@ def test_pdfs_are_parsed_once_across_reruns_and_stages(tmp_path, monkeypatch):
     (folder / names[1]).write_bytes(pdf([["A Paper", "1 Introduction", *BODY], BODY, BODY]))
     assert runner.invoke(app, screen).exit_code == 0
     assert parsed == [names[1]]
+
+
+def test_a_pdf_cache_entry_triage_did_not_write_is_read_again_and_missing_software_is_not_remembered(tmp_path,
+                                                                                                  monkeypatch):
+    """A cache entry of another shape (or damaged) is a miss, not a crash; a PDF that needs software not installed
+    is read again next time (the chair may have installed it), not served its old reason."""
+    import triage.pdftext as pdftext
+
+    path = tmp_path / "a.pdf"
+    path.write_bytes(pdf(pages_with_references(2)))
+    cache = tmp_path / "cache"
+    entry = pdftext._cache_entry(path, cache)
+    entry.parent.mkdir()
+    for text in ("{}", '{"pages": null, "n_pages": 3, "author": ""}', '{"pages": ["x"], "n_pages": "3", "author": ""}',
+                 "[1]", '{"error": null}', "{not json"):
+        entry.write_text(text)
+        got, why = pdftext.read_pdf_cached(path, cache)
+        assert got is not None and got.n_pages == 4 and why == "", text
+    entry.unlink()
+    real = pdftext.read_pdf
+    monkeypatch.setattr(pdftext, "read_pdf", lambda *a, **k: (None, "needs software that is not installed (jbig2dec)"))
+    assert pdftext.read_pdf_cached(path, cache)[1].startswith("needs software")
+    monkeypatch.setattr(pdftext, "read_pdf", real)
+    got, why = pdftext.read_pdf_cached(path, cache)
+    assert got is not None and why == ""

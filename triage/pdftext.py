@@ -18,7 +18,6 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from triage.errors import OutputError
 from triage.workdir import cache_unwritable, write_text
@@ -206,6 +205,20 @@ def _cache_entry(path: Path, cache_dir: Path) -> Path | None:
     return Path(cache_dir) / f"{digest.hexdigest()}.json"
 
 
+def _cached(entry: Path) -> PdfText | str | None:
+    """A cache entry: the pages read, why the PDF cannot be read, or None when it is missing or not one triage
+    wrote (read again, and written anew)."""
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError, AttributeError):
+        cached = json.loads(entry.read_text(encoding="utf-8"))
+        if isinstance(cached.get("error"), str):
+            return str(cached["error"])
+        pages, n_pages, author = cached["pages"], cached["n_pages"], cached["author"]
+        if isinstance(pages, list) and all(isinstance(p, str) for p in pages) and isinstance(n_pages, int) \
+                and isinstance(author, str):
+            return PdfText(pages, n_pages, author)
+    return None
+
+
 def read_pdf_cached(path: Path, cache_dir: Path | None, *, max_pages: int = MAX_PAGES,
                     stop: Callable[[str], bool] | None = None) -> tuple[PdfText | None, str]:
     """:func:`read_pdf` through a cache of the pages read (``cache_dir``; None: no cache). Parsing a PDF costs
@@ -215,21 +228,18 @@ def read_pdf_cached(path: Path, cache_dir: Path | None, *, max_pages: int = MAX_
     entry = None if cache_dir is None else _cache_entry(path, cache_dir)
     if entry is None:
         return read_pdf(path, max_pages=max_pages, stop=stop)
-    cached: dict[str, Any] | None = None
-    with contextlib.suppress(OSError, ValueError, TypeError):
-        cached = json.loads(entry.read_text(encoding="utf-8"))
-    if isinstance(cached, dict):
-        if "error" in cached:
-            return None, str(cached["error"])
-        pages, n_pages, author = list(cached["pages"]), int(cached["n_pages"]), str(cached["author"])
-        hit = next((i for i, page in enumerate(pages[:max_pages]) if stop(page)), None) if stop else None
+    cached = _cached(entry)
+    if isinstance(cached, str):
+        return None, cached
+    if cached is not None:
+        hit = next((i for i, page in enumerate(cached.pages[:max_pages]) if stop(page)), None) if stop else None
         if hit is not None:
-            return PdfText(pages[:hit + 1], n_pages, author), ""
-        if len(pages) >= min(max_pages, n_pages):
-            return PdfText(pages[:max_pages], n_pages, author), ""
+            return PdfText(cached.pages[:hit + 1], cached.n_pages, cached.author), ""
+        if len(cached.pages) >= min(max_pages, cached.n_pages):
+            return PdfText(cached.pages[:max_pages], cached.n_pages, cached.author), ""
     pdf, why = read_pdf(path, max_pages=max_pages, stop=stop)
-    if pdf is None and why.startswith("cannot be opened"):
-        return pdf, why  # a file system's passing trouble: not the PDF's
+    if pdf is None and why.startswith(("cannot be opened", "needs software")):
+        return pdf, why  # a file system's passing trouble, or software the chair may install: not the PDF's
     record = {"error": why} if pdf is None else {"pages": pdf.pages, "n_pages": pdf.n_pages, "author": pdf.author}
     try:
         write_text(entry, json.dumps(record))
