@@ -269,8 +269,9 @@ def test_many_declared_conflicts_that_no_rule_backs_are_sent_to_the_chair(tmp_pa
     rows += [("p3", f"r{i}", "same lab") for i in range(15)]  # 15: not above the limit
     rows += [(f"q{i}", "rX", "declared in the bids") for i in range(17)]  # a reviewer dodging 17 papers
     rows += [("p4", f"r{i}", "co-author of Ann Lee on 'T' (2022)") for i in range(30)]  # found, not declared
+    rows += [("p5", f"r{i}", "declared: co-author on an old grant") for i in range(16)]  # declared, reads like one
     out = declared_outliers(pd.DataFrame(rows, columns=["paper_id", "reviewer_id", "reason"]))
-    assert out.values.tolist() == [["paper", "p1", 16], ["reviewer", "rX", 17]]
+    assert out.values.tolist() == [["paper", "p1", 16], ["paper", "p5", 16], ["reviewer", "rX", 17]]
 
     # End to end: one paper of the test conference declares a conflict with 20 reviewers.
     monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
@@ -278,13 +279,15 @@ def test_many_declared_conflicts_that_no_rule_backs_are_sent_to_the_chair(tmp_pa
     revs = pd.read_csv(data_dir / "reviewers.csv", dtype=str)
     pid = subs["paper_id"].iloc[0]
     pd.DataFrame({"paper_id": pid, "reviewer_id": revs["reviewer_id"].iloc[:20],
-                  "reason": "declared by the authors"}).to_csv(tmp_path / "conflicts.csv", index=False)
+                  "reason": "co-author on an old grant"}).to_csv(tmp_path / "conflicts.csv", index=False)
     args = [str(data_dir / "submissions.csv"), "-p", str(data_dir / "publications.csv"), "-r",
             str(data_dir / "reviewers.csv"), "-c", str(tmp_path / "conflicts.csv"), "-o", str(tmp_path / "o")]
     res = CliRunner().invoke(app, ["match", *args, "--per-paper", "1"])
     assert res.exit_code == 0, res.output
     said = f"1 paper(s) and 0 reviewer(s) have more than 15 declared conflicts that no rule backs (first: paper {pid}"
     assert said in caplog.text
+    reasons = pd.read_csv(tmp_path / "o" / "conflicts.csv").set_index("reviewer_id")["reason"]
+    assert reasons[revs["reviewer_id"].iloc[0]].startswith("declared: co-author on an old grant")
     res = CliRunner().invoke(app, ["report", *args[:5], "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     html = (tmp_path / "o" / "report.html").read_text()

@@ -1132,6 +1132,9 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     for col in CONFLICT_COLUMNS:
         df[col] = df[col].map(clean_text)
     df.loc[df["reason"] == "", "reason"] = "declared conflict"
+    # A declared reason says so, so that it never reads as one a rule found ('co-author on an old grant').
+    own = ~df["reason"].str.lower().str.startswith("declared")
+    df.loc[own, "reason"] = "declared: " + df.loc[own, "reason"]
     bad = (df["paper_id"] == "") | (df["reviewer_id"] == "")
     if bad.any():
         i = int(df.index[bad][0])
