@@ -965,3 +965,19 @@ def test_min_senior_above_per_paper_or_without_a_senior_in_the_pool_is_refused(t
     res = CliRunner().invoke(app, [*args, "-r", str(tmp_path / "reviewers.csv"), "--min-senior", "1", "-o",
                                    str(tmp_path / "out")])
     assert res.exit_code == 1 and "marks 1 reviewer(s) senior, none with a publication" in " ".join(res.output.split())
+
+
+def test_an_alternate_never_closes_a_ring_of_three():
+    """rA reviews pB (by rB) and rB reviews pC (by rC): rC is no alternate for pA (by rA), whom they would put in a
+    ring; rD, who wrote nothing, is."""
+    aff = pd.DataFrame([("pB", "rA", 0.9), ("pC", "rB", 0.9), ("pA", "rD", 0.8), ("pA", "rC", 0.7),
+                        ("pB", "rD", 0.1), ("pC", "rD", 0.1)],
+                       columns=["paper_id", "reviewer_id", "score"]).assign(evidence_title="e")
+    papers, revs, authors, conflicts = three_authors()
+    res = assign(aff, papers, revs, conflicts, params=AssignParams(per_paper=1), authors=authors)
+    assert dict(zip(res.assignments["paper_id"], res.assignments["reviewer_id"])) == {"pA": "rD", "pB": "rA",
+                                                                                      "pC": "rB"}
+    alt = set(zip(res.alternates["paper_id"], res.alternates["reviewer_id"]))
+    assert ("pA", "rC") not in alt and ("pB", "rD") in alt
+    plain = assign(aff, papers, revs, conflicts, params=AssignParams(per_paper=1))
+    assert ("pA", "rC") in set(zip(plain.alternates["paper_id"], plain.alternates["reviewer_id"]))

@@ -225,14 +225,17 @@ def _review_cycles(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray, auth: dic
 
 
 def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: dict[str, set[str]]) -> np.ndarray:
-    """For each (paper, reviewer) of ``pairs``: would it make two reviewers review each other's papers, given the
-    ``assigned`` pairs? (One of the paper's authors reviews a paper the reviewer wrote.)"""
+    """For each (paper, reviewer) of ``pairs``: would it make two reviewers review each other's papers, or three
+    review in a ring, given the ``assigned`` pairs? (See ``_cycle_risk``.)"""
     reviews, authored = _papers_of(assigned["paper_id"], assigned["reviewer_id"]), _authored(authors)
     out = np.zeros(len(pairs), dtype=bool)
     maybe = (pairs["paper_id"].isin(set(authors)) & pairs["reviewer_id"].isin(set(authored))).to_numpy()
+    risk: dict[str, set[str]] = {}  # paper -> the papers its stand-in must not have written
     for i in np.flatnonzero(maybe):
         p, r = pairs["paper_id"].iat[i], pairs["reviewer_id"].iat[i]
-        out[i] = any(reviews.get(a, set()) & authored[r] for a in authors[p])
+        if p not in risk:
+            risk[p] = _cycle_risk(p, authors, reviews)[1]
+        out[i] = bool(authored[r] & risk[p])
     return out
 
 
