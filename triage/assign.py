@@ -239,6 +239,16 @@ def _would_be_reciprocal(pairs: pd.DataFrame, assigned: pd.DataFrame, authors: d
     return out
 
 
+def _swap(d: int, c: int, p: int, ri: np.ndarray, chosen: np.ndarray, load: np.ndarray,
+          reviews: dict[int, set[int]]) -> None:
+    """Row ``c`` takes row ``d``'s place on paper ``p``: the choice, the loads and who reviews what follow."""
+    chosen[d], chosen[c] = False, True
+    load[ri[d]] -= 1
+    load[ri[c]] += 1
+    reviews[int(ri[d])].discard(p)
+    reviews.setdefault(int(ri[c]), set()).add(p)
+
+
 def _cycle_risk(p: int, auth: dict[int, set[int]], reviews: dict[int, set[int]]) -> tuple[set[int], set[int]]:
     """The papers a stand-in on paper ``p`` must not have written: (those that would make a pair, those that would
     make a pair or a ring). A stand-in makes a pair anew when one of the paper's authors reviews a paper the
@@ -286,11 +296,7 @@ def _break_reciprocal(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen:
                     c = next((c for c in free if not (authored.get(int(ri[c]), set()) & pair_risk)), None)
                 if c is None:
                     continue
-                chosen[d], chosen[c] = False, True
-                load[ri[d]] -= 1
-                load[ri[c]] += 1
-                reviews[int(ri[d])].discard(p)
-                reviews.setdefault(int(ri[c]), set()).add(p)
+                _swap(d, c, p, ri, chosen, load, reviews)
                 swapped = True
                 break
         if not swapped:
@@ -388,11 +394,7 @@ def _ensure_senior(pi: np.ndarray, ri: np.ndarray, value: np.ndarray, chosen: np
                       and ri[c] not in blocked and not (authored.get(int(ri[c]), set()) & risk)), None)
             if c is None:
                 break
-            chosen[d], chosen[c] = False, True
-            load[ri[d]] -= 1
-            load[ri[c]] += 1
-            reviews[int(ri[d])].discard(p)
-            reviews.setdefault(int(ri[c]), set()).add(p)
+            _swap(d, c, p, ri, chosen, load, reviews)
             on = [*stay, c]
             n_senior += 1
             swapped = True
@@ -692,20 +694,17 @@ def assign(
     else:
         on = pr_flow > 0
     solved = left = kept = 0
-    if coauthors and params.coauthor_slack > 0 and len(aff):
-        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in coauthors.items() if r in r_code}
+    co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
+          if r in r_code}
+    if co and params.coauthor_slack > 0 and len(aff):
         solved, left, kept = _spread_coauthors(pi, ri, value, on, co, mx, mn,
                                                params.coauthor_slack, fixed=fixed_rows)
     broken = unbroken = rings = rings_left = 0
     auth = {p_code[p]: {r_code[r] for r in revs if r in r_code} for p, revs in (authors or {}).items() if p in p_code}
     if authors and len(aff):
-        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
-              if r in r_code}
         broken, unbroken, rings, rings_left = _break_reciprocal(pi, ri, value, on, auth, co, mx, mn, fixed_rows)
     senior_given, senior_short = 0, []
     if m_senior and len(aff):  # the swaps above, or the draw, may have taken a paper's senior reviewer
-        co = {r_code[r]: {r_code[o] for o in others if o in r_code} for r, others in (coauthors or {}).items()
-              if r in r_code}
         senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows, auth)
         senior_short = [paper_ids[p] for p in short]
     if draw is not None:
