@@ -174,6 +174,20 @@ def _violations(rows: list[int], ri: np.ndarray, co: dict[int, set[int]]) -> lis
     return [(a, b) for i, a in enumerate(rows) for b in rows[i + 1:] if ri[b] in co.get(ri[a], ())]
 
 
+def _coauthor_pairs_left(pi: np.ndarray, ri: np.ndarray, chosen: np.ndarray,
+                         co: dict[int, set[int]], fixed: np.ndarray) -> tuple[int, int]:
+    """Co-author pairs on one paper in ``chosen``, and of those the pairs of two ``fixed`` rows."""
+    by_paper: dict[int, list[int]] = {}
+    for j in np.flatnonzero(chosen):
+        by_paper.setdefault(int(pi[j]), []).append(int(j))
+    left = kept = 0
+    for rows in by_paper.values():
+        bad = _violations(rows, ri, co)
+        left += len(bad)
+        kept += sum(1 for a, b in bad if fixed[a] and fixed[b])
+    return left, kept
+
+
 MAX_RECIPROCAL_PASSES = 5  # passes over the reciprocal pairs left, while a pass still swaps
 MAX_SWAP_OPTIONS = 256  # sets of reviewers tried per paper (all of them up to 8 reviewers in co-author pairs)
 
@@ -707,6 +721,9 @@ def assign(
     if m_senior and len(aff):  # the swaps above, or the draw, may have taken a paper's senior reviewer
         senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows, auth)
         senior_short = [paper_ids[p] for p in short]
+    if left and (authors or m_senior):  # those swaps may have split co-author pairs the swap above left
+        solved, left, kept = solved + left, *_coauthor_pairs_left(pi, ri, on, co, fixed_rows)
+        solved -= left
     if draw is not None:
         draw["swapped_in"] = int((on & ~drawn).sum())
     chosen = aff[on].copy()
