@@ -1446,3 +1446,18 @@ def test_reciprocal_reviewing_is_checked_only_where_authorship_is_known(good_run
     args = ["report", str(GOOD / "submissions.csv"), "-r", str(GOOD / "reviewers.csv"), "-o", str(out)]
     assert runner.invoke(app, args).exit_code == 0
     assert "Reviewers reviewing each other" not in (out / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command,seed", [("topics", "4294967296"), ("run", "1733000000000"), ("match", "-1")])
+def test_a_seed_out_of_range_is_one_line(command, seed, fake_model, tmp_path):
+    """A seed k-means cannot take (above 2**31 - 1, such as a time in milliseconds), or a negative one, which the
+    randomized draw cannot take: one line naming --seed, and no output folder."""
+    out = tmp_path / "out"
+    args = [command, str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"), "--seed", seed,
+            "-o", str(out)]
+    if command == "match":
+        args += ["--max-probability", "0.5", "--per-paper", "2"]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, "--seed")
+    assert not out.exists()

@@ -115,10 +115,12 @@ UseKeywordsAsBefore = Annotated[bool | None, typer.Option(
     help="Embed the author keywords too (after the title); theory cues and area word scores read them too "
          "(default: as the folder's last embed did).")]
 K = Annotated[int | None, typer.Option("--k", min=1, help="Number of topic clusters (default: about sqrt(n/2)).")]
-Seed = Annotated[int, typer.Option(help="Random seed for clustering and, with --max-probability, the assignment's "
-                                          "draw.")]
-ClusterSeed = Annotated[int, typer.Option("--seed", help="Random seed for clustering.")]
-DrawSeed = Annotated[int, typer.Option("--seed", help="Random seed of the assignment's draw with --max-probability.")]
+MAX_SEED = 2**31 - 1  # faiss's k-means takes a C int, and numpy's draw no negative seed
+Seed = Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Random seed for clustering and, with "
+                                   "--max-probability, the assignment's draw.")]
+ClusterSeed = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Random seed for clustering.")]
+DrawSeed = Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED,
+                                       help="Random seed of the assignment's draw with --max-probability.")]
 MaxProbability = Annotated[float, typer.Option(
     "--max-probability", min=0.01, max=1.0,
     help="Randomize the assignment: no (paper, reviewer) pair is assigned with a higher probability, so a reviewer "
