@@ -126,6 +126,21 @@ def test_bad_load_and_year(tmp_path):
         read_conflicts(c)
 
 
+
+@pytest.mark.parametrize("year", ["2023.5", "inf", "1e30", "-5"])
+def test_a_year_that_is_no_whole_year_names_its_row(tmp_path, year):
+    """A year of a half, infinity or 30 digits is an error naming the row, not a traceback from the integer cast."""
+    p = write(tmp_path, "p.csv", f"reviewer_id,title,year\nr1,T,2020\nr1,T2,{year}\n")
+    with pytest.raises(InputError, match=f"row 3 column 'year' is '{year}', not a year"):
+        read_publications(p)
+
+
+def test_a_json_null_year_is_no_year(tmp_path):
+    """OpenReview and pandas write a missing year as null: read as empty, as a blank cell is."""
+    p = write(tmp_path, "p.json", json.dumps([{"reviewer_id": "r1", "title": "T", "year": None},
+                                              {"reviewer_id": "r1", "title": "T2", "year": 2021}]))
+    assert read_publications(p)["year"].tolist() == [pd.NA, 2021]
+
 def test_keywords_are_embedded_only_when_asked_and_before_the_abstract(tmp_path, real_embedder):
     from triage.ingest import paper_texts
 

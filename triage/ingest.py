@@ -941,8 +941,9 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     if len(empty):
         raise InputError(f"{path}: {row_name(int(empty[0]), path)} has an empty 'reviewer_id'; "
                          "every publication must name its reviewer")
+    df["year"] = df["year"].map(clean_text)  # a JSON null or a blank cell is no year
     years = pd.to_numeric(df["year"].replace("", None), errors="coerce")
-    bad_year = (df["year"] != "") & years.isna()
+    bad_year = (df["year"] != "") & ~(years.between(0, 9999) & (years % 1 == 0))  # '2023.5', 'inf', '1e30'
     if bad_year.any():
         i = int(df.index[bad_year][0])
         raise InputError(f"{path}: {row_name(i, path)} column 'year' is {df.at[i, 'year']!r}, not a year; "
