@@ -127,6 +127,15 @@ def test_bad_load_and_year(tmp_path):
 
 
 
+
+@pytest.mark.parametrize("load", ["1e30", "99999999999999999999999"])
+def test_a_load_too_large_for_any_integer_names_its_row(tmp_path, load):
+    """A max_load or min_load of 30 digits is an error naming the row, not a traceback from the integer cast."""
+    for col in ("max_load", "min_load"):
+        r = write(tmp_path, "r.csv", f"reviewer_id,{col}\nr1,2\nr2,{load}\n")
+        with pytest.raises(InputError, match=f"row 3 column '{col}' is '{load}'; use a whole number from 0 to"):
+            read_reviewers(r)
+
 @pytest.mark.parametrize("year", ["2023.5", "inf", "1e30", "-5"])
 def test_a_year_that_is_no_whole_year_names_its_row(tmp_path, year):
     """A year of a half, infinity or 30 digits is an error naming the row, not a traceback from the integer cast."""

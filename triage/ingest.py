@@ -975,13 +975,16 @@ def _content_ids(pubs: pd.DataFrame) -> list[str]:
     return out
 
 
+MAX_LOAD = 1_000_000  # a load above it is a slip ('1e30', a cell of digits), and no integer type holds some
+
+
 def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     vals = pd.to_numeric(df[col].replace("", None), errors="coerce")
-    bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals.notna() & (vals % 1 != 0))
+    bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals > MAX_LOAD) | (vals.notna() & (vals % 1 != 0))
     if bad.any():
         i = int(df.index[bad][0])
         raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {df.at[i, col]!r}; "
-                         "use a whole number >= 0 or leave it empty for the default")
+                         f"use a whole number from 0 to {MAX_LOAD} or leave it empty for the default")
     df[col] = vals.astype("Int64")
 
 
