@@ -1006,3 +1006,21 @@ def test_coauthor_pairs_left_are_those_of_the_final_assignment(seed):
     base = assign(aff, papers, revs, conf, params=replace(params, coauthor_slack=0.0))
     assert res.coauthor_pairs_left == len(coauthor_pairs(res.assignments, co))
     assert res.coauthor_pairs_solved + res.coauthor_pairs_left == len(coauthor_pairs(base.assignments, co))
+
+
+def test_bids_with_a_json_null_or_two_bid_columns_are_read_or_named(tmp_path):
+    """A bid edge whose reviewer is null (JSON) is an empty id, as an empty cell is, not a traceback; two columns
+    read as the same one ('bid' and 'Bid') are named, as the one to keep is the chair's choice."""
+    import json
+
+    from triage.assign import read_bids
+
+    p = tmp_path / "bids.json"
+    p.write_text(json.dumps([{"paper_id": "p1", "reviewer_id": None, "bid": "High"},
+                             {"paper_id": "p1", "reviewer_id": "r1", "bid": " Very  High "}]), encoding="utf-8")
+    bids = read_bids(p)
+    assert bids["reviewer_id"].tolist() == ["", "r1"] and bids["bid"].tolist() == ["High", "Very High"]
+    p = tmp_path / "bids.csv"
+    p.write_text("paper_id,reviewer_id,bid,Bid\np1,r1,High,Low\n", encoding="utf-8")
+    with pytest.raises(InputError, match="columns 'bid', 'Bid' are all read as 'bid'; keep one of them"):
+        read_bids(p)

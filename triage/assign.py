@@ -470,10 +470,11 @@ def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Ser
 
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
-    from triage.ingest import read_table, row_name
+    from triage.ingest import clean_text, read_table, row_name
 
     path = Path(path)
     df = read_table(path, encoding=encoding)
+    found = [str(c) for c in df.columns]
     df.columns = [str(c).strip().lower() for c in df.columns]
     df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
                             "user": "reviewer_id", "reviewer": "reviewer_id",
@@ -482,7 +483,12 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
                          "a bids file needs paper_id, reviewer_id, bid")
-    df = df[["paper_id", "reviewer_id", "bid"]].astype(str).apply(lambda c: c.str.strip())
+    for col in ("paper_id", "reviewer_id", "bid"):
+        same = [f for f, c in zip(found, df.columns) if c == col]
+        if len(same) > 1:
+            raise InputError(f"{path}: columns {', '.join(repr(f) for f in same)} are all read as '{col}'; "
+                             "keep one of them")
+    df = df[["paper_id", "reviewer_id", "bid"]].map(clean_text)  # a JSON null is an empty cell, not 'nan'
     bad = ~df["bid"].str.lower().isin({*BIDS, CONFLICT_BID})
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
