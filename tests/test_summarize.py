@@ -372,6 +372,21 @@ def test_vocabulary_errors_name_the_file(tmp_path):
         load_vocabulary(p)
 
 
+@pytest.mark.parametrize("text,needle", [
+    ("negation_window: lots\n", r"'negation_window' must be a whole number such as 60 \(found 'lots'\)"),
+    ("example_list_min_items: 2.5\n", r"'example_list_min_items' must be a whole number such as 3 \(found 2.5\)"),
+    ("", r"label 'two-layer': pattern 'two-layer\|' matches empty text"),
+])
+def test_a_vocabulary_setting_of_the_wrong_type_or_an_empty_pattern_is_named(tmp_path, text, needle):
+    """A window or count that is no whole number stops with the key, not a traceback; a stray '|' in a pattern
+    would give every paper the label."""
+    p = tmp_path / "vocab.yaml"
+    pattern = "two-layer|" if not text else "two-layer"
+    p.write_text(f"{text}labels:\n  two-layer:\n    patterns: ['{pattern}']\n", encoding="utf-8")
+    with pytest.raises(InputError, match="vocab.yaml: " + needle):
+        load_vocabulary(p)
+
+
 def test_empty_and_title_only():
     assert split_sentences("   ") == []
     out = summarize_papers(pd.DataFrame({"paper_id": ["x", "y"], "title": ["", "Two-layer nets"],

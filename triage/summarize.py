@@ -394,6 +394,10 @@ class Vocabulary:
         return not (self.negation.search(before) or self.comparison.search(wider))
 
 
+# Texts a label's pattern must not match with an empty match (a stray '|' would label every paper).
+_EMPTY_PROBES = ("", "We assume a two-layer network trained by gradient descent on Gaussian data.")
+
+
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     """Read the assumption vocabulary (``data/assumptions.yaml`` unless ``path`` is given)."""
     import yaml
@@ -426,10 +430,19 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
             except re.error as exc:
                 raise InputError(f"{path}: label '{name}': bad pattern {p!r} ({exc}); fix the regular expression"
                                  ) from None
+            if any(m.start() == m.end() for text in _EMPTY_PROBES for m in compiled[-1].finditer(text)):
+                raise InputError(f"{path}: label '{name}': pattern {p!r} matches empty text, so every paper would "
+                                 "get the label; remove the empty alternative (a '|' at either end, or '||')")
         labels[str(name)] = compiled
         desc[str(name)] = str(spec.get("description", name))
         if spec.get("title_alone", True) is False:
             needs_body.add(str(name))
+
+    def whole(key: str, default: int) -> int:
+        value = doc.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InputError(f"{path}: '{key}' must be a whole number such as {default} (found {value!r})")
+        return value
 
     def rx(key: str, default: str) -> re.Pattern[str]:
         src = re.sub(r"\s*\n\s*", "", str(doc.get(key) or default))
@@ -439,10 +452,10 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
             raise InputError(f"{path}: bad '{key}' pattern ({exc}); fix the regular expression") from None
 
     return Vocabulary(labels, desc, negation=rx("negation_cues", r"\b(?:without|unlike|not)\b"),
-                      negation_window=int(doc.get("negation_window", 60)),
+                      negation_window=whole("negation_window", 60),
                       skip_sentence=rx("skip_sentence_cues", r"(?!x)x"), sha256=hashlib.sha256(raw).hexdigest(),
                       needs_body=frozenset(needs_body), example_list=rx("example_list_cues", r"(?!x)x"),
-                      example_min_items=int(doc.get("example_list_min_items", 3)),
+                      example_min_items=whole("example_list_min_items", 3),
                       single_example=rx("single_example_cues", r"(?!x)x"), own_work=rx("own_work_cues", r"(?!x)x"),
                       comparison=rx("comparison_cues", r"(?!x)x"))
 
