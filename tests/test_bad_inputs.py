@@ -92,6 +92,7 @@ CASES = [
          extra=("--encoding", "klingon"), names_file=False),
     Case("utf8_bom", 0, "", sub="utf8_bom.csv", rows=3),
     Case("crlf", 0, "", sub="crlf.csv", rows=3),
+    Case("excel_trailing_empty_rows", 0, "", sub="excel_trailing_empty_rows.csv", rows=3),
     Case("quoted_newlines", 0, "", sub="quoted_newlines.csv", rows=3),
     Case("semicolon_delimited", 0, "", sub="semicolon_delimited.csv", rows=3),
     Case("ragged_rows", 1, "line 3 has 6 fields but the header names 4", sub="ragged_rows.csv",

@@ -442,7 +442,11 @@ def _table(path: Path, source: str | pd.DataFrame) -> pd.DataFrame:
     stripped = source.lstrip()
     if suffix in (".json", ".jsonl") or (suffix not in (".csv", ".tsv", ".txt", ".tab") and stripped[:1] in "[{"):
         return _read_json_records(path, source)
-    return _read_delimited(path, source)
+    df = _read_delimited(path, source)
+    # Rows of empty fields (',,,') below the table, which a spreadsheet saved as CSV writes for cells once used,
+    # are no rows, as blank lines are not (and as a workbook's empty rows are not).
+    filled = np.flatnonzero(df.apply(lambda c: c.str.strip().ne("")).any(axis=1).to_numpy()) if len(df) else []
+    return df.iloc[: filled[-1] + 1 if len(filled) else 0]
 
 
 # ---------------------------------------------------------------------------------------------
