@@ -249,6 +249,21 @@ def test_huge_abstract_is_truncated_with_one_warning(fake_model, tmp_path):
     assert pd.read_csv(tmp_path / "o" / "assignments.csv")["paper_id"].nunique() == 3
 
 
+def test_huge_title_is_truncated_with_one_warning(fake_model, tmp_path):
+    """A 1 MB title (an abstract pasted into the title cell, or worse) is cut to 20,000 characters as an abstract
+    is, said once, so the claim cards do not split and score a megabyte of title."""
+    import pandas as pd
+
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str, keep_default_na=False).iloc[:3].copy()
+    subs.loc[1, "title"] = (subs.loc[1, "abstract"] + " ") * (1_000_000 // len(subs.loc[1, "abstract"]) + 1)
+    p = tmp_path / "huge_title.csv"
+    subs.to_csv(p, index=False)
+    res = runner.invoke(app, ["summarize", str(p), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    assert res.stderr.count("1 title value(s) longer than 20000 characters (first: row 3") == 1, res.stderr
+    cards = pd.read_csv(tmp_path / "o" / "summaries.csv", keep_default_na=False)
+    assert len(cards) == 3 and cards["tldr"].str.len().max() <= 20_000
+
 def test_warnings_and_errors_print_user_text_verbatim(fake_model, tmp_path):
     """Ids and paths with brackets or colons ('ann[/i]', '[draft]:x:') are not read as markup or emoji codes."""
     folder = tmp_path / "[draft]:x:"

@@ -863,7 +863,8 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         i = int(df.index[no_abs][0])
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
                     path, int(no_abs.sum()), row_name(i, path), df.at[i, "paper_id"])
-    _truncate_long(df, "abstract", path)
+    for col in ("title", "abstract"):  # a title is no longer than an abstract either: a paste error
+        _truncate_long(df, col, path)
     return df.reset_index(drop=True), excluded
 
 
@@ -962,7 +963,8 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     missing_id = df["pub_id"] == ""
     if missing_id.any():
         df.loc[missing_id, "pub_id"] = _content_ids(df[missing_id])
-    _truncate_long(df, "abstract", path)
+    for col in ("title", "abstract"):  # a title is no longer than an abstract either: a paste error
+        _truncate_long(df, col, path)
     return df.reset_index(drop=True)
 
 
