@@ -54,6 +54,11 @@ def test_split_keeps_latex_abbrev_decimals():
     # "et. al." is "et al." misspelt (COLT 2024, v247/suggala24a).
     ("It resolves a question posed in Grade et. al. 2020 and Sun et. al. 2023. Finally, we show more.",
      ["It resolves a question posed in Grade et. al. 2020 and Sun et. al. 2023.", "Finally, we show more."]),
+    # Math that ends its sentence inside it ends the sentence (v247/bangachev24a); math that goes on does not.
+    ("It succeeds if and only if $d = \\tilde{o}(np).$ In contrast, the test fails when $d = o(n).$",
+     ["It succeeds if and only if $d = \\tilde{o}(np).$", "In contrast, the test fails when $d = o(n).$"]),
+    ("We study $$\\min_x f(x).$$ We show a rate \\[O(1/T).\\] Our bound $$T = 1. $$ improves it.",
+     ["We study $$\\min_x f(x).$$", "We show a rate \\[O(1/T).\\]", "Our bound $$T = 1. $$ improves it."]),
 ])
 def test_split_cases(text, expected):
     assert split_sentences(text) == expected

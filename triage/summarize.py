@@ -173,8 +173,12 @@ _MAX_BRACKET = 250
 _CLOSING = re.compile(r"(?:[\"')\]”’]|&quot;)+")
 
 
+# Inline or display math whose last character before its closing delimiter ends a sentence.
+_MATH_ENDS_SENTENCE = re.compile(r"^(?:\$|\\[(\[]).*[.!?]\s*(?:\$\$?|\\[)\]])$", re.DOTALL)
+
+
 # Bumped whenever split_sentences splits differently: an LLM's cached answers cite sentences by number.
-SPLIT_VERSION = 3
+SPLIT_VERSION = 4
 
 
 def _protect(text: str) -> tuple[str, dict[str, str]]:
@@ -226,12 +230,17 @@ def split_sentences(text: str) -> list[str]:
     while i < len(protected):
         if protected[i] == "\x00":
             j = protected.index("\x00", i + 1)
-            orig_pos += len(spans[protected[i:j + 1]])
+            span = spans[protected[i:j + 1]]
+            orig_pos += len(span)
             i = j + 1
-            continue
-        ch = protected[i]
-        orig_pos += 1
-        i += 1
+            # Math that closes its sentence inside it ("... if and only if $d = o(np).$ In contrast, ...").
+            if not _MATH_ENDS_SENTENCE.search(span):
+                continue
+            ch = "."
+        else:
+            ch = protected[i]
+            orig_pos += 1
+            i += 1
         if ch in ".!?":
             closing = _CLOSING.match(protected, i)  # closing quotes/brackets
             if closing:
