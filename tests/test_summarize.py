@@ -59,6 +59,9 @@ def test_split_keeps_latex_abbrev_decimals():
      ["It succeeds if and only if $d = \\tilde{o}(np).$", "In contrast, the test fails when $d = o(n).$"]),
     ("We study $$\\min_x f(x).$$ We show a rate \\[O(1/T).\\] Our bound $$T = 1. $$ improves it.",
      ["We study $$\\min_x f(x).$$", "We show a rate \\[O(1/T).\\]", "Our bound $$T = 1. $$ improves it."]),
+    # Chinese and Japanese full stops end sentences with no space after them.
+    ("我们研究两层神经网络。我们证明梯度下降收敛！「实验。」验证了理论。",
+     ["我们研究两层神经网络。", "我们证明梯度下降收敛！", "「实验。」", "验证了理论。"]),
 ])
 def test_split_cases(text, expected):
     assert split_sentences(text) == expected

@@ -170,7 +170,9 @@ _LIST_MARKER = re.compile(r"(?:(?<=:\s)|(?<=[^\d]:))" + _MARKER.format("1|i") + 
 # Brackets longer than this (in characters) may hold sentences of their own, or never close.
 _MAX_BRACKET = 250
 # Quotes and brackets that close a sentence, also as an HTML entity ("... learning.&quot;").
-_CLOSING = re.compile(r"(?:[\"')\]”’]|&quot;)+")
+_CLOSING = re.compile(r"(?:[\"')\]”’」』）]|&quot;)+")
+# Chinese and Japanese full stops end a sentence without a space after them.
+_FULL_STOPS = "。！？"
 
 
 # Inline or display math whose last character before its closing delimiter ends a sentence.
@@ -178,7 +180,7 @@ _MATH_ENDS_SENTENCE = re.compile(r"^(?:\$|\\[(\[]).*[.!?]\s*(?:\$\$?|\\[)\]])$",
 
 
 # Bumped whenever split_sentences splits differently: an LLM's cached answers cite sentences by number.
-SPLIT_VERSION = 4
+SPLIT_VERSION = 5
 
 
 def _protect(text: str) -> tuple[str, dict[str, str]]:
@@ -241,7 +243,7 @@ def split_sentences(text: str) -> list[str]:
             ch = protected[i]
             orig_pos += 1
             i += 1
-        if ch in ".!?":
+        if ch in ".!?" + _FULL_STOPS:
             closing = _CLOSING.match(protected, i)  # closing quotes/brackets
             if closing:
                 orig_pos += closing.end() - i
@@ -254,7 +256,7 @@ def split_sentences(text: str) -> list[str]:
             # capital followed by lowercase (abstracts often lose the space: "...hard.In particular").
             glued = (ch == "." and len(nxt) == 2 and nxt[0].isupper() and nxt[1].islower()
                      and i >= 3 and protected[i - 2].islower() and protected[i - 3].islower())
-            if at_end or glued or (nxt[:1].isspace() and (len(nxt) < 2 or not nxt[1].islower())):
+            if at_end or glued or ch in _FULL_STOPS or (nxt[:1].isspace() and (len(nxt) < 2 or not nxt[1].islower())):
                 bounds.append((start, orig_pos))
                 start = orig_pos
     if start < len(text):
