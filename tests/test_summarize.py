@@ -172,6 +172,9 @@ def test_assumption_detection_on_the_labelled_set(data_dir):
     ("Unlike prior work, our analysis does not assume Gaussian inputs.", []),
     # A negation in a leading phrase does not reach into the main clause after ", we".
     ("With no unrealistic assumption, we conclude the following statements for the squared loss.", ["squared-loss"]),
+    # ... nor after ", our ...": a setting the paper sets itself apart from is not the setting it works in.
+    ("Unlike the NTK regime, our analysis captures feature learning in two-layer networks.", ["two-layer"]),
+    ("Compared to the lazy regime, our rates are faster for networks of finite width.", ["finite-width"]),
     ("Our result holds without assuming a two-layer network.", []),
     ("Previous work has been shown to require infinite width.", []),
     ("We train nonlinear dynamical systems.", []),

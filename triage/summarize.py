@@ -300,12 +300,13 @@ _LIST_END = re.compile(r"[;:)\u2014]|\s--|\.\s|\.$|,\s+(?:we|which|where|while|w
                        re.IGNORECASE)
 _LIST_SEP = re.compile(r",|\b(?:and|or|as\s+well\s+as)\b", re.IGNORECASE)
 # Where a clause starts, looking back from a match; "non-" right before it and "-like" right after it.
-# Clause boundaries: a negation or comparison does not reach across them. ", we ..." opens the main
-# clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss"), and
+# Clause boundaries: a negation or comparison does not reach across them. ", we ..." or ", our ..." opens the
+# main clause after a leading phrase ("With no unrealistic assumption, we prove ... for the squared loss", "Unlike
+# the NTK regime, our analysis ... in two-layer networks"), and
 # so do ", under / assuming / provided / given ..." ("without warm start, under log-smooth targets") and
 # ", thus / hence / therefore ..." ("does not rely on moment assumptions, thus allowing heavy tails").
 _CLAUSE = re.compile(r"[;:]|,\s+(?:and|but|while|whereas|thus|hence|therefore)\b|"
-                     r",\s+(?=(?:we|under|assuming|provided|given)\b)|\bbut\b|\bwhile\b|\bwhereas\b")
+                     r",\s+(?=(?:we|our|under|assuming|provided|given)\b)|\bbut\b|\bwhile\b|\bwhereas\b")
 _NON_PREFIX = re.compile(r"\bnon-?$", re.IGNORECASE)
 _LIKE_SUFFIX = re.compile(r"-like\b")
 
