@@ -29,6 +29,8 @@ ABSTRACT = ("We study two-layer neural networks trained by gradient flow. "
 def answer(kind: str, prompt: str) -> str:
     if kind == "badjson":
         return "Sure! Here are the claims: claims = [first, second"
+    if kind == "deepjson":  # a model stuck repeating "[" until its last token, then closing them all
+        return '{"claims": ' + "[" * 5000 + "]" * 5000 + "}"
     if kind == "malformed":  # texts that are no text or far too long, labels that are no string, float indices
         return json.dumps({"tldr": {"tldr": {"text": None, "evidence": [2]}},
                            "claims": {"claims": [{"text": 5, "evidence": [1]}, {"text": ["We prove"], "evidence": [1]},
@@ -68,8 +70,10 @@ def answer(kind: str, prompt: str) -> str:
 
 
 KINDS = ("nocite", "missing", "badjson", "slow", "trickle", "huge", "http500", "http401", "http404", "http429once",
-         "http429long", "redirect", "unknown", "malformed", "alldropped", "nolists")
-ERRORS = {"http500": 500, "http401": 401, "http404": 404, "http429once": 429, "http429long": 429, "redirect": 307}
+         "http429long", "redirect", "unknown", "malformed", "alldropped", "nolists", "deepjson", "deepbody",
+         "deep502")
+ERRORS = {"http500": 500, "deep502": 502, "http401": 401, "http404": 404, "http429once": 429, "http429long": 429,
+          "redirect": 307}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -96,12 +100,16 @@ class Handler(BaseHTTPRequestHandler):
             self.end_headers()
             if kind == "http404":
                 self.wfile.write(json.dumps({"error": {"message": "The model `test-model`\ndoes not exist."}}).encode())
+            if kind == "deep502":  # an error page that is no JSON the server's message can be read from
+                self.wfile.write(b"[" * 3000 + b"]" * 3000)
             return
         if kind == "slow":
             time.sleep(1.5)
         content = "x" * 5_000_000 if kind == "huge" else answer(kind, prompt)
         data = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
                            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}}]}).encode()
+        if kind == "deepbody":
+            data = b"[" * 5000 + b"]" * 5000
         try:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
@@ -210,7 +218,8 @@ def test_malformed_items_are_dropped_and_counted(server):
 
 
 @pytest.mark.parametrize(("kind", "reason"), [("badjson", "invalid JSON"), ("slow", "timeout"),
-                                              ("http500", "HTTP 500")])
+                                              ("http500", "HTTP 500"), ("deepjson", "invalid JSON"),
+                                              ("deepbody", "bad response"), ("deep502", "HTTP 502")])
 def test_errors_fall_back_to_extractive_per_paper(server, kind, reason):
     out, stats = run(server, papers(kind, "good"), timeout=0.5)
     bad, good = out.loc["p0"], out.loc["p1"]

@@ -160,7 +160,7 @@ def _server_message(exc: urllib.error.HTTPError) -> str:
     """The error message of an HTTP error's JSON body (``{"error": {"message": ...}}``), one line, short."""
     try:
         err = json.loads(exc.read(4096)).get("error")
-    except (OSError, ValueError, AttributeError, http.client.HTTPException):
+    except (OSError, ValueError, AttributeError, RecursionError, http.client.HTTPException):
         return ""
     msg = err.get("message") if isinstance(err, dict) else err
     return " ".join(msg.split())[:200] if isinstance(msg, str) else ""
@@ -209,7 +209,7 @@ class ChatClient:
         try:
             data = json.loads(raw)
             content = data["choices"][0]["message"]["content"]
-        except (ValueError, KeyError, IndexError, TypeError):
+        except (ValueError, KeyError, IndexError, TypeError, RecursionError):  # nested too deep to read
             raise LLMError("bad response", "not a chat-completions answer") from None
         if not isinstance(content, str):
             raise LLMError("bad response", "message content is not text")
@@ -293,11 +293,13 @@ def parse_json_answer(content: str) -> dict[str, Any]:
         s = fence.group(1).strip()
     try:
         obj = json.loads(s)
+    except RecursionError:  # nested too deep to read ("[[[[..."): a model repeating itself
+        obj = None
     except ValueError:
         a, b = s.find("{"), s.rfind("}")
         try:
             obj = json.loads(s[a:b + 1]) if 0 <= a < b else None
-        except ValueError:
+        except (ValueError, RecursionError):
             obj = None
     if not isinstance(obj, dict):
         raise LLMError("invalid JSON")
