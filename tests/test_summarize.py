@@ -496,6 +496,34 @@ def test_pdf_intro_and_conclusion(tmp_path):
     assert extract_intro_conclusion(tmp_path / "bad.pdf") == ("", "damaged")
 
 
+@pytest.mark.parametrize(("intro", "second", "conclusion", "after"), [
+    ("1 Introduction and Motivation", "2 Setup", "6 Conclusion & Future Work", "References"),
+    ("1. INTRODUCTION:", "2. BACKGROUND", "6. Conclusions.", "REFERENCES"),
+    # Unnumbered headings: the introduction still ends before the conclusion and the references.
+    ("Introduction", "Related Work", "Conclusion", "References"),
+    ("Introduction", "A Closer Look", "Conclusion", "References"),
+    # The statements venues ask for after the conclusion are not part of it.
+    ("1 Introduction", "2 Setup", "7 Conclusion", "Ethics Statement"),
+    ("1 Introduction", "2 Setup", "7 Discussion and Conclusions", "Broader Impact"),
+])
+def test_pdf_headings_as_papers_write_them(tmp_path, intro, second, conclusion, after):
+    from triage.pdftext import extract_intro_conclusion
+
+    pages = [["A Paper", "Abstract", "We do things.", intro, "Networks are trained with gradient descent.",
+              second, "Let x be data from somewhere."],
+             [conclusion, "We proved a bound for two-layer networks.", after, "No harm is done by this paper.",
+              "References", "[1] Someone. A book."]]
+    (tmp_path / "p.pdf").write_bytes(make_pdf(pages))
+    text, why = extract_intro_conclusion(tmp_path / "p.pdf")
+    assert why == ""
+    if second == "A Closer Look":  # an unnumbered heading of any wording cannot be told from a line of text
+        assert text.startswith("Networks are trained with gradient descent. A Closer Look Let x")
+    else:
+        assert text.startswith("Networks are trained with gradient descent.\n\n")
+    assert text.endswith("\n\nWe proved a bound for two-layer networks.")
+    assert text.count("We proved") == 1 and "No harm" not in text and "Someone" not in text
+
+
 def test_pdf_named_by_a_shared_last_part_is_used_for_none(tmp_path):
     from triage.pdftext import pdfs_for
 

@@ -2,8 +2,9 @@
 and metadata for the screen (:func:`read_pdf`).
 
 Text layers vary a lot between PDFs, so this is best effort: the introduction runs from a heading
-"Introduction" to the next numbered heading, the conclusion from a heading "Conclusion(s)" or
-"Discussion" to "References"/"Acknowledg(e)ments"/"Appendix". Hyphenated line breaks are joined
+"Introduction" to the next numbered heading (or "Related Work", the conclusion, the references), the conclusion
+from a heading "Conclusion(s)" or "Discussion" to "References"/"Acknowledg(e)ments"/"Appendix" or a statement
+(ethics, reproducibility, broader impact). Hyphenated line breaks are joined
 and whitespace is collapsed. A PDF without a text layer gives empty text; so does one pypdf cannot
 read, with the reason in plain words.
 """
@@ -27,12 +28,18 @@ log = logging.getLogger("triage")
 MAX_SECTION_CHARS = 6000
 MAX_PAGES = 40
 
-_INTRO = re.compile(r"(?:^|\n)\s*(?:1\.?|I\.?)?\s*Introduction\s*\n", re.IGNORECASE)
-_NEXT_HEADING = re.compile(r"\n\s*(?:2|II)\.?\s+[A-Z][^\n]{2,80}\n")
-_CONCL = re.compile(r"(?:^|\n)\s*(?:\d+\.?|[IVX]+\.?)?\s*(?:Conclusions?|Discussion|Concluding Remarks)"
-                    r"(?:\s+and\s+[^\n]{0,40})?\s*\n", re.IGNORECASE)
-_END = re.compile(r"\n\s*(?:References|Bibliography|Acknowledg(?:e)?ments?|Appendix|A\s+Appendix)\s*\n",
-                  re.IGNORECASE)
+# A heading may go on with "and ..." or "& ..." ("1 Introduction and Motivation", "6 Conclusion & Future Work") and
+# end with a period or a colon.
+_AND_MORE = r"(?:\s+(?:and|&)\s+[^\n]{0,40})?\s*[.:]?\s*\n"
+_INTRO = re.compile(r"(?:^|\n)\s*(?:1\.?|I\.?)?\s*Introduction" + _AND_MORE, re.IGNORECASE)
+_NEXT_HEADING = re.compile(r"\n\s*(?:(?:2|II)\.?\s+[A-Z][^\n]{2,80}|(?i:Related Work|Background|Preliminaries))\n")
+_CONCL = re.compile(r"(?:^|\n)\s*(?:\d+\.?|[IVX]+\.?)?\s*(?:Conclusions?|Discussion|Concluding Remarks)" + _AND_MORE,
+                    re.IGNORECASE)
+# What follows the conclusion: the references, and the statements venues ask for after it (ICLR's ethics and
+# reproducibility statements, NeurIPS' broader impact, ICML's impact statement).
+_END = re.compile(r"\n\s*(?:References|Bibliography|Acknowledg(?:e)?ments?|Appendix|A\s+Appendix|"
+                  r"(?:\d+\.?\s+)?(?:Broader Impacts?|(?:Broader )?Impact Statement|Ethics Statement|"
+                  r"Reproducibility Statement))\s*\n", re.IGNORECASE)
 
 
 def _names(paper_id: str) -> list[str]:
@@ -126,11 +133,13 @@ def sections(raw: str) -> tuple[str, str]:
     """(introduction, conclusion) from a PDF's raw text, each cut at ``MAX_SECTION_CHARS``."""
     intro = concl = ""
     m = _INTRO.search(raw)
+    ms = list(_CONCL.finditer(raw))
     if m:
         rest = raw[m.end():]
-        stop = _NEXT_HEADING.search(rest)
-        intro = _clean(rest[: stop.start()] if stop else rest[:MAX_SECTION_CHARS])
-    ms = list(_CONCL.finditer(raw))
+        # The introduction ends at the next section, or at the conclusion or references of a short paper.
+        stops = [x.start() for x in (_NEXT_HEADING.search(rest), _END.search(rest)) if x is not None]
+        stops += [c.start() - m.end() for c in ms if c.start() >= m.end()]
+        intro = _clean(rest[: min(stops)] if stops else rest[:MAX_SECTION_CHARS])
     if ms:
         rest = raw[ms[-1].end():]
         stop = _END.search(rest)
