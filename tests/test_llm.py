@@ -29,6 +29,10 @@ ABSTRACT = ("We study two-layer neural networks trained by gradient flow. "
 def answer(kind: str, prompt: str) -> str:
     if kind == "badjson":
         return "Sure! Here are the claims: claims = [first, second"
+    if kind == "linebreaks" and prompt == "claims":  # a model that wraps its lines
+        return json.dumps({"claims": [{"text": "We prove that a sparse\nfeature is learned.", "evidence": [2]},
+                                      {"text": "We study  two-layer\r\n  networks.", "evidence": [1]}],
+                           "results": [{"text": "Sample complexity\nO(d log d).", "evidence": [3]}]})
     if kind == "deepjson":  # a model stuck repeating "[" until its last token, then closing them all
         return '{"claims": ' + "[" * 5000 + "]" * 5000 + "}"
     if kind == "malformed":  # texts that are no text or far too long, labels that are no string, float indices
@@ -71,7 +75,7 @@ def answer(kind: str, prompt: str) -> str:
 
 KINDS = ("nocite", "missing", "badjson", "slow", "trickle", "huge", "http500", "http401", "http404", "http429once",
          "http429long", "redirect", "unknown", "malformed", "alldropped", "nolists", "deepjson", "deepbody",
-         "deep502")
+         "deep502", "linebreaks")
 ERRORS = {"http500": 500, "deep502": 502, "http401": 401, "http404": 404, "http429once": 429, "http429long": 429,
           "redirect": 307}
 
@@ -447,6 +451,19 @@ def test_cli_summarize_with_llm(server, tmp_path):
     csv = pd.read_csv(tmp_path / "out" / "summaries.csv", keep_default_na=False)
     assert list(csv.columns) == ["paper_id", "tldr", "claims", "results", "assumptions", "evidence", "summarizer",
                                  "text_sha256", "prompt_sha256"]
+
+
+def test_cli_an_item_the_model_wraps_is_one_line_in_both_summary_files(server, tmp_path):
+    sub = tmp_path / "subs.csv"
+    papers("linebreaks").to_csv(sub, index=False)
+    res = CliRunner().invoke(app, ["summarize", str(sub), "-o", str(tmp_path / "out"), "--centrality", "tfidf",
+                                   "--llm-url", url(server), "--llm-model", "test-model"])
+    assert res.exit_code == 0, res.output
+    row = json.loads((tmp_path / "out" / "summaries.jsonl").read_text())
+    assert row["claims"] == ["We prove that a sparse feature is learned.", "We study two-layer networks."]
+    assert row["results"] == ["Sample complexity O(d log d)."]
+    csv = pd.read_csv(tmp_path / "out" / "summaries.csv", keep_default_na=False)
+    assert csv.loc[0, "claims"].split("\n") == row["claims"] and csv.loc[0, "results"].split("\n") == row["results"]
 
 
 @pytest.mark.parametrize(("extra", "message"), [

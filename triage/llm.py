@@ -333,15 +333,17 @@ def _evidence(item: dict[str, Any], n: int, dropped: dict[str, int]) -> list[int
 
 
 def _text(item: dict[str, Any], dropped: dict[str, int]) -> str | None:
-    """The item's text, or None (counted) when it is not a non-empty string of at most ``MAX_ITEM_CHARS``."""
+    """The item's text on one line (a model may wrap it), or None (counted) when it is not a non-empty string of at
+    most ``MAX_ITEM_CHARS``."""
     text = item.get("text")
     if not isinstance(text, str) or not text.strip():
         _count(dropped, "no text")
         return None
-    if len(text.strip()) > MAX_ITEM_CHARS:
+    text = " ".join(text.split())
+    if len(text) > MAX_ITEM_CHARS:
         _count(dropped, f"text over {MAX_ITEM_CHARS} characters")
         return None
-    return text.strip()
+    return text
 
 
 def _items(obj: dict[str, Any], key: str) -> list[dict[str, Any]]:
