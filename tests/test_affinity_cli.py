@@ -235,3 +235,25 @@ def test_an_unknown_format_is_refused_with_the_choices(tmp_path):
     assert (tmp_path / "scores.csv").read_bytes() == b"p1,r,0.5000\n"
     with pytest.raises(ValueError, match="export format 'hotcrpp' is not one of 'openreview', 'cmt', 'hotcrp'"):
         RunOptions(export_formats=("cmt", "hotcrpp"))
+
+
+def test_match_coauthor_conflict_options(work, tmp_path):
+    """--coauthor-frequent and --coauthor-max-authors reach the conflicts: co-authors on more than N joint
+    publications are named with their count, and publications with more authors than the cap make none."""
+    pubs = pd.read_csv(PUB, keep_default_na=False)
+    row = pubs[pubs["title"].str.startswith("The One-Inclusion")].iloc[[0]]
+    pub = tmp_path / "publications.csv"  # the same authors on a second publication
+    second = row.assign(pub_id="x/1", title="A second joint paper of the same authors")
+    pd.concat([pubs, second]).to_csv(pub, index=False)
+
+    def coauthor_rows(*extra: str) -> pd.Series:
+        res = invoke("match", SUB, "-p", str(pub), "-r", REV, "-c", CONF, "-o", str(work), "--per-paper", "1",
+                     *extra)
+        assert res.exit_code == 0, res.output
+        reasons = pd.read_csv(work / "conflicts.csv", keep_default_na=False)["reason"]
+        return reasons[reasons.str.contains("co-author of")]
+
+    default = coauthor_rows()
+    assert len(default) and not default.str.contains("joint publications").any()
+    assert coauthor_rows("--coauthor-frequent", "1").str.contains(r"on 2 joint publications, 2023").any()
+    assert len(coauthor_rows("--coauthor-max-authors", "2")) < len(default)

@@ -292,3 +292,28 @@ def test_many_declared_conflicts_that_no_rule_backs_are_sent_to_the_chair(tmp_pa
     assert res.exit_code == 0, res.output
     html = (tmp_path / "o" / "report.html").read_text()
     assert 'id="declared-table"' in html and f"<td>paper</td><td>{pid}</td>" in html
+
+
+def test_a_frequent_coauthor_conflicts_whatever_the_years_and_large_author_lists_can_be_left_out():
+    """A former advisor with many joint papers, all older than the window, is a conflict (AAAI: more than 6 joint
+    papers); a title listed twice counts once. With a cap on authors, a large collaboration makes no co-authors."""
+    papers = pd.DataFrame({"paper_id": ["p1", "p2"], "authors": [["Ada Advisor"], ["Bo Big"]],
+                           "authorids": [[], []]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1"], "name": ["Rita Rev"], "email": [""], "domains": [[]]})
+    old = [(f"Joint paper number {i}", 2005 + i, ["Rita Rev", "Ada Advisor"]) for i in range(7)]
+    big = [("A large collaboration", 2023, ["Rita Rev", "Bo Big", *[f"Other Person{i}" for i in range(8)]])]
+    pubs = pd.DataFrame(old + [old[0]] + big, columns=["title", "year", "authors"]).assign(reviewer_id="r1")
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+
+    def reasons(frame, **kw):
+        c = detect_conflicts(papers, reviewers, frame, none, params=ConflictParams(coauthor_years=3, **kw))
+        return dict(zip(c["paper_id"], c["reason"]))
+
+    got = reasons(pubs)
+    assert got["p1"] == "co-author of Ada Advisor on 7 joint publications, 2005-2011"
+    assert got["p2"] == "co-author of Bo Big on 'A large collaboration' (2023)"
+    assert "p1" not in reasons(pubs.drop(index=6))  # 6 distinct joint papers (one listed twice): not more than 6
+    assert "p1" not in reasons(pubs, coauthor_frequent=None)
+    assert "p1" in reasons(pubs, coauthor_frequent=3)
+    capped = reasons(pubs, coauthor_max_authors=7)
+    assert "p2" not in capped and "p1" in capped

@@ -143,6 +143,14 @@ MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max pap
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
     "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
+CoauthorFrequent = Annotated[int, typer.Option(
+    "--coauthor-frequent", min=0,
+    help="Co-authors on more than this many of a reviewer's publications conflict whatever the years: a former "
+         "advisor or a long-time collaborator (0: off).")]
+CoauthorMaxAuthors = Annotated[int, typer.Option(
+    "--coauthor-max-authors", min=0,
+    help="Publications with more authors than this make no co-author conflicts (0: all count), e.g. 7 as AAAI; a "
+         "shared email domain still counts.")]
 AggregateOpt = Annotated[Aggregate, typer.Option(
     "--aggregate", help="How a reviewer's per-publication similarities combine: topk (s1 + s2/2 + s3/3, "
                         "normalised), max, mean or percentile.")]
@@ -385,6 +393,8 @@ def run(
     max_probability: MaxProbability = 1.0,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
+    coauthor_frequent: CoauthorFrequent = 6,
+    coauthor_max_authors: CoauthorMaxAuthors = 0,
     export_format: UploadFormats = None,
     encoding: Encoding = None,
     keep_assignments: KeepAssignments = None,
@@ -403,7 +413,6 @@ def run(
     """
     _check_paths(bids=bids, compare_with=compare_with, pdf_dir=pdf_dir)
     _check_page_limit(page_limit, pdf_dir)
-    from triage.conflicts import ConflictParams
     from triage.pipeline import EmbedParams, RunOptions, run_all
     from triage.screen import ScreenParams
     from triage.taxonomy import TaxonomyParams
@@ -414,7 +423,7 @@ def run(
                           use_keywords=use_keywords),
         topics=ClusterParams(k=k, seed=seed),
         affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
-        conflicts=ConflictParams(coauthor_years=coauthor_years),
+        conflicts=_conflict_params(coauthor_years, coauthor_frequent, coauthor_max_authors),
         assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack, max_probability, seed,
                                   reserve, min_senior),
         bids=bids,
@@ -624,6 +633,8 @@ def match(
     seed: DrawSeed = 0,
     bids: Bids = None,
     coauthor_years: CoauthorYears = 3,
+    coauthor_frequent: CoauthorFrequent = 6,
+    coauthor_max_authors: CoauthorMaxAuthors = 0,
     export_format: UploadFormats = None,
     model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
@@ -641,7 +652,6 @@ def match(
     """
     _check_paths(bids=bids)
     from triage.assign import read_bids
-    from triage.conflicts import ConflictParams
     from triage.pipeline import Workdir, embed_params_as_before, load, run_embed, run_match
 
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
@@ -653,7 +663,7 @@ def match(
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     res = run_match(corpus, emb, wd,
                     affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
-                    conflicts=ConflictParams(coauthor_years=coauthor_years),
+                    conflicts=_conflict_params(coauthor_years, coauthor_frequent, coauthor_max_authors),
                     assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack,
                                               max_probability, seed, reserve, min_senior),
                     inputs=inputs, bids=bid_table, export_formats=tuple(f.value for f in export_format or []))
@@ -673,6 +683,13 @@ def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_
 
     return AffinityParams(top_k=None if all_pairs else top_k, aggregate=aggregate,
                           lexical_weight=lexical_weight, recent=recent, since=since)
+
+
+def _conflict_params(coauthor_years: int, coauthor_frequent: int, coauthor_max_authors: int) -> Any:
+    from triage.conflicts import ConflictParams
+
+    return ConflictParams(coauthor_years=coauthor_years, coauthor_frequent=coauthor_frequent or None,
+                          coauthor_max_authors=coauthor_max_authors or None)
 
 
 def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int, coauthor_slack: float,
@@ -700,6 +717,8 @@ def affinity(
     recent: Recent = None,
     since: Since = None,
     coauthor_years: CoauthorYears = 3,
+    coauthor_frequent: CoauthorFrequent = 6,
+    coauthor_max_authors: CoauthorMaxAuthors = 0,
     keep_conflicts: Annotated[bool, typer.Option(
         "--keep-conflicts", help="Also score conflicted pairs (declared or detected); by default they are left out, "
                                  "as in 'triage match'.")] = False,
@@ -721,7 +740,6 @@ def affinity(
     Example:
         triage affinity submissions.csv -p publications.csv -o scores.csv --all-pairs
     """
-    from triage.conflicts import ConflictParams
     from triage.pipeline import Workdir, embed_params_as_before, load, run_affinity, run_embed
 
     if scores.is_dir():  # checked before any embedding
@@ -734,7 +752,8 @@ def affinity(
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     aff, confl = run_affinity(corpus, emb, scores,
                               affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
-                              conflicts=None if keep_conflicts else ConflictParams(coauthor_years=coauthor_years),
+                              conflicts=None if keep_conflicts else _conflict_params(
+                                  coauthor_years, coauthor_frequent, coauthor_max_authors),
                               fmt=fmt.value)
     left_out = "" if keep_conflicts else f"; {len(confl)} conflict(s) found, their pairs left out"
     out.print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, {aff['reviewer_id'].nunique()} "

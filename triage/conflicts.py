@@ -7,7 +7,8 @@ Sources, in order of strength:
 3. a shared email or institution domain (an author's email or a conflict domain the authors declared
    against a reviewer's email or declared domains; parent domains expanded, webmail dropped);
 4. co-authorship: a paper author appears among the co-authors of the reviewer's own
-   publications within ``coauthor_years`` of the newest one.
+   publications within ``coauthor_years`` of the newest one, or on more than ``coauthor_frequent`` of them in
+   any year (a former advisor or a long-time collaborator; AAAI's rule counts more than 6 joint papers).
 """
 
 from __future__ import annotations
@@ -50,6 +51,11 @@ _SECOND_LEVEL = frozenset({"ac", "co", "edu", "gov", "org", "com", "net", "or", 
 @dataclass(frozen=True)
 class ConflictParams:
     coauthor_years: int | None = 3  # None: any co-authorship; 0 disables the rule
+    # Co-authors on more than this many of the reviewer's publications conflict whatever the years (None: off).
+    coauthor_frequent: int | None = 6
+    # Publications with more authors than this make no co-authors (None: all count), as AAAI ignores papers with
+    # more than 7 authors: a technical report of hundreds of authors says little about who works with whom.
+    coauthor_max_authors: int | None = None
     domains: bool = True
 
 
@@ -261,6 +267,31 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
     return {r: set(g) for r, g in pairs.groupby("reviewer_id", sort=False)["reviewer_id_other"]}
 
 
+def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: dict[str, tuple[str, str]],
+                        more_than: int, max_authors: int | None) -> dict[tuple[str, str], str]:
+    """(co-author name key, reviewer) -> evidence label, for co-authors on more than ``more_than`` of the reviewer's
+    distinct publications (by title) in any year."""
+    joint: dict[tuple[str, str], dict[str, float]] = {}  # -> {title key: year}
+    for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
+                                        publications["authors"], years):
+        if not authors or (max_authors and len(authors) > max_authors):
+            continue
+        own_full, own_init = own_keys.get(rid, ("", ""))
+        key = title_key(title)
+        for a in authors:
+            full = _keys(a)[0]
+            if full and not _is_self(a, own_full, own_init):
+                joint.setdefault((full, rid), {})[key] = yr
+    out = {}
+    for pair, papers in joint.items():
+        if len(papers) > more_than:
+            known = [int(y) for y in papers.values() if pd.notna(y)]
+            first, last = (min(known), max(known)) if known else (None, None)
+            span = "" if first is None else f", {first}" if first == last else f", {first}-{last}"
+            out[pair] = f"{len(papers)} joint publications{span}"
+    return out
+
+
 def detect_conflicts(
     papers: pd.DataFrame,
     reviewers: pd.DataFrame,
@@ -315,9 +346,14 @@ def detect_conflicts(
         years = pd.to_numeric(publications["year"], errors="coerce")
         newest = years.max() if years.notna().any() else None
         cutoff = None if params.coauthor_years is None or newest is None else newest - params.coauthor_years
+        cap = params.coauthor_max_authors
+        frequent = _frequent_coauthors(publications, years, own_keys, params.coauthor_frequent, cap) \
+            if cutoff is not None and params.coauthor_frequent is not None else {}
+        for (full, rid), label in frequent.items():
+            coauthor_to_rev.setdefault(full, {})[rid] = label
         for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
                                             publications["authors"], years):
-            if not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff):
+            if not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or (cap and len(authors) > cap):
                 continue
             own_full, own_init = own_keys.get(rid, ("", ""))
             label = None
