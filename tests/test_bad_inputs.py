@@ -282,6 +282,72 @@ def test_warnings_and_errors_print_user_text_verbatim(fake_model, tmp_path):
     check_error_output(res.stderr, res.stdout, "missing column 'paper_id'", str(folder / "subs.csv"))
 
 
+HUGE_CELL = "x\ny\t" + "z" * 1_500_000  # a 1.5 MB cell, with a line break and a tab (read as spaces)
+
+
+@pytest.mark.parametrize("file,column,flag,needle", [
+    ("reviewers.csv", "max_load", "-r", "row 3 column 'max_load' is 'x y zzz"),
+    ("publications.csv", "year", "-p", "row 3 column 'year' is 'x y zzz"),
+    ("submissions.csv", "paper_id", None, "duplicate paper_id 'x y zzz"),
+])
+def test_a_huge_cell_is_quoted_short_on_one_line(file, column, flag, needle, fake_model, tmp_path):
+    """A value the message quotes is cut at about 80 characters, and its line breaks and tabs are written as
+    escapes: the error stays one short line, not 1.5 MB."""
+    import pandas as pd
+
+    df = pd.read_csv(GOOD / file, dtype=str, keep_default_na=False)
+    if column not in df.columns:
+        df[column] = ""
+    df.loc[1, column] = HUGE_CELL
+    if column == "paper_id":
+        df.loc[2, column] = HUGE_CELL
+    bad = tmp_path / file
+    df.to_csv(bad, index=False)
+    args = ["run", str(bad if flag is None else GOOD / "submissions.csv")]
+    if flag:
+        args += [flag, str(bad)]
+    res = runner.invoke(app, [*args, "-o", str(tmp_path / "o")])
+    assert res.exit_code == 1, res.output
+    check_error_output(res.stderr, res.stdout, needle, str(bad))
+    assert "...'" in res.stderr and len(res.stderr) < 400, res.stderr[:500]
+
+
+def test_a_huge_id_in_a_warning_is_cut(fake_model, tmp_path):
+    """A warning quotes the first of the rows it sums up cut short, as an error does."""
+    pubs = tmp_path / "pubs.csv"
+    pubs.write_text((GOOD / "publications.csv").read_text(encoding="utf-8")
+                    + f"{'r' * 5000},p-x,A title,An abstract,2020,,\n", encoding="utf-8")
+    res = runner.invoke(app, ["match", str(GOOD / "submissions.csv"), "-p", str(pubs), "-r",
+                              str(GOOD / "reviewers.csv"), "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    line = next(ln for ln in res.stderr.splitlines() if "belong to reviewers not in" in ln)
+    assert f"(first: '{'r' * 77}...'); ignored" in line and len(line) < 400, line[:500]
+
+
+def test_an_error_message_with_a_line_break_is_printed_on_one_line(tmp_path):
+    """Whatever an error or a warning quotes (a library's message, a path), it is printed on one line."""
+    import logging
+
+    from triage.cli import handle_errors
+
+    def fails() -> None:
+        logging.getLogger("triage").warning("a warning\nover two lines")
+        raise InputError("an error\tover\ntwo lines")
+
+    res = runner.invoke(typer_app_of(handle_errors(fails)), [])
+    assert res.exit_code == 1
+    assert res.stderr.splitlines() == ["Warning: a warning\\nover two lines",
+                                       "Error: an error\\tover\\ntwo lines"], res.stderr
+
+
+def typer_app_of(fn):
+    import typer
+
+    one = typer.Typer()
+    one.command()(fn)
+    return one
+
+
 # ---------------------------------------------------------------------------------------------
 # Failures after a good run: the earlier outputs stay byte for byte
 # ---------------------------------------------------------------------------------------------

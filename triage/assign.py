@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from triage.errors import InfeasibleError, InputError
+from triage.errors import InfeasibleError, InputError, quoted, shown
 
 log = logging.getLogger("triage")
 
@@ -424,7 +424,7 @@ def _loads(reviewers: pd.DataFrame, params: AssignParams) -> tuple[np.ndarray, n
     mn = own_min.fillna(params.min_load).to_numpy(dtype=np.int64)
     over = np.flatnonzero((own_max.isna() & own_min.notna()).to_numpy(dtype=bool) & (mn > mx))
     if len(over):
-        ex = ", ".join(f"{reviewers['reviewer_id'].iloc[i]} (min_load {mn[i]})" for i in over[:3])
+        ex = ", ".join(f"{shown(reviewers['reviewer_id'].iloc[i])} (min_load {mn[i]})" for i in over[:3])
         log.warning("%d reviewer(s) have a min_load above --max-load %d and no max_load of their own (first: %s); "
                     "their min_load is taken as %d; give them a max_load in the reviewers file or raise --max-load",
                     len(over), params.max_load, ex, params.max_load)
@@ -444,7 +444,7 @@ def apply_bids(affinity: pd.DataFrame, bids: pd.DataFrame | None, weight: float)
     b = bids.assign(v=bid_values(bids))
     bad = b["v"].isna()
     if bad.any():
-        raise InputError(f"bids: unknown bid {bids['bid'][bad].iloc[0]!r}; use one of "
+        raise InputError(f"bids: unknown bid {quoted(bids['bid'][bad].iloc[0])}; use one of "
                          "Very High, High, Neutral, Low, Very Low")
     key = affinity["paper_id"] + "\x00" + affinity["reviewer_id"]
     m = dict(zip(b["paper_id"] + "\x00" + b["reviewer_id"], b["v"]))
@@ -470,7 +470,7 @@ def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Ser
 
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
-    from triage.ingest import clean_text, read_table, row_name
+    from triage.ingest import clean_text, columns_shown, read_table, row_name
 
     path = Path(path)
     df = read_table(path, encoding=encoding)
@@ -481,18 +481,18 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
                             "submission #": "paper_id", "member #": "reviewer_id"})  # EasyChair's bidding.csv
     missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {', '.join(df.columns)}); "
+        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {columns_shown(list(df.columns))}); "
                          "a bids file needs paper_id, reviewer_id, bid")
     for col in ("paper_id", "reviewer_id", "bid"):
         same = [f for f, c in zip(found, df.columns) if c == col]
         if len(same) > 1:
-            raise InputError(f"{path}: columns {', '.join(repr(f) for f in same)} are all read as '{col}'; "
+            raise InputError(f"{path}: columns {', '.join(quoted(f) for f in same)} are all read as '{col}'; "
                              "keep one of them")
     df = df[["paper_id", "reviewer_id", "bid"]].map(clean_text)  # a JSON null is an empty cell, not 'nan'
     bad = ~df["bid"].str.lower().isin({*BIDS, CONFLICT_BID})
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {df['bid'].iloc[i]!r}; use one of "
+        raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {quoted(df['bid'].iloc[i])}; use one of "
                          "Very High, High, Neutral, Low, Very Low (or EasyChair's yes, maybe, no, conflict)")
     return df
 
@@ -509,7 +509,7 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
              f"; {needed} needed, total reviewer capacity {capacity})"]
     fixes = []
     if len(few):
-        ex = ", ".join(f"{paper_ids[i]} ({int(cand_per_paper[i])})" for i in few[:3])
+        ex = ", ".join(f"{shown(paper_ids[i])} ({int(cand_per_paper[i])})" for i in few[:3])
         parts.append(f"{len(few)} paper(s) have fewer than {k} candidate reviewers without conflicts, e.g. {ex}")
         fixes.append("raise --top-k")
     if capacity < needed:
@@ -523,12 +523,12 @@ def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: 
                          f"reviewers, and {len(thin)} paper(s) have fewer")
             fixes.append("raise --max-probability")
     if not fixes:
-        ex = ", ".join(paper_ids[i] for i in short[:3])
+        ex = ", ".join(shown(paper_ids[i]) for i in short[:3])
         parts.append(f"their candidate reviewers are full, e.g. {ex}")
         fixes.append("raise --top-k or max_load, add reviewers")
     if topics is not None and len(short):
         counts = pd.Series([topics.get(paper_ids[i], "") for i in short]).replace("", "(no topic)").value_counts()
-        parts.append("short by topic: " + ", ".join(f"{t} ({n})" for t, n in counts.head(3).items()))
+        parts.append("short by topic: " + ", ".join(f"{shown(t)} ({n})" for t, n in counts.head(3).items()))
     return "; ".join(parts) + "; " + ", ".join(fixes) + ", or lower --per-paper"
 
 

@@ -40,7 +40,7 @@ from triage.choices import (
     ScoresFormat,
     SplitBy,
 )
-from triage.errors import InputError, TriageError
+from triage.errors import InputError, TriageError, shown
 
 
 class _OneLineUsageErrors(TyperGroup):
@@ -211,7 +211,7 @@ DEFAULT_OUT = Path("triage-out")
 class _StderrHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         prefix = "Warning: " if record.levelno >= logging.WARNING else ""
-        err.print(Text.assemble((prefix, "yellow"), record.getMessage()), highlight=False)
+        err.print(Text.assemble((prefix, "yellow"), shown(record.getMessage(), None)), highlight=False)
 
 
 def _setup_logging() -> None:
@@ -286,7 +286,7 @@ def handle_errors(fn: F, *, writes: bool = True) -> F:
             out.file.flush()
             return result
         except TriageError as exc:
-            err.print(f"Error: {exc}", markup=False, highlight=False)
+            err.print(f"Error: {shown(exc, None)}", markup=False, highlight=False)
             raise typer.Exit(1) from None
         except (KeyboardInterrupt, _Terminated) as exc:
             stopped = "Terminated" if isinstance(exc, _Terminated) else "Interrupted"

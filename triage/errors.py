@@ -33,3 +33,17 @@ class InfeasibleError(TriageError):
 
 class OutputError(TriageError):
     """An output could not be written (permissions, disk full)."""
+
+
+def shown(value: object, limit: int | None = 80) -> str:
+    """A value from the user's files or options (a cell, an id, a title, a file name) as a message shows it:
+    line breaks, tabs and other control characters written as escapes (``\\n``), so the message stays one line,
+    and anything longer than ``limit`` characters (if given) cut with '...'."""
+    text = str(value)
+    cut = limit is not None and len(text) > limit
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit])
+    return text[: limit - 3].rstrip() + "..." if limit is not None and (cut or len(text) > limit) else text
+
+def quoted(value: object, limit: int = 80) -> str:
+    """:func:`shown` in quotes for a string (``'lots'``), bare for a number or a list (``2.5``, ``['x']``)."""
+    return f"'{shown(value, limit)}'" if isinstance(value, str) else shown(value, limit)

@@ -36,7 +36,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from triage.errors import InputError
+from triage.errors import InputError, quoted, shown
 from triage.workbook import norm_header, read_workbook
 
 log = logging.getLogger("triage")
@@ -201,7 +201,7 @@ def _decode_text(path: Path, raw: bytes, encoding: str | None) -> str:
         try:
             codecs.lookup(encoding)
         except LookupError:
-            raise InputError(f"--encoding {encoding!r} is not a known encoding; try latin-1 or cp1252") from None
+            raise InputError(f"--encoding {quoted(encoding)} is not a known encoding; try latin-1 or cp1252") from None
         try:
             raw.decode(enc)
         except UnicodeDecodeError:
@@ -215,7 +215,8 @@ def _decode_text(path: Path, raw: bytes, encoding: str | None) -> str:
             f"re-save the file as UTF-8 or pass --encoding latin-1 (or cp1252)"
         ) from None
     except LookupError:
-        raise InputError(f"--encoding {encoding!r} is not a known encoding; try utf-8, latin-1 or cp1252") from None
+        raise InputError(f"--encoding {quoted(encoding)} is not a known encoding; try utf-8, latin-1 or cp1252") \
+            from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")
@@ -682,8 +683,7 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
              and norm_header(c) not in OPENREVIEW_META
              and norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS, *READ_BEFORE_RENAMING)]
     if extra and not quiet:
-        shown = ", ".join(extra[:8]) + (" ..." if len(extra) > 8 else "")
-        _warn("%s: ignoring columns triage does not use: %s", path, shown)
+        _warn("%s: ignoring columns triage does not use: %s", path, columns_shown(extra))
     return df
 
 
@@ -722,7 +722,7 @@ def _require(df: pd.DataFrame, cols: list[str], path: Path, found: list[str], hi
         if col not in df.columns:
             hint = _wrong_place(found, kind) or hint
             raise InputError(
-                f"{path}: missing column '{col}' (found: {', '.join(map(str, found)) or 'none'}); {hint}"
+                f"{path}: missing column '{col}' (found: {columns_shown(found) or 'none'}); {hint}"
             )
 
 
@@ -733,6 +733,11 @@ def row_name(i: int, path: Path) -> str:
         return names[i]
     return f"record {i + 1}" if _is_json(path) else f"row {i + 2}"
 
+
+
+def columns_shown(names: list[Any]) -> str:
+    """The first few column names of a file, for a message (a misread file can have hundreds)."""
+    return ", ".join(shown(c) for c in names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
 
 
 def _is_json(path: Path) -> bool:
@@ -748,7 +753,7 @@ def _check_ids(df: pd.DataFrame, col: str, path: Path) -> None:
         i = int(df.index[dup][0])
         first = int(df.index[df[col] == df.at[i, col]][0])
         raise InputError(
-            f"{path}: duplicate {col} '{df.at[i, col]}' in {row_name(first, path)} and {row_name(i, path)}; "
+            f"{path}: duplicate {col} {quoted(df.at[i, col])} in {row_name(first, path)} and {row_name(i, path)}; "
             "ids must be unique (remove or rename the duplicate)"
         )
 
@@ -802,7 +807,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
                   "name only; put it next to %s", path, EASYCHAIR_AUTHORS, path.name)
     if "title" not in df.columns and "abstract" not in df.columns:
         raise InputError(
-            f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
+            f"{path}: missing columns 'title' and 'abstract' (found: {columns_shown(found)}); "
             + (_wrong_place(found, "submissions") or "triage needs the text of each submission")
         )
     # A CSV column left out of an export, or misspelled, is not a paper without text. (JSON records
@@ -811,9 +816,9 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         if col not in df.columns and not _is_json(path):
             by_norm = {norm_header(c): str(c) for c in found}
             near = difflib.get_close_matches(col, list(by_norm), n=1, cutoff=0.6)
-            hint = (f"rename '{by_norm[near[0]]}' to '{col}'" if near
+            hint = (f"rename {quoted(by_norm[near[0]])} to '{col}'" if near
                     else f"add the '{col}' column (it may be empty in a row)")
-            raise InputError(f"{path}: missing column '{col}' (found: {', '.join(map(str, found))}); {hint}")
+            raise InputError(f"{path}: missing column '{col}' (found: {columns_shown(found)}); {hint}")
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the submissions again")
     df = df.copy()
@@ -838,9 +843,9 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         excluded = pd.DataFrame({"paper_id": df["paper_id"][gone], "title": df["title"][gone],
                                  "reason": status[gone].to_numpy()}).reset_index(drop=True)
         i = int(np.flatnonzero(gone)[0])
-        _warn("%s: %d submission(s) are withdrawn, desk-rejected or without a paper (first: %s, paper_id '%s', %s); "
+        _warn("%s: %d submission(s) are withdrawn, desk-rejected or without a paper (first: %s, paper_id %s, %s); "
               "left out",
-              path, len(excluded), row_name(i, path), df.at[i, "paper_id"], excluded.at[0, "reason"])
+              path, len(excluded), row_name(i, path), quoted(df.at[i, "paper_id"]), shown(excluded.at[0, "reason"]))
         df = df[~gone]
         if not len(df):
             raise InputError(f"{path}: every submission is withdrawn or desk-rejected; export the active ones")
@@ -848,21 +853,22 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     placeholder = df["abstract"].str.strip().str.lower().isin(PLACEHOLDERS)
     if placeholder.any():
         i = int(df.index[placeholder][0])
-        _warn("%s: %d abstract(s) are a placeholder such as '%s' (first: %s, paper_id '%s'); read as no abstract",
-              path, int(placeholder.sum()), df.at[i, "abstract"], row_name(i, path), df.at[i, "paper_id"])
+        _warn("%s: %d abstract(s) are a placeholder such as %s (first: %s, paper_id %s); read as no abstract",
+              path, int(placeholder.sum()), quoted(df.at[i, "abstract"]), row_name(i, path),
+              quoted(df.at[i, "paper_id"]))
         df.loc[placeholder, "abstract"] = ""
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         i = int(df.index[no_text][0])
         raise InputError(
-            f"{path}: {row_name(i, path)} (paper_id '{df.at[i, 'paper_id']}') has neither title nor abstract; "
+            f"{path}: {row_name(i, path)} (paper_id {quoted(df.at[i, 'paper_id'])}) has neither title nor abstract; "
             "fill them in or remove the row"
         )
     no_abs = df["abstract"] == ""
     if no_abs.any():
         i = int(df.index[no_abs][0])
-        _warn("%s: %d submission(s) have no abstract (first: %s, paper_id '%s'); using the title alone",
-                    path, int(no_abs.sum()), row_name(i, path), df.at[i, "paper_id"])
+        _warn("%s: %d submission(s) have no abstract (first: %s, paper_id %s); using the title alone",
+                    path, int(no_abs.sum()), row_name(i, path), quoted(df.at[i, "paper_id"]))
     for col in ("title", "abstract"):  # a title is no longer than an abstract either: a paste error
         _truncate_long(df, col, path)
     return df.reset_index(drop=True), excluded
@@ -931,7 +937,7 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     df = _rename(raw, PUB_ALIASES, path)
     _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'", "publications")
     if "title" not in df.columns and "abstract" not in df.columns:
-        raise InputError(f"{path}: missing columns 'title' and 'abstract' (found: {', '.join(map(str, found))}); "
+        raise InputError(f"{path}: missing columns 'title' and 'abstract' (found: {columns_shown(found)}); "
                          + (_wrong_place(found, "publications") or "each publication needs its text"))
     if len(df) == 0:
         raise InputError(f"{path}: has a header but no rows; export the publications again")
@@ -951,7 +957,7 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     bad_year = (df["year"] != "") & ~(years.between(0, 9999) & (years % 1 == 0))  # '2023.5', 'inf', '1e30'
     if bad_year.any():
         i = int(df.index[bad_year][0])
-        raise InputError(f"{path}: {row_name(i, path)} column 'year' is {df.at[i, 'year']!r}, not a year; "
+        raise InputError(f"{path}: {row_name(i, path)} column 'year' is {quoted(df.at[i, 'year'])}, not a year; "
                          "use a number such as 2023 or leave it empty")
     df["year"] = years.astype("Int64")
     no_text = (df["title"] == "") & (df["abstract"] == "")
@@ -989,7 +995,7 @@ def _parse_load(df: pd.DataFrame, col: str, path: Path) -> None:
     bad = ((df[col] != "") & vals.isna()) | (vals < 0) | (vals > MAX_LOAD) | (vals.notna() & (vals % 1 != 0))
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {df.at[i, col]!r}; "
+        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {quoted(df.at[i, col])}; "
                          f"use a whole number from 0 to {MAX_LOAD} or leave it empty for the default")
     df[col] = vals.astype("Int64")
 
@@ -1004,8 +1010,8 @@ def _parse_flag(df: pd.DataFrame, col: str, path: Path) -> None:
     bad = ~vals.isin(_YES | _NO)
     if bad.any():
         i = int(df.index[bad][0])
-        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {clean_text(df.at[i, col])!r}; use yes or "
-                         "no (or leave it empty for no)")
+        raise InputError(f"{path}: {row_name(i, path)} column '{col}' is {quoted(clean_text(df.at[i, col]))}; use yes "
+                         "or no (or leave it empty for no)")
     df[col] = vals.isin(_YES)
 
 
@@ -1070,7 +1076,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         if senior.any():
             _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
                   "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
-                  " or ".join(repr(r) for r in sorted(set(roles[senior]))))
+                  " or ".join(quoted(r) for r in sorted(set(roles[senior]))))
             gone = _rename(raw[senior], REVIEWER_ALIASES, path, quiet=True)
             left_out = {clean_text(v).lower() for c in ("reviewer_id", "email", "member_id") if c in gone.columns
                         for v in gone[c] if clean_text(v)}
@@ -1123,7 +1129,7 @@ def read_conflicts(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         value = pd.to_numeric(df["c"].str.strip(), errors="coerce")
         if value.isna().any():
             i = int(np.flatnonzero(value.isna().to_numpy())[0])
-            raise InputError(f"{path}: line {i + 1} has constraint {df.at[i, 'c']!r}; an OpenReview constraints "
+            raise InputError(f"{path}: line {i + 1} has constraint {quoted(df.at[i, 'c'])}; an OpenReview constraints "
                              "file has -1 (conflict), 1 (forced) or 0 in its third column")
         forced = int((value > 0).sum())
         if forced:
@@ -1234,13 +1240,14 @@ def load_corpus(
         unknown = ~pubs["reviewer_id"].isin(known)
         if len(pubs) and unknown.all():
             raise InputError(
-                f"{publications}: none of its reviewer_ids is in {reviewers} (e.g. '{pubs['reviewer_id'].iloc[0]}' "
-                f"here, '{revs['reviewer_id'].iloc[0]}' there); use the same reviewer ids in both files"
+                f"{publications}: none of its reviewer_ids is in {reviewers} (e.g. "
+                f"{quoted(pubs['reviewer_id'].iloc[0])} here, {quoted(revs['reviewer_id'].iloc[0])} there); use the "
+                "same reviewer ids in both files"
             )
         if unknown.any():
             first = pubs.loc[unknown, "reviewer_id"].iloc[0]
-            _warn("%s: %d publication(s) belong to reviewers not in %s (first: '%s'); ignored",
-                        publications, int(unknown.sum()), reviewers, first)
+            _warn("%s: %d publication(s) belong to reviewers not in %s (first: %s); ignored",
+                        publications, int(unknown.sum()), reviewers, quoted(first))
             pubs = pubs[~unknown].reset_index(drop=True)
     else:
         revs = empty_reviewers()
@@ -1254,8 +1261,8 @@ def load_corpus(
     if len(revs) and len(pubs):
         without = sorted(set(revs["reviewer_id"]) - set(pubs["reviewer_id"]))
         if without:
-            _warn("%d reviewer(s) have no publications (first: '%s'); they get no affinity and are not "
-                        "assigned; add their papers to %s", len(without), without[0], publications)
+            _warn("%d reviewer(s) have no publications (first: %s); they get no affinity and are not "
+                        "assigned; add their papers to %s", len(without), quoted(without[0]), publications)
     confl = read_conflicts(conflicts, encoding=encoding) if conflicts else empty_conflicts()
     if len(confl):
         confl = confl.assign(paper_id=resolve_paper_ids(confl["paper_id"], papers),
@@ -1270,8 +1277,9 @@ def load_corpus(
         if len(revs) and not paper_ok.any() and (other_scheme or not known_reviewer.any()) and len(confl) >= 3:
             bad = confl.iloc[0]
             raise InputError(f"{conflicts}: none of its {len(confl)} conflict(s) names a paper of this run (first: "
-                             f"paper '{bad['paper_id']}', reviewer '{bad['reviewer_id']}'; the papers of {submissions} "
-                             f"are like '{papers['paper_id'].iloc[0]}'); use the ids of the submissions file")
+                             f"paper {quoted(bad['paper_id'])}, reviewer {quoted(bad['reviewer_id'])}; the papers of "
+                             f"{submissions} are like {quoted(papers['paper_id'].iloc[0])}); use the ids of the "
+                             "submissions file")
         # Conflicts on withdrawn papers, and of committee members left out of the pool, are expected in a
         # venue's export: they are not needed, and say nothing about the file.
         left = set(excluded["paper_id"].map(clean_text)) if excluded is not None and len(excluded) else set()
@@ -1279,8 +1287,8 @@ def load_corpus(
         if (~ok & ~aside).any():
             bad = confl[~ok & ~aside].iloc[0]
             _warn("%s: %d conflict(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check them "
-                  "against the submissions and reviewers", conflicts, int((~ok & ~aside).sum()), bad["paper_id"],
-                  bad["reviewer_id"])
+                  "against the submissions and reviewers", conflicts, int((~ok & ~aside).sum()), shown(bad["paper_id"]),
+                  shown(bad["reviewer_id"]))
         confl = confl[ok].reset_index(drop=True)
     previous = read_assignments(keep_assignments, encoding=encoding) if keep_assignments else None
     if previous is not None and len(previous):

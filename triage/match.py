@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from triage.choices import Aggregate
-from triage.errors import InputError
+from triage.errors import InputError, shown
 from triage.lexical import LexicalParams, Weighting
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
     if lost:
         log.warning("%d reviewer(s) have no publication from %d or later (first: %s); they get no affinity and are "
                     "not assigned, and their bids are not used; lower --since to keep them", len(lost), params.since,
-                    lost[0])
+                    shown(lost[0]))
 
 
 def segments(owner_codes: np.ndarray, n_reviewers: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from triage.errors import OutputError
+from triage.errors import shown as shown_value
 from triage.workdir import cache_unwritable, write_text
 
 log = logging.getLogger("triage")
@@ -104,7 +105,7 @@ def warn_unused(pdf_dir: Path, ids: list[str], found: dict[str, Path], unused: d
     ``shown`` of each); when no PDF matches, it gives the naming scheme with an example."""
 
     def name(p: Path) -> str:
-        return p.relative_to(pdf_dir).as_posix()
+        return shown_value(p.relative_to(pdf_dir).as_posix())
 
     said = []
     if unused:

@@ -52,7 +52,7 @@ from triage.embed import (
     embed_texts,
     load_embedder,
 )
-from triage.errors import InfeasibleError, InputError, MissingArtifactError, OutputError, StaleArtifactError
+from triage.errors import InfeasibleError, InputError, MissingArtifactError, OutputError, StaleArtifactError, shown
 from triage.export import (
     WEAK_SCORE,
     build_triage_table,
@@ -605,7 +605,7 @@ def _check_min_senior(corpus: Corpus, params: AssignParams, reviewers_file: Path
         return
     why = "marks no reviewer senior (column 'senior': yes / no)" if not senior.any() else (
         f"marks {int(senior.sum())} reviewer(s) senior, none with a publication in the publications file (first: "
-        f"{revs.loc[senior, 'reviewer_id'].iloc[0]}), so none can be assigned")
+        f"{shown(revs.loc[senior, 'reviewer_id'].iloc[0])}), so none can be assigned")
     raise InputError(f"--min-senior {params.min_senior}: {reviewers_file or 'the reviewers file'} {why}; mark senior "
                      "reviewers there or pass --min-senior 0")
 
@@ -669,11 +669,11 @@ def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emai
         no_email = [r for r in pairs["reviewer_id"].unique() if not email.get(r)]
         if no_email:
             log.warning("%d reviewer(s) have no email, so the %s files name them by reviewer_id (first: %s); add "
-                        "an 'email' column to the reviewers file", len(no_email), system, no_email[0])
+                        "an 'email' column to the reviewers file", len(no_email), system, shown(no_email[0]))
     odd = [p for p in pairs["paper_id"].unique() if not str(p).isdigit()]
     if odd:
         log.warning("%d paper id(s) are not %s paper numbers (first: %s); %s imports expect its numeric paper id",
-                    len(odd), system, odd[0], system)
+                    len(odd), system, shown(odd[0]), system)
 
 
 def _topic_labels(wd: Workdir) -> pd.Series | None:
@@ -786,7 +786,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         log.warning("%d paper(s) and %d reviewer(s) have more than %d declared conflicts that no rule backs (first: "
                     "%s %s, %d); such self-reports may be gamed: the report lists them for a check",
                     int((outliers["kind"] == "paper").sum()), int((outliers["kind"] == "reviewer").sum()),
-                    DECLARED_LIMIT, first["kind"], first["id"], int(first["declared"]))
+                    DECLARED_LIMIT, first["kind"], shown(first["id"]), int(first["declared"]))
     aff, reused = cached_affinity(corpus, emb, wd, affinity)
     # Pairs outside the top-k that still count: the kept assignment's (a chair's manual pick) and those the
     # reviewer bid for (a bid raises a pair's value only when the pair is a candidate).
@@ -819,7 +819,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         if not ok.all():
             first = bids[~ok].iloc[0]
             log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored", int((~ok).sum()),
-                        first["paper_id"], first["reviewer_id"])
+                        shown(first["paper_id"]), shown(first["reviewer_id"]))
     plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
                                                           params=assignment)
     res = assign(aff, corpus.papers, active.reset_index(drop=True), confl, params=assignment, bids=bids,
@@ -856,7 +856,7 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
                                   placed=conflict_bidders)
     if res.unmet_min_load:
         log.warning("%d reviewer(s) could not reach their min_load (first: %s)", len(res.unmet_min_load),
-                    res.unmet_min_load[0])
+                    shown(res.unmet_min_load[0]))
     if corpus.previous is None:
         wd.remove(W.CHANGES)  # a changes.csv from an earlier --keep-assignments run no longer applies
     outputs += _write_exports(wd, export_formats, aff, confl, corpus.reviewers, result.assignments, assignment)
@@ -1162,7 +1162,7 @@ def run_export(corpus: Corpus, wd: Workdir, params: ExportParams = ExportParams(
         wd.remove(name)
     if gone:
         log.warning("removed %d file(s) of an earlier export (%s%s), which would no longer match these results; "
-                    "export with --format xlsx or --by again to write them", len(gone), ", ".join(gone[:3]),
+                    "export with --format xlsx or --by again to write them", len(gone), ", ".join(map(shown, gone[:3])),
                     ", ..." if len(gone) > 3 else "")
     wd.record_stage("export", inputs=(inputs.files() if inputs else {}), params={"format": params.format.value,
                                                  "by": params.by.value if params.by else None,

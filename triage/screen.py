@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from triage.conflicts import normalize_name
+from triage.errors import quoted
 
 log = logging.getLogger("triage")
 
@@ -82,8 +83,7 @@ def fold(text: str) -> str:
 
 
 def _quote(text: str, n: int = 80) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return f"'{text if len(text) <= n else text[: n - 3].rstrip() + '...'}'"
+    return quoted(" ".join(text.split()), n)
 
 
 def _names(authors: object) -> list[str]:
