@@ -107,13 +107,29 @@ def test_user_taxonomy_yaml_toml_json(tmp_path):
     ("threshold: yes\ntopics:\n  - name: a\n    seeds: [s]\n", "'threshold' must be a number between -1 and 1"),
     ("threshold: 30\ntopics:\n  - name: a\n    seeds: [s]\n", "(found 30)"),
     ("gate:\n  cues: [x]\n  margin: no\ntopics:\n  - name: a\n    seeds: [s]\n", "gate 'margin' must be a"),
+    # A setting of the wrong type was read as text ("['x']"), dropped, or reported as another problem.
+    ("name: [x]\ntopics:\n  - name: a\n    seeds: [s]\n", "'name' must be a string (found ['x'])"),
+    ("title: {a: b}\ntopics:\n  - name: a\n    seeds: [s]\n", "'title' must be a string (found {'a': 'b'})"),
+    ("topics:\n  - name: a\n    id: [a1]\n    seeds: [s]\n", "topic 1 ('a') 'id' must be a string (found ['a1'])"),
+    ("topics:\n  - name: a\n    description: [x]\n    seeds: [s]\n",
+     "topic 1 ('a') 'description' must be a string (found ['x'])"),
+    ("topics:\n  - name: a\n    description: 0\n    seeds: [s]\n", "'description' must be a string (found 0)"),
+    ("topics:\n  - name: a\n    seeds: [s]\n    only_when_named: maybe\n",
+     "'only_when_named' must be true or false (found 'maybe')"),
+    ("topics:\n  - name: a\n    seeds: [s, 3]\n", "'seeds' must be a list of non-empty strings (found ['s', 3])"),
+    ("gate:\n  margin: big\ntopics:\n  - name: a\n    seeds: [s]\n", "gate 'margin' must be a number between -1 "
+     "and 1 such as 0.05 (found 'big')"),
+    ("gate:\n  cues: {a: b}\ntopics:\n  - name: a\n    seeds: [s]\n", "gate 'cues' must be a list"),
+    # What a message quotes is cut short.
+    ("topics:\n  - name: a\n    seeds: [s]\n    terms: ['x|" + "y" * 500 + "|']\n",
+     "term 'x|" + "y" * 75 + "...' matches empty text"),
 ])
 def test_bad_taxonomy_files(tmp_path, text, needle):
     p = write(tmp_path, "bad.yaml", text)
     with pytest.raises(InputError) as exc:
         load_taxonomy(p)
     msg = str(exc.value)
-    assert needle in msg and str(p) in msg and "\n" not in msg
+    assert needle in msg and str(p) in msg and "\n" not in msg and len(msg) < 400 + len(str(p))
 
 
 def test_unknown_taxonomy_name_lists_shipped_ones():

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from triage.embed import nearest
-from triage.errors import InputError
+from triage.errors import InputError, quoted, shown
 from triage.ingest import paper_texts
 from triage.resources import TAXONOMY_DIR
 
@@ -105,7 +105,7 @@ def resolve_taxonomy(spec: str | Path) -> Path:
         cand = TAXONOMY_DIR / f"{spec}{suffix}"
         if cand.exists():
             return cand
-    raise InputError(f"taxonomy '{spec}' is not a shipped taxonomy ({', '.join(available_taxonomies())}) "
+    raise InputError(f"taxonomy {quoted(str(spec))} is not a shipped taxonomy ({', '.join(available_taxonomies())}) "
                      "nor an existing file; pass one of those names or a path to a .yaml file")
 
 
@@ -146,7 +146,7 @@ def _str_list(value: object, path: Path, where: str, key: str) -> tuple[str, ...
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise InputError(f"{path}: {where} '{key}' must be a list of non-empty strings")
+        raise InputError(f"{path}: {where} '{key}' must be a list of non-empty strings (found {quoted(value)})")
     return tuple(" ".join(v.split()) for v in value)
 
 
@@ -173,34 +173,40 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
                              "seeds under it")
         name = raw.get("name")
         if name is not None and not isinstance(name, str):
-            raise InputError(f"{path}: {where} has 'name: {name}', not text; quote it (name: \"{name}\")")
+            raise InputError(f"{path}: {where} has 'name: {shown(name)}', not text; quote it (name: \"{shown(name)}\")")
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"{path}: {where} has no 'name'; give every topic a name")
         name = " ".join(name.split())
-        where = f"topic {i} ('{name}')"
+        where = f"topic {i} ({quoted(name)})"
         if ";" in name:
             raise InputError(f"{path}: {where} has a ';' in its name, which topics.csv uses between the top 3 "
                              "topics; write it with a comma instead")
         unknown = set(raw) - {"id", "name", "description", "seeds", "aliases", "terms", "title_terms",
                               "only_when_named", "covers"}
         if unknown:
-            raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            raise InputError(f"{path}: {where} has unknown key(s) {', '.join(sorted(map(shown, unknown)))}; "
                              "allowed: id, name, description, seeds, aliases, terms, title_terms, only_when_named, "
                              "covers")
         only_when_named = raw.get("only_when_named", False)
         if not isinstance(only_when_named, bool):
-            raise InputError(f"{path}: {where} 'only_when_named' must be true or false")
-        desc = raw.get("description") or ""
-        if not isinstance(desc, str):
-            raise InputError(f"{path}: {where} 'description' must be a string")
+            raise InputError(f"{path}: {where} 'only_when_named' must be true or false (found "
+                             f"{quoted(only_when_named)})")
+        desc = raw.get("description")
+        if desc is None:
+            desc = ""
+        elif not isinstance(desc, str):
+            raise InputError(f"{path}: {where} 'description' must be a string (found {quoted(desc)})")
         seeds = _str_list(raw.get("seeds"), path, where, "seeds")
         covers[len(topics)] = (where, _str_list(raw.get("covers"), path, where, "covers"))
         if not desc.strip() and not seeds and not covers[len(topics)][1]:
             raise InputError(f"{path}: {where} has neither description nor seeds; add a description and a few "
                              "seed phrases so papers can be scored against it")
-        tid = str(raw.get("id") or _slug(name))
+        tid = raw.get("id")
+        if tid is not None and (isinstance(tid, bool) or not isinstance(tid, (str, int))):
+            raise InputError(f"{path}: {where} 'id' must be a string (found {quoted(tid)})")
+        tid = str(tid or _slug(name))
         if tid in seen:
-            raise InputError(f"{path}: {where} repeats the id '{tid}' of topic {seen[tid]}; ids must be unique")
+            raise InputError(f"{path}: {where} repeats the id {quoted(tid)} of topic {seen[tid]}; ids must be unique")
         seen[tid] = i
         terms = _str_list(raw.get("terms"), path, where, "terms")
         title_terms = _str_list(raw.get("title_terms"), path, where, "title_terms")
@@ -213,11 +219,12 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
     topics = _with_covered(topics, covers, path)
     unknown = set(data) - {"name", "title", "threshold", "gate", "topics"}
     if unknown:
-        raise InputError(f"{path}: unknown key(s) {', '.join(sorted(map(str, unknown)))} at the top of the file; "
+        raise InputError(f"{path}: unknown key(s) {', '.join(sorted(map(shown, unknown)))} at the top of the file; "
                          "allowed: name, title, threshold, gate, topics")
     threshold = data.get("threshold")
     if threshold is not None and not _is_similarity(threshold):
-        raise InputError(f"{path}: 'threshold' must be a number between -1 and 1 such as 0.3 (found {threshold!r})")
+        raise InputError(f"{path}: 'threshold' must be a number between -1 and 1 such as 0.3 (found "
+                         f"{quoted(threshold)})")
     gate = None
     if data.get("gate") is not None:
         g = data["gate"]
@@ -225,8 +232,12 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
             raise InputError(f"{path}: 'gate' must be a mapping with theory, empirical, cues and margin")
         unknown = set(g) - {"theory", "empirical", "cues", "weak_cues", "margin"}
         if unknown:
-            raise InputError(f"{path}: gate has unknown key(s) {', '.join(sorted(map(str, unknown)))}; "
+            raise InputError(f"{path}: gate has unknown key(s) {', '.join(sorted(map(shown, unknown)))}; "
                              "allowed: theory, empirical, cues, weak_cues, margin")
+        margin = g.get("margin", 0.05)
+        if not _is_similarity(margin):
+            raise InputError(f"{path}: gate 'margin' must be a number between -1 and 1 such as 0.05 "
+                             f"(found {quoted(margin)})")
         cues = _str_list(g.get("cues"), path, "gate", "cues")
         weak = _str_list(g.get("weak_cues"), path, "gate", "weak_cues")
         for c in (*cues, *weak):
@@ -238,13 +249,13 @@ def load_taxonomy(spec: str | Path) -> Taxonomy:
         if not (theory or cues or weak):
             raise InputError(f"{path}: the gate has no cues and no theory/empirical phrases, so no paper would pass; "
                              "add them, or remove 'gate' to let every paper through")
-        margin = g.get("margin", 0.05)
-        if not _is_similarity(margin):
-            raise InputError(f"{path}: gate 'margin' must be a number between -1 and 1 such as 0.05 "
-                             f"(found {margin!r})")
         gate = Gate(theory, empirical, cues, float(margin), weak)
-    name = str(data.get("name") or path.stem)
-    return Taxonomy(name=name, title=str(data.get("title") or name), topics=tuple(topics), source=str(path),
+    for key in ("name", "title"):
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise InputError(f"{path}: '{key}' must be a string (found {quoted(data[key])}); quote it "
+                             f"({key}: \"...\")")
+    name = data.get("name") or path.stem
+    return Taxonomy(name=name, title=data.get("title") or name, topics=tuple(topics), source=str(path),
                     threshold=None if threshold is None else float(threshold), gate=gate)
 
 
@@ -262,10 +273,10 @@ def _check_pattern(pattern: str, path: Path, where: str) -> None:
     try:
         rx = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
-        raise InputError(f"{path}: {where} {pattern!r} is not a valid regular expression ({exc}); "
+        raise InputError(f"{path}: {where} {quoted(pattern)} is not a valid regular expression ({exc}); "
                          "escape special characters with a backslash") from None
     if any(m.start() == m.end() for text in _EMPTY_PROBES for m in rx.finditer(text)):
-        raise InputError(f"{path}: {where} {pattern!r} matches empty text, so it would hit every paper; "
+        raise InputError(f"{path}: {where} {quoted(pattern)} matches empty text, so it would hit every paper; "
                          "remove the empty alternative (a '|' at either end, or '||') or the optional-only part")
 
 
@@ -276,8 +287,8 @@ def _check_unique_names(topics: list[Topic], path: Path) -> None:
         for key in dict.fromkeys(_norm_name(a) for a in (t.name, t.id, *t.aliases)):
             if key and key in owner:
                 j = owner[key]
-                raise InputError(f"{path}: topic {i} ('{t.name}') and topic {j} ('{topics[j - 1].name}') are both "
-                                 f"named '{key}' (by name, id or alias); give each name to one topic")
+                raise InputError(f"{path}: topic {i} ({quoted(t.name)}) and topic {j} ({quoted(topics[j - 1].name)}) "
+                                 f"are both named {quoted(key)} (by name, id or alias); give each name to one topic")
             owner[key] = i
 
 
@@ -292,10 +303,10 @@ def _with_covered(topics: list[Topic], covers: dict[int, tuple[str, tuple[str, .
         for tid in ids:
             j = index.get(tid)
             if j is None:
-                raise InputError(f"{path}: {where} covers '{tid}', which is no topic id of the file; "
+                raise InputError(f"{path}: {where} covers {quoted(tid)}, which is no topic id of the file; "
                                  f"use the id of a topic listed there")
             if j == i or covers.get(j, ("", ()))[1]:
-                raise InputError(f"{path}: {where} covers '{tid}', which is itself or covers other topics; "
+                raise InputError(f"{path}: {where} covers {quoted(tid)}, which is itself or covers other topics; "
                                  "list the topics it spans directly")
         parts = [topics[i], *(topics[index[tid]] for tid in ids)]
         t = topics[i]
@@ -505,8 +516,8 @@ def unknown_areas_note(primary: list[str], tax: Taxonomy) -> str | None:
     if not unknown:
         return None
     common = pd.Series(unknown).value_counts()
-    examples = "; ".join(f"'{a}' ({n})" for a, n in common.head(3).items())
-    return (f"{len(unknown)} of {len(named)} submissions with a primary_area name one that taxonomy '{tax.name}' "
+    examples = "; ".join(f"{quoted(a)} ({n})" for a, n in common.head(3).items())
+    return (f"{len(unknown)} of {len(named)} submissions with a primary_area name one that taxonomy {quoted(tax.name)} "
             f"does not list ({common.size} distinct, e.g. {examples}); their area_mismatch is true. "
             "Pass --taxonomy a file that lists your venue's areas (name or aliases), see data/taxonomies/README.md")
 
