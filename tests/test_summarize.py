@@ -387,6 +387,10 @@ def test_vocabulary_errors_name_the_file(tmp_path):
     ("negation_window: lots\n", r"'negation_window' must be a whole number such as 60 \(found 'lots'\)"),
     ("example_list_min_items: 2.5\n", r"'example_list_min_items' must be a whole number such as 3 \(found 2.5\)"),
     ("", r"label 'two-layer': pattern 'two-layer\|' matches empty text"),
+    # A cue list where one regular expression is expected was read as the text "['a', 'b']" (a character class).
+    ("negation_cues: ['without', 'unlike']\n",
+     r"'negation_cues' must be one regular expression, a string \(found \['without', 'unlike'\]\)"),
+    ("own_work_cues: 3\n", r"'own_work_cues' must be one regular expression, a string \(found 3\)"),
 ])
 def test_a_vocabulary_setting_of_the_wrong_type_or_an_empty_pattern_is_named(tmp_path, text, needle):
     """A window or count that is no whole number stops with the key, not a traceback; a stray '|' in a pattern
@@ -396,6 +400,33 @@ def test_a_vocabulary_setting_of_the_wrong_type_or_an_empty_pattern_is_named(tmp
     p.write_text(f"{text}labels:\n  two-layer:\n    patterns: ['{pattern}']\n", encoding="utf-8")
     with pytest.raises(InputError, match="vocab.yaml: " + needle):
         load_vocabulary(p)
+
+
+@pytest.mark.parametrize("spec,needle", [
+    # A list where a string is expected, or the reverse, was read as text or dropped without a word.
+    ("patterns: 'two-layer'", r"label 'x' 'patterns' must be a list of regular expressions \(found 'two-layer'\)"),
+    ("patterns: [{two-layer: net}]", r"label 'x': pattern \{'two-layer': 'net'\} is not a string; quote it"),
+    ("patterns: [2]", r"label 'x': pattern 2 is not a string"),
+    ("patterns: [two-layer]\n    description: [a, b]",
+     r"label 'x' 'description' must be a string \(found \['a', 'b'\]\)"),
+    ("patterns: [two-layer]\n    title_alone: maybe",
+     r"label 'x' 'title_alone' must be true or false \(found 'maybe'\)"),
+    ("patterns: [two-layer]\n    title_alone: 0", r"label 'x' 'title_alone' must be true or false \(found 0\)"),
+])
+def test_a_label_setting_of_the_wrong_type_is_named(tmp_path, spec, needle):
+    p = tmp_path / "vocab.yaml"
+    p.write_text(f"labels:\n  x:\n    {spec}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="vocab.yaml: " + needle) as exc:
+        load_vocabulary(p)
+    assert "\n" not in str(exc.value)
+
+
+def test_a_long_pattern_is_quoted_short(tmp_path):
+    p = tmp_path / "vocab.yaml"
+    p.write_text("labels:\n  x:\n    patterns: ['(" + "a" * 5000 + "']\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad pattern '\(a+\.\.\.' \(missing \)") as exc:
+        load_vocabulary(p)
+    assert len(str(exc.value)) < 300
 
 
 def test_empty_and_title_only():

@@ -29,7 +29,7 @@ from typing import Any, Literal, Protocol
 import numpy as np
 import pandas as pd
 
-from triage.errors import InputError
+from triage.errors import InputError, quoted
 
 SUMMARY_COLUMNS = ["paper_id", "tldr", "claims", "results", "assumptions", "evidence", "summarizer",
                    "text_sha256", "prompt_sha256"]
@@ -433,31 +433,53 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
     needs_body: set[str] = set()
     for name, spec in doc["labels"].items():
         pats = (spec or {}).get("patterns") if isinstance(spec, dict) else None
-        if not pats or not isinstance(pats, list):
-            raise InputError(f"{path}: label '{name}' has no 'patterns:' list; add at least one regular expression")
+        if not pats:
+            raise InputError(f"{path}: label {quoted(str(name))} has no 'patterns:' list; add at least one regular "
+                             "expression")
+        if not isinstance(pats, list):
+            raise InputError(f"{path}: label {quoted(str(name))} 'patterns' must be a list of regular expressions "
+                             f"(found {quoted(pats)}); write each on its own '- ' line")
         compiled = []
         for p in pats:
+            if not isinstance(p, str):
+                raise InputError(f"{path}: label {quoted(str(name))}: pattern {quoted(p)} is not a string; quote it "
+                                 "('...'), as a ': ' or a leading '[' makes YAML read something else")
             try:
-                compiled.append(re.compile(str(p), re.IGNORECASE))
+                compiled.append(re.compile(p, re.IGNORECASE))
             except re.error as exc:
-                raise InputError(f"{path}: label '{name}': bad pattern {p!r} ({exc}); fix the regular expression"
-                                 ) from None
+                raise InputError(f"{path}: label {quoted(str(name))}: bad pattern {quoted(p)} ({exc}); fix the "
+                                 "regular expression") from None
             if any(m.start() == m.end() for text in _EMPTY_PROBES for m in compiled[-1].finditer(text)):
-                raise InputError(f"{path}: label '{name}': pattern {p!r} matches empty text, so every paper would "
-                                 "get the label; remove the empty alternative (a '|' at either end, or '||')")
+                raise InputError(f"{path}: label {quoted(str(name))}: pattern {quoted(p)} matches empty text, so "
+                                 "every paper would get the label; remove the empty alternative (a '|' at either "
+                                 "end, or '||')")
+        description = spec.get("description")
+        if description is None:
+            description = str(name)
+        elif not isinstance(description, str):
+            raise InputError(f"{path}: label {quoted(str(name))} 'description' must be a string (found "
+                             f"{quoted(description)})")
+        title_alone = spec.get("title_alone", True)
+        if not isinstance(title_alone, bool):
+            raise InputError(f"{path}: label {quoted(str(name))} 'title_alone' must be true or false (found "
+                             f"{quoted(title_alone)})")
         labels[str(name)] = compiled
-        desc[str(name)] = str(spec.get("description", name))
-        if spec.get("title_alone", True) is False:
+        desc[str(name)] = description
+        if not title_alone:
             needs_body.add(str(name))
 
     def whole(key: str, default: int) -> int:
         value = doc.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise InputError(f"{path}: '{key}' must be a whole number such as {default} (found {value!r})")
+            raise InputError(f"{path}: '{key}' must be a whole number such as {default} (found {quoted(value)})")
         return value
 
     def rx(key: str, default: str) -> re.Pattern[str]:
-        src = re.sub(r"\s*\n\s*", "", str(doc.get(key) or default))
+        value = doc.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{path}: '{key}' must be one regular expression, a string (found {quoted(value)}); "
+                             "join alternatives with '|' in a '|-' block")
+        src = re.sub(r"\s*\n\s*", "", value or default)
         try:
             return re.compile(src, re.IGNORECASE)
         except re.error as exc:
