@@ -312,6 +312,15 @@ def test_a_huge_cell_is_quoted_short_on_one_line(file, column, flag, needle, fak
     assert "...'" in res.stderr and len(res.stderr) < 400, res.stderr[:500]
 
 
+def test_a_placeholder_abstract_is_one_warning(fake_model, tmp_path):
+    """A placeholder abstract is said once, with what to do, not again as a submission without an abstract."""
+    res = runner.invoke(app, ["match", str(BAD / "placeholder_abstract.csv"), "-p", str(GOOD / "publications.csv"),
+                              "-o", str(tmp_path / "o")])
+    assert res.exit_code == 0, res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "placeholder such as 'N/A'" in lines[0] and "fill in the abstracts" in lines[0], lines
+
+
 def test_a_huge_id_in_a_warning_is_cut(fake_model, tmp_path):
     """A warning quotes the first of the rows it sums up cut short, as an error does."""
     pubs = tmp_path / "pubs.csv"

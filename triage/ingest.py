@@ -853,7 +853,8 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     placeholder = df["abstract"].str.strip().str.lower().isin(PLACEHOLDERS)
     if placeholder.any():
         i = int(df.index[placeholder][0])
-        _warn("%s: %d abstract(s) are a placeholder such as %s (first: %s, paper_id %s); read as no abstract",
+        _warn("%s: %d abstract(s) are a placeholder such as %s (first: %s, paper_id %s); read as no abstract, so the "
+              "title alone is used: fill in the abstracts",
               path, int(placeholder.sum()), quoted(df.at[i, "abstract"]), row_name(i, path),
               quoted(df.at[i, "paper_id"]))
         df.loc[placeholder, "abstract"] = ""
@@ -864,7 +865,7 @@ def read_submissions(path: Path, *, encoding: str | None = None,
             f"{path}: {row_name(i, path)} (paper_id {quoted(df.at[i, 'paper_id'])}) has neither title nor abstract; "
             "fill them in or remove the row"
         )
-    no_abs = df["abstract"] == ""
+    no_abs = (df["abstract"] == "") & ~placeholder  # a placeholder was said above: one warning per row
     if no_abs.any():
         i = int(df.index[no_abs][0])
         _warn("%s: %d submission(s) have no abstract (first: %s, paper_id %s); using the title alone",
