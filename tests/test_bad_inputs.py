@@ -312,6 +312,13 @@ def test_a_huge_cell_is_quoted_short_on_one_line(file, column, flag, needle, fak
     assert "...'" in res.stderr and len(res.stderr) < 400, res.stderr[:500]
 
 
+def test_a_bad_taxonomy_file_is_named_once(tmp_path):
+    res = runner.invoke(app, ["topics", str(GOOD / "submissions.csv"), "--taxonomy",
+                              str(BAD / "taxonomy_syntax_error.yaml"), "-o", str(tmp_path / "o")])
+    check_error_output(res.stderr, res.stdout, "--taxonomy: ", "taxonomy_syntax_error.yaml")
+    assert res.stderr.count("taxonomy_syntax_error.yaml") == 1, res.stderr
+
+
 def test_a_placeholder_abstract_is_one_warning(fake_model, tmp_path):
     """A placeholder abstract is said once, with what to do, not again as a submission without an abstract."""
     res = runner.invoke(app, ["match", str(BAD / "placeholder_abstract.csv"), "-p", str(GOOD / "publications.csv"),

@@ -734,7 +734,7 @@ def check_taxonomies(params: TaxonomyParams) -> None:
         try:
             tax = load_taxonomy(str(spec))
         except InputError as exc:
-            raise InputError(f"{option} {spec}: {exc}") from None
+            raise InputError(f"{option}: {exc}") from None  # the message names the file (or the name given)
         if theory and tax.gate is None:
             log.warning("--theory %s has no theory gate, so every paper gets one of its topics; it reads like an "
                         "area list (pass it as --taxonomy, and a file with a 'gate' such as dl-theory as --theory)",
