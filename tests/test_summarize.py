@@ -843,3 +843,19 @@ def test_rerun_with_keywords_summarizes_again(fake_embedder, monkeypatch, tmp_pa
 
     assert [kept(False), kept(False)] == [0, len(corpus.papers)]
     assert [kept(True), kept(True)] == [0, 0]
+
+
+@pytest.mark.parametrize("head,spec,needle", [
+    ("", "patterns: [two-layer]\n    title-alone: false",
+     r"label 'x': unknown key 'title-alone'; did you mean 'title_alone'\?"),
+    ("", "pattern: [two-layer]", r"label 'x': unknown key 'pattern'; did you mean 'patterns'\?"),
+    ("negation_cue: 'without'\n", "patterns: [two-layer]",
+     r"unknown key 'negation_cue'; did you mean 'negation_cues'\?"),
+    ("colour: blue\n", "patterns: [two-layer]", r"unknown key 'colour'; the keys are version, labels, "),
+])
+def test_a_misspelt_vocabulary_key_is_named_not_ignored(tmp_path, head, spec, needle):
+    """A typo in a key ('title-alone') would leave the setting at its default without a word."""
+    p = tmp_path / "vocab.yaml"
+    p.write_text(f"{head}labels:\n  x:\n    {spec}\n", encoding="utf-8")
+    with pytest.raises(InputError, match="vocab.yaml: " + needle):
+        load_vocabulary(p)

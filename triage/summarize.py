@@ -17,6 +17,7 @@ checked against it here and the paper falls back to the extractive summary on an
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import html
 import json
@@ -410,6 +411,20 @@ class Vocabulary:
 _EMPTY_PROBES = ("", "We assume a two-layer network trained by gradient descent on Gaussian data.")
 
 
+VOCABULARY_KEYS = ("version", "labels", "negation_cues", "negation_window", "skip_sentence_cues", "example_list_cues",
+                   "example_list_min_items", "single_example_cues", "own_work_cues", "comparison_cues")
+LABEL_KEYS = ("description", "patterns", "title_alone")
+
+
+def _unknown_keys(path: Path, doc: dict[Any, Any], known: tuple[str, ...], where: str) -> None:
+    """A key the vocabulary does not know is a typo ('title-alone', 'negation_cue') that would be ignored."""
+    for key in doc:
+        if key not in known:
+            near = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean '{near[0]}'?" if near else f"the keys are {', '.join(known)}"
+            raise InputError(f"{path}: {where}unknown key {quoted(str(key))}; {hint}")
+
+
 def load_vocabulary(path: Path | None = None) -> Vocabulary:
     """Read the assumption vocabulary (``data/assumptions.yaml`` unless ``path`` is given)."""
     import yaml
@@ -428,10 +443,13 @@ def load_vocabulary(path: Path | None = None) -> Vocabulary:
         raise InputError(f"{path}: not valid YAML{where}; fix the file or pass another --assumptions") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("labels"), dict) or not doc["labels"]:
         raise InputError(f"{path}: expected a 'labels:' mapping of label -> {{description, patterns}}")
+    _unknown_keys(path, doc, VOCABULARY_KEYS, "")
     labels: dict[str, list[re.Pattern[str]]] = {}
     desc: dict[str, str] = {}
     needs_body: set[str] = set()
     for name, spec in doc["labels"].items():
+        if isinstance(spec, dict):
+            _unknown_keys(path, spec, LABEL_KEYS, f"label {quoted(str(name))}: ")
         pats = (spec or {}).get("patterns") if isinstance(spec, dict) else None
         if not pats:
             raise InputError(f"{path}: label {quoted(str(name))} has no 'patterns:' list; add at least one regular "
