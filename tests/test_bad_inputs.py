@@ -337,7 +337,7 @@ def test_a_huge_id_in_a_warning_is_cut(fake_model, tmp_path):
                               str(GOOD / "reviewers.csv"), "-o", str(tmp_path / "o")])
     assert res.exit_code == 0, res.output
     line = next(ln for ln in res.stderr.splitlines() if "belong to reviewers not in" in ln)
-    assert f"(first: '{'r' * 77}...'); ignored" in line and len(line) < 400, line[:500]
+    assert f"(first: '{'r' * 77}...'); ignored: add those reviewers" in line and len(line) < 400, line[:500]
 
 
 def test_an_error_message_with_a_line_break_is_printed_on_one_line(tmp_path):
@@ -1120,7 +1120,7 @@ def test_swapped_taxonomies_are_said_and_an_unknown_one_names_its_option(tmp_pat
         check_taxonomies(TaxonomyParams(taxonomy="iclr", theory="dl-theory"))
     assert len(said) == 2 and "--taxonomy dl-theory has a theory gate" in said[0]
     assert "--theory iclr has no theory gate" in said[1]
-    with pytest.raises(InputError, match="^--theory dltheory: taxonomy 'dltheory' is not a shipped taxonomy"):
+    with pytest.raises(InputError, match="^--theory: taxonomy 'dltheory' is not a shipped taxonomy"):
         check_taxonomies(TaxonomyParams(theory="dltheory"))
 
 

@@ -1247,8 +1247,9 @@ def load_corpus(
             )
         if unknown.any():
             first = pubs.loc[unknown, "reviewer_id"].iloc[0]
-            _warn("%s: %d publication(s) belong to reviewers not in %s (first: %s); ignored",
-                        publications, int(unknown.sum()), reviewers, quoted(first))
+            _warn("%s: %d publication(s) belong to reviewers not in %s (first: %s); ignored: add those reviewers "
+                  "or check that both files use the same ids",
+                  publications, int(unknown.sum()), reviewers, quoted(first))
             pubs = pubs[~unknown].reset_index(drop=True)
     else:
         revs = empty_reviewers()

@@ -818,7 +818,8 @@ def run_match(corpus: Corpus, emb: Embedded, wd: Workdir, *, affinity: AffinityP
         ok |= left
         if not ok.all():
             first = bids[~ok].iloc[0]
-            log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored", int((~ok).sum()),
+            log.warning("%d bid(s) name unknown paper or reviewer ids (first: %s, %s); ignored: check that the bids "
+                        "use the ids of the submissions and reviewers files", int((~ok).sum()),
                         shown(first["paper_id"]), shown(first["reviewer_id"]))
     plan = None if corpus.previous is None else plan_keep(corpus.previous, corpus.papers, active, confl, aff,
                                                           params=assignment)
