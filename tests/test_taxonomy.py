@@ -392,6 +392,34 @@ def test_every_iclr_2024_and_2025_area_name_maps_to_one_area():
     assert idx[_norm(short)] == idx[_norm(full)]
 
 
+def test_an_iclr_area_is_known_however_an_export_spells_it():
+    tax = load_taxonomy("iclr")
+    idx = alias_index(tax)
+    spellings = {
+        "learning on graphs and other geometries & topologies": [
+            "learning on graphs and other geometries and topologies",  # '&' written out
+            "learning on graphs & other geometries & topologies",  # 'and' written as '&'
+            "learning on graphs and other geometries &#38; topologies",  # a numeric HTML entity
+            "LEARNING ON GRAPHS AND OTHER GEOMETRIES\u00a0&amp;  TOPOLOGIES.",
+            "10. learning on graphs and other geometries & topologies",  # numbered as in the call's list
+            "(10) learning on graphs and other geometries & topologies",
+        ],
+        "neurosymbolic & hybrid AI systems (physics-informed, logic & formal reasoning, etc.)": [
+            "neurosymbolic and hybrid AI systems (physics-informed, logic and formal reasoning, etc.)",
+            "15) neurosymbolic &#x26; hybrid AI systems (physics-informed, logic &#x26; formal reasoning, etc.)",
+        ],
+        "unsupervised, self-supervised, semi-supervised, and supervised representation learning": [
+            "unsupervised, self-supervised, semi-supervised, & supervised representation learning",
+        ],
+    }
+    for name, variants in spellings.items():
+        for spelled in variants:
+            assert idx.get(_norm(spelled)) == idx[_norm(name)], spelled
+        assert unknown_areas_note(variants, tax) is None
+    # A number that is part of a name is kept: it is not the list's numbering.
+    assert _norm("3D vision") == "3d vision" and _norm("2. 3D vision") == "3d vision"
+
+
 def _norm(name: str) -> str:
     from triage.taxonomy import _norm_name
 

@@ -21,6 +21,7 @@ it lowered accuracy on the development proxy (bench/topics.py).
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -463,9 +464,15 @@ def area_scores(paper_emb: np.ndarray, phrase_emb: np.ndarray, phrases: Phrases,
     return _neighbour_smooth(x, s, params.neighbours, params.context)
 
 
+# A list number before an area's name, as a chair's export or a copied call may write it: '3. ', '(3) ', '12) '.
+_NUMBERED = re.compile(r"^\s*(?:\(\d{1,3}\)|\d{1,3}[.)])\s*")
+
+
 def _norm_name(name: str) -> str:
-    """Lower case, punctuation and '&' (or an HTML-escaped '&amp;') ignored."""
-    return re.sub(r"[^a-z0-9]+", " ", str(name).lower().replace("&amp;", "&")).strip()
+    """Lower case, HTML entities decoded ('&amp;', '&#38;'), '&' read as 'and', a leading list number and
+    punctuation ignored."""
+    text = _NUMBERED.sub("", html.unescape(str(name)))
+    return re.sub(r"[^a-z0-9]+", " ", text.lower().replace("&", " and ")).strip()
 
 
 def alias_index(tax: Taxonomy) -> dict[str, int]:
