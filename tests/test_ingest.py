@@ -56,6 +56,25 @@ def test_the_iclr_2023_area_question_is_the_primary_area(tmp_path):
     assert papers["primary_area"].tolist() == ["Generative models"]
 
 
+def test_several_author_areas_are_one_list_however_written(tmp_path):
+    rows = [["a", "learning theory"], ["b", '["learning theory", "optimization"]'],
+            ["c", "learning theory; optimization"], ["d", "learning on graphs and other geometries &amp; topologies"],
+            ["e", "learning theory\noptimization"], ["f", "N/A"], ["g", ""]]
+    subs = pd.DataFrame([[i, "T", "abstract", a] for i, a in rows], columns=["paper_id", "title", "abstract",
+                                                                            "primary_area"])
+    subs.to_csv(tmp_path / "subs.csv", index=False)
+    assert read_papers(tmp_path / "subs.csv")["primary_area"].tolist() == [
+        "learning theory", "learning theory; optimization", "learning theory; optimization",
+        "learning on graphs and other geometries & topologies", "learning theory; optimization", "", ""]
+    # An area's name holds commas: a comma splits nothing.
+    probabilistic = "probabilistic methods (Bayesian methods, variational inference, sampling, UQ, etc.)"
+    notes = [{"id": "n1", "content": {"title": "T", "abstract": "A", "primary_area": {"value": [probabilistic,
+                                                                                               "optimization"]}}},
+             {"id": "n2", "content": {"title": "T", "abstract": "A", "primary_area": {"value": probabilistic}}}]
+    papers = read_papers(write(tmp_path, "notes.json", json.dumps(notes)))
+    assert papers["primary_area"].tolist() == [f"{probabilistic}; optimization", probabilistic]
+
+
 def test_jsonl(tmp_path):
     p = write(tmp_path, "s.jsonl", '{"paper_id": "1", "title": "t", "abstract": "a"}\n\n'
                                    '{"paper_id": "2", "title": "u", "abstract": "b"}\n')

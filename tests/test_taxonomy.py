@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -435,6 +436,29 @@ def test_areas_the_taxonomy_does_not_list_are_named_once(tmp_path):
     assert note.startswith("4 of 7 submissions") and "2 distinct" in note
     assert "'Theory (eg, control theory, learning theory)' (3)" in note and "--taxonomy" in note
     assert "\n" not in note
+
+
+def test_a_paper_naming_several_areas_is_no_mismatch_when_one_of_them_is_in_its_top_3(fake_embedder):
+    tax = load_taxonomy("iclr")
+    papers = pd.read_csv(DATA / "topics_slice.csv", keep_default_na=False)
+    x = fake_embedder.encode(paper_texts(papers))
+    p = fake_embedder.encode(taxonomy_phrases(tax).texts)
+    other = ["optimization" if a != "optimization" else "learning theory" for a in papers["primary_area"]]
+    first = assign_areas(papers, x, tax, p)
+    second = assign_areas(papers.assign(primary_area=other), x, tax, p)
+    both = [f"{a}; {b}" if a else "" for a, b in zip(papers["primary_area"], other)]
+    for written in (both, [json.dumps([a, b]) if a else "" for a, b in zip(papers["primary_area"], other)]):
+        got = assign_areas(papers.assign(primary_area=written), x, tax, p)
+        assert got["area_mismatch"].tolist() == (first["area_mismatch"] & second["area_mismatch"]).tolist()
+        assert got["area_mismatch"].any() and unknown_areas_note(written, tax) is None
+    # Enough papers naming their areas offer only those areas, counted by paper.
+    chosen = [["learning theory; optimization", "generative models; causal reasoning"][i % 2] for i in range(200)]
+    assert venue_areas(chosen, alias_index(tax), len(tax.topics), 200).sum() == 4
+    assert venue_areas(chosen[:199], alias_index(tax), len(tax.topics), 200).sum() > 4
+    # An area the taxonomy does not list, beside one it lists, is said so; the paper is matched by the other.
+    note = unknown_areas_note(["learning theory; quantum advantage", "Quantum Advantage", "optimization"], tax)
+    assert note.startswith("2 of 3 submissions") and "'quantum advantage' (2)" in note and "1 distinct" in note
+    assert "unless they also name a listed area (1 do)" in note
 
 
 def test_an_area_of_another_years_call_is_suggested_only_when_the_submissions_name_it(fake_embedder, tmp_path):

@@ -531,6 +531,23 @@ def parse_list(v: Any) -> list[str]:
     return out
 
 
+def parse_areas(v: Any) -> list[str]:
+    """Author-chosen areas: one, or several as a JSON list, ``;``-joined or one per line (an area's name holds
+    commas, so a comma splits nothing), HTML entities decoded; a placeholder such as 'N/A' or 'nan' is no area."""
+    if _is_missing(v):
+        return []
+    if isinstance(v, (list, tuple)):
+        items = list(v)
+    else:
+        s = str(_unescaped(str(v))).strip()
+        if s.startswith("[") and _json_list(s):
+            items = json.loads(s)
+        else:
+            items = s.split(";") if ";" in s or "\n" not in s else s.splitlines()  # or one per line in a cell
+    out = [clean_prose(x) for x in items if not _is_missing(x)]
+    return [t for t in out if t and t.lower() not in PLACEHOLDERS]
+
+
 _CONTACT_MARK = re.compile(r"\s*\*+$")
 
 
@@ -823,9 +840,11 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         raise InputError(f"{path}: has a header but no rows; export the submissions again")
     df = df.copy()
     df["paper_id"] = df["paper_id"].map(clean_text)
-    for col in ("title", "abstract", "primary_area", "pdf"):
+    for col in ("title", "abstract", "pdf"):
         if col in df.columns:
             df[col] = df[col].map(clean_prose if col in ("title", "abstract") else clean_text)
+    if "primary_area" in df.columns:  # several areas are '; '-joined, as other lists are
+        df["primary_area"] = df["primary_area"].map(lambda v: join_list(parse_areas(v)))
     for col in ("domains", "author_persons"):
         if col in df.columns:
             df[col] = df[col].map(parse_list)

@@ -34,7 +34,7 @@ import pandas as pd
 
 from triage.embed import nearest
 from triage.errors import InputError, quoted, shown
-from triage.ingest import paper_texts
+from triage.ingest import paper_texts, parse_areas
 from triage.resources import TAXONOMY_DIR
 
 log = logging.getLogger("triage")
@@ -495,15 +495,21 @@ def display_names(tax: Taxonomy, used: list[str]) -> list[str]:
     return names
 
 
+def author_topics(primary: list[str], idx: dict[str, int]) -> list[list[int]]:
+    """The topics each paper's author-chosen areas name (one area, or several: a JSON list or ';'-joined); an
+    area the taxonomy does not list names none."""
+    return [[idx[key] for key in (_norm_name(a) for a in parse_areas(p)) if key in idx] for p in primary]
+
+
 def venue_areas(primary: list[str], idx: dict[str, int], n_topics: int, min_papers: int,
                 default: np.ndarray | None = None) -> np.ndarray:
     """Which areas may be suggested: only those the submissions' own areas name when at least
     ``min_papers`` of them name a known area (and at least three different ones); otherwise
     ``default`` (every area unless given) and any area the submissions name."""
-    chosen = [idx[key] for key in (_norm_name(p) for p in primary if p) if key in idx]
+    chosen = author_topics(primary, idx)
     named = np.zeros(n_topics, dtype=bool)
-    named[chosen] = True
-    if len(chosen) < max(min_papers, 1) or named.sum() < 3:
+    named[[i for mine in chosen for i in mine]] = True
+    if sum(1 for mine in chosen if mine) < max(min_papers, 1) or named.sum() < 3:
         return named | (np.ones(n_topics, dtype=bool) if default is None else np.asarray(default, dtype=bool))
     return named
 
@@ -518,14 +524,21 @@ def unknown_areas_note(primary: list[str], tax: Taxonomy) -> str | None:
     """One line for the chair when submissions name author-chosen areas the taxonomy does not list
     (another year's call, another venue): those papers are flagged as mismatches whatever the scores."""
     idx = alias_index(tax)
-    named = [p.strip() for p in primary if p and p.strip()]
-    unknown = [p for p in named if _norm_name(p) not in idx]
-    if not unknown:
+    named = [areas for areas in (parse_areas(p) for p in primary) if areas]
+    unknown = [[a for a in areas if _norm_name(a) not in idx] for areas in named]
+    papers = sum(1 for u in unknown if u)
+    if not papers:
         return None
-    common = pd.Series(unknown).value_counts()
-    examples = "; ".join(f"{quoted(a)} ({n})" for a, n in common.head(3).items())
-    return (f"{len(unknown)} of {len(named)} submissions with a primary_area name one that taxonomy {quoted(tax.name)} "
-            f"does not list ({common.size} distinct, e.g. {examples}); their area_mismatch is true. "
+    spelled: dict[str, str] = {}  # one area spelled several ways ('Quantum ML', 'quantum ML') is one area
+    for a in (a for u in unknown for a in u):
+        spelled.setdefault(_norm_name(a), a)
+    common = pd.Series([_norm_name(a) for u in unknown for a in u]).value_counts()
+    examples = "; ".join(f"{quoted(spelled[a])} ({n})" for a, n in common.head(3).items())
+    also = sum(1 for areas, u in zip(named, unknown) if u and len(u) < len(areas))
+    flagged = (f"their area_mismatch is true unless they also name a listed area ({also} do)" if also
+               else "their area_mismatch is true")
+    return (f"{papers} of {len(named)} submissions with a primary_area name one that taxonomy {quoted(tax.name)} "
+            f"does not list ({common.size} distinct, e.g. {examples}); {flagged}. "
             "Pass --taxonomy a file that lists your venue's areas (name or aliases), see data/taxonomies/README.md")
 
 
@@ -595,13 +608,13 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
     n_top = min(3, int(offered.sum()))
     order = np.argsort(-s_pick, axis=1, kind="stable")[:, :n_top] if len(s) else np.zeros((0, n_top), dtype=np.int64)
     mismatch = []
-    for p, top in zip(primary, order):
-        if not p:
+    for p, mine, top in zip(primary, author_topics(primary, idx), order):
+        if not parse_areas(p):
             mismatch.append(False)
             continue
-        chosen = idx.get(_norm_name(p))
-        # An area of an older call that covers today's areas is matched by any of them.
-        same = set() if chosen is None else {chosen, *(index_of[c] for c in tax.topics[chosen].covers)}
+        # Any of the paper's areas in the top 3 matches; an area of an older call that covers today's areas is
+        # matched by any of them.
+        same = {j for i in mine for j in (i, *(index_of[c] for c in tax.topics[i].covers))}
         mismatch.append(not same & set(top.tolist()))
     return pd.DataFrame({
         "paper_id": papers["paper_id"].tolist(),
