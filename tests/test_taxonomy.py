@@ -461,6 +461,31 @@ def test_a_paper_naming_several_areas_is_no_mismatch_when_one_of_them_is_in_its_
     assert "unless they also name a listed area (1 do)" in note
 
 
+def test_an_area_is_shown_as_the_submissions_name_it_never_as_an_id_or_an_escaped_or_numbered_spelling(
+        fake_embedder):
+    tax = load_taxonomy("iclr")
+    papers = pd.read_csv(DATA / "topics_slice.csv", keep_default_na=False)
+    x = fake_embedder.encode(paper_texts(papers))
+    p = fake_embedder.encode(taxonomy_phrases(tax).texts)
+    theory = papers["primary_area"] == "learning theory"
+    graphs = "learning on graphs and other geometries & topologies"
+    shown = set(tax.names) | set(ICLR_2024_AREAS)
+    for spelled in ("learning-theory", "9. learning theory", "learning theory.", '["learning theory"]'):
+        written = papers["primary_area"].where(~theory, spelled).replace(graphs, graphs.replace("&", "&amp;"))
+        got = assign_areas(papers.assign(primary_area=written), x, tax, p)
+        assert set(got["area"]) <= shown and set(got["area_top3"].str.split("; ").sum()) <= shown, spelled
+        assert "learning theory" in set(got["area_top3"].str.split("; ").sum())
+    # The spelling most submissions use: another case, or one year's name in a file that mixes two calls.
+    written = papers["primary_area"].where(~theory, "Learning Theory")
+    vision = written.str.startswith("applications to computer vision")
+    assert vision.sum() == 3
+    written[vision] = [ICLR_2024_AREAS[0], ICLR_2024_AREAS[0], tax.names[0]]  # the 2025 name is the last one
+    got = assign_areas(papers.assign(primary_area=written), x, tax, p)
+    top = set(got["area_top3"].str.split("; ").sum())
+    assert "Learning Theory" in top and "learning theory" not in top
+    assert ICLR_2024_AREAS[0] in top and tax.names[0] not in top
+
+
 def test_an_area_of_another_years_call_is_suggested_only_when_the_submissions_name_it(fake_embedder, tmp_path):
     tax = load_taxonomy(write(tmp_path, "t.yaml", """
 topics:

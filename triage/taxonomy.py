@@ -25,6 +25,7 @@ import html
 import json
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -485,13 +486,22 @@ def alias_index(tax: Taxonomy) -> dict[str, int]:
 
 
 def display_names(tax: Taxonomy, used: list[str]) -> list[str]:
-    """Topic names, spelled as the submissions spell them when they use an alias (e.g. an older call)."""
+    """Topic names, spelled as most submissions spell them when they use an alias (e.g. an older call) or
+    another case; a spelling that is neither (an id, '&amp;', a list number, a trailing period) shows the
+    name or alias it stands for."""
     names = tax.names
     idx = alias_index(tax)
-    for value in dict.fromkeys(used):
-        i = idx.get(_norm_name(value))
-        if i is not None and value.strip():
-            names[i] = " ".join(value.split())
+    votes: dict[int, Counter[str]] = {}
+    for area in (a for value in used for a in parse_areas(value)):
+        i = idx.get(_norm_name(area))
+        if i is None:
+            continue
+        own = (tax.topics[i].name, *tax.topics[i].aliases)
+        spelled = area if area.casefold() in {n.casefold() for n in own} else next(
+            (n for n in own if _norm_name(n) == _norm_name(area)), own[0])
+        votes.setdefault(i, Counter())[spelled] += 1
+    for i, count in votes.items():
+        names[i] = count.most_common(1)[0][0]
     return names
 
 
