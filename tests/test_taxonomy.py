@@ -622,6 +622,37 @@ topics:
             load_taxonomy(write(tmp_path, "bad.yaml", text))
 
 
+def test_a_file_mixing_an_older_call_with_todays_matches_a_todays_area_by_the_older_area_covering_it(
+        fake_embedder, tmp_path):
+    tax = load_taxonomy(write(tmp_path, "t.yaml", """
+topics:
+  - name: bandits
+    seeds: [bandit regret arms]
+  - name: graphs
+    seeds: [graph nodes edges]
+  - name: vision
+    seeds: [image pixels convolution]
+  - name: speech
+    seeds: [audio speech waveform]
+  - name: decisions
+    only_when_named: true
+    covers: [bandits]
+    seeds: [markov decision process policy]
+"""))
+    texts = ["markov decision process policy image pixels audio speech", "bandit regret arms", "graph nodes edges",
+             "image pixels convolution", "audio speech waveform"] * 4
+    chosen = ["bandits", "Decisions", "graphs", "vision", "speech"] * 4
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(len(texts))], "title": [""] * len(texts),
+                           "abstract": texts, "primary_area": chosen})
+    x, p, _ = fake_setup(fake_embedder, tax, texts)
+    got = assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0))
+    # p0's authors chose today's 'bandits'; the older 'Decisions', which covers it, is suggested instead.
+    assert got["area_top3"][0].split("; ")[0] == "Decisions" and "bandits" not in got["area_top3"][0]
+    assert not got["area_mismatch"][0]
+    papers.loc[0, "primary_area"] = "graphs"
+    assert assign_areas(papers, x, tax, p, params=AreaParams(neighbours=0))["area_mismatch"][0]
+
+
 def test_the_titles_own_vector_leans_a_paper_towards_the_area_its_title_names(fake_embedder, tmp_path):
     tax = load_taxonomy(write(tmp_path, "t.yaml", """
 topics:

@@ -615,6 +615,12 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
                           offered=offered)
     s_pick = np.where(offered[None, :], s, -np.inf)
     index_of = {t.id: i for i, t in enumerate(tax.topics)}
+    # An area of an older call and the areas of today's list it covers stand for each other: either way round,
+    # the author's area is matched when the other is suggested.
+    related = [{i, *(index_of[c] for c in t.covers)} for i, t in enumerate(tax.topics)]
+    for i, t in enumerate(tax.topics):
+        for c in t.covers:
+            related[index_of[c]].add(i)
     n_top = min(3, int(offered.sum()))
     order = np.argsort(-s_pick, axis=1, kind="stable")[:, :n_top] if len(s) else np.zeros((0, n_top), dtype=np.int64)
     mismatch = []
@@ -622,9 +628,7 @@ def assign_areas(papers: pd.DataFrame, paper_emb: np.ndarray, tax: Taxonomy, phr
         if not parse_areas(p):
             mismatch.append(False)
             continue
-        # Any of the paper's areas in the top 3 matches; an area of an older call that covers today's areas is
-        # matched by any of them.
-        same = {j for i in mine for j in (i, *(index_of[c] for c in tax.topics[i].covers))}
+        same = {j for i in mine for j in related[i]}  # any of the paper's areas (or one standing for it) matches
         mismatch.append(not same & set(top.tolist()))
     return pd.DataFrame({
         "paper_id": papers["paper_id"].tolist(),
