@@ -59,13 +59,15 @@ def test_the_iclr_2023_area_question_is_the_primary_area(tmp_path):
 def test_several_author_areas_are_one_list_however_written(tmp_path):
     rows = [["a", "learning theory"], ["b", '["learning theory", "optimization"]'],
             ["c", "learning theory; optimization"], ["d", "learning on graphs and other geometries &amp; topologies"],
-            ["e", "learning theory\noptimization"], ["f", "N/A"], ["g", ""]]
+            ["e", "learning theory\noptimization"], ["f", "N/A"], ["g", ""],
+            ["h", "['learning theory', 'optimization']"]]  # a list column pandas wrote to CSV
     subs = pd.DataFrame([[i, "T", "abstract", a] for i, a in rows], columns=["paper_id", "title", "abstract",
                                                                             "primary_area"])
     subs.to_csv(tmp_path / "subs.csv", index=False)
     assert read_papers(tmp_path / "subs.csv")["primary_area"].tolist() == [
         "learning theory", "learning theory; optimization", "learning theory; optimization",
-        "learning on graphs and other geometries & topologies", "learning theory; optimization", "", ""]
+        "learning on graphs and other geometries & topologies", "learning theory; optimization", "", "",
+        "learning theory; optimization"]
     # An area's name holds commas: a comma splits nothing.
     probabilistic = "probabilistic methods (Bayesian methods, variational inference, sampling, UQ, etc.)"
     notes = [{"id": "n1", "content": {"title": "T", "abstract": "A", "primary_area": {"value": [probabilistic,

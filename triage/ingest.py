@@ -12,6 +12,7 @@ OpenReview notes, API v1 bare values or API v2 ``{"value": ...}`` wrappers, or
 
 from __future__ import annotations
 
+import ast
 import codecs
 import contextlib
 import contextvars
@@ -531,6 +532,14 @@ def parse_list(v: Any) -> list[str]:
     return out
 
 
+def _python_list(s: str) -> object:
+    """``s`` read as a Python literal (as pandas writes a list to CSV), or None when it is none."""
+    try:
+        return ast.literal_eval(s)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+
+
 def parse_areas(v: Any) -> list[str]:
     """Author-chosen areas: one, or several as a JSON list, ``;``-joined or one per line (an area's name holds
     commas, so a comma splits nothing), HTML entities decoded; a placeholder such as 'N/A' or 'nan' is no area."""
@@ -542,6 +551,8 @@ def parse_areas(v: Any) -> list[str]:
         s = str(_unescaped(str(v))).strip()
         if s.startswith("[") and _json_list(s):
             items = json.loads(s)
+        elif s.startswith("[") and isinstance(listed := _python_list(s), list):
+            items = listed  # a list column pandas wrote to CSV: "['learning theory', 'optimization']"
         else:
             items = s.split(";") if ";" in s or "\n" not in s else s.splitlines()  # or one per line in a cell
     out = [clean_prose(x) for x in items if not _is_missing(x)]
