@@ -68,6 +68,10 @@ def test_several_author_areas_are_one_list_however_written(tmp_path):
         "learning theory", "learning theory; optimization", "learning theory; optimization",
         "learning on graphs and other geometries & topologies", "learning theory; optimization", "", "",
         "learning theory; optimization"]
+    # A cell nested too deep to read as a list is one (unknown) area, not a traceback.
+    deep = pd.DataFrame({"paper_id": ["a"], "title": ["T"], "abstract": ["A"], "primary_area": ["[" * 100_000]})
+    deep.to_csv(tmp_path / "deep.csv", index=False)
+    assert read_papers(tmp_path / "deep.csv")["primary_area"][0] == "[" * 100_000
     # An area's name holds commas: a comma splits nothing.
     probabilistic = "probabilistic methods (Bayesian methods, variational inference, sampling, UQ, etc.)"
     notes = [{"id": "n1", "content": {"title": "T", "abstract": "A", "primary_area": {"value": [probabilistic,

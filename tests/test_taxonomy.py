@@ -459,6 +459,8 @@ def test_a_paper_naming_several_areas_is_no_mismatch_when_one_of_them_is_in_its_
     note = unknown_areas_note(["learning theory; quantum advantage", "Quantum Advantage", "optimization"], tax)
     assert note.startswith("2 of 3 submissions") and "'quantum advantage' (2)" in note and "1 distinct" in note
     assert "unless they also name a listed area (1 do)" in note
+    pasted = "[" * 100_000  # a cell no area list reads: named, cut short
+    assert len(unknown_areas_note([pasted, "optimization"], tax)) < 500
 
 
 def test_an_area_is_shown_as_the_submissions_name_it_never_as_an_id_or_an_escaped_or_numbered_spelling(

@@ -502,7 +502,7 @@ def _unescaped(v: Any) -> Any:
 def _json_list(s: str) -> bool:
     try:
         return isinstance(json.loads(s), list)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested too deep ('[[[[...') to be a list of names
         return False
 
 
