@@ -518,7 +518,7 @@ def parse_list(v: Any) -> list[str]:
             try:
                 parsed = json.loads(s)
                 items = parsed if isinstance(parsed, list) else [s]
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested too deep ('[[[[...') to read
                 items = s.strip("[]").split(",")
         else:
             items = s.split(";") if ";" in s or "\n" not in s else s.splitlines()  # EasyChair: one per line
