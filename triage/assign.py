@@ -728,8 +728,8 @@ def assign(
         senior_given, short = _ensure_senior(pi, ri, value, on, senior, m_senior, co, mx, mn, fixed_rows, auth)
         senior_short = [paper_ids[p] for p in short]
     if left and (authors or m_senior):  # those swaps may have split co-author pairs the swap above left
-        solved, left, kept = solved + left, *_coauthor_pairs_left(pi, ri, on, co, fixed_rows)
-        solved -= left
+        now, kept = _coauthor_pairs_left(pi, ri, on, co, fixed_rows)
+        solved, left = solved + left - now, now
     if draw is not None:
         draw["swapped_in"] = int((on & ~drawn).sum())
     chosen = aff[on].copy()
