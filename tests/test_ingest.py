@@ -417,6 +417,19 @@ def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
     assert read_reviewers(seniors)["name"].tolist() == ["Ann Lee", "Bo Li"]  # ... but for the chair
 
 
+def test_start_profiles_leave_out_authors_area_chairs_and_managers(tmp_path, caplog):
+    p = write(tmp_path, "Profile_Information.csv", "Username,Email,First Name,Last Name,Semantic Scholar ID,Roles\n"
+              "annlee,ann@x.org,Ann,Lee,,committee:Machine Learning\nbo,bo@y.org,Bo,Li,,Theory\n"
+              "cyma,cy@z.org,Cy,Ma,,committee:Theory:Meta Reviewer\ndiwu,di@w.org,Di,Wu,,committee:Theory (manager 1)\n"
+              "pc,pc@v.org,Pat,Chair,,manager:committee\neve,eve@u.org,Eve,Fox,,Author\nfay,fay@t.org,Fay,Ng,,committee\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        r = read_reviewers(p)
+    assert r["reviewer_id"].tolist() == ["annlee", "bo", "fay"]
+    assert {"cyma", "diwu", "pc", "cy@z.org"} <= r.attrs["left_out"] and "eve" not in r.attrs["left_out"]
+    assert "1 profile(s) whose role is 'Author' are left out of the reviewer pool (they are not on the committee)" \
+        in caplog.text
+
+
 def test_excels_delimiter_hint_is_named(tmp_path):
     s = write(tmp_path, "s.csv", "sep=;\npaper_id;title;abstract\np1;T;A\n")
     with pytest.raises(InputError, match=r"s.csv: line 1 is Excel's delimiter hint 'sep=;', not a header; delete"):

@@ -128,8 +128,9 @@ CONFLICT_ALIASES = {
     "reason": "reason", "label": "reason",
 }
 
-# Columns read before the others are renamed (CMT's file count, EasyChair's committee role): not "ignored".
-READ_BEFORE_RENAMING = ("number_of_files", "role")
+# Columns read before the others are renamed (CMT's file count, EasyChair's committee role, START's Roles): not
+# "ignored".
+READ_BEFORE_RENAMING = ("number_of_files", "role", "roles")
 # Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
 # ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
 STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision", "acceptance_status")
@@ -1046,8 +1047,11 @@ def _parse_flag(df: pd.DataFrame, col: str, path: Path) -> None:
     df[col] = vals.isin(_YES)
 
 
-CHAIR_ROLES = re.compile(r"^(?:(?:program|general|pc|track)\s+)?(?:co-?)?chair", re.IGNORECASE)
-SENIOR_ROLES = re.compile(r"senior|chair|meta|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
+# START's program chairs are 'manager:committee', its senior area chairs 'committee:TRACK (manager 1)' and its area
+# chairs 'committee:TRACK:Meta Reviewer'; its reviewers 'committee', 'committee:TRACK' or 'TRACK'.
+CHAIR_ROLES = re.compile(r"^(?:(?:program|general|pc|track)\s+)?(?:co-?)?chair|^manager:committee$", re.IGNORECASE)
+SENIOR_ROLES = re.compile(r"senior|chair|meta|manager|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
+AUTHOR_ROLE = re.compile(r"authors?", re.IGNORECASE)  # START's profiles list every author too: not on the committee
 PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
 
 
@@ -1097,10 +1101,15 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     found = list(raw.columns)
     if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
         raw = _from_profiles(raw)
-    role = next((c for c in raw.columns if norm_header(c) == "role"), None)
+    role = next((c for c in raw.columns if norm_header(c) in ("role", "roles")), None)
     left_out: set[str] = set()  # ids (and emails, member #) of the members left out, lower-cased
     if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
         roles = raw[role].map(clean_text)
+        authors = roles.str.fullmatch(AUTHOR_ROLE)
+        if authors.any() and not authors.all():
+            _warn("%s: %d profile(s) whose role is %s are left out of the reviewer pool (they are not on the "
+                  "committee)", path, int(authors.sum()), quoted(roles[authors].iloc[0]))
+            raw, roles = raw[~authors], roles[~authors]
         senior = roles.str.contains(SENIOR_ROLES)
         if senior.all():  # only senior members: the chair is assigning area chairs; the chairs themselves go
             senior = roles.str.contains(CHAIR_ROLES)
