@@ -436,14 +436,16 @@ def test_excels_delimiter_hint_is_named(tmp_path):
         read_papers(s)
 
 
-def test_start_acceptance_status_withdrawn_is_left_out(tmp_path):
+def test_start_acceptance_status_withdrawn_or_reject_is_left_out(tmp_path):
     from triage.ingest import read_submissions
 
     s = write(tmp_path, "Submission_Information.csv", "Submission ID,Title,Abstract,Authors,All Author Emails,"
                                                       "Acceptance Status\n"
-              '1,T1,A1,"Ann Lee, Bo Li and Cy Ma","ann@x.org, bo@y.org",\n2,T2,A2,Di Wu,di@w.org,Withdrawn\n')
+              '1,T1,A1,"Ann Lee, Bo Li and Cy Ma","ann@x.org, bo@y.org",\n2,T2,A2,Di Wu,di@w.org,Withdrawn\n'
+              "3,T3,A3,Eve Fox,eve@v.org,Reject\n")
     papers, excluded = read_submissions(s)
-    assert papers["paper_id"].tolist() == ["1"] and excluded["reason"].tolist() == ["Acceptance Status: Withdrawn"]
+    assert papers["paper_id"].tolist() == ["1"]  # before the reviews, START's 'Reject' is a desk reject
+    assert excluded["reason"].tolist() == ["Acceptance Status: Withdrawn", "Acceptance Status: Reject"]
     assert papers.at[0, "authors"] == ["Ann Lee", "Bo Li", "Cy Ma"]
     assert papers.at[0, "authorids"] == ["ann@x.org", "bo@y.org"]
 

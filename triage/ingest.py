@@ -136,6 +136,8 @@ READ_BEFORE_RENAMING = ("number_of_files", "role", "roles")
 STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision", "acceptance_status")
 DELETED_COLUMNS = ("deleted?", "deleted")  # EasyChair's submission.csv: "yes" for a deleted submission
 LEFT_REVIEW = re.compile(r"withdraw|desk[\s_-]*reject", re.IGNORECASE)
+# START's Acceptance Status: before the reviews a 'Reject' is a desk reject (ACL's scripts leave out every 'Reject').
+LEFT_REVIEW_START = re.compile(r"withdraw|reject", re.IGNORECASE)
 EXCLUDED_COLUMNS = ["paper_id", "title", "reason"]
 
 # Bookkeeping fields of OpenReview notes: not worth a warning when they are ignored.
@@ -945,7 +947,7 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
         if name in STATUS_COLUMNS or name in DELETED_COLUMNS:
             values = raw[col].map(clean_text)
             left = (values.str.lower().isin({"yes", "true", "1"}) if name in DELETED_COLUMNS
-                    else values.str.contains(LEFT_REVIEW))
+                    else values.str.contains(LEFT_REVIEW_START if name == "acceptance_status" else LEFT_REVIEW))
             hit = left & why.eq("")
             why[hit] = f"{col}: " + values[hit]
     for col in raw.columns:  # CMT: a submission without an uploaded file never became a paper
