@@ -417,6 +417,23 @@ def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
     assert read_reviewers(seniors)["name"].tolist() == ["Ann Lee", "Bo Li"]  # ... but for the chair
 
 
+def test_start_author_usernames_are_author_ids_so_a_reviewer_among_the_authors_conflicts(tmp_path, caplog):
+    s = write(tmp_path, "Submission_Information.csv", "Submission ID,Title,Abstract,Authors,All Author Emails,"
+                                                      "1: Username,2: Username,3: Username\n"
+              '1,T1,A1,"Ann Lee and Bo Li","ann@x.org; bo@y.org",annlee,boli,\n2,T2,A2,Cy Ma,cy@z.org,cyma,,\n')
+    r = write(tmp_path, "Profile_Information.csv", "Username,Email,First Name,Last Name\nboli,bo.li@work.org,Bo,Lee\n"
+                                                   "cyma,cy@w.org,Cy,Ma\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers = read_papers(s)
+    assert papers["authorids"].tolist() == [["ann@x.org", "bo@y.org", "annlee", "boli"], ["cy@z.org", "cyma"]]
+    assert "Username" not in caplog.text  # read, not ignored
+    from triage.conflicts import detect_conflicts
+    from triage.ingest import empty_conflicts, empty_publications
+
+    found = detect_conflicts(papers, read_reviewers(r), empty_publications(), empty_conflicts())
+    assert ("1", "boli") in set(zip(found["paper_id"], found["reviewer_id"]))  # another email, a name spelt otherwise
+
+
 def test_start_profiles_leave_out_authors_area_chairs_and_managers(tmp_path, caplog):
     p = write(tmp_path, "Profile_Information.csv", "Username,Email,First Name,Last Name,Semantic Scholar ID,Roles\n"
               "annlee,ann@x.org,Ann,Lee,,committee:Machine Learning\nbo,bo@y.org,Bo,Li,,Theory\n"

@@ -134,6 +134,7 @@ READ_BEFORE_RENAMING = ("number_of_files", "role", "roles")
 # Columns that say a submission left the review (OpenReview's venueid ".../Withdrawn_Submission" and
 # ".../Desk_Rejected_Submission", a CMT or spreadsheet status), and the values that say so.
 STATUS_COLUMNS = ("venueid", "venue", "status", "submission_status", "paper_status", "decision", "acceptance_status")
+START_USERNAME = re.compile(r"\d+:_username")  # START's '1: Username' ... '98: Username': the authors' accounts
 DELETED_COLUMNS = ("deleted?", "deleted")  # EasyChair's submission.csv: "yes" for a deleted submission
 LEFT_REVIEW = re.compile(r"withdraw|desk[\s_-]*reject", re.IGNORECASE)
 # START's Acceptance Status: before the reviews a 'Reject' is a desk reject (ACL's scripts leave out every 'Reject').
@@ -712,7 +713,8 @@ def _rename(df: pd.DataFrame, aliases: dict[str, str], path: Path, *, quiet: boo
     df = df.loc[:, [c in mapping for c in df.columns]].rename(columns=mapping)
     extra = [c for c in unknown if c not in mapping.values()
              and norm_header(c) not in OPENREVIEW_META
-             and norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS, *READ_BEFORE_RENAMING)]
+             and norm_header(c) not in (*STATUS_COLUMNS, *DELETED_COLUMNS, *READ_BEFORE_RENAMING)
+             and not START_USERNAME.fullmatch(norm_header(c))]
     if extra and not quiet:
         _warn("%s: ignoring columns triage does not use: %s", path, columns_shown(extra))
     return df
@@ -866,6 +868,11 @@ def read_submissions(path: Path, *, encoding: str | None = None,
         df["keywords"] = df["keywords"].map(lambda v: [clean_prose(x) for x in parse_list(_unescaped(v))])
     if "authorids" in df.columns:  # CMT stars the contact author's email as it does the name
         df["authorids"] = df["authorids"].map(_author_ids)
+    usernames = [c for c in raw.columns if START_USERNAME.fullmatch(norm_header(c))]
+    if usernames:  # START: the authors' usernames are reviewer ids too, so an author in the pool is found by id
+        found_ids = df["authorids"] if "authorids" in df.columns else pd.Series([[]] * len(df), index=df.index)
+        df["authorids"] = [ids + [u for u in map(clean_text, users) if u and u not in ids]
+                           for ids, users in zip(found_ids, raw[usernames].itertuples(index=False))]
     if "authors" in df.columns:
         df["authors"] = df["authors"].map(parse_authors)
     df = _finish(df, PAPER_COLUMNS)
