@@ -434,6 +434,12 @@ def test_start_author_usernames_are_author_ids_so_a_reviewer_among_the_authors_c
     assert ("1", "boli") in set(zip(found["paper_id"], found["reviewer_id"]))  # another email, a name spelt otherwise
 
 
+@pytest.mark.parametrize("header", ["QuotaForReview", "Quota for Review"])
+def test_start_quotas_in_either_spelling_are_max_loads(tmp_path, header):
+    q = write(tmp_path, "quotas.csv", f"Username,{header}\nannlee,4\nboli,\n")
+    assert read_reviewers(q)["max_load"].tolist() == [4, pd.NA]
+
+
 def test_start_profiles_leave_out_authors_area_chairs_and_managers(tmp_path, caplog):
     p = write(tmp_path, "Profile_Information.csv", "Username,Email,First Name,Last Name,Semantic Scholar ID,Roles\n"
               "annlee,ann@x.org,Ann,Lee,,committee:Machine Learning\nbo,bo@y.org,Bo,Li,,Theory\n"

@@ -117,6 +117,7 @@ REVIEWER_ALIASES = {
     "middle_name": "middle_initial", "last_name": "last_name",
     "domains": "domains", "domain_conflicts": "domains", "conflict_domains": "domains",
     "max_load": "max_load", "max_papers": "max_load", "quota": "max_load", "quotaforreview": "max_load",
+    "quota_for_review": "max_load",  # START's quotas.csv as ACL's README spells it (its code reads QuotaForReview)
     "min_load": "min_load", "min_papers": "min_load",
     "senior": "senior", "is_senior": "senior", "experienced": "senior",  # an experienced reviewer (yes / no)
     "person_#": "person_id",  # EasyChair: the same person # as in author.csv, whatever the name or email
