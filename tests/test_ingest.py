@@ -399,6 +399,15 @@ def test_openreview_constraints_with_forced_pairs_first(tmp_path, caplog):
     assert "1 forced pair(s)" in caplog.text
 
 
+def test_easychair_assignment_csv_is_kept_by_member_number(tmp_path):
+    s = write(tmp_path, "submission.csv", "#,title,abstract\n1,T1,A1\n2,T2,A2\n")
+    c = write(tmp_path, "committee.csv", "#,person #,first name,last name,email,role\n"
+                                         "7,11,Ann,Lee,ann@x.org,PC member\n8,12,Bo,Li,bo@y.org,PC member\n")
+    a = write(tmp_path, "assignment.csv", "member #,member name,submission #\n8,Bo Li,1\n7,Ann Lee,2\n")
+    corpus = load_corpus(s, reviewers=c, keep_assignments=a)
+    assert corpus.previous.values.tolist() == [["1", "bo@y.org"], ["2", "ann@x.org"]]
+
+
 def test_easychair_committee_leaves_out_meta_reviewers(tmp_path, caplog):
     c = write(tmp_path, "committee.csv", "#,person #,first name,last name,email,role\n"
                                          "1,11,Ann,Lee,ann@x.org,PC member\n2,12,Bo,Li,bo@y.org,senior PC member\n"

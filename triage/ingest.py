@@ -1213,6 +1213,7 @@ ASSIGNMENT_ALIASES = {
     "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "forum": "paper_id", "head": "paper_id",
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "tail": "reviewer_id",
     "rank": "rank",
+    "submission_#": "paper_id", "member_#": "reviewer_id",  # EasyChair's assignment.csv (members by member #)
 }
 # Every header triage reads in some file: a spreadsheet's header row is the first that names one.
 KNOWN_HEADERS = {*PAPER_ALIASES, *PUB_ALIASES, *REVIEWER_ALIASES, *CONFLICT_ALIASES, *ASSIGNMENT_ALIASES}
