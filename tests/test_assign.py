@@ -1024,3 +1024,15 @@ def test_bids_with_a_json_null_or_two_bid_columns_are_read_or_named(tmp_path):
     p.write_text("paper_id,reviewer_id,bid,Bid\np1,r1,High,Low\n", encoding="utf-8")
     with pytest.raises(InputError, match="columns 'bid', 'Bid' are all read as 'bid'; keep one of them"):
         read_bids(p)
+
+
+def test_start_bids_matrix_of_codes_is_read_as_bids_by_username(tmp_path):
+    """START's bids: a row per submission, a column per username, codes 1 yes, 2 maybe, 3 no, 4 conflict."""
+    from triage.assign import bid_values, read_bids
+
+    p = tmp_path / "bids.csv"
+    p.write_text("Submission ID,AnnLee,boli\n1,1,4\n2,,3\n3,2,\n", encoding="utf-8")
+    bids = read_bids(p)
+    assert bids.values.tolist() == [["1", "AnnLee", "yes"], ["1", "boli", "conflict"], ["2", "boli", "no"],
+                                    ["3", "AnnLee", "maybe"]]
+    assert bid_values(bids).tolist()[::2] == [1.0, -1.0]

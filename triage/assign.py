@@ -42,6 +42,7 @@ FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bo
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
         "yes": 1.0, "maybe": 0.5, "no": -1.0}  # the last three: EasyChair's bids
 CONFLICT_BID = "conflict"  # EasyChair: the member declares a conflict with the paper
+START_BIDS = {"1": "yes", "2": "maybe", "3": "no", "4": CONFLICT_BID}  # START's bid codes (4: COI)
 PROBABILITY_UNITS = 100  # a randomized assignment's probabilities are whole hundredths
 
 
@@ -469,11 +470,20 @@ def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Ser
 
 
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``)."""
+    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``), EasyChair's
+    bidding.csv and START's matrix of bid codes."""
     from triage.ingest import clean_text, columns_shown, read_table, row_name
 
     path = Path(path)
     df = read_table(path, encoding=encoding)
+    codes = df.iloc[:, 1:].map(lambda v: clean_text(v).removesuffix(".0"))
+    if len(df.columns) > 1 and codes.isin({"", *START_BIDS}).all().all() and codes.ne("").any().any():
+        # START's bids: a matrix, one row per submission (its id first) and one column per username, of codes
+        # 1 yes, 2 maybe, 3 no, 4 conflict; an empty cell is no bid.
+        long = codes.set_axis(df.iloc[:, 0].map(clean_text)).stack()
+        long = long[long != ""]
+        return pd.DataFrame({"paper_id": long.index.get_level_values(0), "reviewer_id": long.index.get_level_values(1)
+                             .map(clean_text), "bid": long.map(START_BIDS).to_numpy()})
     found = [str(c) for c in df.columns]
     df.columns = [str(c).strip().lower() for c in df.columns]
     df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
