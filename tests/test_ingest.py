@@ -381,6 +381,16 @@ def test_openreview_profiles_give_names_emails_and_recent_institutions(tmp_path)
     assert r.at[1, "domains"] == ["ethz.ch"] and r.at[1, "max_load"] == 4
 
 
+def test_openreview_custom_max_papers_edges_are_reviewers_and_their_loads(tmp_path):
+    e = write(tmp_path, "max_papers.json", json.dumps([
+        {"id": "aBc1", "invitation": "ICLR.cc/2025/Conference/Reviewers/-/Custom_Max_Papers",
+         "head": "ICLR.cc/2025/Conference/Reviewers", "tail": "~Kim_Lo1", "weight": 2},
+        {"id": "aBc2", "invitation": "ICLR.cc/2025/Conference/Reviewers/-/Custom_Max_Papers",
+         "head": "ICLR.cc/2025/Conference/Reviewers", "tail": "~Ann_Lee1", "weight": 0}]))
+    r = read_reviewers(e)
+    assert r["reviewer_id"].tolist() == ["~Kim_Lo1", "~Ann_Lee1"] and r["max_load"].tolist() == [2, 0]
+
+
 def test_senior_column_of_ones_and_zeros_with_gaps_in_json(tmp_path):
     """JSON (or a spreadsheet) gives a column of 1, 0 and null as 1.0, 0.0, NaN: read as yes, no, no."""
     r = write(tmp_path, "reviewers.jsonl", '{"reviewer_id": "a", "is_senior": 1}\n{"reviewer_id": "b", "is_senior": 0}'

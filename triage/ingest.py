@@ -1111,6 +1111,8 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     found = list(raw.columns)
     if "names" in raw.columns and ("emails" in raw.columns or "history" in raw.columns):
         raw = _from_profiles(raw)
+    if {"head", "tail", "weight"} <= set(raw.columns):  # OpenReview's Custom_Max_Papers edges: the edge's id is no
+        raw = pd.DataFrame({"reviewer_id": raw["tail"], "max_load": raw["weight"]})  # reviewer, its weight the load
     role = next((c for c in raw.columns if norm_header(c) in ("role", "roles")), None)
     left_out: set[str] = set()  # ids (and emails, member #) of the members left out, lower-cased
     if role is not None:  # EasyChair's committee: senior PC members and chairs meta-review, they do not review
