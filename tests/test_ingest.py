@@ -463,11 +463,12 @@ def test_start_profiles_leave_out_authors_area_chairs_and_managers(tmp_path, cap
     p = write(tmp_path, "Profile_Information.csv", "Username,Email,First Name,Last Name,Semantic Scholar ID,Roles\n"
               "annlee,ann@x.org,Ann,Lee,,committee:Machine Learning\nbo,bo@y.org,Bo,Li,,Theory\n"
               "cyma,cy@z.org,Cy,Ma,,committee:Theory:Meta Reviewer\ndiwu,di@w.org,Di,Wu,,committee:Theory (manager 1)\n"
-              "pc,pc@v.org,Pat,Chair,,manager:committee\neve,eve@u.org,Eve,Fox,,Author\nfay,fay@t.org,Fay,Ng,,committee\n")
+              "pc,pc@v.org,Pat,Chair,,manager:committee\neve,eve@u.org,Eve,Fox,,Author\nfay,fay@t.org,Fay,Ng,,committee\n"
+              "gus,gus@s.org,Gus,Ro,,committee:Meta-Learning\nhal,hal@r.org,Hal,Wu,,committee:Theory:Metareviewer\n")
     with caplog.at_level(logging.WARNING, logger="triage"):
         r = read_reviewers(p)
-    assert r["reviewer_id"].tolist() == ["annlee", "bo", "fay"]
-    assert {"cyma", "diwu", "pc", "cy@z.org"} <= r.attrs["left_out"] and "eve" not in r.attrs["left_out"]
+    assert r["reviewer_id"].tolist() == ["annlee", "bo", "fay", "gus"]  # a track named Meta-Learning reviews
+    assert {"cyma", "diwu", "pc", "cy@z.org", "hal"} <= r.attrs["left_out"] and "eve" not in r.attrs["left_out"]
     assert "1 profile(s) whose role is 'Author' are left out of the reviewer pool (they are not on the committee)" \
         in caplog.text
 

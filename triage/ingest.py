@@ -1060,7 +1060,8 @@ def _parse_flag(df: pd.DataFrame, col: str, path: Path) -> None:
 # START's program chairs are 'manager:committee', its senior area chairs 'committee:TRACK (manager 1)' and its area
 # chairs 'committee:TRACK:Meta Reviewer'; its reviewers 'committee', 'committee:TRACK' or 'TRACK'.
 CHAIR_ROLES = re.compile(r"^(?:(?:program|general|pc|track)\s+)?(?:co-?)?chair|^manager:committee$", re.IGNORECASE)
-SENIOR_ROLES = re.compile(r"senior|chair|meta|manager|\b(?:s?ac|spc)\b", re.IGNORECASE)  # not 'PC member'
+# Not 'PC member', nor a reviewer of a track named 'Meta-Learning'.
+SENIOR_ROLES = re.compile(r"senior|chair|meta[\s_-]*review|manager|\b(?:s?ac|spc)\b", re.IGNORECASE)
 AUTHOR_ROLE = re.compile(r"authors?", re.IGNORECASE)  # START's profiles list every author too: not on the committee
 PROFILE_YEARS = 3  # an institution a profile lists counts for conflicts while the reviewer is there or this recently
 
