@@ -590,3 +590,11 @@ def test_html_entities_of_scraped_metadata_are_decoded(tmp_path):
     # A reviewer's name too: 'Mo&#239;se Blanchard' was not matched to the author 'Moïse Blanchard'.
     revs = read_reviewers(write(tmp_path, "r.csv", "reviewer_id,name\n~Moise_Blanchard1,Mo&#239;se Blanchard\n"))
     assert revs.at[0, "name"] == "Moïse Blanchard"
+
+
+def test_aaai_conflict_finder_output_is_read_with_its_rules_as_reasons(tmp_path):
+    c = write(tmp_path, "conflicts.csv", "Paper ID,Conflicting Reviewer Mail ID,Rules\n"
+              "12,ann@x.org,co-authored within 5 years\n13,bo@y.org,same domain\n")
+    got = read_conflicts(c)
+    assert got[["paper_id", "reviewer_id"]].values.tolist() == [["12", "ann@x.org"], ["13", "bo@y.org"]]
+    assert got["reason"].str.contains("co-authored within 5 years").iloc[0]

@@ -127,6 +127,7 @@ CONFLICT_ALIASES = {
     "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "head": "paper_id",
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "tail": "reviewer_id",
     "reason": "reason", "label": "reason",
+    "conflicting_reviewer_mail_id": "reviewer_id", "rules": "reason",  # AAAI's conflict finder's output
 }
 
 # Columns read before the others are renamed (CMT's file count, EasyChair's committee role, START's Roles): not
