@@ -1128,8 +1128,8 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         if senior.all():  # only senior members: the chair is assigning area chairs; the chairs themselves go
             senior = roles.str.contains(CHAIR_ROLES)
         if senior.any():
-            _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they are "
-                  "meta-reviewers); delete the role column to keep them", path, int(senior.sum()),
+            _warn("%s: %d committee member(s) whose role is %s are left out of the reviewer pool (they "
+                  "chair or meta-review); delete the role column to keep them", path, int(senior.sum()),
                   " or ".join(quoted(r) for r in sorted(set(roles[senior]))))
             gone = _rename(raw[senior], REVIEWER_ALIASES, path, quiet=True)
             left_out = {clean_text(v).lower() for c in ("reviewer_id", "email", "member_id") if c in gone.columns
