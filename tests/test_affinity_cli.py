@@ -257,3 +257,36 @@ def test_match_coauthor_conflict_options(work, tmp_path):
     assert len(default) and not default.str.contains("joint publications").any()
     assert coauthor_rows("--coauthor-frequent", "1").str.contains(r"on 2 joint publications, 2023").any()
     assert len(coauthor_rows("--coauthor-max-authors", "2")) < len(default)
+
+
+def email_keyed(folder: Path) -> tuple[str, str]:
+    """tests/data's submissions, and its publications with each reviewer named by an email (as CMT knows them)."""
+    folder.mkdir()
+    pubs = pd.read_csv(PUB, dtype=str, keep_default_na=False)
+    pubs["reviewer_id"] = pubs["reviewer_id"].str.strip("~").str.lower() + "@uni.edu"
+    pubs.to_csv(folder / "publications.csv", index=False)
+    return SUB, str(folder / "publications.csv")
+
+
+def test_reviewers_known_by_email_are_no_reviewers_without_one(tmp_path, monkeypatch, fake_embedder):
+    """With no reviewers file, reviewers whose id is their email are named by it in the CMT and HotCRP files,
+    as those want; the run no longer says they 'have no email' and to add an 'email' column."""
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    sub, pub = email_keyed(tmp_path / "in")
+    out = tmp_path / "out"
+    res = invoke("match", sub, "-p", pub, "-o", str(out), "--per-paper", "2", "--export-format", "cmt",
+                 "--export-format", "hotcrp")
+    assert res.exit_code == 0, res.output
+    assert "have no email" not in res.stderr
+    scores = read_headerless(out / "cmt_scores.csv", ["paper", "email", "score"])
+    assert scores["email"].str.endswith("@uni.edu").all()
+    # A reviewer known by another id still has no email, and the run says so.
+    pubs = pd.read_csv(pub, dtype=str, keep_default_na=False)
+    pubs.loc[pubs["reviewer_id"] == pubs["reviewer_id"].iloc[0], "reviewer_id"] = "~Known_By_Id1"
+    pubs.to_csv(pub, index=False)
+    res = invoke("match", sub, "-p", pub, "-o", str(out), "--per-paper", "2", "--export-format", "cmt")
+    assert res.exit_code == 0, res.output
+    assert "1 reviewer(s) have no email, so the CMT files name them by reviewer_id (first: ~Known_By_Id1)" in \
+        res.stderr.replace("\n", " ")

@@ -666,7 +666,8 @@ def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emai
     files cannot give them those."""
     if emails:
         email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
-        no_email = [r for r in pairs["reviewer_id"].unique() if not email.get(r)]
+        # A reviewer_id that is an email (publications keyed by email, no reviewers file) is what the files write.
+        no_email = [r for r in pairs["reviewer_id"].unique() if not email.get(r) and "@" not in r]
         if no_email:
             log.warning("%d reviewer(s) have no email, so the %s files name them by reviewer_id (first: %s); add "
                         "an 'email' column to the reviewers file", len(no_email), system, shown(no_email[0]))
