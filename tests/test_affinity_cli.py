@@ -290,3 +290,29 @@ def test_reviewers_known_by_email_are_no_reviewers_without_one(tmp_path, monkeyp
     assert res.exit_code == 0, res.output
     assert "1 reviewer(s) have no email, so the CMT files name them by reviewer_id (first: ~Known_By_Id1)" in \
         res.stderr.replace("\n", " ")
+
+
+def test_start_upload_says_when_reviewers_are_not_start_usernames(tmp_path, monkeypatch, fake_embedder):
+    """START's upload names reviewers by their START username: a pool known by emails or OpenReview ids makes
+    lines START cannot read, and the run says so; usernames (START's Profile_Information.csv) pass quietly."""
+    import triage.pipeline
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    sub, pub = email_keyed(tmp_path / "in")
+    out = tmp_path / "out"
+    res = invoke("match", sub, "-p", pub, "-o", str(out), "--per-paper", "2", "--export-format", "start")
+    assert res.exit_code == 0, res.output
+    said = res.stderr.replace("\n", " ")
+    n = len({r for line in (out / "start_assignments.txt").read_text(encoding="utf-8").splitlines()
+             for r in line.split(":")[1:]})
+    assert f"{n} reviewer id(s) are emails or OpenReview ids, not START usernames (first: " in said
+    assert "use the Username column of its Profile_Information.csv" in said
+    res = invoke("match", SUB, "-p", PUB, "-o", str(out), "--per-paper", "2", "--export-format", "start")
+    assert res.exit_code == 0, res.output
+    assert "not START usernames (first: ~" in res.stderr.replace("\n", " ")
+    pubs = pd.read_csv(pub, dtype=str, keep_default_na=False)
+    pubs["reviewer_id"] = pubs["reviewer_id"].str.split("@").str[0].str.replace("_", "")  # START-like usernames
+    pubs.to_csv(pub, index=False)
+    res = invoke("match", sub, "-p", pub, "-o", str(out), "--per-paper", "2", "--export-format", "start")
+    assert res.exit_code == 0, res.output
+    assert "START usernames" not in res.stderr

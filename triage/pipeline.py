@@ -662,8 +662,8 @@ def remove_uploads(wd: Workdir, *, keep: tuple[str, ...] = ()) -> None:
 
 
 def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emails: bool = True) -> None:
-    """CMT and HotCRP know reviewers by email, and they and START number their papers: say when the
-    files cannot give them those."""
+    """CMT and HotCRP know reviewers by email, START by username, and they all number their papers: say
+    when the files cannot give them those."""
     if emails:
         email = dict(zip(reviewers["reviewer_id"], reviewers["email"]))
         # A reviewer_id that is an email (publications keyed by email, no reviewers file) is what the files write.
@@ -671,6 +671,12 @@ def _warn_ids(pairs: pd.DataFrame, reviewers: pd.DataFrame, system: str, *, emai
         if no_email:
             log.warning("%d reviewer(s) have no email, so the %s files name them by reviewer_id (first: %s); add "
                         "an 'email' column to the reviewers file", len(no_email), system, shown(no_email[0]))
+    else:
+        other = [r for r in pairs["reviewer_id"].unique() if "@" in r or r.startswith("~")]
+        if other:
+            log.warning("%d reviewer id(s) are emails or OpenReview ids, not %s usernames (first: %s); %s's upload "
+                        "names reviewers by username: use the Username column of its Profile_Information.csv as "
+                        "reviewer_id", len(other), system, shown(other[0]), system)
     odd = [p for p in pairs["paper_id"].unique() if not str(p).isdigit()]
     if odd:
         log.warning("%d paper id(s) are not %s paper numbers (first: %s); %s imports expect its numeric paper id",
