@@ -102,6 +102,18 @@ def test_affinity_upload_formats_are_exact(work, tmp_path, fmt, second):
     assert all(re.fullmatch(r"[^,]+,[^,]+,\d+\.\d{4}", line) for line in lines)  # 4 decimals, never negative
 
 
+def test_affinity_to_standard_output_is_the_file_and_nothing_else(work, tmp_path, monkeypatch):
+    """'-o -' pipes the scores (e.g. into an upload script): stdout holds exactly the file's bytes, the summary
+    goes to stderr, and no file named '-' is written."""
+    monkeypatch.chdir(tmp_path)
+    to_file = invoke("affinity", SUB, "-p", PUB, "-o", str(tmp_path / "s.csv"), "--work", str(work),
+                     "--format", "openreview")
+    piped = invoke("affinity", SUB, "-p", PUB, "-o", "-", "--work", str(work), "--format", "openreview")
+    assert to_file.exit_code == 0 and piped.exit_code == 0, piped.output
+    assert piped.stdout_bytes == (tmp_path / "s.csv").read_bytes() and piped.stdout_bytes
+    assert "scored pairs" in piped.stderr and not (tmp_path / "-").exists()
+
+
 def test_match_exports_and_conflicts(work, tmp_path):
     out = tmp_path / "m"
     shutil.copytree(work, out)

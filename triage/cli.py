@@ -707,7 +707,8 @@ def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int
 def affinity(
     submissions: Submissions,
     publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
-    scores: Annotated[Path, typer.Option("--out", "-o", help="Scores file to write.")] = Path("scores.csv"),
+    scores: Annotated[Path, typer.Option("--out", "-o", help="Scores file to write ('-': standard output).")
+                      ] = Path("scores.csv"),
     reviewers: Reviewers = None,
     conflicts: Conflicts = None,
     top_k: TopK = 50,
@@ -742,7 +743,8 @@ def affinity(
     """
     from triage.pipeline import Workdir, embed_params_as_before, load, run_affinity, run_embed
 
-    if scores.is_dir():  # checked before any embedding
+    to_stdout = str(scores) == "-"  # the scores go to stdout (a pipe), everything else to stderr
+    if scores.is_dir() and not to_stdout:  # checked before any embedding
         raise InputError(f"--out {scores}: is a folder; affinity writes one file, e.g. -o {scores / 'scores.csv'}")
     inputs = _inputs(submissions, publications, reviewers, conflicts, encoding)
     corpus, wd = load(inputs), Workdir(work_dir)
@@ -756,9 +758,10 @@ def affinity(
                                   coauthor_years, coauthor_frequent, coauthor_max_authors),
                               fmt=fmt.value)
     left_out = "" if keep_conflicts else f"; {len(confl)} conflict(s) found, their pairs left out"
-    out.print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, {aff['reviewer_id'].nunique()} "
-              f"reviewers){left_out}", markup=False)
-    _echo_outputs([scores])
+    (err if to_stdout else out).print(f"{len(aff)} scored pairs ({aff['paper_id'].nunique()} papers, "
+                                      f"{aff['reviewer_id'].nunique()} reviewers){left_out}", markup=False)
+    if not to_stdout:
+        _echo_outputs([scores])
 
 
 @app.command()

@@ -546,7 +546,8 @@ def write_affinity_file(path: Path, aff: pd.DataFrame, reviewers: pd.DataFrame, 
     from triage.export import cmt_scores, openreview_affinity
 
     fmt = check_choice(ScoresFormat, fmt, "scores format")
-    target = W.write_target(path)  # staged inside a run: an interrupted run leaves the last upload in place
+    # Staged inside a run: an interrupted run leaves the last upload in place. '-': standard output.
+    target = path if str(path) == "-" else W.write_target(path)
     if fmt == "openreview":
         W.write_csv(target, openreview_affinity(aff), header=False)
     elif fmt == "cmt":

@@ -25,6 +25,7 @@ import re
 import shutil
 import signal
 import stat
+import sys
 import tempfile
 import threading
 import time
@@ -193,7 +194,11 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def write_csv(path: Path, df: pd.DataFrame, *, header: bool = True) -> None:
-    """Write a CSV with fixed float formatting and LF line ends (byte-identical reruns)."""
+    """Write a CSV with fixed float formatting and LF line ends (byte-identical reruns); ``-``: standard output."""
+    if str(path) == "-":
+        df.to_csv(sys.stdout, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
+        sys.stdout.flush()
+        return
     with atomic_open(path, "w") as f:
         df.to_csv(f, index=False, header=header, float_format=FLOAT_FORMAT, lineterminator="\n")
 
