@@ -67,3 +67,24 @@ def demo_run(tmp_path_factory) -> Path:
                                    "-o", str(out)])
     assert res.exit_code == 0, res.output
     return out
+
+
+def expertise_dataset(folder: Path) -> Path:
+    """tests/data/publications.csv as openreview-expertise lays out a dataset: ``folder/archives/~Id.jsonl``, one
+    file per reviewer, one publication per line; every other reviewer's notes are API v2 ({"value": ...})."""
+    import json
+
+    import pandas as pd
+
+    pubs = pd.read_csv(DATA / "publications.csv", dtype=str, keep_default_na=False)
+    (folder / "archives").mkdir(parents=True)
+    for i, (rid, own) in enumerate(pubs.groupby("reviewer_id", sort=True)):
+        lines = []
+        for pub in own.itertuples():
+            ms = int(pd.Timestamp(f"{pub.year}-06-01", tz="UTC").timestamp() * 1000)
+            content = {"title": pub.title, "abstract": pub.abstract, "venueid": pub.venue}
+            if i % 2:
+                content = {k: {"value": v} for k, v in content.items()}
+            lines.append(json.dumps({"id": pub.pub_id, "cdate": ms, "mdate": ms, "pdate": ms, "content": content}))
+        (folder / "archives" / f"{rid}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder

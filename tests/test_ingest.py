@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 
@@ -598,3 +599,86 @@ def test_aaai_conflict_finder_output_is_read_with_its_rules_as_reasons(tmp_path)
     got = read_conflicts(c)
     assert got[["paper_id", "reviewer_id"]].values.tolist() == [["12", "ann@x.org"], ["13", "bo@y.org"]]
     assert got["reason"].str.contains("co-authored within 5 years").iloc[0]
+
+
+def archive(folder, name, *records):
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = [r if isinstance(r, str) else json.dumps(r) for r in records]
+    p = folder / name
+    p.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return p
+
+
+MAY_2023, JAN_2021, MAR_2019 = 1682899200000, 1610000000000, 1552000000000
+
+
+def test_openreview_expertise_archives_are_read_from_either_folder(tmp_path, caplog):
+    arch = tmp_path / "dataset" / "archives"
+    archive(arch, "~Ada_Lovelace1.jsonl",
+            {"id": "p1", "cdate": MAR_2019, "mdate": MAR_2019, "pdate": MAY_2023,
+             "content": {"title": "Bandits", "abstract": "Regret bounds.", "venueid": "COLT.cc/2023"}},
+            {"id": "p2", "cdate": MAR_2019, "odate": JAN_2021,
+             "content": {"title": {"value": "Kernels"}, "abstract": {"value": "RKHS."}, "weight": {"value": 1}}})
+    archive(arch, "ada@uni.edu.jsonl", {"id": "p3", "cdate": MAR_2019, "content": {"title": "Sketching"}},
+            {"id": "p4", "cdate": 0, "pdate": None, "content": {"title": "Undated"}})
+    (arch / "~Bo_Li1.jsonl.gz").write_bytes(gzip.compress(json.dumps(
+        {"id": "p5", "content": {"title": "Sparse PCA", "authors": {"value": ["Bo Li", "Ada Lovelace"]}}}).encode()))
+    archive(arch, "match_submissions.jsonl", {"id": "s1", "content": {"title": "A submission"}})
+    archive(arch, ".~Hidden1.jsonl", {"id": "h", "content": {"title": "Editor's backup"}})
+    (arch / "README.txt").write_text("notes", encoding="utf-8")
+    (tmp_path / "dataset" / "submissions.jsonl").write_text('{"id": "s1"}\n', encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="triage")
+    for given in (arch, arch.parent):
+        df = read_publications(given)
+        assert df[["reviewer_id", "pub_id", "title", "year"]].values.tolist() == [
+            ["ada@uni.edu", "p3", "Sketching", 2019], ["ada@uni.edu", "p4", "Undated", pd.NA],
+            ["~Ada_Lovelace1", "p1", "Bandits", 2023], ["~Ada_Lovelace1", "p2", "Kernels", 2021],
+            ["~Bo_Li1", "p5", "Sparse PCA", pd.NA]]
+        assert df.loc[2, "abstract"] == "Regret bounds." and df.loc[2, "venue"] == "COLT.cc/2023"
+        assert df.loc[4, "authors"] == ["Bo Li", "Ada Lovelace"]
+    assert not caplog.records
+
+
+def test_an_archive_without_text_or_publications_warns_once(tmp_path, caplog):
+    arch = tmp_path / "archives"
+    archive(arch, "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "abstract": ""}},
+            {"id": "b", "content": {"title": {"value": ""}, "abstract": {"value": None}}},
+            {"id": "c", "content": {}})
+    (arch / "~B1.jsonl").write_text("", encoding="utf-8")
+    (arch / "~C1.jsonl").write_text("\n", encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="triage")
+    df = read_publications(arch)
+    assert df["pub_id"].tolist() == ["a"]
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [f"{arch}: 2 reviewer file(s) hold no publication (first: ~B1.jsonl); those reviewers get no "
+                    "affinity", f"{arch}: dropping 2 publication(s) with neither title nor abstract"]
+
+
+@pytest.mark.parametrize("name,text,needle", [
+    ("~A1.jsonl", '{"id": "a", "content": {"title": "T"}}\n\n{"id": "b", "content": \n', "~A1.jsonl: line 3 is not "
+     "valid JSON"),
+    ("~A1.jsonl", '{"id": "a", "content": {"title": "T"}}\n["b"]\n', "~A1.jsonl: line 2 is not a publication"),
+    ("~A1.jsonl", '{"id": "a", "title": "T"}\n', "~A1.jsonl: line 1 is not a publication"),
+    ("~A1.jsonl", '{"id": "a", "pdate": "2023", "content": {"title": "T"}}\n',
+     "~A1.jsonl: line 1 has pdate '2023', not a time in milliseconds since the epoch"),
+    ("~A1.jsonl", '{"id": "a", "cdate": 1e30, "content": {"title": "T"}}\n', "line 1 has cdate 1e+30, not a time"),
+    ("~A1.jsonl", "", "archives: its 1 reviewer file(s) hold no publication; export the archives again"),
+    ("~A1.json", "{}", "archives: is a folder with no .jsonl files; pass openreview-expertise's archives folder"),
+])
+def test_a_bad_archive_names_its_file_and_line(tmp_path, name, text, needle):
+    arch = tmp_path / "archives"
+    arch.mkdir()
+    (arch / name).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_publications(tmp_path)
+    assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_an_archive_in_latin1_needs_encoding(tmp_path):
+    arch = tmp_path / "archives"
+    arch.mkdir()
+    (arch / "~Jose_Garcia1.jsonl").write_bytes('{"id": "a", "content": {"title": "Teoría de juegos"}}\n'
+                                               .encode("latin-1"))
+    with pytest.raises(InputError, match=r"~Jose_Garcia1\.jsonl: line 1 is not valid UTF-8 .*--encoding latin-1"):
+        read_publications(arch)
+    assert read_publications(arch, encoding="latin-1").loc[0, "title"] == "Teoría de juegos"

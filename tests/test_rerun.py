@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, expertise_dataset
 from typer.testing import CliRunner
 
 from triage.assign import AssignParams, assign
@@ -325,3 +325,59 @@ def test_a_stage_run_on_its_own_embeds_as_the_last_embed_did(fake_model, tmp_pat
     assert embed_params()["model"] == str((tmp_path / "mymodel").resolve())
     res = runner.invoke(app, ["embed", subs, "-m", "default", "-o", str(out)])
     assert res.exit_code == 0 and embed_params()["model"] == "default"
+
+
+def test_openreview_expertise_archives_run_and_a_new_reviewer_file_is_all_a_rerun_embeds(monkeypatch, tmp_path):
+    import triage.pipeline
+
+    made: list[FakeEmbedder] = []
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: made.append(FakeEmbedder()) or made[-1])
+    dataset, out = expertise_dataset(tmp_path / "dataset"), tmp_path / "out"
+    subs = str(DATA / "submissions.csv")
+    res = runner.invoke(app, ["run", subs, "-p", str(dataset), "-c", str(DATA / "conflicts.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    reviewers = set(pd.read_csv(DATA / "publications.csv")["reviewer_id"])
+    assigned = pd.read_csv(out / "assignments.csv")
+    assert (assigned.groupby("paper_id").size() == 3).all() and set(assigned["reviewer_id"]) <= reviewers
+    assert runner.invoke(app, ["status", "-o", str(out)]).output.count(" ok\n") == 7
+    (dataset / "archives" / "~Late_Reviewer1.jsonl").write_text(
+        '{"id": "late1", "cdate": 1682899200000, "content": {"title": {"value": "Regret of adversarial bandits"}, '
+        '"abstract": {"value": "We prove minimax regret bounds for bandits with adversarial losses."}}}\n',
+        encoding="utf-8")
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    match_line = next(line for line in status.splitlines() if line.startswith("match "))
+    assert f"out of date: publications file ({dataset}, edited in place) changed since" in match_line
+    made.clear()
+    res = runner.invoke(app, ["match", subs, "-p", str(dataset / "archives"), "-c", str(DATA / "conflicts.csv"),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sum(e.seen for e in made) == 1  # the new publication only; the papers and the others come from the cache
+    assert "~Late_Reviewer1" in set(pd.read_csv(out / "affinity.csv")["reviewer_id"])
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    assert next(line for line in status.splitlines() if line.startswith("match ")).endswith(" ok")
+
+
+def test_a_publications_folder_is_out_of_date_when_a_file_it_reads_changes_and_only_then(tmp_path):
+    import os
+
+    from triage.workdir import sha256_file
+
+    arch = expertise_dataset(tmp_path / "dataset") / "archives"
+    first = sha256_file(arch.parent)
+    assert sha256_file(arch) == first  # the archives folder or the dataset folder holding it
+    one = sorted(arch.iterdir())[0]
+    os.utime(one, (0, 0))
+    (arch / "notes.txt").write_text("not a reviewer", encoding="utf-8")
+    (arch.parent / "submissions.jsonl").write_text("{}\n", encoding="utf-8")
+    assert sha256_file(arch) == first
+    (arch / "~New1.jsonl").write_text('{"id": "n", "content": {"title": "T"}}\n', encoding="utf-8")
+    added = sha256_file(arch)
+    assert added != first
+    (arch / "~New1.jsonl").unlink()
+    assert sha256_file(arch) == first
+    text = one.read_text(encoding="utf-8")
+    one.write_text(text.replace("a", "b", 1), encoding="utf-8")
+    assert sha256_file(arch) != first
+    one.write_text(text, encoding="utf-8")
+    one.rename(arch / ("~Renamed1.jsonl"))
+    assert sha256_file(arch) != first

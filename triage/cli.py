@@ -86,7 +86,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 Submissions = Annotated[Path, typer.Argument(
     help="Submissions: CSV, TSV, JSONL, JSON (OpenReview notes) or xlsx/CMT workbook.", show_default=False)]
 Publications = Annotated[Path | None, typer.Option(
-    "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]).")]
+    "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]), or "
+    "openreview-expertise's archives folder (one ~User_Id1.jsonl per reviewer).")]
 Reviewers = Annotated[Path | None, typer.Option(
     "--reviewers", "-r", help="Reviewer pool (reviewer_id[, name, email, domains, max_load, min_load]).")]
 Conflicts = Annotated[Path | None, typer.Option(
@@ -612,7 +613,8 @@ def topics(
 @handle_errors
 def match(
     submissions: Submissions,
-    publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
+    publications: Annotated[Path, typer.Option(
+        "--publications", "-p", help="Reviewer publications: a file, or openreview-expertise's archives folder.")],
     reviewers: Reviewers = None,
     conflicts: Conflicts = None,
     out_dir: OutDir = DEFAULT_OUT,
@@ -706,7 +708,8 @@ def _assign_params(per_paper: int, max_load: int, min_load: int, alternates: int
 @handle_errors
 def affinity(
     submissions: Submissions,
-    publications: Annotated[Path, typer.Option("--publications", "-p", help="Reviewer publications.")],
+    publications: Annotated[Path, typer.Option(
+        "--publications", "-p", help="Reviewer publications: a file, or openreview-expertise's archives folder.")],
     scores: Annotated[Path, typer.Option("--out", "-o", help="Scores file to write ('-': standard output).")
                       ] = Path("scores.csv"),
     reviewers: Reviewers = None,

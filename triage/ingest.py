@@ -17,6 +17,7 @@ import codecs
 import contextlib
 import contextvars
 import csv
+import datetime
 import difflib
 import functools
 import gzip
@@ -167,7 +168,7 @@ class Corpus:
 # ---------------------------------------------------------------------------------------------
 # Low-level readers
 # ---------------------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
+def _read_bytes(path: Path, *, empty_ok: bool = False) -> bytes:
     """The file's bytes, decompressed when it is gzip-compressed (``submissions.csv.gz``)."""
     path = Path(path)
     if not path.exists():
@@ -184,7 +185,7 @@ def _read_bytes(path: Path) -> bytes:
         except (OSError, EOFError, zlib.error) as exc:
             raise InputError(f"{path}: is gzip-compressed but cannot be decompressed ({exc}); "
                              "pass the uncompressed file") from None
-    if not raw.strip():
+    if not raw.strip() and not empty_ok:
         raise InputError(f"{path}: file is empty; export the table again with a header row and data")
     return raw
 
@@ -973,8 +974,11 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
 
 @_warnings_on_success
 def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Read reviewer publications: ``reviewer_id, title, abstract`` (+ year, pub_id, authors, venue)."""
+    """Read reviewer publications: ``reviewer_id, title, abstract`` (+ year, pub_id, authors, venue), from a
+    file or openreview-expertise's ``archives/`` folder (:func:`read_archives`)."""
     path = Path(path)
+    if path.is_dir():
+        return _publications_text(read_archives(path, encoding=encoding), path)
     raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
     df = _rename(raw, PUB_ALIASES, path)
@@ -1003,6 +1007,11 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
         raise InputError(f"{path}: {row_name(i, path)} column 'year' is {quoted(df.at[i, 'year'])}, not a year; "
                          "use a number such as 2023 or leave it empty")
     df["year"] = years.astype("Int64")
+    return _publications_text(df, path)
+
+
+def _publications_text(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The publications with a title or an abstract (the others dropped with a warning), each with an id."""
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         _warn("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))
@@ -1015,6 +1024,91 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     for col in ("title", "abstract"):  # a title is no longer than an abstract either: a paste error
         _truncate_long(df, col, path)
     return df.reset_index(drop=True)
+
+
+ARCHIVES = "archives"  # openreview-expertise's dataset folder holds archives/~User_Id1.jsonl, one file per reviewer
+_ARCHIVE_SUFFIXES = (".jsonl", ".jsonl.gz")
+_NOT_A_REVIEWER = {"match_submissions.jsonl"}  # the papers of a paper-paper matching, written beside the reviewers
+_NO_DATE = (None, "", 0)  # openreview-expertise writes cdate 0 when a note has no date
+
+
+def _archive_folder(path: Path) -> Path:
+    """The ``archives`` folder, given it or the dataset folder that holds it."""
+    return path / ARCHIVES if (path / ARCHIVES).is_dir() else path
+
+
+def archive_files(path: Path) -> list[Path]:
+    """The reviewer files of an openreview-expertise dataset, given its ``archives`` folder or the folder holding
+    it: ``~User_Id1.jsonl`` (or ``.jsonl.gz``), by name; hidden files and ``match_submissions.jsonl`` are not."""
+    folder = _archive_folder(path)
+    return sorted(p for p in folder.iterdir()
+                  if p.name.lower().endswith(_ARCHIVE_SUFFIXES) and not p.name.startswith(".")
+                  and p.name.lower() not in _NOT_A_REVIEWER and p.is_file())
+
+
+def _archive_year(rec: dict[str, Any], file: Path, lineno: int) -> int | None:
+    """The year of publication: ``pdate``, else ``odate``, else ``cdate`` (milliseconds since the epoch)."""
+    key = next((k for k in ("pdate", "odate", "cdate") if rec.get(k) not in _NO_DATE), None)
+    if key is None:
+        return None
+    ms = rec[key]
+    try:
+        if isinstance(ms, bool) or not isinstance(ms, (int, float)):
+            raise ValueError
+        return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.timezone.utc).year
+    except (ValueError, OverflowError, OSError):
+        raise InputError(f"{file}: line {lineno} has {key} {quoted(ms)}, not a time in milliseconds since the epoch "
+                         f"(such as 1682899200000); fix it or delete the {key}") from None
+
+
+@_warnings_on_success
+def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
+    """Reviewer publications from openreview-expertise's ``archives/``: one ``~User_Id1.jsonl`` per reviewer (the
+    file name is the reviewer id), one publication per line, ``{"id", "cdate", "pdate", "odate", "content":
+    {"title", "abstract", "venueid"}}`` with bare (API v1) or ``{"value": ...}`` (API v2) content values."""
+    path = _archive_folder(Path(path))
+    files = archive_files(path)
+    if not files:
+        raise InputError(f"{path}: is a folder with no .jsonl files; pass openreview-expertise's archives folder "
+                         "(one ~User_Id1.jsonl per reviewer), the dataset folder that holds it, or a publications file")
+    rows: list[dict[str, Any]] = []
+    where: list[str] = []
+    empty: list[str] = []
+    for file in files:
+        reviewer = file.name[: -len(".gz")] if file.name.lower().endswith(".gz") else file.name
+        reviewer = clean_text(reviewer[: -len(".jsonl")])
+        text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
+        before = len(rows)
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as exc:
+                raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line") \
+                    from None
+            content = rec.get("content") if isinstance(rec, dict) else None
+            if not isinstance(content, dict):
+                raise InputError(f"{file}: line {lineno} is not a publication (a JSON object with a 'content' object "
+                                 "holding its title and abstract); fix or delete that line")
+            rows.append({"pub_id": clean_text(_unwrap(rec.get("id"))), "reviewer_id": reviewer,
+                         "title": clean_prose(_unwrap(content.get("title"))),
+                         "abstract": clean_prose(_unwrap(content.get("abstract"))),
+                         "year": _archive_year(rec, file, lineno),
+                         "authors": parse_authors(_unwrap(content.get("authors"))),
+                         "venue": clean_text(_unwrap(content.get("venueid", content.get("venue"))))})
+            where.append(f"{file.name} line {lineno}")
+        if len(rows) == before:
+            empty.append(file.name)
+    if not rows:
+        raise InputError(f"{path}: its {len(files)} reviewer file(s) hold no publication; export the archives again")
+    if empty:
+        _warn("%s: %d reviewer file(s) hold no publication (first: %s); those reviewers get no affinity",
+              path, len(empty), shown(empty[0]))
+    _SHEET_ROWS[str(path)] = where
+    df = pd.DataFrame(rows, columns=PUB_COLUMNS)
+    df["year"] = df["year"].astype("Int64")
+    return df
 
 
 def _content_ids(pubs: pd.DataFrame) -> list[str]:

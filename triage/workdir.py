@@ -109,7 +109,16 @@ _SHA256: dict[tuple[str, int, int, int, int], str] = {}
 
 def sha256_file(path: Path) -> str:
     """The file's sha256, computed once per run for a file that has not changed (every stage records
-    the hashes of the same inputs, and publications can run to hundreds of MB)."""
+    the hashes of the same inputs, and publications can run to hundreds of MB). A folder of publications
+    (openreview-expertise's archives) has the sha256 of the names and hashes of the files read from it, so it
+    changes when one of them is added, removed, renamed or changed, and not when anything else in it does."""
+    if os.path.isdir(path):
+        from triage.ingest import archive_files
+
+        folder = hashlib.sha256()
+        for f in archive_files(Path(path)):
+            folder.update(f"{f.name}\0{sha256_file(f)}\n".encode())
+        return folder.hexdigest()
     st = os.stat(path)
     key = (os.path.realpath(path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     if key not in _SHA256:
@@ -668,7 +677,7 @@ class Workdir:
         if path not in memo:
             p = Path(path)
             try:
-                memo[path] = sha256_file(p) if p.is_absolute() and p.is_file() else None
+                memo[path] = sha256_file(p) if p.is_absolute() and p.exists() else None
             except OSError:
                 memo[path] = None
         return memo[path]
