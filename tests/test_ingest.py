@@ -682,3 +682,24 @@ def test_an_archive_in_latin1_needs_encoding(tmp_path):
     with pytest.raises(InputError, match=r"~Jose_Garcia1\.jsonl: line 1 is not valid UTF-8 .*--encoding latin-1"):
         read_publications(arch)
     assert read_publications(arch, encoding="latin-1").loc[0, "title"] == "Teoría de juegos"
+
+
+def test_openreview_expertise_csv_without_a_header_is_read(tmp_path):
+    p = write(tmp_path, "csv_expertise", '~Ada_Lovelace1,p1,Bandits,"Regret, and bounds."\n'
+                                         'ada@uni.edu,p2,Kernels,\n\n'
+                                         '~Ada_Lovelace1,p3,"Two\nlines",Abstract\n')
+    df = read_publications(p)
+    assert df[["reviewer_id", "pub_id", "title", "abstract"]].values.tolist() == [
+        ["~Ada_Lovelace1", "p1", "Bandits", "Regret, and bounds."], ["ada@uni.edu", "p2", "Kernels", ""],
+        ["~Ada_Lovelace1", "p3", "Two lines", "Abstract"]]
+    short = write(tmp_path, "short.csv", "~Ada_Lovelace1,p1,Bandits,Regret\n~Ada_Lovelace1,p2\n")
+    with pytest.raises(InputError, match=r"short\.csv: line 2 has 2 field\(s\); a file without a header row is read "
+                                         r"as openreview-expertise's csv_expertise"):
+        read_publications(short)
+    unclosed = write(tmp_path, "unclosed.csv", '~Ada_Lovelace1,p1,Bandits,Regret\n~Ada_Lovelace1,p2,"Open,x\n')
+    with pytest.raises(InputError, match=r"unclosed\.csv: line 2 cannot be read"):
+        read_publications(unclosed)
+    # a header, even one of a single known column, is a header
+    named = write(tmp_path, "named.csv", "~Ada_Lovelace1,pub_id,title,abstract\nx,p1,T,A\n")
+    with pytest.raises(InputError, match="missing column 'reviewer_id'"):
+        read_publications(named)

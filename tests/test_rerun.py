@@ -357,6 +357,16 @@ def test_openreview_expertise_archives_run_and_a_new_reviewer_file_is_all_a_reru
     assert next(line for line in status.splitlines() if line.startswith("match ")).endswith(" ok")
 
 
+def test_openreview_expertise_csv_without_a_header_is_matched(fake_model, tmp_path):
+    pubs = pd.read_csv(DATA / "publications.csv", dtype=str, keep_default_na=False)
+    pubs[["reviewer_id", "pub_id", "title", "abstract"]].to_csv(tmp_path / "csv_expertise", header=False, index=False)
+    res = runner.invoke(app, match_args(DATA / "submissions.csv", tmp_path / "csv_expertise", DATA / "reviewers.csv",
+                                        tmp_path / "out"))
+    assert res.exit_code == 0, res.output
+    assigned = pd.read_csv(tmp_path / "out" / "assignments.csv")
+    assert (assigned.groupby("paper_id").size() == 2).all()
+
+
 def test_a_publications_folder_is_out_of_date_when_a_file_it_reads_changes_and_only_then(tmp_path):
     import os
 

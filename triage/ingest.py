@@ -975,11 +975,17 @@ def _left_review(raw: pd.DataFrame) -> pd.Series:
 @_warnings_on_success
 def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     """Read reviewer publications: ``reviewer_id, title, abstract`` (+ year, pub_id, authors, venue), from a
-    file or openreview-expertise's ``archives/`` folder (:func:`read_archives`)."""
+    file, openreview-expertise's headerless ``csv_expertise`` or its ``archives/`` folder (:func:`read_archives`)."""
     path = Path(path)
     if path.is_dir():
         return _publications_text(read_archives(path, encoding=encoding), path)
-    raw = read_table(path, encoding=encoding)
+    source = _read_source(path, encoding)
+    if isinstance(source, str) and _headerless_expertise(path, source):
+        raw = _read_csv_expertise(path, source)
+    else:
+        raw = _table(path, source)
+        if not _is_json(path):
+            _check_repeated_header(path, raw)
     found = list(raw.columns)
     df = _rename(raw, PUB_ALIASES, path)
     _require(df, ["reviewer_id"], path, found, "name the column of reviewer ids 'reviewer_id'", "publications")
@@ -1024,6 +1030,45 @@ def _publications_text(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     for col in ("title", "abstract"):  # a title is no longer than an abstract either: a paste error
         _truncate_long(df, col, path)
     return df.reset_index(drop=True)
+
+
+# openreview-expertise's csv_expertise: 'author id,publication_id,title,abstract', read with no header row.
+EXPERTISE_CSV_COLUMNS = ["reviewer_id", "pub_id", "title", "abstract"]
+_REVIEWER_ID = re.compile(r"~\S+|[^@\s]+@[^@\s]+\.[^@\s]+")  # an OpenReview tilde id or an email
+
+
+def _headerless_expertise(path: Path, text: str) -> bool:
+    """A table with no header row: no cell of its first row names a column triage knows, and the first is a
+    reviewer id (the first publication of openreview-expertise's ``csv_expertise``)."""
+    if _is_json(path) or text.lstrip()[:1] in "[{":
+        return False
+    first = next(csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(path, text)), [])
+    return bool(first) and not any(norm_header(c) in KNOWN_HEADERS for c in first) \
+        and _REVIEWER_ID.fullmatch(first[0].strip()) is not None
+
+
+def _read_csv_expertise(path: Path, text: str) -> pd.DataFrame:
+    """``csv_expertise`` as openreview-expertise reads it (``csv.reader``, the first four fields of each row)."""
+    sep = _sniff_delimiter(path, text)
+    reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+    rows, where = [], []
+    start = 1
+    try:
+        for fields in reader:
+            if any(f.strip() for f in fields):
+                if len(fields) < len(EXPERTISE_CSV_COLUMNS):
+                    raise InputError(
+                        f"{path}: line {start} has {len(fields)} field(s); a file without a header row is read as "
+                        "openreview-expertise's csv_expertise, 'author id,publication_id,title,abstract' on each "
+                        "line: complete the line, or add a header row (reviewer_id,title,abstract)")
+                rows.append(fields[: len(EXPERTISE_CSV_COLUMNS)])
+                where.append(f"line {start}")
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {start} cannot be read ({exc}); close the quote, or double the quote "
+                         'character ("") inside a quoted field') from None
+    _SHEET_ROWS[str(path)] = where
+    return pd.DataFrame(rows, columns=EXPERTISE_CSV_COLUMNS)
 
 
 ARCHIVES = "archives"  # openreview-expertise's dataset folder holds archives/~User_Id1.jsonl, one file per reviewer
