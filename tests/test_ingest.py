@@ -639,6 +639,14 @@ def test_openreview_expertise_archives_are_read_from_either_folder(tmp_path, cap
     assert not caplog.records
 
 
+def test_a_too_long_abstract_in_an_archive_is_named_by_file_and_line(tmp_path, caplog):
+    archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Short"}},
+            {"id": "b", "content": {"title": "Long", "abstract": "word " * 5000}})
+    caplog.set_level(logging.WARNING, logger="triage")
+    assert len(read_publications(tmp_path).loc[1, "abstract"]) == 20_000
+    assert "(first: ~A1.jsonl line 2, 24999 chars); truncated" in caplog.text
+
+
 def test_an_archive_without_text_or_publications_warns_once(tmp_path, caplog):
     arch = tmp_path / "archives"
     archive(arch, "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "abstract": ""}},

@@ -978,6 +978,7 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
     file, openreview-expertise's headerless ``csv_expertise`` or its ``archives/`` folder (:func:`read_archives`)."""
     path = Path(path)
     if path.is_dir():
+        path = _archive_folder(path)
         return _publications_text(read_archives(path, encoding=encoding), path)
     source = _read_source(path, encoding)
     if isinstance(source, str) and _headerless_expertise(path, source):
