@@ -377,3 +377,18 @@ def test_papers_short_of_the_senior_reviewers_asked_are_listed_and_said_in_the_r
                        senior=(2, 0, ("p1",))).senior_note()
     assert note.startswith("1 paper(s) have fewer than 2 senior reviewer(s) (no free senior candidate") and \
         "first: p1" in note
+
+
+def test_conflict_reasons_are_counted_by_kind_not_by_name_or_title():
+    """A possible co-author is one kind whoever it names; a '; ' inside a title or a declaration is no reason of
+    its own; a declared conflict is one kind however it was declared."""
+    d = _data()
+    d.conflicts = pd.DataFrame({
+        "paper_id": ["p0", "p0", "p1", "p2", "p3"], "reviewer_id": ["r1", "r2", "r3", "r4", "r0"],
+        "reason": ["co-author may be Daniel M. Kane (initials: 'Daniel Kane' on 'Hardness…' (2023))",
+                   "co-author may be Simon S Du (initials: 'Simon Du' on 'Breaking…' (2023))",
+                   "co-author of Ann Bar on 'Bandits; a survey' (2023); shared domain x.edu",
+                   "declared: same lab; advisor", "declared conflict"]})
+    html = render_report(d)
+    assert "Reasons (a pair can have several): co-author may be (2), declared (2), co-author (1), " \
+           "shared domain (1)." in html

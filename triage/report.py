@@ -308,10 +308,18 @@ def _members(data: ReportData, ids: list[str] | None) -> list[dict[str, str]] | 
 
 def reason_kind(reason: str) -> str:
     """The kind of a conflict reason, without its particulars: "co-author of A on 'T'" -> "co-author",
-    "declared: same lab" -> "declared", "shared domain x.edu" -> "shared domain"."""
-    head = re.split(r"""[:('"]| of | on """, reason.strip(), maxsplit=1)[0]
+    "co-author may be A (initials: ...)" -> "co-author may be", "declared: same lab" -> "declared",
+    "shared domain x.edu" -> "shared domain"."""
+    if reason.strip().startswith("declared"):  # "declared: same lab", "declared conflict" (OpenReview's -1)
+        return "declared"
+    head = re.split(r"""[:('"]| of | on |(?<=^co-author may be) """, reason.strip(), maxsplit=1)[0]
     words = [w for w in head.split() if not re.search(r"[.@\d]", w)]
     return " ".join(words) or "unspecified"
+
+
+# Where a pair's reasons are joined ("; "): before the start of a rule's reason or a declaration, so that a
+# "; " inside a co-authored title or a declared reason does not count as a reason of its own.
+_REASON_SEP = re.compile(r"; (?=reviewer (?:is|may be) an author|co-author |shared domain |declared)")
 
 
 # The report lists conflicts one by one up to this many; conflicts.csv and the xlsx hold them all. At
@@ -329,7 +337,7 @@ def conflict_rows(conflicts: pd.DataFrame | None, titles: dict[str, str], names:
     kinds: dict[str, int] = {}
     reasons = conflicts["reason"].fillna("").astype(str) if "reason" in conflicts.columns else [""] * len(conflicts)
     for reason in reasons:
-        for part in reason.split("; "):
+        for part in _REASON_SEP.split(reason):
             kinds[reason_kind(part)] = kinds.get(reason_kind(part), 0) + 1
     rows = [{"paper_id": r["paper_id"], "title": titles.get(r["paper_id"], ""), "reviewer_id": r["reviewer_id"],
              "name": names.get(r["reviewer_id"], ""), "reason": r.get("reason", "")}
