@@ -248,9 +248,21 @@ def test_report_without_optional_artifacts_still_renders():
     tree = parse(html)
     assert not tree.errors and all(tree.ids.count(s) == 1 for s in SECTIONS)
     assert "No area or theory-topic classification in this run." in html
-    assert "No assignment in this run" in html and "No conflicts found." in html
+    assert "No assignment in this run" in html
     assert "No embeddings for a map." in html
     assert len([t for t, _ in tree.tags if t == "article"]) == len(d.papers)
+
+
+def test_a_run_without_a_conflict_check_does_not_say_none_were_found():
+    """Without reviewers no conflict is looked for: the report says so, and shows no count of 0 found."""
+    d = _data()
+    d.assignments = d.conflicts = None
+    html = render_report(d)
+    assert "No conflicts found." not in html and "conflicts found</span>" not in html
+    assert "No conflict check in this run: 'triage match' finds the conflicts" in html
+    d.conflicts = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])  # checked, none found
+    html = render_report(d)
+    assert "No conflicts found." in html and "<b>0</b><span>conflicts found</span>" in html
 
 
 def test_weak_threshold_moves_papers_in_and_out():
