@@ -404,3 +404,19 @@ def test_conflict_reasons_are_counted_by_kind_not_by_name_or_title():
     html = render_report(d)
     assert "Reasons (a pair can have several): co-author may be (2), declared (2), co-author (1), " \
            "shared domain (1)." in html
+
+
+def _ticks(html: str, prefix: str, axis: str) -> list[str]:
+    """The tick labels of one axis of the histogram whose element ids start with ``prefix``."""
+    return re.findall(rf'<g id="{prefix}-{axis}tick_\d+">.*?<text[^>]*>([^<]*)</text>', html, flags=re.DOTALL)
+
+
+def test_histograms_of_a_small_run_count_in_whole_numbers():
+    """With two papers, the counts axes read 0, 1, 2 (not 0.0, 0.2, ...) and the load axis has no -0.50 load."""
+    d = _data(n=3)
+    html = render_report(d)
+    for prefix in ("scores", "best", "load"):
+        ticks = _ticks(html, prefix, "y")
+        assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), (prefix, ticks)
+    loads = _ticks(html, "load", "x")
+    assert loads and all(re.fullmatch(r"\d+", t) for t in loads), loads

@@ -138,12 +138,19 @@ def topic_map_svg(emb: np.ndarray, topics: pd.DataFrame, *, seed: int = 0) -> tu
 
 
 def histogram_svg(values: np.ndarray, *, title: str, xlabel: str, bins: int | list[float] = 20,
-                  mark: float | None = None, mark_label: str = "", prefix: str = "hist") -> str:
+                  mark: float | None = None, mark_label: str = "", prefix: str = "hist",
+                  whole_x: bool = False) -> str:
+    """A histogram of counts (whole numbers on the y axis; on the x axis too with ``whole_x``, for loads)."""
     if len(values) == 0:
         return ""
     plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
     fig, ax = plt.subplots(figsize=(5, 3))
     ax.hist(values, bins=bins, color="#4c72b0")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if whole_x:
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if mark is not None:
         ax.axvline(mark, color="#b3261e", linestyle="--", linewidth=1.2)
         ax.annotate(mark_label, (mark, 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
@@ -260,7 +267,7 @@ def assignment_quality(data: ReportData, titles: dict[str, str], names: dict[str
                                   xlabel="affinity", mark=data.weak_threshold,
                                   mark_label=f"weak < {data.weak_threshold:g}", prefix="best"),
         "load_svg": histogram_svg(all_loads.to_numpy(), title="Reviewer load", xlabel="papers per reviewer",
-                                  bins=[x - 0.5 for x in range(0, max_load + 2)], prefix="load"),
+                                  bins=[x - 0.5 for x in range(0, max_load + 2)], prefix="load", whole_x=True),
         "n_pairs": len(a), "n_used": len(loads), "n_idle": int((all_loads == 0).sum()),
         "mean": float(a["score"].mean()), "median_best": float(best["score"].median()),
         "median_lowest": float(lowest.median()), "n_lowest_weak": int((lowest < data.weak_threshold).sum()),
