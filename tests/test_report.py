@@ -141,7 +141,9 @@ def test_cards_and_flagged_lists(full_html):
     tree = parse(full_html)
     cards = [a for t, a in tree.tags if t == "article"]
     assert len(cards) == len(d.papers)
-    assert [a["data-weak"] for a in cards].count("1") == 2  # p1 (best 0.20) and the unassigned last paper
+    # p1 (best 0.20), p2 (1 of 2 reviewers) and the unassigned last paper: "weak or short-staffed only" shows them
+    assert [a["id"] for a in cards if a["data-weak"] == "1"] == ["paper-2", "paper-3", "paper-12"]
+    assert full_html.count("Only 1 of 2 reviewers assigned.") == 1 and full_html.count("No reviewer assigned.") == 1
     weak = re.search(r'<table id="weak">.*?</table>', full_html, flags=re.DOTALL).group(0)
     assert re.findall(r"<tr><td>(p\d+)</td>", weak) == ["p1"]
     short = re.search(r'<table id="unassigned">.*?</table>', full_html, flags=re.DOTALL).group(0)

@@ -428,6 +428,7 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
             by_paper.setdefault(r["paper_id"], []).append(
                 {"reviewer_id": r["reviewer_id"], "name": names.get(r["reviewer_id"], ""),
                  "score": float(r["score"]), "evidence_title": r.get("evidence_title", "")})
+    want = data.per_paper or max((len(r) for r in by_paper.values()), default=0)  # as the short-staffed list
     cards = []
     for row in table.to_dict("records"):
         s = summ.get(row["paper_id"], {})
@@ -448,6 +449,7 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
             "summarizer": summarizer_tag(s.get("summarizer", row.get("summarizer", ""))),
             "reviewers": revs, "weak": best is not None and best < data.weak_threshold,
             "unassigned": data.assignments is not None and not revs,
+            "short": data.assignments is not None and len(revs) < want, "want": want,
             "n_conflicts": row.get("n_conflicts", ""),
             "duplicates": _as_list(row.get("possible_duplicates", "")),
             "flags": [x for x in str(row.get("flags", "")).split("\n") if x],
