@@ -422,3 +422,11 @@ def test_histograms_of_a_small_run_count_in_whole_numbers():
         assert ticks and all(re.fullmatch(r"\d+", t) for t in ticks), (prefix, ticks)
     loads = _ticks(html, "load", "x")
     assert loads and all(re.fullmatch(r"\d+", t) for t in loads), loads
+
+
+def test_a_run_too_small_for_a_map_says_so():
+    """One or two submissions have embeddings but no map: the report says why, not that embeddings are missing."""
+    d = _data(n=3)
+    d.papers, d.topics, d.embeddings = d.papers.head(1), d.topics.head(1), d.embeddings[:1]
+    html = render_report(d)
+    assert "No map: it needs 3 submissions or more (this run has 1)." in html and "No embeddings for a map." not in html

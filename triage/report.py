@@ -469,7 +469,7 @@ def render_report(data: ReportData) -> str:
     titles = dict(zip(data.papers["paper_id"], data.papers["title"]))
     names = reviewer_names(data.reviewers)
 
-    topic_svg, projection = "", ""
+    topic_svg, projection, map_note = "", "", "No embeddings for a map."
     clusters: list[dict[str, Any]] = []
     if data.topics is not None and len(data.topics) and "cluster_id" in data.topics.columns:
         t = data.topics.assign(cluster_id=pd.to_numeric(data.topics["cluster_id"], errors="coerce"))
@@ -479,6 +479,7 @@ def render_report(data: ReportData) -> str:
         clusters = [{**r, "color": colors[r["cluster_id"]]} for r in g.to_dict("records")]
         if data.embeddings is not None and len(data.embeddings) == len(data.topics):
             topic_svg, projection = topic_map_svg(data.embeddings, data.topics)
+            map_note = f"No map: it needs 3 submissions or more (this run has {len(data.topics)})."
 
     has_areas = "area" in table.columns and table["area"].astype(str).ne("").any()
     areas = area_counts(table).to_dict("records") if has_areas else []
@@ -492,6 +493,7 @@ def render_report(data: ReportData) -> str:
         generated=_dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         topic_svg=topic_svg,
         projection=projection,
+        map_note=map_note,
         clusters=clusters,
         areas=areas,
         theory=theory_counts(table),
