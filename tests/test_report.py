@@ -180,7 +180,7 @@ def test_coauthor_pairs_idle_reviewers_and_lowest_scores():
     html = render_report(d)
     table = re.search(r'<table id="coauthors">.*?</table>', html, flags=re.DOTALL).group(0)
     assert re.findall(r"<tr><td>(p\d+)</td>", table) == ["p4"] and "Kurt Gödel; Ada Lovelace; Idle Reviewer" in table
-    assert "(2 pairs of reviewers who share a publication, on 1 papers" in html
+    assert "(2 pairs of reviewers who share a publication, on 1 paper;" in html
     stat = dict((label, value) for value, label in re.findall(r"<b>([^<]+)</b><span>([^<]+)</span>", html))
     assert stat["reviewers given no paper"] == "1"  # r9; r0-r4 all have papers in _data
     assert stat["papers with a reviewer below 0.35"] == "1"  # p1 (0.20 and 0.15)
@@ -430,3 +430,19 @@ def test_a_run_too_small_for_a_map_says_so():
     d.papers, d.topics, d.embeddings = d.papers.head(1), d.topics.head(1), d.embeddings[:1]
     html = render_report(d)
     assert "No map: it needs 3 submissions or more (this run has 1)." in html and "No embeddings for a map." not in html
+
+
+def test_counts_of_one_read_in_the_singular():
+    d = _data()
+    d.conflicts = d.conflicts.head(1)
+    d.reserve = pd.DataFrame({"reviewer_id": ["r4"], "load": [1], "max_load": [6], "papers": [3], "new_papers": [3],
+                              "covered": [3]})
+    html = render_report(d)
+    for text in ("(1 paper whose best assigned reviewer scores below 0.35)", "1 conflicted pair, never assigned, on 1 "
+                 "paper (median", "This reviewer can stand in on 3 of 11 papers."):
+        assert text in html, text
+    d.papers, d.topics, d.embeddings = d.papers.head(1), d.topics.head(1), d.embeddings[:1]
+    d.per_paper = 1
+    html = render_report(d)
+    assert "<title>triage report: 1 submission</title>" in html and ">1 paper</p>" in html
+    assert "(fewer than 1 reviewer)" in html

@@ -462,6 +462,7 @@ def render_report(data: ReportData) -> str:
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("triage", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["counted"] = lambda n, noun: f"{n} {noun}{'' if n == 1 else 's'}"  # 1 paper, 2 papers
     tpl = env.get_template("report.html.j2")
     table = build_triage_table(
         data.papers, topics=data.topics, summaries=data.summaries, assignments=data.assignments,
