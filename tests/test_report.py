@@ -241,6 +241,7 @@ def test_mismatch_note_says_when_no_author_areas_exist():
     d.papers["primary_area"] = ""
     html = render_report(d)
     assert "No area mismatches." not in html and "No author-chosen areas in the submissions" in html
+    assert "Authors chose another area" not in html  # no column of blanks
 
 
 def test_report_without_optional_artifacts_still_renders():
