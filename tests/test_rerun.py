@@ -346,7 +346,7 @@ def test_openreview_expertise_archives_run_and_a_new_reviewer_file_is_all_a_reru
         encoding="utf-8")
     status = runner.invoke(app, ["status", "-o", str(out)]).output
     match_line = next(line for line in status.splitlines() if line.startswith("match "))
-    assert f"out of date: publications file ({dataset}, edited in place) changed since" in match_line
+    assert f"out of date: publications folder ({dataset}) changed since" in match_line
     made.clear()
     res = runner.invoke(app, ["match", subs, "-p", str(dataset / "archives"), "-c", str(DATA / "conflicts.csv"),
                               "-o", str(out)])

@@ -705,7 +705,9 @@ class Workdir:
                     changed.append(f"{kind} file")
                 elif (kind != "keep_assignments"  # an earlier assignments.csv, which the run then writes again
                       and seen.get("path") and self._now(seen["path"], on_disk) not in (None, seen.get("sha256"))):
-                    changed.append(f"{kind} file ({seen['path']}, edited in place)")  # late papers appended
+                    changed.append(f"{kind} folder ({seen['path']})"
+                                   if Path(seen["path"]).is_dir()  # openreview-expertise's archives
+                                   else f"{kind} file ({seen['path']}, edited in place)")  # late papers appended
             if changed:
                 late[stage] = changed
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
