@@ -317,3 +317,22 @@ def test_a_frequent_coauthor_conflicts_whatever_the_years_and_large_author_lists
     assert "p1" in reasons(pubs, coauthor_frequent=3)
     capped = reasons(pubs, coauthor_max_authors=7)
     assert "p2" not in capped and "p1" in capped
+
+
+def test_coauthor_years_0_leaves_the_frequent_coauthors_rule_on():
+    """--coauthor-years 0 turns off the recent co-authors' rule only: a co-author on more than --coauthor-frequent
+    of the reviewer's publications still conflicts, unless that is 0 too."""
+    papers = pd.DataFrame({"paper_id": ["p1", "p2"], "authors": [["Ada Advisor"], ["Cy Recent"]],
+                           "authorids": [[], []]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1"], "name": ["Rita Rev"], "email": [""], "domains": [[]]})
+    rows = [(f"Joint paper number {i}", 2005 + i, ["Rita Rev", "Ada Advisor"]) for i in range(7)]
+    pubs = pd.DataFrame(rows + [("A recent paper", 2023, ["Rita Rev", "Cy Recent"])],
+                        columns=["title", "year", "authors"]).assign(reviewer_id="r1")
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+
+    def papers_in_conflict(**kw):
+        return set(detect_conflicts(papers, reviewers, pubs, none, params=ConflictParams(**kw))["paper_id"])
+
+    assert papers_in_conflict(coauthor_years=3) == {"p1", "p2"}
+    assert papers_in_conflict(coauthor_years=0) == {"p1"}
+    assert papers_in_conflict(coauthor_years=0, coauthor_frequent=None) == set()

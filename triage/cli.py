@@ -143,7 +143,8 @@ PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers ass
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
-    "--coauthor-years", min=0, help="Co-authorship within this many years is a conflict (0: off).")]
+    "--coauthor-years", min=0,
+    help="Co-authorship within this many years is a conflict (0: off; --coauthor-frequent still applies).")]
 CoauthorFrequent = Annotated[int, typer.Option(
     "--coauthor-frequent", min=0,
     help="Co-authors on more than this many of a reviewer's publications conflict whatever the years: a former "

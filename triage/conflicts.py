@@ -342,18 +342,20 @@ def detect_conflicts(
     # the given name is '' for a name written with initials only ('J. Doe').
     coauthor_to_rev: dict[str, dict[str, str]] = {}
     coauthor_by_init: dict[str, dict[str, dict[str, dict[str, str]]]] = {}
-    if params.coauthor_years != 0 and len(publications) and "authors" in publications.columns:
+    if len(publications) and "authors" in publications.columns:
         years = pd.to_numeric(publications["year"], errors="coerce")
         newest = years.max() if years.notna().any() else None
+        recent = params.coauthor_years != 0  # 0: only frequent co-authors conflict
         cutoff = None if params.coauthor_years is None or newest is None else newest - params.coauthor_years
         cap = params.coauthor_max_authors
         frequent = _frequent_coauthors(publications, years, own_keys, params.coauthor_frequent, cap) \
-            if cutoff is not None and params.coauthor_frequent is not None else {}
+            if params.coauthor_frequent is not None and (cutoff is not None or not recent) else {}
         for (full, rid), label in frequent.items():
             coauthor_to_rev.setdefault(full, {})[rid] = label
         for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
                                             publications["authors"], years):
-            if not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or (cap and len(authors) > cap):
+            if not recent or not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or \
+                    (cap and len(authors) > cap):
                 continue
             own_full, own_init = own_keys.get(rid, ("", ""))
             label = None
