@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from pathlib import Path
 
@@ -63,3 +64,34 @@ def test_each_commands_help_is_about_that_command():
     assert "summar" not in helps["screen"]["pdf_dir"]  # the screen summarizes nothing
     for output in ("reserve.csv", "assignment_probabilities.csv", "changes.csv"):  # what match writes
         assert output in commands["match"].help
+
+
+def _readme_options() -> list[str]:
+    """The --options the README names for triage: not those of a `bench/` script, of pip or of OpenReview's matcher
+    (`--max_papers`)."""
+    spans = re.findall(r"```[a-z]*\n(.*?)```", README, re.DOTALL) + re.findall(r"`([^`\n]+)`", README)
+    lines = [line for span in spans for line in span.splitlines()]
+    return [o for line in lines if "bench/" not in line and "pip " not in line
+            for o in re.findall(r"(?<![\w-])--[a-z][a-z0-9-]*(?!\w)", line) if o != "--extra-index-url"]
+
+
+def test_every_option_the_readme_names_exists_with_the_default_it_states():
+    commands = get_command(app).commands  # type: ignore[attr-defined]
+    params = [p for sub in commands.values() for p in sub.params]
+    known = {o for p in params for o in (*p.opts, *p.secondary_opts)} | {"--help"}
+    assert sorted({o for o in _readme_options() if o not in known}) == []
+    for option, stated in re.findall(r"`(--[a-z-]+)` \((\d[\d.]*)[;)]", README):  # "`--coauthor-years` (3)"
+        defaults = {p.default for p in params if option in p.opts}
+        assert defaults == {type(next(iter(defaults)))(stated)}, (option, stated, defaults)
+
+
+def test_the_input_formats_example_rows_fit_their_columns():
+    table = README.split("| file | required columns |", 1)[1].split("\n\n", 1)[0]
+    for line in table.splitlines()[2:]:
+        name, required, optional, example = (c.strip() for c in line.strip("|").split("|"))
+        optional = re.sub(r"\([^)]*\)", "", optional)  # "`senior` (yes / no)", "`reason` (also headerless ...)"
+        n_columns = len(re.findall(r"`\w+`", required)) + len([c for c in optional.split(",") if c.strip()])
+        row = next(csv.reader([re.match(r"`([^`]*)`", example).group(1)]))
+        assert 1 < len(row) <= n_columns, (name, row)
+        if "in that column order" in example:
+            assert len(row) == n_columns, (name, row, n_columns)
