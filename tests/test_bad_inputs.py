@@ -717,6 +717,24 @@ def test_affinity_holds_the_lock_of_its_scores_files_folder(earlier, fake_model,
     assert leftovers(out) == [".mine.csv.triage-abcd1234.staged"]
 
 
+def test_affinity_to_standard_output_locks_no_folder_but_its_work(earlier, fake_model, tmp_path, monkeypatch):
+    """'-o -' writes no file: a command writing into the current folder (another 'affinity -o -' in the same
+    pipeline folder, a 'triage run -o .') does not stop it."""
+    out, _ = earlier
+    monkeypatch.chdir(tmp_path)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                              cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        res = runner.invoke(app, ["affinity", str(GOOD / "submissions.csv"), "-p", str(GOOD / "publications.csv"),
+                                  "-o", "-", "--work", str(out)])
+        assert res.exit_code == 0, res.output
+        assert res.stdout.startswith("paper_id,reviewer_id,score")
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def test_a_command_removes_what_killed_commands_left(earlier, fake_model):
     """The hidden temporary and staged files of triage's own outputs that runs killed with kill -9 left are removed by
     the next command on the folder (in a cache, a day later); nothing else is: not the user's own hidden files, not

@@ -256,7 +256,8 @@ def _folder_locks(kwargs: dict[str, Any]) -> Iterator[None]:
     from triage.workdir import folder_lock
 
     with contextlib.ExitStack() as stack:
-        if kwargs.get("scores") is not None:  # first: when it is --work too, its leftovers are removed as well
+        # First: when it is --work too, its leftovers are removed as well. '-' (standard output) writes no file.
+        if kwargs.get("scores") is not None and str(kwargs["scores"]) != "-":
             scores = Path(kwargs["scores"])
             stack.enter_context(folder_lock(scores.parent, "-o", names=(scores.name,)))
         for key, option in (("out_dir", "-o"), ("work_dir", "--work")):
