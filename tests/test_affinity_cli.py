@@ -66,7 +66,7 @@ def test_affinity_all_pairs_has_evidence_and_ranks_authors_high(work, tmp_path):
     # --top-k keeps each paper's best k, with the very same scores (a reviewer's scores are comparable).
     top = tmp_path / "top.csv"
     res = invoke("affinity", SUB, "-p", PUB, "-r", REV, "-o", str(top), "--work", str(work), "--top-k", "5",
-                 "--keep-conflicts")
+                 "--reviewer-top-k", "0", "--keep-conflicts")
     assert res.exit_code == 0, res.output
     t = pd.read_csv(top, dtype={"score": float}, keep_default_na=False)
     assert (t.groupby("paper_id").size() == 5).all()
@@ -90,6 +90,29 @@ def test_affinity_all_pairs_has_evidence_and_ranks_authors_high(work, tmp_path):
     left_out = int(re.search(r"(\d+) conflict\(s\) found", res.stdout).group(1))
     every = set(zip(aff["paper_id"], aff["reviewer_id"]))
     assert pairs < every and left_out >= len((declared | authors) & every)
+
+
+def test_every_reviewer_gets_their_best_papers_in_the_openreview_upload(work, tmp_path):
+    """--reviewer-top-k (on by default): a reviewer outside every paper's --top-k still gets a score on their best
+    papers, in affinity.csv (so the solve can assign them) and in OpenReview's affinity upload."""
+    pubs = pd.read_csv(PUB, keep_default_na=False)
+    with_pubs = set(pubs["reviewer_id"])
+    seen = {}
+    for extra in (("--reviewer-top-k", "0"), ()):
+        out = tmp_path / f"out{len(extra)}"
+        res = invoke("match", SUB, "-p", PUB, "-r", REV, "-c", CONF, "-o", str(out), "--top-k", "6",
+                     "--per-paper", "1", "--export-format", "openreview", *extra)
+        assert res.exit_code == 0, res.output
+        up = read_headerless(out / "openreview_affinity.csv", ["paper", "user", "score"])
+        aff = pd.read_csv(out / "affinity.csv", keep_default_na=False)
+        assert set(up["user"]) == set(aff["reviewer_id"])
+        seen[extra] = aff
+    off, on = seen[("--reviewer-top-k", "0")], seen[()]
+    assert with_pubs - set(off["reviewer_id"])  # the top-6 of each of 40 papers leaves a reviewer out
+    assert set(on["reviewer_id"]) == with_pubs
+    assert on.groupby("reviewer_id").size().min() >= 8  # their 10 best, less those in conflict
+    both = on.merge(off, on=["paper_id", "reviewer_id"], suffixes=("", "_off"))
+    assert len(both) == len(off) and (both["score"] == both["score_off"]).all()
 
 
 @pytest.mark.parametrize("fmt, second", [("openreview", "reviewer_id"), ("cmt", "reviewer_email")])

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from triage.errors import InputError
 from triage.lexical import LexicalParams, Weighting, fit_transform
 from triage.match import (
     AffinityParams,
@@ -113,6 +114,45 @@ def test_listed_pairs_score_as_the_other_paths():
         assert len(got) == len(merged) == 25  # unknown papers and reviewers are left out
         assert (merged.score - merged.score_all).abs().max() <= 1e-4
         assert (merged.evidence_id == merged.evidence_id_all).all()
+
+
+def test_reviewer_top_k_adds_each_reviewers_best_papers():
+    """``reviewer_top_k`` (openreview-expertise's sparse_value): besides each paper's top-k, every reviewer with a
+    profile keeps their n best papers, each pair scored as all pairs score it; the papers' own rows are unchanged."""
+    papers, P, pubs, E, revs = setup(n_pap=40, n_rev=200, per=(0, 6))
+    for how in Aggregate:  # mean and percentile widen the candidate lists (closest_papers), max and topk do not
+        allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
+        top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=5, **DENSE))
+        got = compute_affinity(papers, P, pubs, E, revs,
+                               params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=3, **DENSE))
+        assert top["reviewer_id"].nunique() < allp["reviewer_id"].nunique()  # the top-5 alone leaves reviewers out
+        assert got["reviewer_id"].nunique() == allp["reviewer_id"].nunique()
+        merged = got.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+        assert len(merged) == len(got) and (merged.score == merged.score_all).all()
+        assert (merged.evidence_id == merged.evidence_id_all).all()
+        pd.testing.assert_frame_equal(got.merge(top[["paper_id", "reviewer_id"]]), top)  # the top-5 rows as they were
+        for r, mine in allp.groupby("reviewer_id"):
+            kept = set(got.loc[got["reviewer_id"] == r, "paper_id"])
+            third = mine["score"].nlargest(3).iloc[-1]  # rounded scores may tie at the third: either may be kept
+            assert len(kept) >= 3 and set(mine.loc[mine["score"] > third, "paper_id"]) <= kept, (how, r)
+
+
+def test_reviewer_top_k_with_the_lexical_blend_and_few_papers():
+    papers, P, pubs, E, revs = setup(n_pap=25, n_rev=60, per=(1, 5))
+    with_words(papers, pubs, seed=3)
+    params = dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1))
+    allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
+    got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=2, reviewer_top_k=4, **params))
+    assert (got.groupby("reviewer_id").size() >= 4).all() and got["reviewer_id"].nunique() == len(revs)
+    merged = got.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+    assert len(merged) == len(got) and (merged.score - merged.score_all).abs().max() <= 1e-4
+    assert (merged.evidence_id == merged.evidence_id_all).all()
+    # More than there are papers: every pair, once.
+    few = compute_affinity(papers.head(3), P[:3], pubs, E, revs,
+                           params=AffinityParams(top_k=1, reviewer_top_k=10, **params))
+    assert len(few) == 3 * len(revs) and not few.duplicated(["paper_id", "reviewer_id"]).any()
+    with pytest.raises(InputError, match="--reviewer-top-k -1"):
+        compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(reviewer_top_k=-1))
 
 
 def test_pair_dots_in_any_order():

@@ -88,7 +88,7 @@ def fake_model(monkeypatch):
 def test_a_chairs_manual_pair_outside_the_top_k_is_kept(fake_model, tmp_path):
     out = tmp_path / "out"
     res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv",
-                                        GOOD / "reviewers.csv", out, "--top-k", "6"))
+                                        GOOD / "reviewers.csv", out, "--top-k", "6", "--reviewer-top-k", "0"))
     assert res.exit_code == 0, res.output
     first = pd.read_csv(out / "assignments.csv", dtype=str)
     aff = pd.read_csv(out / "affinity.csv", dtype=str)
@@ -103,7 +103,8 @@ def test_a_chairs_manual_pair_outside_the_top_k_is_kept(fake_model, tmp_path):
     manual.loc[0, "reviewer_id"] = outside  # the chair swaps in a reviewer the top-6 did not hold
     manual.to_csv(tmp_path / "manual.csv", index=False)
     res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv", GOOD / "reviewers.csv",
-                                        out, "--top-k", "6", "--keep-assignments", str(tmp_path / "manual.csv")))
+                                        out, "--top-k", "6", "--reviewer-top-k", "0", "--keep-assignments",
+                                        str(tmp_path / "manual.csv")))
     assert res.exit_code == 0, res.output
     now = pd.read_csv(out / "assignments.csv", dtype=str)
     assert ((now["paper_id"] == paper) & (now["reviewer_id"] == outside)).any()
@@ -243,6 +244,8 @@ def test_affinity_is_reused_when_only_conflicts_or_loads_change(fake_model, tmp_
     assert run(out, *args, pubs=pubs)["affinity_reused"] is False
     assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is False
     assert run(out, *args, "--top-k", "7", pubs=pubs)["affinity_reused"] is True
+    assert run(out, *args, "--top-k", "7", "--reviewer-top-k", "2", pubs=pubs)["affinity_reused"] is False
+    assert run(out, *args, "--top-k", "7", "--reviewer-top-k", "2", pubs=pubs)["affinity_reused"] is True
     assert len(list((out / "cache" / "affinity").glob("*.pkl"))) == 1
 
 

@@ -11,6 +11,9 @@ from typing import TypeVar
 
 ALLOW_DOWNLOAD_ENV = "TRIAGE_ALLOW_DOWNLOAD"  # lets a hub model name be downloaded (--allow-download)
 DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"  # the LLM server's API key (--llm-key-env names another)
+# --reviewer-top-k of the commands: each reviewer's best papers kept as candidates besides each paper's --top-k
+# reviewers (AffinityParams keeps it off); bench/README.md measures it.
+REVIEWER_TOP_K = 10
 
 
 class Aggregate(str, Enum):

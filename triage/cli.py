@@ -33,6 +33,7 @@ from triage import __version__
 from triage.choices import (
     ALLOW_DOWNLOAD_ENV,
     DEFAULT_KEY_ENV,
+    REVIEWER_TOP_K,
     Aggregate,
     CentralityChoice,
     ExportChoice,
@@ -139,6 +140,11 @@ QualifiedAffinity = Annotated[float, typer.Option(
     help="topic_supply.csv: a reviewer is close to a paper when their closest publication has this cosine with it "
          "or more (not the blended match affinity).")]
 TopK = Annotated[int, typer.Option("--top-k", min=1, help="Candidate reviewers kept per paper.")]
+ReviewerTopK = Annotated[int, typer.Option(
+    "--reviewer-top-k", min=0,
+    help="Also keep each reviewer's N best papers as candidates (openreview-expertise's sparse_value: the top-K of "
+         "each paper and of each reviewer), so that every reviewer with publications is scored and can be assigned "
+         "(0: off).")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
@@ -161,7 +167,8 @@ LexicalWeight = Annotated[float, typer.Option(
     help="Share of the BM25 lexical similarity in the blend with embeddings (0: embeddings only).")]
 Recent = Annotated[int | None, typer.Option("--recent", min=1, help="Use each reviewer's N most recent publications.")]
 Since = Annotated[int | None, typer.Option("--since", help="Use publications from this year on.")]
-AllPairs = Annotated[bool, typer.Option("--all-pairs", help="Score every (paper, reviewer) pair (ignores --top-k).")]
+AllPairs = Annotated[bool, typer.Option(
+    "--all-pairs", help="Score every (paper, reviewer) pair (ignores --top-k and --reviewer-top-k).")]
 Bids = Annotated[Path | None, typer.Option(
     "--bids",
     help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
@@ -381,6 +388,7 @@ def run(
     theory_threshold: TheoryThreshold = None,
     qualified_affinity: QualifiedAffinity = 0.55,
     top_k: TopK = 50,
+    reviewer_top_k: ReviewerTopK = REVIEWER_TOP_K,
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
@@ -425,7 +433,7 @@ def run(
         embed=EmbedParams(model=model, batch_size=batch_size, allow_download=allow_download,
                           use_keywords=use_keywords),
         topics=ClusterParams(k=k, seed=seed),
-        affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
+        affinity=_affinity_params(top_k, reviewer_top_k, all_pairs, aggregate, lexical_weight, recent, since),
         conflicts=_conflict_params(coauthor_years, coauthor_frequent, coauthor_max_authors),
         assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack, max_probability, seed,
                                   reserve, min_senior),
@@ -621,6 +629,7 @@ def match(
     conflicts: Conflicts = None,
     out_dir: OutDir = DEFAULT_OUT,
     top_k: TopK = 50,
+    reviewer_top_k: ReviewerTopK = REVIEWER_TOP_K,
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
@@ -666,7 +675,8 @@ def match(
         err.print(note, markup=False, highlight=False)  # before any error it leads to
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     res = run_match(corpus, emb, wd,
-                    affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
+                    affinity=_affinity_params(top_k, reviewer_top_k, all_pairs, aggregate, lexical_weight, recent,
+                                              since),
                     conflicts=_conflict_params(coauthor_years, coauthor_frequent, coauthor_max_authors),
                     assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack,
                                               max_probability, seed, reserve, min_senior),
@@ -681,12 +691,12 @@ def match(
     _say_outdated(out_dir)
 
 
-def _affinity_params(top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_weight: float,
+def _affinity_params(top_k: int, reviewer_top_k: int, all_pairs: bool, aggregate: Aggregate, lexical_weight: float,
                      recent: int | None, since: int | None) -> Any:
     from triage.match import AffinityParams
 
-    return AffinityParams(top_k=None if all_pairs else top_k, aggregate=aggregate,
-                          lexical_weight=lexical_weight, recent=recent, since=since)
+    return AffinityParams(top_k=None if all_pairs else top_k, reviewer_top_k=0 if all_pairs else reviewer_top_k,
+                          aggregate=aggregate, lexical_weight=lexical_weight, recent=recent, since=since)
 
 
 def _conflict_params(coauthor_years: int, coauthor_frequent: int, coauthor_max_authors: int) -> Any:
@@ -717,6 +727,7 @@ def affinity(
     reviewers: Reviewers = None,
     conflicts: Conflicts = None,
     top_k: TopK = 50,
+    reviewer_top_k: ReviewerTopK = REVIEWER_TOP_K,
     all_pairs: AllPairs = False,
     aggregate: AggregateOpt = Aggregate.topk,
     lexical_weight: LexicalWeight = 0.5,
@@ -758,7 +769,8 @@ def affinity(
         err.print(note, markup=False, highlight=False)  # before any error it leads to
     emb = run_embed(corpus, wd, embed_params, progress=_progress_factory(), inputs=inputs)
     aff, confl = run_affinity(corpus, emb, scores,
-                              affinity=_affinity_params(top_k, all_pairs, aggregate, lexical_weight, recent, since),
+                              affinity=_affinity_params(top_k, reviewer_top_k, all_pairs, aggregate, lexical_weight,
+                                                        recent, since),
                               conflicts=None if keep_conflicts else _conflict_params(
                                   coauthor_years, coauthor_frequent, coauthor_max_authors),
                               fmt=fmt.value)

@@ -15,7 +15,10 @@ Two paths compute the same scores:
 * all pairs (``top_k=None``): exact, papers in blocks against every publication (BLAS);
 * top-k: for each paper the reviewers whose *closest* publication is most similar are the
   candidates (exact brute force, blockwise BLAS); their aggregated, blended scores are then
-  computed exactly and the best ``top_k`` kept.
+  computed exactly and the best ``top_k`` kept;
+* each reviewer's ``reviewer_top_k`` best papers, added to the top-k pairs (openreview-expertise's
+  ``sparse_value`` keeps the top-K of each reviewer *and* each paper): the papers searched from the
+  reviewer's publications, then scored with ``score_pairs``, so a pair scores the same found either way.
 
 Publications are grouped by reviewer into contiguous segments, so every aggregation is a
 ``reduceat`` over segments: no Python loop over papers x reviewers.
@@ -41,6 +44,8 @@ log = logging.getLogger("triage")
 
 AFFINITY_COLUMNS = ["paper_id", "reviewer_id", "score", "evidence_id", "evidence_title"]
 BLOCK = 64
+PUB_BLOCK = 2048  # publications searched against every paper at once (8 MB per 1,000 papers)
+PAIR_ENTRIES = 1 << 16  # (paper, publication) entries scored by one score_pairs call (bounds its gathers)
 TOPK_WEIGHTS = (1.0, 1 / 2, 1 / 3)
 
 
@@ -51,6 +56,7 @@ class AffinityParams:
     lexical: LexicalParams = field(default_factory=LexicalParams)
     percentile: float = 75.0  # used by Aggregate.percentile
     top_k: int | None = 50  # reviewers kept per paper; None keeps every pair
+    reviewer_top_k: int = 0  # with top_k: also each reviewer's N best papers (the commands default to REVIEWER_TOP_K)
     recent: int | None = None  # keep each reviewer's N most recent publications
     since: int | None = None  # keep publications from this year on
 
@@ -278,13 +284,14 @@ def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarra
 
 def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, top_k: int,
                 LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
-                calib: tuple[float, float, float] | None = None
+                calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each paper's ``top_k`` reviewers: candidates by their closest publication, then exact scores.
 
     Every aggregate is at most the reviewer's closest publication, so with embeddings alone the
     candidate list grows until no reviewer left out could still enter the top k (exact). With
-    the lexical blend the candidates are the ``2 * top_k + 20`` closest by embeddings.
+    the lexical blend the candidates are the ``2 * top_k + 20`` closest by embeddings. ``closest``
+    is given each block's closest publications, so the reviewers' side needs no search of its own.
     """
     counts = np.diff(ptr)
     active = np.flatnonzero(counts > 0)
@@ -295,6 +302,8 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
         D = P[s:s + BLOCK] @ E.T  # (b, n_pubs)
         b = D.shape[0]
         mx = np.maximum.reduceat(D, ptr[active], axis=1)  # (b, n_act): closest publication per reviewer
+        if closest is not None:
+            closest.add(s, mx)
         order = np.argsort(-mx, axis=1, kind="stable")
         n_cand = min(n_act, 2 * top_k + 20)
         while True:
@@ -351,6 +360,106 @@ def score_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
     return _cat([pi], [ri], [sc], [entry_pub[best]])
 
 
+class ClosestPapers:
+    """For each reviewer with a profile, the ``k`` papers closest to one of their publications, gathered from the
+    blocks of papers that :func:`score_top_k` computes anyway (its ``mx``), so finding them costs no search."""
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.val = np.zeros((0, 0), dtype=np.float32)  # (reviewers, <= k + 1): the closest so far, in no order
+        self.idx = np.zeros((0, 0), dtype=np.int64)  # their paper rows
+
+    def add(self, start: int, mx: np.ndarray) -> None:
+        """``mx`` (papers ``start ..`` of a block, reviewers with a profile): each one's closest publication."""
+        b, n = mx.shape
+        val = mx.T if not self.val.size else np.concatenate([self.val, mx.T], axis=1)
+        rows = np.broadcast_to(np.arange(start, start + b, dtype=np.int64), (n, b))
+        idx = rows if not self.idx.size else np.concatenate([self.idx, rows], axis=1)
+        if val.shape[1] > self.k + 1:
+            part = np.argpartition(-val, self.k, axis=1)[:, :self.k + 1]
+            val, idx = np.take_along_axis(val, part, axis=1), np.take_along_axis(idx, part, axis=1)
+        self.val, self.idx = np.ascontiguousarray(val), np.ascontiguousarray(idx)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """(paper rows, bound): each reviewer's ``k`` closest papers (closest first), and the closeness of the
+        next one (``-inf`` when no paper is left)."""
+        order = np.lexsort((self.idx, -self.val), axis=1)
+        val, idx = np.take_along_axis(self.val, order, axis=1), np.take_along_axis(self.idx, order, axis=1)
+        k = min(self.k, idx.shape[1])
+        bound = val[:, k] if idx.shape[1] > k else np.full(len(val), -np.inf, dtype=np.float32)
+        return idx[:, :k], bound
+
+
+def closest_papers(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, revs: np.ndarray, k: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """As :meth:`ClosestPapers.result` for the reviewer rows ``revs`` (each with a profile), searched directly:
+    exact brute force, blocks of their publications against every paper (BLAS)."""
+    counts = np.diff(ptr)[revs]
+    cum = np.cumsum(counts)
+    cuts = np.searchsorted(cum, np.arange(PUB_BLOCK, cum[-1] if len(cum) else 0, PUB_BLOCK), "right")
+    cand, bound = [], []
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(revs)]):
+        if lo >= hi:
+            continue
+        c = counts[lo:hi]
+        local = np.zeros(len(c), dtype=np.int64)
+        np.cumsum(c[:-1], out=local[1:])
+        rows = np.repeat(ptr[revs[lo:hi]], c) + (np.arange(c.sum()) - np.repeat(local, c))
+        found = ClosestPapers(k)
+        found.add(0, np.maximum.reduceat(E[rows] @ P.T, local, axis=0).T)  # (papers, reviewers): closest publication
+        ci, bi = found.result()
+        cand.append(ci)
+        bound.append(bi)
+    return np.concatenate(cand), np.concatenate(bound)
+
+
+def score_reviewer_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, n: int,
+                         LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
+                         calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each reviewer's ``n`` best papers: candidates by the reviewer's closest publication, then exact scores.
+
+    The first candidates come from ``closest`` (fed by :func:`score_top_k`, with ``k = 2 * n + 20``), else from
+    :func:`closest_papers`. As in :func:`score_top_k`, with embeddings alone the candidate list grows until no
+    paper left out could still enter the reviewer's best ``n`` (exact); with the lexical blend the candidates are
+    the ``2 * n + 20`` closest by embeddings. Scores come from :func:`score_pairs`; equal scores fall by paper row.
+    """
+    n_pap = P.shape[0]
+    calib = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
+    todo = np.flatnonzero(np.diff(ptr) > 0)
+    n_cand = 2 * n + 20
+    out_p, out_r, out_s, out_e = [], [], [], []
+    while len(todo):
+        if closest is not None:
+            cand, bound = closest.result()
+            closest = None
+        else:
+            cand, bound = closest_papers(P, E, ptr, todo, n_cand)
+        cand = np.sort(cand, axis=1)  # by paper row, so that equal scores fall by paper row
+        pi, ri = cand.ravel(), np.repeat(todo, cand.shape[1])
+        order = np.argsort(pi, kind="stable")  # by paper, so that each score_pairs call sees few distinct papers
+        cum = np.cumsum(np.diff(ptr)[ri[order]])
+        cuts = np.searchsorted(cum, np.arange(PAIR_ENTRIES, cum[-1], PAIR_ENTRIES), "right")
+        sc, ev = np.zeros(len(pi), dtype=np.float32), np.zeros(len(pi), dtype=np.int64)
+        for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(order)]):
+            if lo < hi:  # in slices, so that the gathered vectors stay small
+                sel = order[lo:hi]
+                _, _, sc[sel], ev[sel] = score_pairs(P, E, ptr, params, pi[sel], ri[sel], LP, LE, calib)
+        sc2 = sc.reshape(len(todo), -1)
+        top = np.argsort(-sc2, axis=1, kind="stable")[:, :n]
+        kth = np.take_along_axis(sc2, top[:, -1:], axis=1)[:, 0]
+        exact = bool(calib[0]) or cand.shape[1] >= n_pap or params.aggregate is Aggregate.max
+        done = np.ones(len(todo), dtype=bool) if exact else bound < kth
+        pick = (np.flatnonzero(done)[:, None] * sc2.shape[1] + top[done]).ravel()
+        out_p.append(pi[pick])
+        out_r.append(ri[pick])
+        out_s.append(sc[pick])
+        out_e.append(ev[pick])
+        todo = todo[~done]
+        n_cand *= 2
+    return _cat(out_p, out_r, out_s, out_e)
+
+
 def _cat(*parts: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     p, r, s, e = (np.concatenate(x) if x else np.zeros(0) for x in parts)
     return p.astype(np.int64), r.astype(np.int64), s.astype(np.float32), e.astype(np.int64)
@@ -369,13 +478,16 @@ def compute_affinity(
     """Long table ``paper_id, reviewer_id, score, evidence_id, evidence_title``.
 
     Rows are sorted by paper (input order) then score (descending) then reviewer id.
-    Reviewers with no (selected) publications get no rows. ``pairs`` (``paper_id, reviewer_id``):
+    Reviewers with no (selected) publications get no rows. With ``top_k``, ``reviewer_top_k`` adds each
+    reviewer's best papers to each paper's best reviewers. ``pairs`` (``paper_id, reviewer_id``):
     score exactly these pairs (e.g. earlier assignments outside the top-k), not each paper's top-k.
     """
     if paper_emb.shape[0] != len(papers) or pub_emb.shape[0] != len(pubs):
         raise InputError("embeddings do not match the tables; rerun 'triage embed'")
     if params.top_k is not None and params.top_k < 1:
         raise InputError(f"--top-k {params.top_k}: must be at least 1")
+    if params.reviewer_top_k < 0:
+        raise InputError(f"--reviewer-top-k {params.reviewer_top_k}: must be 0 (off) or more")
     if not 0.0 <= params.lexical_weight <= 1.0:
         raise InputError(f"--lexical-weight {params.lexical_weight}: must be between 0 and 1")
     if not 0.0 <= params.percentile <= 100.0:
@@ -421,7 +533,12 @@ def compute_affinity(
     elif params.top_k is None:
         p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE, calib)
     else:
-        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib)
+        closest = ClosestPapers(2 * params.reviewer_top_k + 20) if params.reviewer_top_k else None
+        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib, closest)
+        if closest is not None:
+            rp, rr, rs, rv = score_reviewer_top_k(P, E, ptr, params, params.reviewer_top_k, LP, LE, calib, closest)
+            new = ~np.isin(rp * len(rev_ids) + rr, p * len(rev_ids) + r)  # a pair both ways keeps the paper's row
+            p, r, s, e = _cat([p, rp[new]], [r, rr[new]], [s, rs[new]], [e, rv[new]])
     ok = np.isfinite(s)
     p, r, s, e = p[ok], r[ok], s[ok], rows[e[ok]]
     out = pd.DataFrame({
@@ -436,7 +553,6 @@ def compute_affinity(
     return out.drop(columns="_p").reset_index(drop=True)
 
 
-__all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "LexicalParams", "Weighting", "aggregate_segments",
-           "blend_calibration", "blend_weight", "bottom_k", "compute_affinity", "score_all_pairs", "score_pairs",
-           "score_top_k",
-           "segments", "select_profiles"]
+__all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "ClosestPapers", "LexicalParams", "Weighting",
+           "aggregate_segments", "blend_calibration", "blend_weight", "bottom_k", "closest_papers", "compute_affinity",
+           "score_all_pairs", "score_pairs", "score_reviewer_top_k", "score_top_k", "segments", "select_profiles"]
