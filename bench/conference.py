@@ -40,6 +40,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import PeakRSS, fmt, make_people  # noqa: E402
 
+from triage.choices import REVIEWER_TOP_K  # noqa: E402
+
 FILES = ("iclr_2021_2022_submissions.csv.gz", "neurips_2013_2018_accepted.csv.gz", "colt_2023_2024_papers.csv.gz")
 SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 
@@ -180,14 +182,17 @@ def instrument() -> StageTimer:
     return t
 
 
-def run(folder: Path, out: Path, model: str, timer: StageTimer) -> tuple[float, list[str]]:
+def run(folder: Path, out: Path, model: str, timer: StageTimer, reviewer_top_k: int = REVIEWER_TOP_K
+        ) -> tuple[float, list[str]]:
     from triage import pipeline as P
     from triage.choices import ExportFormat, SplitBy
+    from triage.match import AffinityParams
     from triage.workdir import Workdir, all_or_nothing
 
     inputs = P.Inputs(folder / "submissions.csv", folder / "publications.csv", folder / "reviewers.csv",
                       folder / "conflicts.csv")
-    options = P.RunOptions(embed=P.EmbedParams(model=model), export_formats=("openreview", "cmt", "hotcrp", "start"))
+    options = P.RunOptions(embed=P.EmbedParams(model=model), affinity=AffinityParams(reviewer_top_k=reviewer_top_k),
+                           export_formats=("openreview", "cmt", "hotcrp", "start"))
     t0 = time.perf_counter()
     with all_or_nothing():
         res = P.run_all(inputs, out, options)
@@ -220,6 +225,8 @@ def main() -> int:
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-conference",
                     help="folder for the conference and the run (its embedding cache is reused)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--reviewer-top-k", type=int, default=REVIEWER_TOP_K,
+                    help="each reviewer's best papers kept as candidates, as 'triage run' does (0: off)")
     args = ap.parse_args()
 
     folder, out = args.work / f"conf-{args.papers}-{args.reviewers}-{args.pubs_per_reviewer}", args.work / "out"
@@ -230,8 +237,12 @@ def main() -> int:
           f"reviewers, {counts['publications']:,} publication rows ({counts['distinct_publications']:,} distinct "
           f"papers); built in {time.perf_counter() - t0:.0f} s")
     timer = instrument()
-    wall, messages = run(folder, out, args.model, timer)
+    wall, messages = run(folder, out, args.model, timer, args.reviewer_top_k)
     print("\n".join(messages))
+    scored = pd.read_csv(out / "affinity.csv", usecols=["reviewer_id"])["reviewer_id"].value_counts()
+    n_rev = counts["reviewers"]
+    print(f"reviewers without a candidate pair: {n_rev - len(scored)} of {n_rev}; with fewer than 6: "
+          f"{n_rev - int((scored >= 6).sum())}")
     print(f"\nfull run (run + xlsx export by area): {wall:.1f} s wall")
     print(fmt(timer.table()) + "\n")
     print(fmt(sizes(out)) + "\n")
@@ -243,7 +254,7 @@ def main() -> int:
             title=lambda d: d["title"] + " (late)")
         pd.concat([subs, late]).to_csv(folder / "submissions.csv", index=False)
         timer.rows.clear()
-        wall, messages = run(folder, out, args.model, timer)
+        wall, messages = run(folder, out, args.model, timer, args.reviewer_top_k)
         print(f"rerun with {args.late} late submissions: {wall:.1f} s wall")
         print("\n".join(m for m in messages if m.startswith("embedded")))
         summ = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["summarize"]["stats"]

@@ -8,7 +8,8 @@ publication years and short texts from per-topic vocabularies (for the lexical p
 affinity). The real code paths run on it:
 
 * ``triage.conflicts.detect_conflicts`` (author ids/emails, names, domains, co-authors);
-* ``triage.match.compute_affinity`` with the default parameters (top-k candidates, evidence);
+* ``triage.match.compute_affinity`` with the commands' parameters (top-k candidates per paper and each
+  reviewer's best papers, evidence);
 * ``triage.assign.assign``: ``--per-paper`` reviewers per paper under reviewer loads.
 
 Each stage prints its wall time, the CPU time of the process (all threads; on a busy machine a
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 
 from triage.assign import AssignParams, assign, reserve_pool, reserve_size
+from triage.choices import REVIEWER_TOP_K
 from triage.conflicts import detect_conflicts, paper_authors, reviewer_coauthors
 from triage.errors import InfeasibleError
 from triage.match import AffinityParams, compute_affinity
@@ -243,12 +245,15 @@ def run_stages(d: Synthetic, params: AffinityParams, per_paper: int,
                                                   params=params))
     rows.append({"stage": "affinity", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(aff)})
     _progress(rows, n)
+    cand = drop_conflicted(aff, conf)  # as the match stage: no conflicts
+    print(f"  {len(d.reviewers) - cand['reviewer_id'].nunique()} of {len(d.reviewers)} reviewers have no candidate "
+          "pair (they cannot be assigned, and an upload of these scores has none for them)", file=sys.stderr)
     # As the match stage calls it: co-authors swapped apart, reciprocal reviewing broken.
     res, t, c, m = timed(lambda: assign(aff, d.papers, d.reviewers, conf, params=AssignParams(per_paper=per_paper),
                                         coauthors=reviewer_coauthors(d.pubs), authors=paper_authors(conf)))
     rows.append({"stage": f"assign ({per_paper}/paper)", "seconds": t, "cpu_s": c, "peak_rss_gb": m,
                  "rows": len(res.assignments)})
-    size, cand = reserve_size(len(d.reviewers)), drop_conflicted(aff, conf)  # as the match stage: no conflicts
+    size = reserve_size(len(d.reviewers))
     pool, t, c, m = timed(lambda: reserve_pool(res.assignments, cand, d.reviewers, AssignParams(per_paper=per_paper),
                                                size))
     rows.append({"stage": f"reserve pool ({size})", "seconds": t, "cpu_s": c, "peak_rss_gb": m, "rows": len(pool)})
@@ -283,6 +288,7 @@ def dense_vs_topk(d: Synthetic, params: AffinityParams, per_paper: int) -> pd.Da
     out = [{"candidates": "all pairs (dense optimum)", "affinity_rows": len(dense), "affinity_s": t_dense,
             "objective": opt.total_score, "ratio": 1.0, "same_pairs": 1.0}]
     best = set(zip(opt.assignments["paper_id"], opt.assignments["reviewer_id"]))
+    per_rev = f" + {params.reviewer_top_k} per reviewer" if params.reviewer_top_k else ""
     for k in sorted({10, 25, params.top_k or 50}):
         t0 = time.perf_counter()
         sparse = compute_affinity(*args, params=replace(params, top_k=k))
@@ -290,13 +296,13 @@ def dense_vs_topk(d: Synthetic, params: AffinityParams, per_paper: int) -> pd.Da
         try:
             res = assign(sparse, d.papers, d.reviewers, conf, params=ap)
         except InfeasibleError as exc:
-            out.append({"candidates": f"top-{k} per paper", "affinity_rows": len(sparse), "affinity_s": dt,
+            out.append({"candidates": f"top-{k} per paper{per_rev}", "affinity_rows": len(sparse), "affinity_s": dt,
                         "objective": float("nan"), "ratio": float("nan"), "same_pairs": float("nan")})
             print(f"top-{k}: {exc}")
             continue
         pairs = list(zip(res.assignments["paper_id"], res.assignments["reviewer_id"]))
         obj = float(key.loc[pairs].sum())  # the sparse assignment scored on the dense affinities
-        out.append({"candidates": f"top-{k} per paper", "affinity_rows": len(sparse), "affinity_s": dt,
+        out.append({"candidates": f"top-{k} per paper{per_rev}", "affinity_rows": len(sparse), "affinity_s": dt,
                     "objective": obj, "ratio": obj / opt.total_score,
                     "same_pairs": len(best & set(pairs)) / len(best)})
     return pd.DataFrame(out)
@@ -317,6 +323,8 @@ def main() -> None:
     ap.add_argument("--papers-per-topic", type=int, default=100,
                     help="the random vectors are drawn around N / this many topic centres")
     ap.add_argument("--top-k", type=int, default=AffinityParams().top_k, help="candidate reviewers per paper")
+    ap.add_argument("--reviewer-top-k", type=int, default=REVIEWER_TOP_K,
+                    help="each reviewer's best papers also kept as candidates, as the commands do (0: off)")
     ap.add_argument("--lexical-weight", type=float, default=AffinityParams().lexical_weight,
                     help="lexical share of the affinity (0: embeddings only)")
     ap.add_argument("--growth", default="1000,4000,12000",
@@ -331,10 +339,11 @@ def main() -> None:
     ap.add_argument("--initials", type=float, default=0.0,
                     help="share of the co-authors of publications written with initials (a third of it for papers)")
     args = ap.parse_args()
-    params = replace(AffinityParams(), top_k=args.top_k, lexical_weight=args.lexical_weight)
+    params = replace(AffinityParams(), top_k=args.top_k, reviewer_top_k=args.reviewer_top_k,
+                     lexical_weight=args.lexical_weight)
     ratio_r = args.reviewers / args.papers
-    print(f"{os.cpu_count()} CPUs; affinity {params.aggregate.value}, top-k {params.top_k}, "
-          f"lexical weight {params.lexical_weight}; vectors dim {args.dim}, one topic per "
+    print(f"{os.cpu_count()} CPUs; affinity {params.aggregate.value}, top-k {params.top_k}, reviewer top-k "
+          f"{params.reviewer_top_k}, lexical weight {params.lexical_weight}; vectors dim {args.dim}, one topic per "
           f"{args.papers_per_topic} papers\n")
 
     def build(n: int) -> tuple[Synthetic, float]:
