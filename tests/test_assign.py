@@ -297,7 +297,7 @@ def test_a_positive_bid_outside_the_top_k_makes_the_pair_a_candidate(tmp_path, m
     pd.DataFrame({"paper_id": [pick.paper_id, low.paper_id, conflicted.paper_id],
                   "reviewer_id": [pick.reviewer_id, low.reviewer_id, conflicted.reviewer_id],
                   "bid": ["Very High", "Very Low", "Very High"]}).to_csv(tmp_path / "bids.csv", index=False)
-    res = CliRunner().invoke(app, [*base, "--top-k", "5", "--bids", str(tmp_path / "bids.csv"),
+    res = CliRunner().invoke(app, [*base, "--top-k", "5", "--reviewer-top-k", "0", "--bids", str(tmp_path / "bids.csv"),
                                    "-o", str(tmp_path / "out")])
     assert res.exit_code == 0, res.output
     aff = pd.read_csv(tmp_path / "out" / "affinity.csv")

@@ -72,7 +72,8 @@ def test_top_k_equals_brute_force_top_k():
     papers, P, pubs, E, revs = setup(n_pap=40, n_rev=200, per=(0, 6))
     for how in Aggregate:
         allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
-        top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=5, **DENSE))
+        top = compute_affinity(papers, P, pubs, E, revs,
+                               params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=0, **DENSE))
         assert (top.groupby("paper_id").size() == 5).all()
         ref = allp.groupby("paper_id", sort=False).head(5)
         pd.testing.assert_frame_equal(top.reset_index(drop=True), ref.reset_index(drop=True))
@@ -94,7 +95,7 @@ def test_top_k_with_lexical_blend_scores_as_all_pairs():
     with_words(papers, pubs, seed=3)
     params = dict(lexical_weight=0.5, lexical=LexicalParams(min_df=1))
     allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, **params))
-    top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=8, **params))
+    top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=8, reviewer_top_k=0, **params))
     merged = top.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
     assert len(merged) == len(top) == 8 * len(papers)
     assert (merged.score - merged.score_all).abs().max() <= 1e-4
@@ -122,7 +123,8 @@ def test_reviewer_top_k_adds_each_reviewers_best_papers():
     papers, P, pubs, E, revs = setup(n_pap=40, n_rev=200, per=(0, 6))
     for how in Aggregate:  # mean and percentile widen the candidate lists (closest_papers), max and topk do not
         allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
-        top = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=5, **DENSE))
+        top = compute_affinity(papers, P, pubs, E, revs,
+                               params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=0, **DENSE))
         got = compute_affinity(papers, P, pubs, E, revs,
                                params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=3, **DENSE))
         assert top["reviewer_id"].nunique() < allp["reviewer_id"].nunique()  # the top-5 alone leaves reviewers out

@@ -11,8 +11,8 @@ from typing import TypeVar
 
 ALLOW_DOWNLOAD_ENV = "TRIAGE_ALLOW_DOWNLOAD"  # lets a hub model name be downloaded (--allow-download)
 DEFAULT_KEY_ENV = "TRIAGE_LLM_API_KEY"  # the LLM server's API key (--llm-key-env names another)
-# --reviewer-top-k of the commands: each reviewer's best papers kept as candidates besides each paper's --top-k
-# reviewers (AffinityParams keeps it off); bench/README.md measures it.
+# --reviewer-top-k: each reviewer's best papers kept as candidates besides each paper's --top-k reviewers
+# (AffinityParams.reviewer_top_k); bench/README.md measures it.
 REVIEWER_TOP_K = 10
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from triage.choices import Aggregate
+from triage.choices import REVIEWER_TOP_K, Aggregate
 from triage.errors import InputError, shown
 from triage.lexical import LexicalParams, Weighting
 
@@ -56,7 +56,7 @@ class AffinityParams:
     lexical: LexicalParams = field(default_factory=LexicalParams)
     percentile: float = 75.0  # used by Aggregate.percentile
     top_k: int | None = 50  # reviewers kept per paper; None keeps every pair
-    reviewer_top_k: int = 0  # with top_k: also each reviewer's N best papers (the commands default to REVIEWER_TOP_K)
+    reviewer_top_k: int = REVIEWER_TOP_K  # with top_k: also each reviewer's N best papers (0: off)
     recent: int | None = None  # keep each reviewer's N most recent publications
     since: int | None = None  # keep publications from this year on
 
