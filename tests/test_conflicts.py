@@ -319,6 +319,31 @@ def test_a_frequent_coauthor_conflicts_whatever_the_years_and_large_author_lists
     assert "p2" not in capped and "p1" in capped
 
 
+def test_a_frequent_coauthor_counts_under_every_spelling_and_meets_the_papers_initials():
+    """An advisor written 'Ada Advisor' on 4 joint papers and 'A. Advisor' on 3 is on 7 of them; a paper by 'A. Advisor'
+    or 'Ada B. Advisor' may be theirs, as for a recent co-author. 'A. Advisor' that fits two people counts for none."""
+    papers = pd.DataFrame({"paper_id": ["p1", "p2", "p3"], "authorids": [[], [], []],
+                           "authors": [["Ada Advisor"], ["A. Advisor"], ["Ada B. Advisor"]]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1"], "name": ["Rita Rev"], "email": [""], "domains": [[]]})
+    rows = [(f"Joint paper number {i}", 2005 + i, ["Rita Rev", "Ada Advisor" if i < 4 else "A. Advisor"])
+            for i in range(7)]
+    pubs = pd.DataFrame(rows, columns=["title", "year", "authors"]).assign(reviewer_id="r1")
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+
+    def reasons(frame):
+        c = detect_conflicts(papers, reviewers, frame, none, params=ConflictParams(coauthor_years=0))
+        return dict(zip(c["paper_id"], c["reason"]))
+
+    got = reasons(pubs)
+    assert got["p1"] == "co-author of Ada Advisor on 7 joint publications, 2005-2011"
+    assert got["p2"] == "co-author of A. Advisor on 7 joint publications, 2005-2011"
+    assert got["p3"] == "co-author may be Ada B. Advisor (initials: 'Ada Advisor' on 7 joint publications, 2005-2011)"
+    more = [("Another joint paper", 2012, ["Rita Rev", "Alan Advisor"]),
+            ("One more joint paper", 2013, ["Rita Rev", "Ada Advisor"])]
+    two = pd.DataFrame(rows + more, columns=["title", "year", "authors"]).assign(reviewer_id="r1")
+    assert reasons(two) == {}  # 5 as 'Ada Advisor', 3 as 'A. Advisor' (Ada or Alan?): not more than 6
+
+
 def test_coauthor_years_0_leaves_the_frequent_coauthors_rule_on():
     """--coauthor-years 0 turns off the recent co-authors' rule only: a co-author on more than --coauthor-frequent
     of the reviewer's publications still conflicts, unless that is 0 too."""

@@ -269,9 +269,11 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
 
 def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: dict[str, tuple[str, str]],
                         more_than: int, max_authors: int | None) -> dict[tuple[str, str], str]:
-    """(co-author name key, reviewer) -> evidence label, for co-authors on more than ``more_than`` of the reviewer's
-    distinct publications (by title) in any year."""
-    joint: dict[tuple[str, str], dict[str, float]] = {}  # -> {title key: year}
+    """(co-author name as written, reviewer) -> evidence label, for co-authors on more than ``more_than`` of the
+    reviewer's distinct publications (by title) in any year. A name written with initials ('A. Advisor') counts
+    with the one full name of the reviewer's co-authors that it fits ('Ada Advisor'), if only one does."""
+    joint: dict[tuple[str, str], dict[str, float]] = {}  # (name key, reviewer) -> {title key: year}
+    spelled: dict[tuple[str, str], set[str]] = {}  # (name key, reviewer) -> the names as written
     for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
                                         publications["authors"], years):
         if not authors or (max_authors and len(authors) > max_authors):
@@ -282,13 +284,27 @@ def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: 
             full = _keys(a)[0]
             if full and not _is_self(a, own_full, own_init):
                 joint.setdefault((full, rid), {})[key] = yr
+                spelled.setdefault((full, rid), set()).add(a)
+    people: dict[tuple[str, str], set[str]] = {}  # (initials key, reviewer) -> the full names with a given name
+    for (full, rid), names in spelled.items():
+        a = min(names)
+        if _keys(a)[1] and _given_key(a):
+            people.setdefault((_keys(a)[1], rid), set()).add(full)
+    for (full, rid), names in list(spelled.items()):
+        a = min(names)
+        fits = people.get((_keys(a)[1], rid), set()) if _keys(a)[1] and not _given_key(a) else set()
+        if len(fits) == 1:  # 'A. Advisor' and only 'Ada Advisor' among this reviewer's co-authors: one person
+            person = (next(iter(fits)), rid)
+            joint[person].update(joint.pop((full, rid)))
+            spelled[person] |= spelled.pop((full, rid))
     out = {}
     for pair, papers in joint.items():
         if len(papers) > more_than:
             known = [int(y) for y in papers.values() if pd.notna(y)]
             first, last = (min(known), max(known)) if known else (None, None)
             span = "" if first is None else f", {first}" if first == last else f", {first}-{last}"
-            out[pair] = f"{len(papers)} joint publications{span}"
+            for a in sorted(spelled[pair]):
+                out[(a, pair[1])] = f"{len(papers)} joint publications{span}"
     return out
 
 
@@ -350,8 +366,11 @@ def detect_conflicts(
         cap = params.coauthor_max_authors
         frequent = _frequent_coauthors(publications, years, own_keys, params.coauthor_frequent, cap) \
             if params.coauthor_frequent is not None and (cutoff is not None or not recent) else {}
-        for (full, rid), label in frequent.items():
+        for (a, rid), label in frequent.items():  # by full name, and by initials for the 'co-author may be' rule
+            full, init = _keys(a)
             coauthor_to_rev.setdefault(full, {})[rid] = label
+            if init:
+                coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(a, {})[rid] = label
         for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
                                             publications["authors"], years):
             if not recent or not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or \
