@@ -3,12 +3,15 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import os
+import sys
 
 import pandas as pd
 import pytest
 
 from triage.errors import InputError
 from triage.ingest import load_corpus, parse_list, read_conflicts, read_papers, read_publications, read_reviewers
+from triage.workdir import sha256_file
 
 
 def write(tmp_path, name, text, mode="w"):
@@ -680,6 +683,26 @@ def test_a_bad_archive_names_its_file_and_line(tmp_path, name, text, needle):
     with pytest.raises(InputError) as exc:
         read_publications(tmp_path)
     assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_reviewer_file_twice_or_with_a_name_that_is_not_utf8_is_refused(tmp_path):
+    """'~A1.jsonl' beside '~A1.jsonl.gz' would count each publication twice; a file name of bytes that are not
+    UTF-8 makes no reviewer id a CSV can hold."""
+    arch = tmp_path / "archives"
+    archive(arch, "~A1.jsonl", {"id": "a", "content": {"title": "Bandits"}})
+    (arch / "~A1.jsonl.gz").write_bytes(gzip.compress(b'{"id": "a", "content": {"title": {"value": "Bandits"}}}\n'))
+    with pytest.raises(InputError, match=r"~A1\.jsonl and ~A1\.jsonl\.gz are both files of reviewer ~A1; keep one"):
+        read_publications(arch)
+    (arch / "~A1.jsonl.gz").unlink()
+    if sys.platform.startswith("linux"):  # file names are bytes there
+        with open(os.path.join(os.fsencode(arch), b"~B\xff1.jsonl"), "w", encoding="utf-8") as f:
+            f.write('{"id": "b", "content": {"title": "Kernels"}}\n')
+        with pytest.raises(InputError) as exc:
+            read_publications(tmp_path)
+        assert str(exc.value) == (f"{arch}: the file name '~B\ufffd1.jsonl' is not valid UTF-8; rename the file to its "
+                                  "reviewer's id (~User_Id1.jsonl)")
+        with pytest.raises(InputError, match="is not valid UTF-8"):
+            sha256_file(arch)  # the inputs' fingerprint, which status and reruns take
 
 
 def test_an_archive_in_latin1_needs_encoding(tmp_path):

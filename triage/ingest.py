@@ -26,6 +26,7 @@ import io
 import json
 import logging
 import math
+import os
 import re
 import unicodedata
 import warnings
@@ -1087,9 +1088,16 @@ def archive_files(path: Path) -> list[Path]:
     """The reviewer files of an openreview-expertise dataset, given its ``archives`` folder or the folder holding
     it: ``~User_Id1.jsonl`` (or ``.jsonl.gz``), by name; hidden files and ``match_submissions.jsonl`` are not."""
     folder = _archive_folder(path)
-    return sorted(p for p in folder.iterdir()
-                  if p.name.lower().endswith(_ARCHIVE_SUFFIXES) and not p.name.startswith(".")
-                  and p.name.lower() not in _NOT_A_REVIEWER and p.is_file())
+    files = sorted(p for p in folder.iterdir()
+                   if p.name.lower().endswith(_ARCHIVE_SUFFIXES) and not p.name.startswith(".")
+                   and p.name.lower() not in _NOT_A_REVIEWER and p.is_file())
+    for p in files:
+        try:
+            p.name.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the file system kept as they were: no reviewer id can be written from them
+            raise InputError(f"{folder}: the file name {quoted(os.fsencode(p.name).decode('utf-8', 'replace'))} is "
+                             "not valid UTF-8; rename the file to its reviewer's id (~User_Id1.jsonl)") from None
+    return files
 
 
 def _archive_year(rec: dict[str, Any], file: Path, lineno: int) -> int | None:
@@ -1120,9 +1128,14 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     where: list[str] = []
     empty: list[str] = []
+    file_of: dict[str, str] = {}
     for file in files:
         reviewer = file.name[: -len(".gz")] if file.name.lower().endswith(".gz") else file.name
         reviewer = clean_text(reviewer[: -len(".jsonl")])
+        if reviewer in file_of:  # '~A1.jsonl' beside '~A1.jsonl.gz': every publication would count twice
+            raise InputError(f"{path}: {shown(file_of[reviewer])} and {shown(file.name)} are both files of reviewer "
+                             f"{shown(reviewer)}; keep one of them")
+        file_of[reviewer] = file.name
         text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
         before = len(rows)
         for lineno, line in enumerate(text.split("\n"), start=1):
