@@ -734,3 +734,7 @@ def test_openreview_expertise_csv_without_a_header_is_read(tmp_path):
     named = write(tmp_path, "named.csv", "~Ada_Lovelace1,pub_id,title,abstract\nx,p1,T,A\n")
     with pytest.raises(InputError, match="missing column 'reviewer_id'"):
         read_publications(named)
+    # a first publication whose title or abstract is a word that names a column is a publication all the same
+    words = write(tmp_path, "words.csv", "~Ada_Lovelace1,p1,Summary,Abstract\n~Ada_Lovelace1,p2,Keywords,Rules\n")
+    assert read_publications(words)[["pub_id", "title", "abstract"]].values.tolist() == [
+        ["p1", "Summary", "Abstract"], ["p2", "Keywords", "Rules"]]

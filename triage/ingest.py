@@ -1040,12 +1040,13 @@ _REVIEWER_ID = re.compile(r"~\S+|[^@\s]+@[^@\s]+\.[^@\s]+")  # an OpenReview til
 
 
 def _headerless_expertise(path: Path, text: str) -> bool:
-    """A table with no header row: no cell of its first row names a column triage knows, and the first is a
-    reviewer id (the first publication of openreview-expertise's ``csv_expertise``)."""
+    """A table with no header row: its first cell is a reviewer id and the second names no column triage knows
+    (the first publication of openreview-expertise's ``csv_expertise``; its title or abstract may be any word,
+    'Summary' or 'Abstract' too)."""
     if _is_json(path) or text.lstrip()[:1] in "[{":
         return False
     first = next(csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(path, text)), [])
-    return bool(first) and not any(norm_header(c) in KNOWN_HEADERS for c in first) \
+    return bool(first) and not any(norm_header(c) in KNOWN_HEADERS for c in first[:2]) \
         and _REVIEWER_ID.fullmatch(first[0].strip()) is not None
 
 
