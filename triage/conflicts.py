@@ -371,22 +371,20 @@ def detect_conflicts(
             coauthor_to_rev.setdefault(full, {})[rid] = label
             if init:
                 coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(a, {})[rid] = label
-        for rid, title, authors, yr in zip(publications["reviewer_id"], publications["title"],
-                                            publications["authors"], years):
-            if not recent or not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or \
-                    (cap and len(authors) > cap):
+        pubs = zip(publications["reviewer_id"], publications["title"], publications["authors"], years)
+        for rid, title, authors, yr in pubs if recent else ():  # the recent co-authors' rule
+            if not authors or (cutoff is not None and pd.notna(yr) and yr < cutoff) or (cap and len(authors) > cap):
                 continue
             own_full, own_init = own_keys.get(rid, ("", ""))
             label = None
             for a in authors:
-                full = _keys(a)[0]
+                full, init = _keys(a)
                 if not full or _is_self(a, own_full, own_init):
                     continue
                 if label is None:
                     short = title if len(title) <= 60 else title[:59].rstrip() + "…"
                     label = f"'{short}'" + (f" ({int(yr)})" if pd.notna(yr) else "")
                 coauthor_to_rev.setdefault(full, {}).setdefault(rid, label)
-                init = _keys(a)[1]
                 if init:
                     coauthor_by_init.setdefault(init, {}).setdefault(_given_key(a), {}).setdefault(
                         a, {}).setdefault(rid, label)
