@@ -96,3 +96,27 @@ def test_report_in_browser(demo_run, tmp_path):
 
     img = Image.open(shot).convert("RGB").resize((64, 130))
     assert len(set(img.getdata())) > 50  # not a blank page
+
+
+def test_a_long_unbroken_title_wraps_instead_of_widening_the_report(tmp_path):
+    # A 300-character title without a space (a URL, a formula pasted as text) used to stretch every table it
+    # is in, and the cards, wider than the window: the chair scrolled sideways to read the other columns.
+    from test_report import _data
+
+    from triage.report import render_report
+
+    data = _data()
+    word = "Overparameterized" * 18
+    data.papers.loc[1, "title"] = word
+    data.assignments.loc[data.assignments["paper_id"] == "p1", "evidence_title"] = word
+    page = tmp_path / "report.html"
+    probe = ("<script>window.addEventListener('load',()=>{const w=[];"
+             "for(const t of document.querySelectorAll('table')){const box=t.parentElement;"
+             "if(t.offsetParent&&t.scrollWidth>box.clientWidth+1)w.push((t.id||box.className||'table')+':'"
+             "+t.scrollWidth+'>'+box.clientWidth)}"
+             "const d=document.documentElement;if(d.scrollWidth>innerWidth+1)w.push('page:'+d.scrollWidth);"
+             "d.setAttribute('data-wide',w.join(' ')||'none')})</script>")
+    page.write_text(render_report(data).replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom, console = open_page(page.as_uri(), tmp_path / "profile", "--dump-dom", "--window-size=900,800")
+    assert console == [], console
+    assert 'data-wide="none"' in dom, re.search(r'data-wide="[^"]*"', dom)

@@ -447,3 +447,15 @@ def test_counts_of_one_read_in_the_singular():
     html = render_report(d)
     assert "<title>triage report: 1 submission</title>" in html and ">1 paper</p>" in html
     assert "(fewer than 1 reviewer)" in html
+
+
+def test_only_long_words_get_break_opportunities_and_text_stays_escaped():
+    from triage.report import breakable
+
+    assert str(breakable("A bound on <b>SGD</b> & Adam")) == "A bound on &lt;b&gt;SGD&lt;/b&gt; &amp; Adam"
+    word = "a&b" * 15  # 45 characters, no space
+    assert str(breakable(f"see {word} here")) == "see " + "<wbr>".join(
+        s.replace("&", "&amp;") for s in (word[:20], word[20:40], word[40:])) + " here"
+    assert str(breakable(None)) == ""
+    html = render_report(_data())
+    assert "<wbr>" not in html  # no title of the usual kind is touched

@@ -457,11 +457,33 @@ def build_cards(data: ReportData, table: pd.DataFrame, names: dict[str, str]) ->
     return cards
 
 
+LONG_WORD = re.compile(r"\S{30,}")
+
+
+def breakable(text: object) -> Any:
+    """``text`` escaped, with a line-break opportunity (``<wbr>``) every 20 characters of a word of 30 or more.
+
+    A table cell is at least as wide as its longest word, so one 300-character title without a space (a URL, a
+    formula pasted as text) widened its whole table past the window. Ordinary words are left whole.
+    """
+    from markupsafe import Markup, escape
+
+    s = "" if text is None else str(text)
+    out, at = [], 0
+    for m in LONG_WORD.finditer(s):
+        word = m.group()
+        out += [escape(s[at:m.start()]), Markup("<wbr>").join(escape(word[i:i + 20]) for i in range(0, len(word), 20))]
+        at = m.end()
+    out.append(escape(s[at:]))
+    return Markup("").join(out)
+
+
 def render_report(data: ReportData) -> str:
     """The report as one HTML string (no network access needed to open it)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(loader=PackageLoader("triage", "templates"), autoescape=select_autoescape(["html", "j2"]))
+    env.filters["breakable"] = breakable
     env.filters["counted"] = lambda n, noun: f"{n} {noun}{'' if n == 1 else 's'}"  # 1 paper, 2 papers
     tpl = env.get_template("report.html.j2")
     table = build_triage_table(
