@@ -71,7 +71,7 @@ def test_table_one_row_per_paper_lists_flags_and_reviewers():
     assert r.loc["p1", "reviewer_1_score"] == pytest.approx(0.52)
     assert r.loc["p1", "best_score"] == pytest.approx(0.61)
     assert r.loc["p1", "n_reviewers"] == 2 and r.loc["p3", "n_reviewers"] == 0
-    assert r[["weak_match"]].to_dict()["weak_match"] == {"p1": "no", "p2": "yes", "p3": "yes"}
+    assert r[["weak_match"]].to_dict()["weak_match"] == {"p1": "no", "p2": "yes", "p3": "unassigned"}
     assert r.loc["p3", "reviewer_1"] == ""
 
 

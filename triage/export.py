@@ -169,7 +169,9 @@ def build_triage_table(
         out["n_reviewers"] = out["paper_id"].map(per.size()).fillna(0).astype(int)
         out["best_score"] = out["paper_id"].map(per.max()).round(4)
         out["min_assigned_score"] = out["paper_id"].map(per.min()).round(4)
-        out["weak_match"] = [("yes" if (pd.isna(b) or b < weak_threshold) else "no") for b in out["best_score"]]
+        # A paper with no reviewer is not a weak match but a missing one, as the report lists it apart.
+        out["weak_match"] = [("unassigned" if pd.isna(b) else "yes" if b < weak_threshold else "no")
+                             for b in out["best_score"]]
         wide: dict[str, pd.Series] = {}
         for r in sorted(a["rank"].unique()):
             sub = a[a["rank"] == r].drop_duplicates("paper_id").set_index("paper_id")
