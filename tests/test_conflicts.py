@@ -361,3 +361,18 @@ def test_coauthor_years_0_leaves_the_frequent_coauthors_rule_on():
     assert papers_in_conflict(coauthor_years=3) == {"p1", "p2"}
     assert papers_in_conflict(coauthor_years=0) == {"p1"}
     assert papers_in_conflict(coauthor_years=0, coauthor_frequent=None) == set()
+
+
+def test_an_author_email_that_is_one_of_the_reviewers_other_emails_is_the_reviewer():
+    # The submission lists the reviewer's private email; the reviewers file gives their work email as the main
+    # one and the private one among their other emails (CMT's Publication Emails), under another spelling of
+    # their name, so no name rule finds them.
+    papers = pd.DataFrame({"paper_id": ["p1", "p2"], "authors": [["Jo Q. Public"], ["Ann Other"]],
+                           "authorids": [["Jo.Public@gmail.com"], ["ann@x.org"]]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1", "r2"], "name": ["Johanna Public-Smith", "Bo Li"],
+                              "email": ["jps@cs.uni.edu", "bo@y.org"], "domains": [[], []],
+                              "other_emails": [["jo.public@gmail.com"], []]})
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    c = detect_conflicts(papers, reviewers, pd.DataFrame(columns=["reviewer_id", "title", "year", "authors"]), none)
+    assert list(zip(c["paper_id"], c["reviewer_id"])) == [("p1", "r1")]
+    assert "id jo.public@gmail.com" in c.at[0, "reason"]

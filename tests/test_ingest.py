@@ -383,6 +383,20 @@ def test_openreview_profiles_give_names_emails_and_recent_institutions(tmp_path)
     assert r["email"].tolist() == ["ann.lee@gmail.com", "bo@ethz.ch"]
     assert r.at[0, "domains"] == ["cs.mit.edu", "gmail.com", "mit.edu", "google.com"]  # not stanford, long ago
     assert r.at[1, "domains"] == ["ethz.ch"] and r.at[1, "max_load"] == 4
+    assert r.at[0, "other_emails"] == ["ann@cs.mit.edu"] and r.at[1, "other_emails"] == []
+
+
+def test_cmt_publication_emails_are_the_reviewers_other_emails(tmp_path):
+    # CMT's user information lists the emails a user publishes under; a submission or a publications file may
+    # name the reviewer by any of them.
+    r = write(tmp_path, "users.tsv", "First Name\tLast Name\tE-mail\tPublication Emails\n"
+                                     "Jane\tDoe\tjane@cs.mit.edu\tJane.Doe@gmail.com; jd@old.edu\nRaj\tPatel\traj@x.org\t\n")
+    rev = read_reviewers(r)
+    assert rev["other_emails"].tolist() == [["Jane.Doe@gmail.com", "jd@old.edu"], []]
+    from triage.ingest import resolve_reviewer_ids
+
+    assert resolve_reviewer_ids(pd.Series(["jane.doe@gmail.com", "raj@x.org", "who@x.org"]), rev) == [
+        "jane@cs.mit.edu", "raj@x.org", "who@x.org"]
 
 
 def test_openreview_custom_max_papers_edges_are_reviewers_and_their_loads(tmp_path):

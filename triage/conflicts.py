@@ -337,7 +337,8 @@ def detect_conflicts(
     id_to_rev: dict[str, list[str]] = {}
     person_to_rev: dict[str, list[str]] = {}  # EasyChair's person #: one person under any name or email
     for r in reviewers.itertuples(index=False):
-        for key in {r.reviewer_id.lower(), (r.email or "").lower()} - {""}:
+        others = [str(e).lower() for e in (getattr(r, "other_emails", None) or [])]  # CMT's Publication Emails
+        for key in {r.reviewer_id.lower(), (r.email or "").lower(), *others} - {""}:
             id_to_rev.setdefault(key, []).append(r.reviewer_id)
         if getattr(r, "person_id", ""):
             person_to_rev.setdefault(str(r.person_id), []).append(r.reviewer_id)

@@ -82,9 +82,9 @@ PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "author
                  "author_persons"]
 PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
 REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id", "member_id",
-                    "senior"]
+                    "senior", "other_emails"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
-LIST_COLUMNS = {"keywords", "authors", "authorids", "domains", "author_persons"}
+LIST_COLUMNS = {"keywords", "authors", "authorids", "domains", "author_persons", "other_emails"}
 
 # Lower-cased, underscored header -> canonical column name.
 PAPER_ALIASES = {
@@ -124,6 +124,10 @@ REVIEWER_ALIASES = {
     "senior": "senior", "is_senior": "senior", "experienced": "senior",  # an experienced reviewer (yes / no)
     "person_#": "person_id",  # EasyChair: the same person # as in author.csv, whatever the name or email
     "#": "member_id",  # EasyChair's member #, which its bidding.csv names the member by
+    # The reviewer's other emails, under which they may author a submission: CMT's user information ("Publication
+    # Emails"), an OpenReview profile's emails besides the preferred one.
+    "publication_emails": "other_emails", "other_emails": "other_emails", "alternate_emails": "other_emails",
+    "secondary_emails": "other_emails", "emails": "other_emails",
 }
 CONFLICT_ALIASES = {
     "paper_id": "paper_id", "paper": "paper_id", "submission_id": "paper_id", "head": "paper_id",
@@ -1253,6 +1257,8 @@ def _from_profiles(raw: pd.DataFrame) -> pd.DataFrame:
     out["email"] = [p if isinstance(p, str) and p else (e[0] if isinstance(e, list) and e else "")
                     for p, e in zip(preferred, emails)]
     out["domains"] = [domains(e, h) for e, h in zip(emails, history)]
+    out["other_emails"] = [[x for x in dict.fromkeys(str(v).strip() for v in (e if isinstance(e, list) else []))
+                            if x and x.lower() != m.lower()] for e, m in zip(emails, out["email"])]
     for col in raw.columns:  # loads and the like, given next to the profile
         if col not in ("id", "names", "emails", "preferredEmail", "history") and col not in out.columns:
             out[col] = raw[col]
@@ -1304,6 +1310,8 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             df[col] = df[col].map(clean_prose if col == "name" else clean_text)  # 'Mo&#239;se' is 'Moïse'
     if "domains" in df.columns:
         df["domains"] = df["domains"].map(parse_list)
+    if "other_emails" in df.columns:
+        df["other_emails"] = df["other_emails"].map(_author_ids)
     df = _finish(df, REVIEWER_COLUMNS)
     _check_ids(df, "reviewer_id", path)
     _parse_load(df, "max_load", path)
@@ -1466,7 +1474,7 @@ def load_corpus(
             revs = pd.concat([revs, pd.DataFrame({"reviewer_id": ids})], ignore_index=True)
             revs = _finish(revs.fillna({"name": "", "email": "", "person_id": "", "member_id": "",
                                         "senior": False}), REVIEWER_COLUMNS)
-            for col in ("domains",):
+            for col in ("domains", "other_emails"):
                 revs[col] = [[] for _ in range(len(revs))]
     if len(revs) and len(pubs):
         without = sorted(set(revs["reviewer_id"]) - set(pubs["reviewer_id"]))
@@ -1535,6 +1543,10 @@ def resolve_reviewer_ids(ids: pd.Series, reviewers: pd.DataFrame) -> list[str]:
     by_email = {str(e).strip().lower(): r for r, e in zip(reviewers["reviewer_id"], reviewers["email"])
                 if str(e).strip()}
     by_email.update({r.lower(): r for r in known if "@" in r and r.lower() not in by_email})  # ids that are emails
+    if "other_emails" in reviewers.columns:  # the reviewer's other emails (CMT's Publication Emails)
+        for r, emails in zip(reviewers["reviewer_id"], reviewers["other_emails"]):
+            for e in emails if isinstance(emails, list) else []:
+                by_email.setdefault(str(e).strip().lower(), r)
     if "member_id" in reviewers.columns:  # EasyChair's member # (its bidding.csv)
         by_email.update({str(m): r for r, m in zip(reviewers["reviewer_id"], reviewers["member_id"])
                          if str(m).strip() and str(m) not in by_email})
