@@ -1036,3 +1036,23 @@ def test_start_bids_matrix_of_codes_is_read_as_bids_by_username(tmp_path):
     assert bids.values.tolist() == [["1", "AnnLee", "yes"], ["1", "boli", "conflict"], ["2", "boli", "no"],
                                     ["3", "AnnLee", "maybe"]]
     assert bid_values(bids).tolist()[::2] == [1.0, -1.0]
+
+
+def test_cmt_bid_words_and_aaai_numeric_bids_are_read_on_one_scale(tmp_path):
+    """CMT's eager / willing / in a pinch / not willing, and AAAI's numbers for them (6, 4, 2, 0.05; 1 is no bid)."""
+    from triage.assign import bid_values, read_bids
+
+    p = tmp_path / "bids.csv"
+    p.write_text("paper,reviewer,bid\n1,a@x.org,6\n1,b@x.org,0.05\n2,a@x.org,1\n2,b@x.org,2.0\n3,a@x.org,4\n",
+                 encoding="utf-8")
+    bids = read_bids(p)
+    assert bids.values.tolist() == [["1", "a@x.org", "eager"], ["1", "b@x.org", "not willing"],
+                                    ["2", "b@x.org", "in a pinch"], ["3", "a@x.org", "willing"]]
+    assert bid_values(bids).tolist() == [1.0, -1.0, 0.25, 0.5]
+    p.write_text("paper_id,reviewer_id,bid\n1,a,Eager\n1,b,In a  Pinch\n2,a,Not Entered\n2,b,not willing\n",
+                 encoding="utf-8")
+    assert bid_values(read_bids(p)).tolist() == [1.0, 0.25, -1.0]
+    # Numbers off AAAI's scale are not guessed at, and the row named is the file's.
+    p.write_text("paper_id,reviewer_id,bid\n1,a,not entered\n1,b,4\n2,a,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 3 column 'bid' is '4'; use one of .*AAAI's 6, 4, 2, 1, 0\.05"):
+        read_bids(p)

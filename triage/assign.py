@@ -40,7 +40,12 @@ SCALE = 10_000  # scores are rounded to 4 decimals, so integer costs lose nothin
 SENIOR_BONUS = SCALE * 5  # per senior reviewer a paper still needs: above any affinity gain, below the min-load bonus
 FIXED_BONUS = 1000.0  # added to the value of a fixed pair: 100x the min-load bonus
 BIDS = {"very high": 1.0, "high": 0.5, "neutral": 0.0, "low": -0.5, "very low": -1.0,
-        "yes": 1.0, "maybe": 0.5, "no": -1.0}  # the last three: EasyChair's bids
+        "yes": 1.0, "maybe": 0.5, "no": -1.0,  # EasyChair's bids
+        # CMT's (and AAAI's): "in a pinch" is a reviewer who can take the paper if needed, above no bid
+        "eager": 1.0, "willing": 0.5, "in a pinch": 0.25, "not willing": -1.0}
+NO_BID = {"not entered", "no bid"}  # a row that says the reviewer placed no bid
+# AAAI's numeric bids (LargeConferenceMatching): 0.05 not willing, 1 not entered, 2 in a pinch, 4 willing, 6 eager.
+AAAI_BIDS = {0.05: "not willing", 1.0: "not entered", 2.0: "in a pinch", 4.0: "willing", 6.0: "eager"}
 CONFLICT_BID = "conflict"  # EasyChair: the member declares a conflict with the paper
 START_BIDS = {"1": "yes", "2": "maybe", "3": "no", "4": CONFLICT_BID}  # START's bid codes (4: COI)
 PROBABILITY_UNITS = 100  # a randomized assignment's probabilities are whole hundredths
@@ -499,12 +504,17 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             raise InputError(f"{path}: columns {', '.join(quoted(f) for f in same)} are all read as '{col}'; "
                              "keep one of them")
     df = df[["paper_id", "reviewer_id", "bid"]].map(clean_text)  # a JSON null is an empty cell, not 'nan'
-    bad = ~df["bid"].str.lower().isin({*BIDS, CONFLICT_BID})
+    number = pd.to_numeric(df["bid"], errors="coerce")
+    if len(df) and number.isin(list(AAAI_BIDS)).all():  # AAAI's numeric scale, every bid on it
+        df["bid"] = number.map(AAAI_BIDS)
+    label = df["bid"].str.lower()
+    bad = ~label.isin({*BIDS, CONFLICT_BID, *NO_BID})
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {quoted(df['bid'].iloc[i])}; use one of "
-                         "Very High, High, Neutral, Low, Very Low (or EasyChair's yes, maybe, no, conflict)")
-    return df
+                         "Very High, High, Neutral, Low, Very Low (or EasyChair's yes, maybe, no, conflict; CMT's "
+                         "eager, willing, in a pinch, not willing; AAAI's 6, 4, 2, 1, 0.05)")
+    return df[~label.isin(NO_BID)].reset_index(drop=True)
 
 
 def _diagnose(paper_ids: list[str], flow_per_paper: np.ndarray, cand_per_paper: np.ndarray, k: int,
