@@ -376,3 +376,19 @@ def test_an_author_email_that_is_one_of_the_reviewers_other_emails_is_the_review
     c = detect_conflicts(papers, reviewers, pd.DataFrame(columns=["reviewer_id", "title", "year", "authors"]), none)
     assert list(zip(c["paper_id"], c["reviewer_id"])) == [("p1", "r1")]
     assert "id jo.public@gmail.com" in c.at[0, "reason"]
+
+
+def test_a_reviewer_listed_with_a_middle_initial_in_their_publications_is_not_their_own_co_author():
+    # The reviewers file says "Rita Rev", her publications "Rita M. Rev". Her own submission was flagged as that of
+    # a co-author of hers; it is flagged as possibly hers, and her real co-author still conflicts.
+    papers = pd.DataFrame({"paper_id": ["p1", "p2"], "authors": [["Rita M. Rev"], ["Bo Co"]],
+                           "authorids": [[], []]})
+    reviewers = pd.DataFrame({"reviewer_id": ["r1"], "name": ["Rita Rev"], "email": [""], "domains": [[]]})
+    pubs = pd.DataFrame({"reviewer_id": ["r1"] * 7, "title": [f"T{i}" for i in range(7)], "year": [2010] * 7,
+                         "authors": [["Rita M. Rev", "Bo Co"]] * 7})
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    for params in (ConflictParams(coauthor_years=None), ConflictParams(coauthor_years=0, coauthor_frequent=6)):
+        c = detect_conflicts(papers, reviewers, pubs, none, params=params)
+        got = dict(zip(c["paper_id"], c["reason"]))
+        assert "co-author" not in got["p1"] and "initials: 'Rita M. Rev' ~ 'Rita Rev'" in got["p1"], params
+        assert "co-author of Bo Co" in got["p2"], params

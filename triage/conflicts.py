@@ -223,9 +223,13 @@ def _coauthors_maybe(author: str, full: str, by_given: dict[str, dict[str, dict[
     return sorted(out.items())
 
 
-def _is_self(author: str, own_full: str, own_init: str) -> bool:
+def _is_self(author: str, own_full: str, own_init: str, own_name: str = "") -> bool:
+    """Whether a publication's author is the reviewer it is listed under: their name, or one with their initials
+    that could be them ('R. Rev', or 'Rita M. Rev' for 'Rita Rev'). Were another person so named, the author rules
+    would still flag their papers as possibly the reviewer's."""
     full, init = _keys(author)
-    return full == own_full or (bool(init) and init == own_init and len(full.split()[0]) == 1)
+    return full == own_full or (bool(init) and init == own_init and (
+        len(full.split()[0]) == 1 or (bool(own_name) and same_person_maybe(author, own_name))))
 
 
 # Titles that many unrelated people list (front matter, editorials): sharing one is no co-authorship.
@@ -268,7 +272,8 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: dict[str, tuple[str, str]],
-                        more_than: int, max_authors: int | None) -> dict[tuple[str, str], str]:
+                        more_than: int, max_authors: int | None,
+                        names: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
     """(co-author name as written, reviewer) -> evidence label, for co-authors on more than ``more_than`` of the
     reviewer's distinct publications (by title) in any year. A name written with initials ('A. Advisor') counts
     with the one full name of the reviewer's co-authors that it fits ('Ada Advisor'), if only one does."""
@@ -282,7 +287,7 @@ def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: 
         key = title_key(title)
         for a in authors:
             full = _keys(a)[0]
-            if full and not _is_self(a, own_full, own_init):
+            if full and not _is_self(a, own_full, own_init, (names or {}).get(rid, "")):
                 joint.setdefault((full, rid), {})[key] = yr
                 spelled.setdefault((full, rid), set()).add(a)
     people: dict[tuple[str, str], set[str]] = {}  # (initials key, reviewer) -> the full names with a given name
@@ -365,7 +370,7 @@ def detect_conflicts(
         recent = params.coauthor_years != 0  # 0: only frequent co-authors conflict
         cutoff = None if params.coauthor_years is None or newest is None else newest - params.coauthor_years
         cap = params.coauthor_max_authors
-        frequent = _frequent_coauthors(publications, years, own_keys, params.coauthor_frequent, cap) \
+        frequent = _frequent_coauthors(publications, years, own_keys, params.coauthor_frequent, cap, names) \
             if params.coauthor_frequent is not None and (cutoff is not None or not recent) else {}
         for (a, rid), label in frequent.items():  # by full name, and by initials for the 'co-author may be' rule
             full, init = _keys(a)
@@ -380,7 +385,7 @@ def detect_conflicts(
             label = None
             for a in authors:
                 full, init = _keys(a)
-                if not full or _is_self(a, own_full, own_init):
+                if not full or _is_self(a, own_full, own_init, names.get(rid, "")):
                     continue
                 if label is None:
                     short = title if len(title) <= 60 else title[:59].rstrip() + "…"
