@@ -752,3 +752,76 @@ def test_openreview_expertise_csv_without_a_header_is_read(tmp_path):
     words = write(tmp_path, "words.csv", "~Ada_Lovelace1,p1,Summary,Abstract\n~Ada_Lovelace1,p2,Keywords,Rules\n")
     assert read_publications(words)[["pub_id", "title", "abstract"]].values.tolist() == [
         ["p1", "Summary", "Abstract"], ["p2", "Keywords", "Rules"]]
+
+
+def test_openreview_expertise_submissions_are_read_from_the_dataset_folder_or_its_submissions_folder(tmp_path, caplog):
+    """The dataset folder's submissions.jsonl (one note per line), else its submissions/<id>.jsonl (one note per
+    file, whose name is the paper id); notes in API v1 (bare values) or v2 ({"value": ...}) form."""
+    dataset = tmp_path / "dataset"
+    archive(dataset / "archives", "~Ada_Lovelace1.jsonl", {"id": "p1", "content": {"title": "Bandits"}})
+    notes = [{"id": "aBc123XyZ", "mdate": MAY_2023, "content": {"title": "Leap complexity", "abstract": "We prove."}},
+             {"id": "ZYx321Abc", "mdate": MAY_2023,
+              "content": {"title": {"value": "Sparse PCA"}, "abstract": {"value": "Lower bounds."},
+                          "venueid": {"value": "ICLR.cc/2025/Conference/Submission"}}},
+             {"id": "Wd0Gone", "content": {"title": "Withdrawn one",
+                                           "venueid": "ICLR.cc/2025/Conference/Withdrawn_Submission"}}]
+    for note in notes:
+        archive(dataset / "submissions", f"{note['id']}.jsonl", note)
+    archive(dataset / "submissions", ".aBc123XyZ.jsonl", {"id": "h", "content": {"title": "Editor's backup"}})
+    (dataset / "submissions" / "notes.txt").write_text("not a submission", encoding="utf-8")
+    archive(dataset, "other_submissions.jsonl", {"id": "o1", "content": {"title": "Another venue's paper"}})
+    caplog.set_level(logging.WARNING, logger="triage")
+    for given in (dataset, dataset / "submissions"):
+        caplog.clear()
+        df = read_papers(given)
+        assert df[["paper_id", "title", "abstract"]].values.tolist() == [
+            ["ZYx321Abc", "Sparse PCA", "Lower bounds."], ["aBc123XyZ", "Leap complexity", "We prove."]]
+        assert "1 submission(s) are withdrawn" in caplog.text and "Wd0Gone.jsonl" in caplog.text
+    # the file name is the paper id, as openreview-expertise reads it
+    archive(dataset / "submissions", "aBc123XyZ.jsonl", {"id": "other", "content": {"title": "Leap complexity"}})
+    assert "aBc123XyZ" in set(read_papers(dataset)["paper_id"])
+    # submissions.jsonl is read first, as the whole file it is (gzip-compressed too), with a word on the folder
+    (dataset / "submissions.jsonl.gz").write_bytes(gzip.compress(
+        "".join(json.dumps(n) + "\n" for n in notes[:2]).encode()))
+    caplog.clear()
+    df = read_papers(dataset)
+    assert df["paper_id"].tolist() == ["aBc123XyZ", "ZYx321Abc"] and df.loc[1, "abstract"] == "Lower bounds."
+    assert f"{dataset}: read submissions.jsonl.gz; the submissions folder beside it is not read" in caplog.text
+
+
+@pytest.mark.parametrize("layout,needle", [
+    ({"archives/~A1.jsonl": '{"id": "a", "content": {"title": "T"}}\n'},
+     "dataset: is a folder without submissions.jsonl, a submissions folder or <id>.jsonl files; pass "
+     "openreview-expertise's dataset folder that holds them, its submissions folder, or a submissions file"),
+    ({"submissions/": ""}, "dataset/submissions: holds no <id>.jsonl files (one per submission)"),
+    ({"submissions/s1.jsonl": '{"id": "s1", "content": {"title": "T"}}\n{"id": "s2", "content": {"title": "U"}}\n'},
+     "s1.jsonl: holds 2 notes; a file of the submissions folder holds its submission's note alone (the file name is "
+     "its id): give each submission a file of its own"),
+    ({"submissions/s1.jsonl": "\n"}, "s1.jsonl: holds 0 notes"),
+    ({"submissions/s1.jsonl": '{"id": "s1", "content": {"title": "T"\n'}, "s1.jsonl: line 1 is not valid JSON"),
+    ({"submissions/s1.jsonl": '{"id": "s1", "title": "T"}\n'}, "s1.jsonl: line 1 is not a submission"),
+    ({"submissions/s1.jsonl": '{"id": "s1", "content": {"title": ""}}\n'},
+     "submissions: s1.jsonl (paper_id 's1') has neither title nor abstract"),
+    ({"submissions/s1.jsonl": '{"id": "s1", "content": {"title": "T"}}\n', "submissions/s1.jsonl.gz": ""},
+     "submissions: s1.jsonl and s1.jsonl.gz are both files of submission s1; keep one of them"),
+    ({"submissions.jsonl": '{"id": "s1", "content": {"title": "T"}}\n', "submissions.jsonl.gz": ""},
+     "dataset: holds both submissions.jsonl and submissions.jsonl.gz; keep one of them"),
+])
+def test_a_bad_submissions_folder_is_one_line_naming_the_file(tmp_path, layout, needle):
+    dataset = tmp_path / "dataset"
+    for name, text in layout.items():
+        (dataset / name).parent.mkdir(parents=True, exist_ok=True)
+        if name.endswith("/"):
+            (dataset / name).mkdir()
+        else:
+            (dataset / name).write_text(text, encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        read_papers(dataset)
+    assert needle in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_the_archives_folder_given_as_the_submissions_says_where_it_goes(tmp_path):
+    archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "T"}})
+    with pytest.raises(InputError, match="archives: is openreview-expertise's archives folder, the reviewers' "
+                                         "publications; pass it with --publications"):
+        read_papers(tmp_path / "archives")

@@ -85,7 +85,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Shared options
 # ---------------------------------------------------------------------------------------------
 Submissions = Annotated[Path, typer.Argument(
-    help="Submissions: CSV, TSV, JSONL, JSON (OpenReview notes) or xlsx/CMT workbook.", show_default=False)]
+    help="Submissions: CSV, TSV, JSONL, JSON (OpenReview notes) or xlsx/CMT workbook, or openreview-expertise's "
+    "dataset folder (its submissions.jsonl or submissions/<id>.jsonl).", show_default=False)]
 Publications = Annotated[Path | None, typer.Option(
     "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]), or "
     "openreview-expertise's archives folder (one ~User_Id1.jsonl per reviewer).")]

@@ -834,7 +834,10 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     status column (OpenReview's venueid, a CMT status) says they were withdrawn or desk-rejected, or CMT's
     Number of Files is 0 while other submissions have a file."""
     path = Path(path)
-    raw = read_table(path, encoding=encoding)
+    if path.is_dir():
+        path, raw = _read_submission_folder(path, encoding)
+    else:
+        raw = read_table(path, encoding=encoding)
     found = list(raw.columns)
     status = _left_review(raw)
     df = _rename(raw, PAPER_ALIASES, path)
@@ -1092,17 +1095,28 @@ def _archive_folder(path: Path) -> Path:
 def archive_files(path: Path) -> list[Path]:
     """The reviewer files of an openreview-expertise dataset, given its ``archives`` folder or the folder holding
     it: ``~User_Id1.jsonl`` (or ``.jsonl.gz``), by name; hidden files and ``match_submissions.jsonl`` are not."""
-    folder = _archive_folder(path)
+    return _jsonl_files(_archive_folder(path), _NOT_A_REVIEWER, "its reviewer's id (~User_Id1.jsonl)")
+
+
+def _jsonl_files(folder: Path, skip: set[str], named: str) -> list[Path]:
+    """The ``.jsonl`` (or ``.jsonl.gz``) files of one of openreview-expertise's folders, by name, less hidden ones
+    and those named in ``skip``; each file is named by its reviewer's or submission's id, which ``named`` shows."""
     files = sorted(p for p in folder.iterdir()
                    if p.name.lower().endswith(_ARCHIVE_SUFFIXES) and not p.name.startswith(".")
-                   and p.name.lower() not in _NOT_A_REVIEWER and p.is_file())
+                   and p.name.lower() not in skip and p.is_file())
     for p in files:
         try:
             p.name.encode("utf-8")
-        except UnicodeEncodeError:  # bytes the file system kept as they were: no reviewer id can be written from them
+        except UnicodeEncodeError:  # bytes the file system kept as they were: no id can be written from them
             raise InputError(f"{folder}: the file name {quoted(os.fsencode(p.name).decode('utf-8', 'replace'))} is "
-                             "not valid UTF-8; rename the file to its reviewer's id (~User_Id1.jsonl)") from None
+                             f"not valid UTF-8; rename the file to {named}") from None
     return files
+
+
+def _file_id(file: Path) -> str:
+    """The id a file of openreview-expertise's folders is named by: ``~User_Id1.jsonl.gz`` -> ``~User_Id1``."""
+    name = file.name[: -len(".gz")] if file.name.lower().endswith(".gz") else file.name
+    return clean_text(name[: -len(".jsonl")])
 
 
 def _archive_year(rec: dict[str, Any], file: Path, lineno: int) -> int | None:
@@ -1135,8 +1149,7 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     empty: list[str] = []
     file_of: dict[str, str] = {}
     for file in files:
-        reviewer = file.name[: -len(".gz")] if file.name.lower().endswith(".gz") else file.name
-        reviewer = clean_text(reviewer[: -len(".jsonl")])
+        reviewer = _file_id(file)
         if reviewer in file_of:  # '~A1.jsonl' beside '~A1.jsonl.gz': every publication would count twice
             raise InputError(f"{path}: {shown(file_of[reviewer])} and {shown(file.name)} are both files of reviewer "
                              f"{shown(reviewer)}; keep one of them")
@@ -1186,6 +1199,79 @@ def _content_ids(pubs: pd.DataFrame) -> list[str]:
         seen[i] = seen.get(i, 0) + 1
         out.append(i if seen[i] == 1 else f"{i}-{seen[i]}")
     return out
+
+
+# openreview-expertise's dataset folder holds the submissions as submissions.jsonl, one note per line, or as
+# submissions/<id>.jsonl, one file per submission (the file name is its id); other_submissions.jsonl is another venue's.
+SUBMISSIONS_FILES = ("submissions.jsonl", "submissions.jsonl.gz")
+SUBMISSIONS_DIR = "submissions"
+_NOT_A_SUBMISSION = {"other_submissions.jsonl", "other_submissions.jsonl.gz"}
+
+
+def submission_files(path: Path) -> list[Path]:
+    """The files a folder given as the submissions is read from: an openreview-expertise dataset folder's
+    ``submissions.jsonl`` (or ``.jsonl.gz``), else its ``submissions/`` folder's ``<id>.jsonl`` files, or those of
+    the ``submissions`` folder given itself; none when it has none of them."""
+    files = [path / name for name in SUBMISSIONS_FILES if (path / name).is_file()]
+    if files:
+        return files
+    folder = path / SUBMISSIONS_DIR if (path / SUBMISSIONS_DIR).is_dir() else path
+    return _jsonl_files(folder, _NOT_A_SUBMISSION, "its submission's id (aBc123XyZ.jsonl)")
+
+
+def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.DataFrame]:
+    """A folder given as the submissions (see :func:`submission_files`): the file or folder read, and its notes
+    (``{"id", "content": {"title", "abstract", ...}}``, content values bare or ``{"value": ...}``)."""
+    if path.resolve().name == ARCHIVES:
+        raise InputError(f"{path}: is openreview-expertise's archives folder, the reviewers' publications; pass it "
+                         "with --publications, and as the submissions the dataset folder or its submissions folder")
+    files = submission_files(path)
+    if not files and (path / SUBMISSIONS_DIR).is_dir():
+        raise InputError(f"{path / SUBMISSIONS_DIR}: holds no <id>.jsonl files (one per submission); export the "
+                         "submissions again, or pass a submissions file (CSV, JSONL ...)")
+    if not files:
+        raise InputError(f"{path}: is a folder without submissions.jsonl, a submissions folder or <id>.jsonl files; "
+                         "pass openreview-expertise's dataset folder that holds them, its submissions folder, or a "
+                         "submissions file (CSV, JSONL ...)")
+    if len(files) == 2 and files[0].parent == path and files[0].name in SUBMISSIONS_FILES:
+        raise InputError(f"{path}: holds both {files[0].name} and {files[1].name}; keep one of them")
+    if files[0].name in SUBMISSIONS_FILES and files[0].parent == path:
+        if (path / SUBMISSIONS_DIR).is_dir():
+            _warn("%s: read %s; the %s folder beside it is not read (pass that folder to read it instead)",
+                  path, files[0].name, SUBMISSIONS_DIR)
+        return files[0], read_table(files[0], encoding=encoding)
+    folder = files[0].parent
+    rows: list[dict[str, Any]] = []
+    file_of: dict[str, str] = {}
+    for file in files:
+        paper_id = _file_id(file)
+        if paper_id in file_of:  # 'abc.jsonl' beside 'abc.jsonl.gz'
+            raise InputError(f"{folder}: {shown(file_of[paper_id])} and {shown(file.name)} are both files of "
+                             f"submission {shown(paper_id)}; keep one of them")
+        file_of[paper_id] = file.name
+        text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
+        lines = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+        if len(lines) != 1:
+            raise InputError(f"{file}: holds {len(lines)} notes; a file of the submissions folder holds its "
+                             "submission's note alone (the file name is its id): "
+                             + ("export it again" if not lines else "give each submission a file of its own"))
+        lineno, line = lines[0]
+        try:
+            rec = json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix the line") from None
+        if not isinstance(rec, dict) or not isinstance(rec.get("content"), dict):
+            raise InputError(f"{file}: line {lineno} is not a submission (a JSON object with a 'content' object "
+                             "holding its title and abstract); fix the line")
+        note = _flatten_record(rec, file, 0)
+        note.pop("id", None)  # the file name is the paper's id, as openreview-expertise reads it
+        rows.append({"paper_id": paper_id, **note})
+    _SHEET_ROWS[str(folder)] = list(file_of.values())
+    raw = pd.DataFrame(rows)
+    for col in ("title", "abstract"):  # a note may leave out a field that is empty
+        if col not in raw.columns:
+            raw[col] = ""
+    return folder, raw
 
 
 MAX_LOAD = 1_000_000  # a load above it is a slip ('1e30', a cell of digits), and no integer type holds some

@@ -119,7 +119,7 @@ class Inputs:
         authors = Path(self.submissions).parent / EASYCHAIR_AUTHORS  # read with EasyChair's submission.csv
         return {"submissions": self.submissions, "publications": self.publications,
                 "reviewers": self.reviewers, "conflicts": self.conflicts,
-                **({"submission_authors": authors} if authors.is_file() else {}),
+                **({"submission_authors": authors} if authors.is_file() and Path(self.submissions).is_file() else {}),
                 **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {}),
                 **({"compare_with": self.compare_with} if self.compare_with else {})}
 
