@@ -1456,7 +1456,7 @@ def test_an_input_file_edited_in_place_outdates_the_stages_that_read_it(tmp_path
     # A file that cannot be read now says nothing (and stops nothing); nor does a path recorded relative to the
     # folder a run started in, which may not be this one.
     with pytest.MonkeyPatch.context() as mp:
-        def unreadable(path):
+        def unreadable(path, kind="publications"):
             raise PermissionError(13, "Permission denied")
 
         mp.setattr(W, "sha256_file", unreadable)

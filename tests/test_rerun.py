@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -394,3 +395,84 @@ def test_a_publications_folder_is_out_of_date_when_a_file_it_reads_changes_and_o
     one.write_text(text, encoding="utf-8")
     one.rename(arch / ("~Renamed1.jsonl"))
     assert sha256_file(arch) != first
+
+
+def expertise_submissions(dataset: Path) -> list[str]:
+    """tests/data/submissions.csv as openreview-expertise's submissions folder: dataset/submissions/<id>.jsonl, one
+    note each (API v1 and v2 in turn); the ids, without the '/' no file name holds."""
+    import json
+
+    subs = pd.read_csv(DATA / "submissions.csv", dtype=str, keep_default_na=False)
+    (dataset / "submissions").mkdir(parents=True)
+    ids = []
+    for i, paper in enumerate(subs.itertuples()):
+        content = {"title": paper.title, "abstract": paper.abstract}
+        if i % 2:
+            content = {k: {"value": v} for k, v in content.items()}
+        pid = paper.paper_id.replace("/", "_")
+        (dataset / "submissions" / f"{pid}.jsonl").write_text(json.dumps({"id": pid, "content": content}) + "\n",
+                                                              encoding="utf-8")
+        ids.append(pid)
+    return ids
+
+
+def test_a_dataset_folder_of_submissions_and_archives_is_run_and_a_new_submission_is_all_a_rerun_embeds(
+        monkeypatch, tmp_path):
+    import triage.pipeline
+
+    made: list[FakeEmbedder] = []
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: made.append(FakeEmbedder()) or made[-1])
+    dataset, out = expertise_dataset(tmp_path / "dataset"), tmp_path / "out"
+    ids = expertise_submissions(dataset)
+    (tmp_path / "author.csv").write_text("submission #,first name,last name,email\n1,A,B,a@b.c\n", encoding="utf-8")
+    res = runner.invoke(app, ["run", str(dataset), "-p", str(dataset), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sorted(pd.read_csv(out / "topics.csv")["paper_id"]) == sorted(ids)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["stages"]["embed"]["inputs"]) == {"submissions", "publications", "reviewers", "conflicts"}
+    assert runner.invoke(app, ["status", "-o", str(out)]).output.count(" ok\n") == 7
+    # a new reviewer leaves the submissions as they were, and a new submission the publications
+    (dataset / "archives" / "~Late_Reviewer1.jsonl").write_text(
+        '{"id": "late1", "content": {"title": "Regret of adversarial bandits"}}\n', encoding="utf-8")
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    assert "submissions folder" not in status and f"publications folder ({dataset}) changed since" in status
+    (dataset / "archives" / "~Late_Reviewer1.jsonl").unlink()
+    (dataset / "submissions" / "late_paper.jsonl").write_text(
+        '{"id": "late_paper", "content": {"title": {"value": "Adversarial bandits with delays"}, '
+        '"abstract": {"value": "We prove regret bounds for bandits whose feedback arrives late."}}}\n',
+        encoding="utf-8")
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    embed_line = next(line for line in status.splitlines() if line.startswith("embed "))
+    assert f"out of date: submissions folder ({dataset}) changed since" in embed_line
+    assert "publications folder" not in status
+    made.clear()
+    res = runner.invoke(app, ["embed", str(dataset / "submissions"), "-p", str(dataset / "archives"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert sum(e.seen for e in made) == 1  # the new submission only; the others come from the cache
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    assert next(line for line in status.splitlines() if line.startswith("embed ")).endswith(" ok")
+
+
+def test_a_submissions_folder_is_out_of_date_when_a_file_it_reads_changes_and_only_then(tmp_path):
+    from triage.workdir import sha256_file
+
+    dataset = expertise_dataset(tmp_path / "dataset")
+    expertise_submissions(dataset)
+    subs = dataset / "submissions"
+    first, pubs = sha256_file(dataset, "submissions"), sha256_file(dataset)
+    assert sha256_file(subs, "submissions") == first and first != pubs  # the dataset folder or its submissions/
+    (subs / "notes.txt").write_text("not a submission", encoding="utf-8")
+    (dataset / "other_submissions.jsonl").write_text('{"id": "o"}\n', encoding="utf-8")
+    (dataset / "archives" / "~New1.jsonl").write_text('{"id": "n", "content": {"title": "T"}}\n', encoding="utf-8")
+    assert sha256_file(dataset, "submissions") == first
+    one = sorted(subs.iterdir())[0]
+    text = one.read_text(encoding="utf-8")
+    one.write_text(text.replace("a", "b", 1), encoding="utf-8")
+    assert sha256_file(dataset, "submissions") != first
+    one.write_text(text, encoding="utf-8")
+    one.unlink()
+    assert sha256_file(dataset, "submissions") != first
+    one.write_text(text, encoding="utf-8")
+    assert sha256_file(dataset, "submissions") == first
+    (dataset / "submissions.jsonl").write_text(text, encoding="utf-8")  # read first when there is one
+    assert sha256_file(dataset, "submissions") != first

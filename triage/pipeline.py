@@ -1068,7 +1068,7 @@ class Exported:
 
 def _warn_other_submissions(path: Path, stages: dict[str, Any]) -> None:
     """Say when the submissions file is not the one the stages whose tables are exported read."""
-    now = W.sha256_file(path)
+    now = W.sha256_file(path, "submissions")
     for stage in ("topics", "match", "summarize"):
         seen = ((stages.get(stage) or {}).get("inputs") or {}).get("submissions") or {}
         if seen.get("sha256") and seen["sha256"] != now:

@@ -107,16 +107,17 @@ def _umask() -> int:
 _SHA256: dict[tuple[str, int, int, int, int], str] = {}
 
 
-def sha256_file(path: Path) -> str:
+def sha256_file(path: Path, kind: str = "publications") -> str:
     """The file's sha256, computed once per run for a file that has not changed (every stage records
-    the hashes of the same inputs, and publications can run to hundreds of MB). A folder of publications
-    (openreview-expertise's archives) has the sha256 of the names and hashes of the files read from it, so it
-    changes when one of them is added, removed, renamed or changed, and not when anything else in it does."""
+    the hashes of the same inputs, and publications can run to hundreds of MB). A folder (openreview-expertise's
+    dataset) has the sha256 of the names and hashes of the files read from it as ``kind``, the submissions or the
+    publications, so it changes when one of them is added, removed, renamed or changed, and not when anything else
+    in it does (the other kind's files included)."""
     if os.path.isdir(path):
-        from triage.ingest import archive_files
+        from triage.ingest import archive_files, submission_files
 
         folder = hashlib.sha256()
-        for f in archive_files(Path(path)):
+        for f in submission_files(Path(path)) if kind == "submissions" else archive_files(Path(path)):
             folder.update(f"{f.name}\0{sha256_file(f)}\n".encode())
         return folder.hexdigest()
     st = os.stat(path)
@@ -627,7 +628,7 @@ class Workdir:
         seq = 1 + max((int(r.get("seq", 0)) for r in manifest["stages"].values()), default=0)
         manifest["stages"][stage] = {
             "seq": seq,  # the order stages ran in (their times share a second)
-            "inputs": {**{k: ({"path": str(Path(v).resolve()), "sha256": sha256_file(v)} if v else None)
+            "inputs": {**{k: ({"path": str(Path(v).resolve()), "sha256": sha256_file(v, k)} if v else None)
                           for k, v in inputs.items()}, **(kept_inputs or {})},
             "params": params,
             "outputs": outputs,
@@ -671,16 +672,16 @@ class Workdir:
         return out
 
     @staticmethod
-    def _now(path: str, memo: dict[str, str | None]) -> str | None:
-        """The file's sha256 now; None when it cannot be told (a relative path, recorded from another folder
-        than this one may be, a file gone or unreadable)."""
-        if path not in memo:
+    def _now(path: str, kind: str, memo: dict[tuple[str, str], str | None]) -> str | None:
+        """The sha256 now of the file (or folder) read as ``kind``; None when it cannot be told (a relative path,
+        recorded from another folder than this one may be, a file gone or unreadable)."""
+        if (path, kind) not in memo:
             p = Path(path)
             try:
-                memo[path] = sha256_file(p) if p.is_absolute() and p.exists() else None
+                memo[path, kind] = sha256_file(p, kind) if p.is_absolute() and p.exists() else None
             except OSError:
-                memo[path] = None
-        return memo[path]
+                memo[path, kind] = None
+        return memo[path, kind]
 
     def outdated(self) -> dict[str, list[str]]:
         """Stage -> what changed since it ran: the artifacts it read that have changed (or gone), the
@@ -693,7 +694,7 @@ class Workdir:
             for kind, seen in (rec.get("inputs") or {}).items():
                 if seen and seen.get("sha256"):
                     latest[kind] = seen["sha256"]
-        on_disk: dict[str, str | None] = {}  # recorded path -> its sha256 now (None: not found from here)
+        on_disk: dict[tuple[str, str], str | None] = {}  # recorded path, kind -> its sha256 now (None: not found)
         late = {}
         for stage, rec in stages.items():
             now = self._read_hashes(tuple(rec.get("read") or {}))
@@ -704,9 +705,10 @@ class Workdir:
                 if kind in latest and seen.get("sha256") != latest[kind]:
                     changed.append(f"{kind} file")
                 elif (kind != "keep_assignments"  # an earlier assignments.csv, which the run then writes again
-                      and seen.get("path") and self._now(seen["path"], on_disk) not in (None, seen.get("sha256"))):
+                      and seen.get("path")
+                      and self._now(seen["path"], kind, on_disk) not in (None, seen.get("sha256"))):
                     changed.append(f"{kind} folder ({seen['path']})"
-                                   if Path(seen["path"]).is_dir()  # openreview-expertise's archives
+                                   if Path(seen["path"]).is_dir()  # an openreview-expertise dataset
                                    else f"{kind} file ({seen['path']}, edited in place)")  # late papers appended
             if changed:
                 late[stage] = changed
