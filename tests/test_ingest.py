@@ -825,3 +825,45 @@ def test_the_archives_folder_given_as_the_submissions_says_where_it_goes(tmp_pat
     with pytest.raises(InputError, match="archives: is openreview-expertise's archives folder, the reviewers' "
                                          "publications; pass it with --publications"):
         read_papers(tmp_path / "archives")
+
+
+def test_openreview_expertise_csv_submissions_without_a_header_is_read_and_said(tmp_path, caplog):
+    p = write(tmp_path, "csv_submissions", '2Vyq6DpplZ,Double descent,"We study double descent in random feature '
+                                           'models, and prove bounds."\n'
+                                           'HkxLXnAcFQ,"Kernels, again","Kernel methods\nacross two lines."\n\n'
+                                           '12,Summary,Lower bounds.\n')
+    caplog.set_level(logging.WARNING, logger="triage")
+    df = read_papers(p)
+    assert df[["paper_id", "title", "abstract"]].values.tolist() == [
+        ["2Vyq6DpplZ", "Double descent", "We study double descent in random feature models, and prove bounds."],
+        ["HkxLXnAcFQ", "Kernels, again", "Kernel methods across two lines."], ["12", "Summary", "Lower bounds."]]
+    assert (f"{p}: has no header row; read as openreview-expertise's csv_submissions, paper_id,title,abstract on "
+            "each line") in caplog.text
+    short = write(tmp_path, "short.csv", "s1,Bandits,We prove regret bounds for bandits in eight words.\ns2,Kernels\n")
+    with pytest.raises(InputError, match=r"short\.csv: line 2 has 2 field\(s\); a file without a header row is read "
+                                         r"as openreview-expertise's csv_submissions, 'submission_id,title,abstract' "
+                                         r"on each line: complete the line, or add a header row \(paper_id,title,"):
+        read_papers(short)
+
+
+@pytest.mark.parametrize("first", [
+    "paper_id,title,abstract",
+    "sid,Heading,Please describe what the paper is about in a few words,title,abstract",  # a title column later
+    "s1,Title,We prove regret bounds for bandits in eight words.",  # a first title that names a column
+    "s1,Bandits,Regret bounds.",  # an abstract too short to tell from a header
+])
+def test_a_csv_whose_first_line_may_be_a_header_is_never_read_as_csv_submissions(tmp_path, caplog, first):
+    p = write(tmp_path, "s.csv", first + "\ns2,Kernels,We prove that kernel methods learn in eight words,t,a\n")
+    caplog.set_level(logging.WARNING, logger="triage")
+    try:
+        read_papers(p)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+    assert "csv_submissions" not in caplog.text
+
+
+def test_a_csv_that_names_no_known_column_says_it_needs_a_header_row(tmp_path):
+    p = write(tmp_path, "s.csv", "s1,Bandits,Regret bounds.\ns2,Kernels,RKHS.\n")
+    with pytest.raises(InputError, match="missing column 'paper_id' .*; the first line names no column triage knows: "
+                                         r"give the file a header row \(paper_id,title,abstract ...\)"):
+        read_papers(p)

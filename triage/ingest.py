@@ -837,12 +837,23 @@ def read_submissions(path: Path, *, encoding: str | None = None,
     if path.is_dir():
         path, raw = _read_submission_folder(path, encoding)
     else:
-        raw = read_table(path, encoding=encoding)
+        source = _read_source(path, encoding)
+        if isinstance(source, str) and _headerless_submissions(path, source):
+            raw = _read_headerless(path, source, SUBMISSIONS_CSV_COLUMNS, "csv_submissions, 'submission_id,title,"
+                                   "abstract'", ",".join(SUBMISSIONS_CSV_COLUMNS))
+            _warn("%s: has no header row; read as openreview-expertise's csv_submissions, paper_id,title,abstract on "
+                  "each line (add a header row if the columns are others)", path)
+        else:
+            raw = _table(path, source)
+            if not _is_json(path):
+                _check_repeated_header(path, raw)
     found = list(raw.columns)
     status = _left_review(raw)
     df = _rename(raw, PAPER_ALIASES, path)
-    _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)",
-             "submissions")
+    _require(df, ["paper_id"], path, found, "rename the id column to paper_id (or id, forum, submission_id)"
+             if any(norm_header(c) in KNOWN_HEADERS for c in found) else "the first line names no column triage "
+             "knows: give the file a header row (paper_id,title,abstract ...), which openreview-expertise's "
+             "csv_submissions has not", "submissions")
     if "deleted?" in {norm_header(c) for c in found}:  # EasyChair's submission.csv
         if (path.parent / EASYCHAIR_AUTHORS).is_file():
             df = _with_easychair_authors(df, path, path.parent / EASYCHAIR_AUTHORS, encoding)
@@ -1057,8 +1068,33 @@ def _headerless_expertise(path: Path, text: str) -> bool:
         and _REVIEWER_ID.fullmatch(first[0].strip()) is not None
 
 
+# openreview-expertise's csv_submissions: 'submission_id,title,abstract', read with no header row.
+SUBMISSIONS_CSV_COLUMNS = ["paper_id", "title", "abstract"]
+_PROSE_WORDS = 8  # an abstract has this many words or more; no header names a column so
+
+
+def _headerless_submissions(path: Path, text: str) -> bool:
+    """A table with no header row: the first row of openreview-expertise's ``csv_submissions``. Its first cell is an
+    id (one word), its third cell is prose, an abstract of ``_PROSE_WORDS`` words or more, which no header cell is,
+    and no other cell names a column triage knows. A header row names the title or abstract column (a file without
+    them cannot be read), so a file with one is never read so."""
+    if _is_json(path) or text.lstrip()[:1] in "[{":
+        return False
+    first = next(csv.reader(io.StringIO(text), delimiter=_sniff_delimiter(path, text)), [])
+    return len(first) >= len(SUBMISSIONS_CSV_COLUMNS) and re.fullmatch(r"\S+", first[0].strip()) is not None \
+        and len(first[2].split()) >= _PROSE_WORDS \
+        and not any(norm_header(c) in KNOWN_HEADERS for c in first[:2] + first[3:])
+
+
 def _read_csv_expertise(path: Path, text: str) -> pd.DataFrame:
     """``csv_expertise`` as openreview-expertise reads it (``csv.reader``, the first four fields of each row)."""
+    return _read_headerless(path, text, EXPERTISE_CSV_COLUMNS, "csv_expertise, 'author id,publication_id,title,"
+                            "abstract'", "reviewer_id,title,abstract")
+
+
+def _read_headerless(path: Path, text: str, columns: list[str], layout: str, header: str) -> pd.DataFrame:
+    """A table without a header row, as openreview-expertise reads its CSV side-inputs (``csv.reader``, the first
+    ``len(columns)`` fields of each row); ``layout`` and ``header`` name the file's layout and the header to add."""
     sep = _sniff_delimiter(path, text)
     reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
     rows, where = [], []
@@ -1066,19 +1102,19 @@ def _read_csv_expertise(path: Path, text: str) -> pd.DataFrame:
     try:
         for fields in reader:
             if any(f.strip() for f in fields):
-                if len(fields) < len(EXPERTISE_CSV_COLUMNS):
+                if len(fields) < len(columns):
                     raise InputError(
                         f"{path}: line {start} has {len(fields)} field(s); a file without a header row is read as "
-                        "openreview-expertise's csv_expertise, 'author id,publication_id,title,abstract' on each "
-                        "line: complete the line, or add a header row (reviewer_id,title,abstract)")
-                rows.append(fields[: len(EXPERTISE_CSV_COLUMNS)])
+                        f"openreview-expertise's {layout} on each line: complete the line, or add a header row "
+                        f"({header})")
+                rows.append(fields[: len(columns)])
                 where.append(f"line {start}")
             start = reader.line_num + 1
     except csv.Error as exc:
         raise InputError(f"{path}: line {start} cannot be read ({exc}); close the quote, or double the quote "
                          'character ("") inside a quoted field') from None
     _SHEET_ROWS[str(path)] = where
-    return pd.DataFrame(rows, columns=EXPERTISE_CSV_COLUMNS)
+    return pd.DataFrame(rows, columns=columns)
 
 
 ARCHIVES = "archives"  # openreview-expertise's dataset folder holds archives/~User_Id1.jsonl, one file per reviewer
