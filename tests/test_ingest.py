@@ -789,9 +789,28 @@ def test_openreview_expertise_submissions_are_read_from_the_dataset_folder_or_it
     assert f"{dataset}: read submissions.jsonl.gz; the submissions folder beside it is not read" in caplog.text
 
 
+def test_openreview_expertise_submissions_json_keyed_by_paper_id_is_read(tmp_path):
+    """create_dataset writes submissions.json as one object, {paper id: {"id", "content": {...}}}."""
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    notes = {"aBc123XyZ": {"id": "aBc123XyZ", "content": {"title": "Leap complexity", "abstract": "We prove."}},
+             "ZYx321Abc": {"content": {"title": {"value": "Sparse PCA"}, "abstract": {"value": "Lower bounds."}}}}
+    (dataset / "submissions.json").write_text(json.dumps(notes, indent=2), encoding="utf-8")
+    for given in (dataset, dataset / "submissions.json"):
+        assert read_papers(given)[["paper_id", "title", "abstract"]].values.tolist() == [
+            ["aBc123XyZ", "Leap complexity", "We prove."], ["ZYx321Abc", "Sparse PCA", "Lower bounds."]]
+    (dataset / "submissions.jsonl").write_text(json.dumps(notes["aBc123XyZ"]) + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="dataset: holds both submissions.json and submissions.jsonl; keep one"):
+        read_papers(dataset)
+    # Any other object is still not a list of notes.
+    (tmp_path / "s.json").write_text(json.dumps({"a": {"title": "T"}}), encoding="utf-8")
+    with pytest.raises(InputError, match="JSON must be a list of notes"):
+        read_papers(tmp_path / "s.json")
+
+
 @pytest.mark.parametrize("layout,needle", [
     ({"archives/~A1.jsonl": '{"id": "a", "content": {"title": "T"}}\n'},
-     "dataset: is a folder without submissions.jsonl, a submissions folder or <id>.jsonl files; pass "
+     "dataset: is a folder without submissions.json(l), a submissions folder or <id>.jsonl files; pass "
      "openreview-expertise's dataset folder that holds them, its submissions folder, or a submissions file"),
     ({"submissions/": ""}, "dataset/submissions: holds no <id>.jsonl files (one per submission)"),
     ({"submissions/s1.jsonl": '{"id": "s1", "content": {"title": "T"}}\n{"id": "s2", "content": {"title": "U"}}\n'},

@@ -86,7 +86,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 # ---------------------------------------------------------------------------------------------
 Submissions = Annotated[Path, typer.Argument(
     help="Submissions: CSV, TSV, JSONL, JSON (OpenReview notes) or xlsx/CMT workbook, or openreview-expertise's "
-    "dataset folder (its submissions.jsonl or submissions/<id>.jsonl).", show_default=False)]
+    "dataset folder (its submissions.json, submissions.jsonl or submissions/<id>.jsonl).", show_default=False)]
 Publications = Annotated[Path | None, typer.Option(
     "--publications", "-p", help="Reviewer publications (reviewer_id, title, abstract[, year, authors]), or "
     "openreview-expertise's archives folder (one ~User_Id1.jsonl per reviewer).")]

@@ -403,6 +403,10 @@ def _read_json_records(path: Path, text: str) -> pd.DataFrame:
             ) from None
         if isinstance(data, dict) and isinstance(data.get("notes"), list):
             data = data["notes"]
+        elif isinstance(data, dict) and data and all(isinstance(v, dict) and isinstance(v.get("content"), dict)
+                                                     for v in data.values()):
+            # openreview-expertise's submissions.json: {paper id: note}; a note without its id takes the key
+            data = [{"id": k, **v} if v.get("id") in (None, "") else v for k, v in data.items()]
         if not isinstance(data, list):
             raise InputError(
                 f"{path}: JSON must be a list of notes (or {{\"notes\": [...]}}), found a {type(data).__name__}; "
@@ -1237,16 +1241,17 @@ def _content_ids(pubs: pd.DataFrame) -> list[str]:
     return out
 
 
-# openreview-expertise's dataset folder holds the submissions as submissions.jsonl, one note per line, or as
-# submissions/<id>.jsonl, one file per submission (the file name is its id); other_submissions.jsonl is another venue's.
-SUBMISSIONS_FILES = ("submissions.jsonl", "submissions.jsonl.gz")
+# openreview-expertise's dataset folder holds the submissions as submissions.json ({id: note}, as create_dataset
+# writes it today) or submissions.jsonl, one note per line, or as submissions/<id>.jsonl, one file per submission (the
+# file name is its id); other_submissions.jsonl is another venue's.
+SUBMISSIONS_FILES = ("submissions.json", "submissions.jsonl", "submissions.jsonl.gz")
 SUBMISSIONS_DIR = "submissions"
 _NOT_A_SUBMISSION = {"other_submissions.jsonl", "other_submissions.jsonl.gz"}
 
 
 def submission_files(path: Path) -> list[Path]:
     """The files a folder given as the submissions is read from: an openreview-expertise dataset folder's
-    ``submissions.jsonl`` (or ``.jsonl.gz``), else its ``submissions/`` folder's ``<id>.jsonl`` files, or those of
+    ``submissions.json`` or ``submissions.jsonl`` (or ``.jsonl.gz``), else its ``submissions/`` folder's ``<id>.jsonl`` files, or those of
     the ``submissions`` folder given itself; none when it has none of them."""
     files = [path / name for name in SUBMISSIONS_FILES if (path / name).is_file()]
     if files:
@@ -1266,10 +1271,10 @@ def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.
         raise InputError(f"{path / SUBMISSIONS_DIR}: holds no <id>.jsonl files (one per submission); export the "
                          "submissions again, or pass a submissions file (CSV, JSONL ...)")
     if not files:
-        raise InputError(f"{path}: is a folder without submissions.jsonl, a submissions folder or <id>.jsonl files; "
+        raise InputError(f"{path}: is a folder without submissions.json(l), a submissions folder or <id>.jsonl files; "
                          "pass openreview-expertise's dataset folder that holds them, its submissions folder, or a "
                          "submissions file (CSV, JSONL ...)")
-    if len(files) == 2 and files[0].parent == path and files[0].name in SUBMISSIONS_FILES:
+    if len(files) >= 2 and files[0].parent == path and files[0].name in SUBMISSIONS_FILES:
         raise InputError(f"{path}: holds both {files[0].name} and {files[1].name}; keep one of them")
     if files[0].name in SUBMISSIONS_FILES and files[0].parent == path:
         if (path / SUBMISSIONS_DIR).is_dir():
