@@ -390,7 +390,8 @@ def test_cmt_publication_emails_are_the_reviewers_other_emails(tmp_path):
     # CMT's user information lists the emails a user publishes under; a submission or a publications file may
     # name the reviewer by any of them.
     r = write(tmp_path, "users.tsv", "First Name\tLast Name\tE-mail\tPublication Emails\n"
-                                     "Jane\tDoe\tjane@cs.mit.edu\tJane.Doe@gmail.com; jd@old.edu\nRaj\tPatel\traj@x.org\t\n")
+                                     "Jane\tDoe\tjane@cs.mit.edu\tJane.Doe@gmail.com; jd@old.edu\n"
+                                     "Raj\tPatel\traj@x.org\t\n")
     rev = read_reviewers(r)
     assert rev["other_emails"].tolist() == [["Jane.Doe@gmail.com", "jd@old.edu"], []]
     from triage.ingest import resolve_reviewer_ids

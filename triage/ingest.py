@@ -1251,8 +1251,8 @@ _NOT_A_SUBMISSION = {"other_submissions.jsonl", "other_submissions.jsonl.gz"}
 
 def submission_files(path: Path) -> list[Path]:
     """The files a folder given as the submissions is read from: an openreview-expertise dataset folder's
-    ``submissions.json`` or ``submissions.jsonl`` (or ``.jsonl.gz``), else its ``submissions/`` folder's ``<id>.jsonl`` files, or those of
-    the ``submissions`` folder given itself; none when it has none of them."""
+    ``submissions.json`` or ``submissions.jsonl`` (or ``.jsonl.gz``), else its ``submissions/`` folder's
+    ``<id>.jsonl`` files, or those of the ``submissions`` folder given itself; none when it has none of them."""
     files = [path / name for name in SUBMISSIONS_FILES if (path / name).is_file()]
     if files:
         return files
