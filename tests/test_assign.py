@@ -1056,3 +1056,52 @@ def test_cmt_bid_words_and_aaai_numeric_bids_are_read_on_one_scale(tmp_path):
     p.write_text("paper_id,reviewer_id,bid\n1,a,not entered\n1,b,4\n2,a,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 3 column 'bid' is '4'; use one of .*AAAI's 6, 4, 2, 1, 0\.05"):
         read_bids(p)
+
+
+def test_openreview_expertise_bids_folder_is_read_as_bids(tmp_path, monkeypatch, fake_embedder):
+    """bids/<submission id>.jsonl, one bid per line, as an edge (head, tail, label) or an API v1 tag (forum,
+    signatures, tag); given as that folder or the dataset folder holding it, to `match --bids`."""
+    import json
+
+    from triage.assign import bid_values, read_bids
+
+    bids = tmp_path / "dataset" / "bids"
+    bids.mkdir(parents=True)
+    (bids / "p1.jsonl").write_text(
+        json.dumps({"head": "p1", "tail": "~Ann_Lee1", "label": "Very High", "weight": 1}) + "\n"
+        + json.dumps({"head": "p1", "tail": "~Bo_Li1", "label": "No Bid"}) + "\n", encoding="utf-8")
+    (bids / "p2.jsonl").write_text(
+        json.dumps({"forum": "p2", "signatures": ["~Bo_Li1"], "tag": "Low"}) + "\n\n", encoding="utf-8")
+    for given in (bids, bids.parent):
+        got = read_bids(given)
+        assert got.values.tolist() == [["p1", "~Ann_Lee1", "Very High"], ["p2", "~Bo_Li1", "Low"]]
+        assert bid_values(got).tolist() == [1.0, -0.5]
+    (bids / "p2.jsonl").write_text('{"forum": "p2", "tag": "Low"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"p2.jsonl: line 1 is not a bid \(an edge with 'tail' and 'label'"):
+        read_bids(bids)
+    (bids / "p2.jsonl").write_text('{"head": "p2", "tail": "~Bo_Li1", "label": "Perhaps"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match="bids: p2.jsonl line 1 column 'bid' is 'Perhaps'"):
+        read_bids(bids.parent)
+    # `match --bids` takes the folder (other options that name a file still refuse one).
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    base = ["match", str(good / "submissions.csv"), "-p", str(good / "publications.csv"), "-r",
+            str(good / "reviewers.csv"), "--per-paper", "1"]
+    first = pd.read_csv(good / "submissions.csv", dtype=str)["paper_id"].iloc[0]
+    who = pd.read_csv(good / "reviewers.csv", dtype=str)["reviewer_id"].iloc[0]
+    for f in bids.iterdir():
+        f.unlink()
+    (bids / "first.jsonl").write_text(json.dumps({"head": first, "tail": who, "label": "Very High"}) + "\n",
+                                      encoding="utf-8")
+    res = CliRunner().invoke(app, [*base, "--bids", str(bids.parent), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 0, res.output
+    assert "bids: 1 of" in res.stdout and "reviewers placed no bid" in res.stdout
+    res = CliRunner().invoke(app, [*base, "-c", str(bids), "-o", str(tmp_path / "out")])
+    assert res.exit_code == 1 and "is a folder, not a file" in res.output

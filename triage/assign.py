@@ -475,12 +475,15 @@ def bid_summary(assignments: pd.DataFrame, bids: pd.DataFrame, reviewers: pd.Ser
 
 
 def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
-    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``), EasyChair's
-    bidding.csv and START's matrix of bid codes."""
-    from triage.ingest import clean_text, columns_shown, read_table, row_name
+    """Bids as ``paper_id, reviewer_id, bid``; also OpenReview's bid edges (``head, tail, label``),
+    openreview-expertise's ``bids/`` folder, EasyChair's bidding.csv and START's matrix of bid codes."""
+    from triage.ingest import clean_text, columns_shown, read_bid_folder, read_table, row_name
 
     path = Path(path)
-    df = read_table(path, encoding=encoding)
+    if path.is_dir():  # openreview-expertise's bids/ folder
+        path, df = read_bid_folder(path, encoding)
+    else:
+        df = read_table(path, encoding=encoding)
     codes = df.iloc[:, 1:].map(lambda v: clean_text(v).removesuffix(".0"))
     if len(df.columns) > 1 and codes.isin({"", *START_BIDS}).all().all() and codes.ne("").any().any():
         # START's bids: a matrix, one row per submission (its id first) and one column per username, of codes

@@ -172,7 +172,8 @@ AllPairs = Annotated[bool, typer.Option(
     "--all-pairs", help="Score every (paper, reviewer) pair (ignores --top-k and --reviewer-top-k).")]
 Bids = Annotated[Path | None, typer.Option(
     "--bids",
-    help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment.")]
+    help="Bids (paper_id, reviewer_id, bid: Very High .. Very Low) that nudge the assignment; also OpenReview's bid "
+         "edges and openreview-expertise's bids folder.")]
 Alternates = Annotated[int, typer.Option("--alternates", min=0, help="Alternate reviewers listed per paper.")]
 MinSenior = Annotated[int | None, typer.Option(
     "--min-senior", min=0,
@@ -340,7 +341,7 @@ def _check_paths(**given: Path | None) -> None:
                 raise InputError(f"{option} {path}: {what}; pass the folder that holds the files")
         elif not path.exists():
             raise InputError(f"{option} {path}: file not found; check the path")
-        elif path.is_dir():
+        elif path.is_dir() and name != "bids":  # --bids takes openreview-expertise's bids folder too
             raise InputError(f"{option} {path}: is a folder, not a file; pass the file inside it")
 
 

@@ -1315,6 +1315,46 @@ def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.
     return folder, raw
 
 
+BIDS_DIR = "bids"  # openreview-expertise's dataset folder: bids/<submission id>.jsonl, one bid per line
+
+
+def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.DataFrame]:
+    """openreview-expertise's ``bids/`` folder (given it or the dataset folder that holds it): the folder read and
+    its bids as ``paper_id, reviewer_id, bid``. Each ``<submission id>.jsonl`` holds that submission's bids, one per
+    line, as an edge (``{"head", "tail", "label"}``) or an API v1 tag (``{"forum", "signatures": [...], "tag"}``)."""
+    folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
+    files = _jsonl_files(folder, set(), "its submission's id (aBc123XyZ.jsonl)")
+    if not files:
+        raise InputError(f"{folder}: is a folder with no .jsonl files; pass openreview-expertise's bids folder (one "
+                         "<submission id>.jsonl per submission), the dataset folder that holds it, or a bids file")
+    rows: list[tuple[str, str, str]] = []
+    where: list[str] = []
+    for file in files:
+        text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
+        for lineno, line in enumerate(text.split("\n"), start=1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as exc:
+                raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line") \
+                    from None
+            signatures = rec.get("signatures") if isinstance(rec, dict) else None
+            reviewer = rec.get("tail") if isinstance(rec, dict) and "tail" in rec else (
+                signatures[0] if isinstance(signatures, list) and signatures else None)
+            bid = rec.get("label", rec.get("tag")) if isinstance(rec, dict) else None
+            if not isinstance(reviewer, str) or not isinstance(bid, str):
+                raise InputError(f"{file}: line {lineno} is not a bid (an edge with 'tail' and 'label', or a tag with "
+                                 "'signatures' and 'tag'); fix or delete that line")
+            paper = rec.get("head", rec.get("forum")) or _file_id(file)
+            rows.append((clean_text(paper), clean_text(reviewer), clean_text(bid)))
+            where.append(f"{file.name} line {lineno}")
+    if not rows:
+        raise InputError(f"{folder}: its {len(files)} file(s) hold no bid; export the bids again")
+    _SHEET_ROWS[str(folder)] = where
+    return folder, pd.DataFrame(rows, columns=["paper_id", "reviewer_id", "bid"])
+
+
 MAX_LOAD = 1_000_000  # a load above it is a slip ('1e30', a cell of digits), and no integer type holds some
 
 
