@@ -476,3 +476,20 @@ def test_a_submissions_folder_is_out_of_date_when_a_file_it_reads_changes_and_on
     assert sha256_file(dataset, "submissions") == first
     (dataset / "submissions.jsonl").write_text(text, encoding="utf-8")  # read first when there is one
     assert sha256_file(dataset, "submissions") != first
+
+
+def test_a_bids_file_edited_since_the_match_is_said_by_status(fake_model, tmp_path):
+    out, bids = tmp_path / "out", tmp_path / "bids.csv"
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str)["paper_id"]
+    revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str)["reviewer_id"]
+    bids.write_text("paper_id,reviewer_id,bid\n" + "".join(f"{p},{r},Very High\n" for p, r in zip(subs, revs)),
+                    encoding="utf-8")
+    res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv", GOOD / "reviewers.csv",
+                                        out, "--bids", str(bids)))
+    assert res.exit_code == 0, res.output
+    assert next(line for line in runner.invoke(app, ["status", "-o", str(out)]).output.splitlines()
+                if line.startswith("match ")).endswith(" ok")
+    bids.write_text(bids.read_text(encoding="utf-8").replace("Very High", "Low"), encoding="utf-8")
+    status = runner.invoke(app, ["status", "-o", str(out)]).output
+    line = next(line for line in status.splitlines() if line.startswith("match "))
+    assert f"out of date: bids file ({bids}, edited in place) changed since" in line, status

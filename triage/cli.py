@@ -323,10 +323,11 @@ def _progress_factory() -> Any:
 
 
 def _inputs(submissions: Path, publications: Path | None, reviewers: Path | None, conflicts: Path | None,
-            encoding: str | None, keep_assignments: Path | None = None, compare_with: Path | None = None) -> Any:
+            encoding: str | None, keep_assignments: Path | None = None, compare_with: Path | None = None,
+            bids: Path | None = None) -> Any:
     from triage.pipeline import Inputs
 
-    return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments, compare_with)
+    return Inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments, compare_with, bids)
 
 
 def _check_paths(**given: Path | None) -> None:
@@ -439,7 +440,6 @@ def run(
         conflicts=_conflict_params(coauthor_years, coauthor_frequent, coauthor_max_authors),
         assignment=_assign_params(per_paper, max_load, min_load, alternates, coauthor_slack, max_probability, seed,
                                   reserve, min_senior),
-        bids=bids,
         export_formats=tuple(f.value for f in export_format or []),
         taxonomy=TaxonomyParams(taxonomy=taxonomy, theory=theory, theory_threshold=theory_threshold,
                                 use_keywords=use_keywords),
@@ -450,7 +450,7 @@ def run(
     )
     t0 = time.perf_counter()
     result = run_all(_inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments,
-                             compare_with),
+                             compare_with, bids),
                      out_dir, options,
                      progress=_progress_factory())
     for m in result.messages:  # warnings go where the other warnings go
@@ -669,7 +669,7 @@ def match(
     from triage.assign import read_bids
     from triage.pipeline import Workdir, embed_params_as_before, load, run_embed, run_match
 
-    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments)
+    inputs = _inputs(submissions, publications, reviewers, conflicts, encoding, keep_assignments, bids=bids)
     bid_table = read_bids(bids, encoding=encoding) if bids else None
     corpus, wd = load(inputs), Workdir(out_dir)
     embed_params, note = embed_params_as_before(wd, model=model, allow_download=allow_download)

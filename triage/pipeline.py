@@ -114,6 +114,7 @@ class Inputs:
     encoding: str | None = None
     keep_assignments: Path | None = None  # an earlier assignments.csv to keep where still feasible
     compare_with: Path | None = None  # papers of an earlier year or a sister venue, to find resubmissions
+    bids: Path | None = None  # the reviewers' bids, read by the match stage
 
     def files(self) -> dict[str, Path | None]:
         authors = Path(self.submissions).parent / EASYCHAIR_AUTHORS  # read with EasyChair's submission.csv
@@ -121,7 +122,8 @@ class Inputs:
                 "reviewers": self.reviewers, "conflicts": self.conflicts,
                 **({"submission_authors": authors} if authors.is_file() and Path(self.submissions).is_file() else {}),
                 **({"keep_assignments": self.keep_assignments} if self.keep_assignments else {}),
-                **({"compare_with": self.compare_with} if self.compare_with else {})}
+                **({"compare_with": self.compare_with} if self.compare_with else {}),
+                **({"bids": self.bids} if self.bids else {})}
 
 
 @dataclass(frozen=True)
@@ -1258,7 +1260,6 @@ class RunOptions:
     pdf_dir: Path | None = None  # the papers' PDFs: screened, and their introduction and conclusion summarized
     taxonomy: TaxonomyParams = TaxonomyParams()
     supply: SupplyParams = SupplyParams()
-    bids: Path | None = None
     export_formats: tuple[str, ...] = ()
     weak_threshold: float = WEAK_SCORE
 
@@ -1276,7 +1277,7 @@ def run_all(inputs: Inputs, out: Path, options: RunOptions = RunOptions(), *,
     from triage.assign import read_bids
 
     corpus, others = load(inputs), load_compare(inputs)
-    bids = read_bids(options.bids, encoding=inputs.encoding) if options.bids else None  # bad bids stop the run early
+    bids = read_bids(inputs.bids, encoding=inputs.encoding) if inputs.bids else None  # bad bids stop the run early
     notes: list[str] = []
     if corpus.excluded is not None and len(corpus.excluded):  # excluded.csv: written by each stage below
         notes.append(f"{len(corpus.excluded)} submission(s) left out as withdrawn, desk-rejected or without a paper; "

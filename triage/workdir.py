@@ -749,7 +749,7 @@ USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",),
         "screen": ("submissions", "submission_authors")}
 # ... and the stages an input file is for, where not all of them.
 # (What export and report make of them comes through the tables they read: assignments, changes, duplicates.)
-USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",)}
+USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",), "bids": ("match",)}
 STAGE_ORDER = ("screen", "embed", "topics", "match", "summarize", "export", "report")
 
 
