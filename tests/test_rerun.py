@@ -493,3 +493,31 @@ def test_a_bids_file_edited_since_the_match_is_said_by_status(fake_model, tmp_pa
     status = runner.invoke(app, ["status", "-o", str(out)]).output
     line = next(line for line in status.splitlines() if line.startswith("match "))
     assert f"out of date: bids file ({bids}, edited in place) changed since" in line, status
+
+
+def test_the_supply_table_counts_slots_with_the_matchs_per_paper_and_max_load(fake_model, tmp_path):
+    """'triage topics' on its own counts the slots as the folder's last match did, and a later match with another
+    --max-load leaves the table out of date until topics runs again: then it is what a fresh run makes."""
+    out, fresh = tmp_path / "out", tmp_path / "fresh"
+    inputs = [str(DATA / "submissions.csv"), "-p", str(DATA / "publications.csv"), "-r", str(DATA / "reviewers.csv")]
+
+    def topics_line():
+        status = runner.invoke(app, ["status", "-o", str(out)]).output
+        return next(line for line in status.splitlines() if line.startswith("topics "))
+
+    res = runner.invoke(app, ["run", *inputs, "--per-paper", "2", "--max-load", "5", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    supply = (out / "topic_supply.csv").read_bytes()
+    res = runner.invoke(app, ["topics", *inputs, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "topic_supply.csv").read_bytes() == supply and topics_line().endswith(" ok")
+    res = runner.invoke(app, ["match", *inputs, "--per-paper", "2", "--max-load", "4", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "out of date: the match's --max-load changed since; run 'triage topics' again" in topics_line()
+    assert "'triage topics'" in res.stderr  # the note after the match names it too
+    res = runner.invoke(app, ["topics", *inputs, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert topics_line().endswith(" ok")
+    res = runner.invoke(app, ["run", *inputs, "--per-paper", "2", "--max-load", "4", "-o", str(fresh)])
+    assert res.exit_code == 0, res.output
+    assert (out / "topic_supply.csv").read_bytes() == (fresh / "topic_supply.csv").read_bytes() != supply

@@ -148,6 +148,12 @@ ReviewerTopK = Annotated[int, typer.Option(
          "(0: off).")]
 PerPaper = Annotated[int, typer.Option("--per-paper", min=1, help="Reviewers assigned to each paper.")]
 MaxLoad = Annotated[int, typer.Option("--max-load", min=0, help="Default max papers per reviewer.")]
+PerPaperAsBefore = Annotated[int | None, typer.Option(
+    "--per-paper", min=1, help="Reviewers each paper needs, for the supply table (default: the folder's last match's, "
+                               "else 3).")]
+MaxLoadAsBefore = Annotated[int | None, typer.Option(
+    "--max-load", min=0, help="Default max papers per reviewer, for the supply table (default: the folder's last "
+                              "match's, else 6).")]
 MinLoad = Annotated[int, typer.Option("--min-load", min=0, help="Default min papers per reviewer.")]
 CoauthorYears = Annotated[int, typer.Option(
     "--coauthor-years", min=0,
@@ -560,8 +566,8 @@ def topics(
     theory: Theory = "dl-theory",
     theory_threshold: TheoryThreshold = None,
     qualified_affinity: QualifiedAffinity = 0.55,
-    per_paper: PerPaper = 3,
-    max_load: MaxLoad = 6,
+    per_paper: PerPaperAsBefore = None,
+    max_load: MaxLoadAsBefore = None,
     model: ModelAsBefore = None,
     allow_download: AllowDownload = False,
     use_keywords: UseKeywordsAsBefore = None,
@@ -586,9 +592,10 @@ def topics(
         run_embed,
         run_supply,
         run_topics,
+        supply_as_before,
     )
     from triage.taxonomy import TaxonomyParams, check_taxonomies
-    from triage.topics import ClusterParams, SupplyParams
+    from triage.topics import ClusterParams
 
     wd = Workdir(out_dir)
     embed_params, note = embed_params_as_before(wd, model=model, use_keywords=use_keywords,
@@ -606,8 +613,8 @@ def topics(
                    taxonomy=tax_params, notes=notes, others=others)
     for note in notes:
         err.print(f"Warning: {note}", markup=False, highlight=False)
-    supply = run_supply(corpus, emb, wd, t, SupplyParams(qualified_affinity=qualified_affinity, per_paper=per_paper,
-                                                         max_load=max_load))
+    supply = run_supply(corpus, emb, wd, t, supply_as_before(wd, qualified_affinity=qualified_affinity,
+                                                             per_paper=per_paper, max_load=max_load))
     n_theory = int((t["theory_topic"] != "").sum())
     n_dup = int((t["possible_duplicates"] != "").sum())
     out.print(f"{t['cluster_id'].nunique()} clusters over {len(t)} papers; {int(t['area_mismatch'].sum())} area "

@@ -396,6 +396,17 @@ def label_papers(corpus: Corpus, emb: Embedded, wd: Workdir, taxonomy: TaxonomyP
     return out
 
 
+def supply_as_before(wd: Workdir, *, qualified_affinity: float, per_paper: int | None = None,
+                     max_load: int | None = None) -> SupplyParams:
+    """The supply table's settings for ``triage topics``: ``--per-paper`` and ``--max-load`` as the command states
+    them (``None``: not stated), else as the folder's last match used them, as ``triage run`` makes the table."""
+    before = ((wd.read_manifest()["stages"].get("match") or {}).get("params") or {}).get("assignment") or {}
+    kept = {k: before[k] for k in ("per_paper", "max_load")
+            if isinstance(before.get(k), int) and not isinstance(before.get(k), bool) and before[k] >= 0}
+    stated = {k: v for k, v in (("per_paper", per_paper), ("max_load", max_load)) if v is not None}
+    return SupplyParams(qualified_affinity=qualified_affinity, **{**kept, **stated})
+
+
 def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
                params: SupplyParams = SupplyParams(), *, conflicts: pd.DataFrame | None = None) -> pd.DataFrame | None:
     """topic_supply.csv: per area and theory topic, submissions vs qualified reviewers and slots; recorded as part

@@ -710,6 +710,8 @@ class Workdir:
                     changed.append(f"{kind} folder ({seen['path']})"
                                    if Path(seen["path"]).is_dir()  # an openreview-expertise dataset
                                    else f"{kind} file ({seen['path']}, edited in place)")  # late papers appended
+            if stage == "topics":
+                changed += _supply_loads_changed(rec, stages.get("match"))
             if changed:
                 late[stage] = changed
         rank = {name: i for i, name in enumerate(STAGE_ORDER)}
@@ -727,6 +729,17 @@ class Workdir:
             if gone:
                 found[stage] = gone
         return found
+
+
+def _supply_loads_changed(topics: dict[str, Any], match: dict[str, Any] | None) -> list[str]:
+    """The match's ``--per-paper`` and ``--max-load`` that a match run after the supply table was made changed: the
+    table counts the slots with them (``triage topics`` takes them from the folder's last match)."""
+    supply = (topics.get("params") or {}).get("supply")
+    if not isinstance(supply, dict) or not match or int(match.get("seq", 0)) < int(topics.get("seq", 0)):
+        return []
+    used = (match.get("params") or {}).get("assignment") or {}
+    return [f"the match's --{k.replace('_', '-')}" for k in ("per_paper", "max_load")
+            if k in used and used[k] != supply.get(k)]
 
 
 def _stage_record_ok(rec: Any) -> bool:
