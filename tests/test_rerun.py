@@ -521,3 +521,30 @@ def test_the_supply_table_counts_slots_with_the_matchs_per_paper_and_max_load(fa
     res = runner.invoke(app, ["run", *inputs, "--per-paper", "2", "--max-load", "4", "-o", str(fresh)])
     assert res.exit_code == 0, res.output
     assert (out / "topic_supply.csv").read_bytes() == (fresh / "topic_supply.csv").read_bytes() != supply
+
+
+def test_a_bids_folder_edited_since_the_match_is_said_by_status_and_only_its_bid_files_count(fake_model, tmp_path):
+    import json
+
+    out, dataset = tmp_path / "out", tmp_path / "dataset"
+    (dataset / "bids").mkdir(parents=True)
+    subs = pd.read_csv(GOOD / "submissions.csv", dtype=str)["paper_id"]
+    revs = pd.read_csv(GOOD / "reviewers.csv", dtype=str)["reviewer_id"]
+    for i, (p, r) in enumerate(zip(subs, revs)):
+        (dataset / "bids" / f"s{i}.jsonl").write_text(json.dumps({"head": p, "tail": r, "label": "High"}) + "\n",
+                                                     encoding="utf-8")
+    res = runner.invoke(app, match_args(GOOD / "submissions.csv", GOOD / "publications.csv", GOOD / "reviewers.csv",
+                                        out, "--bids", str(dataset)))
+    assert res.exit_code == 0, res.output
+
+    def match_line() -> str:
+        status = runner.invoke(app, ["status", "-o", str(out)]).output
+        return next(line for line in status.splitlines() if line.startswith("match "))
+
+    assert match_line().endswith(" ok")
+    (dataset / "archives").mkdir()  # the dataset's other folders are not the bids
+    (dataset / "archives" / "~A1.jsonl").write_text('{"id": "a", "content": {"title": "T"}}\n', encoding="utf-8")
+    assert match_line().endswith(" ok")
+    first = dataset / "bids" / "s0.jsonl"
+    first.write_text(first.read_text(encoding="utf-8").replace("High", "Low"), encoding="utf-8")
+    assert f"bids folder ({dataset}" in match_line() and "changed since" in match_line()

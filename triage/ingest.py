@@ -1318,12 +1318,18 @@ def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.
 BIDS_DIR = "bids"  # openreview-expertise's dataset folder: bids/<submission id>.jsonl, one bid per line
 
 
+def bid_files(path: Path) -> list[Path]:
+    """The files of openreview-expertise's ``bids/`` folder, given it or the dataset folder that holds it."""
+    folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
+    return _jsonl_files(folder, set(), "its submission's id (aBc123XyZ.jsonl)")
+
+
 def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.DataFrame]:
     """openreview-expertise's ``bids/`` folder (given it or the dataset folder that holds it): the folder read and
     its bids as ``paper_id, reviewer_id, bid``. Each ``<submission id>.jsonl`` holds that submission's bids, one per
     line, as an edge (``{"head", "tail", "label"}``) or an API v1 tag (``{"forum", "signatures": [...], "tag"}``)."""
     folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
-    files = _jsonl_files(folder, set(), "its submission's id (aBc123XyZ.jsonl)")
+    files = bid_files(path)
     if not files:
         raise InputError(f"{folder}: is a folder with no .jsonl files; pass openreview-expertise's bids folder (one "
                          "<submission id>.jsonl per submission), the dataset folder that holds it, or a bids file")

@@ -110,14 +110,15 @@ _SHA256: dict[tuple[str, int, int, int, int], str] = {}
 def sha256_file(path: Path, kind: str = "publications") -> str:
     """The file's sha256, computed once per run for a file that has not changed (every stage records
     the hashes of the same inputs, and publications can run to hundreds of MB). A folder (openreview-expertise's
-    dataset) has the sha256 of the names and hashes of the files read from it as ``kind``, the submissions or the
-    publications, so it changes when one of them is added, removed, renamed or changed, and not when anything else
-    in it does (the other kind's files included)."""
+    dataset) has the sha256 of the names and hashes of the files read from it as ``kind``, the submissions, the
+    publications or the bids, so it changes when one of them is added, removed, renamed or changed, and not when
+    anything else in it does (the other kinds' files included)."""
     if os.path.isdir(path):
-        from triage.ingest import archive_files, submission_files
+        from triage.ingest import archive_files, bid_files, submission_files
 
+        read = {"submissions": submission_files, "bids": bid_files}.get(kind, archive_files)
         folder = hashlib.sha256()
-        for f in submission_files(Path(path)) if kind == "submissions" else archive_files(Path(path)):
+        for f in read(Path(path)):
             folder.update(f"{f.name}\0{sha256_file(f)}\n".encode())
         return folder.hexdigest()
     st = os.stat(path)
