@@ -368,11 +368,14 @@ def _say_outdated(out_dir: Path) -> None:
     """After one stage ran on its own: name the later stages whose outputs still come from before it."""
     from triage.workdir import Workdir
 
-    late = Workdir(out_dir).outdated()
+    def listed(items: list[str]) -> str:  # 'a', 'a and b', 'a, b and c'
+        return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]]))
+
+    late = list(Workdir(out_dir).outdated())
     if late:
-        cmds = " and ".join(f"'triage {n}'" for n in late)
-        err.print(f"Note: the {' and '.join(late)} output(s) in {out_dir} were made from earlier results; run {cmds} "
-                  "again to bring them up to date", markup=False, highlight=False)
+        err.print(f"Note: the {listed(late)} outputs in {out_dir} were made from earlier results; run "
+                  f"{listed([repr(f'triage {n}') for n in late])} again to bring them up to date",
+                  markup=False, highlight=False)
 
 
 # ---------------------------------------------------------------------------------------------
