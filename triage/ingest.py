@@ -31,7 +31,7 @@ import re
 import unicodedata
 import warnings
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -1153,6 +1153,20 @@ def _jsonl_files(folder: Path, skip: set[str], named: str) -> list[Path]:
     return files
 
 
+def _json_lines(file: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
+    """The records of a JSON Lines file of openreview-expertise's folders, with their line numbers; blank lines are
+    skipped and a line that is not JSON is named in a one-line error."""
+    text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
+    for lineno, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except ValueError as exc:
+            raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line") \
+                from None
+
+
 def _file_id(file: Path) -> str:
     """The id a file of openreview-expertise's folders is named by: ``~User_Id1.jsonl.gz`` -> ``~User_Id1``."""
     name = file.name[: -len(".gz")] if file.name.lower().endswith(".gz") else file.name
@@ -1194,16 +1208,8 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
             raise InputError(f"{path}: {shown(file_of[reviewer])} and {shown(file.name)} are both files of reviewer "
                              f"{shown(reviewer)}; keep one of them")
         file_of[reviewer] = file.name
-        text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
         before = len(rows)
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line") \
-                    from None
+        for lineno, rec in _json_lines(file, encoding):
             content = rec.get("content") if isinstance(rec, dict) else None
             if not isinstance(content, dict):
                 raise InputError(f"{file}: line {lineno} is not a publication (a JSON object with a 'content' object "
@@ -1336,15 +1342,7 @@ def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.D
     rows: list[tuple[str, str, str]] = []
     where: list[str] = []
     for file in files:
-        text = _decode_text(file, _read_bytes(file, empty_ok=True), encoding)
-        for lineno, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError as exc:
-                raise InputError(f"{file}: line {lineno} is not valid JSON ({exc.msg}); fix or delete that line") \
-                    from None
+        for lineno, rec in _json_lines(file, encoding):
             signatures = rec.get("signatures") if isinstance(rec, dict) else None
             reviewer = rec.get("tail") if isinstance(rec, dict) and "tail" in rec else (
                 signatures[0] if isinstance(signatures, list) and signatures else None)
