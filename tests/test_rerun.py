@@ -548,3 +548,31 @@ def test_a_bids_folder_edited_since_the_match_is_said_by_status_and_only_its_bid
     first = dataset / "bids" / "s0.jsonl"
     first.write_text(first.read_text(encoding="utf-8").replace("High", "Low"), encoding="utf-8")
     assert f"bids folder ({dataset}" in match_line() and "changed since" in match_line()
+
+
+def test_a_chairs_own_taxonomy_or_vocabulary_file_edited_since_is_said_by_status(fake_model, tmp_path):
+    """A shipped taxonomy is not a file of the run's; the chair's own taxonomy and assumptions files are, so status
+    sees one edited in place (the outputs were recomputed on a rerun already, but status said 'ok')."""
+    import shutil
+
+    from triage.taxonomy import TAXONOMY_DIR
+
+    out, areas, vocab = tmp_path / "out", tmp_path / "areas.yaml", tmp_path / "assumptions.yaml"
+    shutil.copy(TAXONOMY_DIR / "iclr.yaml", areas)
+    shutil.copy(Path(__file__).parents[1] / "data" / "assumptions.yaml", vocab)
+    subs = str(GOOD / "submissions.csv")
+    assert runner.invoke(app, ["topics", subs, "--taxonomy", str(areas), "-o", str(out)]).exit_code == 0
+    assert runner.invoke(app, ["summarize", subs, "--assumptions", str(vocab), "-o", str(out)]).exit_code == 0
+    inputs = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["topics"]["inputs"]
+    assert "taxonomy" in inputs and "theory" not in inputs  # dl-theory is shipped
+
+    def state() -> dict[str, str]:
+        status = runner.invoke(app, ["status", "-o", str(out)]).output
+        return {line.split()[0]: line for line in status.splitlines() if line and not line.startswith(" ")}
+
+    assert state()["topics"].endswith(" ok") and state()["summarize"].endswith(" ok")
+    areas.write_text(areas.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert f"out of date: taxonomy file ({areas}, edited in place) changed since" in state()["topics"]
+    assert state()["summarize"].endswith(" ok")
+    vocab.write_text(vocab.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert f"out of date: assumptions file ({vocab}, edited in place) changed since" in state()["summarize"]

@@ -88,6 +88,7 @@ from triage.taxonomy import (
     load_taxonomy,
     taxonomy_phrases,
     unknown_areas_note,
+    user_files,
 )
 from triage.taxonomy import enabled as tax_enabled
 from triage.topics import (
@@ -334,7 +335,7 @@ def run_topics(corpus: Corpus, emb: Embedded, wd: Workdir, params: ClusterParams
     wd.write_csv(W.TOPICS, topics)
     wd.write_csv(W.DUPLICATES, dups.assign(other_title=dups["other_title"].map(guard_text)))  # submitted text
     wd.write_npy(W.CENTROIDS, centroids)
-    wd.record_stage("topics", inputs=(inputs.files() if inputs else {}),
+    wd.record_stage("topics", inputs={**(inputs.files() if inputs else {}), **user_files(taxonomy)},
                     params={**dataclasses.asdict(params), **dataclasses.asdict(taxonomy), "model": emb.model},
                     outputs=[W.TOPICS, W.DUPLICATES, W.CENTROIDS], stats=stats)
     return topics
@@ -1008,7 +1009,8 @@ def run_summarize(corpus: Corpus, wd: Workdir, params: SummaryParams = SummaryPa
             messages.append(said)
     if messages is not None and sources.pdf_dir is not None:
         messages.append(f"PDF text (introduction, conclusion) found for {n_pdf} of {len(summ)} papers")
-    wd.record_stage("summarize", inputs=(inputs.files() if inputs else {}), params=record,
+    own = {"assumptions": sources.assumptions} if sources.assumptions else {}  # the chair's own vocabulary file
+    wd.record_stage("summarize", inputs={**(inputs.files() if inputs else {}), **own}, params=record,
                     outputs=[W.SUMMARIES, W.SUMMARIES_JSONL], stats=run_stats)
     return summ
 

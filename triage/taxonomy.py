@@ -759,6 +759,18 @@ def enabled(spec: str | None) -> bool:
     return bool(spec) and str(spec).lower() not in ("none", "off", "")
 
 
+def user_files(params: TaxonomyParams) -> dict[str, Path]:
+    """The chair's own taxonomy files among the chosen ones (``taxonomy``, ``theory``), not the shipped ones, so that
+    the run records them and ``triage status`` sees one edited since."""
+    out = {}
+    for kind, spec in (("taxonomy", params.taxonomy), ("theory", params.theory)):
+        if enabled(spec):
+            path = resolve_taxonomy(str(spec))
+            if path.resolve().parent != TAXONOMY_DIR.resolve():
+                out[kind] = path
+    return out
+
+
 def check_taxonomies(params: TaxonomyParams) -> None:
     """Load the chosen taxonomies once so that a bad file stops the run before any embedding, and say
     when the two look swapped (a theory taxonomy has a gate; an area list has none)."""

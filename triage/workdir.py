@@ -759,11 +759,12 @@ def _stage_record_ok(rec: Any) -> bool:
 
 
 # The input files a stage's outputs depend on, where not all of them (the others: every input) ...
-USES = {"embed": ("submissions", "publications"), "summarize": ("submissions",),
+USES = {"embed": ("submissions", "publications"), "summarize": ("submissions", "assumptions"),
         "screen": ("submissions", "submission_authors")}
 # ... and the stages an input file is for, where not all of them.
 # (What export and report make of them comes through the tables they read: assignments, changes, duplicates.)
-USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",), "bids": ("match",)}
+USED_BY = {"keep_assignments": ("match",), "compare_with": ("topics",), "bids": ("match",), "taxonomy": ("topics",),
+           "theory": ("topics",), "assumptions": ("summarize",)}
 STAGE_ORDER = ("screen", "embed", "topics", "match", "summarize", "export", "report")
 
 
