@@ -247,6 +247,17 @@ def test_answers_are_cached(server, tmp_path):
     assert len(server.requests) == 2 * n
 
 
+def test_a_cached_answer_is_the_servers_that_gave_it():
+    """Two servers may answer to one model name (llama.cpp's 'default'): the second is asked, not given the first's
+    answers."""
+    vocab = load_vocabulary()
+    one, other = (LLMSummarizer(ChatClient(url, "default"), vocab, load_prompts())
+                  for url in ("http://127.0.0.1:8080/v1", "http://127.0.0.1:8081/v1"))
+    assert one.config_sha256() != other.config_sha256()
+    again = LLMSummarizer(ChatClient("http://127.0.0.1:8080/v1/", "default"), vocab, load_prompts())
+    assert again.config_sha256() == one.config_sha256()  # the same server, written with a trailing '/'
+
+
 def test_unreachable_server_stops_being_asked():
     import socket
 

@@ -9,7 +9,7 @@ of it, and assumption labels outside the vocabulary are dropped and counted. On 
 a paper (HTTP error, timeout, invalid JSON, wrong shape) that paper keeps its extractive summary,
 marked ``extractive (fallback: <reason>)``. After ``max_consecutive_errors`` failures of the
 server in a row (no connection, timeouts, HTTP errors) it is not asked again.
-Answers are cached on disk by (model, prompts, text) so a rerun asks nothing twice.
+Answers are cached on disk by (server, model, prompts, text) so a rerun asks nothing twice.
 """
 
 from __future__ import annotations
@@ -375,7 +375,8 @@ class LLMSummarizer:
         return f"llm:{self.client.model}"
 
     def config_sha256(self) -> str:
-        blob = json.dumps({"model": self.client.model, "prompts": {k: p.sha256() for k, p in self.prompts.items()},
+        # the server too: llama.cpp and vLLM servers of other models may answer to the same model name
+        blob = json.dumps({"model": self.client.model, "url": self.client.url.rstrip("/"), "prompts": {k: p.sha256() for k, p in self.prompts.items()},
                            "vocab": self.vocab.sha256, "max": [self.max_claims, self.max_results],
                            "split": SPLIT_VERSION}, sort_keys=True)  # answers cite sentences by number
         return hashlib.sha256(blob.encode()).hexdigest()
