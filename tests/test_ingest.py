@@ -400,6 +400,26 @@ def test_cmt_publication_emails_are_the_reviewers_other_emails(tmp_path):
         "jane@cs.mit.edu", "raj@x.org", "who@x.org"]
 
 
+def test_other_emails_keep_emails_only_each_once_and_not_the_main_one(tmp_path, caplog):
+    # A placeholder such as 'N/A' would match every submission author written so and make a conflict with each
+    # of their papers; the main email repeated (in other case) adds nothing.
+    from triage.conflicts import detect_conflicts
+
+    r = write(tmp_path, "users.csv", "Email,First Name,Last Name,Publication Emails\n"
+                                     "rita@uni.edu,Rita,Rev,N/A\n"
+                                     "bo@x.org,Bo,Li,DEE@d.org; BO@X.ORG; dee@d.org\n")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        rev = read_reviewers(r)
+    assert rev["other_emails"].tolist() == [[], ["DEE@d.org"]]
+    assert "users.csv: 1 other email(s) without an '@' ignored (first: row 2, 'N/A')" in caplog.text
+    papers = pd.DataFrame({"paper_id": ["1", "2"], "title": ["T1", "T2"], "abstract": ["A", "B"],
+                           "authors": [["Ann A", "Cy C"], ["Dee D"]],
+                           "authorids": [["ann@a.org", "N/A"], ["dee@d.org"]]})
+    none = pd.DataFrame(columns=["paper_id", "reviewer_id", "reason"])
+    pubs = pd.DataFrame(columns=["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"])
+    assert detect_conflicts(papers, rev, pubs, none)[["paper_id", "reviewer_id"]].values.tolist() == [["2", "bo@x.org"]]
+
+
 def test_openreview_custom_max_papers_edges_are_reviewers_and_their_loads(tmp_path):
     e = write(tmp_path, "max_papers.json", json.dumps([
         {"id": "aBc1", "invitation": "ICLR.cc/2025/Conference/Reviewers/-/Custom_Max_Papers",

@@ -1485,6 +1485,7 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
         df["other_emails"] = df["other_emails"].map(_author_ids)
     df = _finish(df, REVIEWER_COLUMNS)
     _check_ids(df, "reviewer_id", path)
+    _keep_other_emails(df, path)
     _parse_load(df, "max_load", path)
     _parse_load(df, "min_load", path)
     _parse_flag(df, "senior", path)
@@ -1495,6 +1496,27 @@ def read_reviewers(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
                          f"{df.at[i, 'max_load']}; lower min_load or raise max_load")
     df.attrs["left_out"] = left_out
     return df
+
+
+def _keep_other_emails(df: pd.DataFrame, path: Path) -> None:
+    """A reviewer's other emails: those with an '@', each once, less the main email. A placeholder ('N/A', '-')
+    would match every submission author listed with it and make the reviewer conflict with all their papers."""
+    dropped: list[tuple[int, str]] = []
+    kept_all = []
+    for i, main, emails in zip(df.index, df["email"], df["other_emails"]):
+        seen, kept = {str(main).strip().lower()}, []
+        for e in emails:
+            if "@" not in e:
+                dropped.append((int(i), e))
+            elif e.lower() not in seen:
+                seen.add(e.lower())
+                kept.append(e)
+        kept_all.append(kept)
+    df["other_emails"] = kept_all
+    if dropped:
+        i, e = dropped[0]
+        _warn("%s: %d other email(s) without an '@' ignored (first: %s, %s); leave the cell empty for none", path,
+              len(dropped), row_name(i, path), quoted(e))
 
 
 _CONSTRAINT = re.compile(r"-?\d+(?:\.0+)?")  # the third column of OpenReview's headerless constraints
