@@ -1105,3 +1105,18 @@ def test_openreview_expertise_bids_folder_is_read_as_bids(tmp_path, monkeypatch,
     assert "bids: 1 of" in res.stdout and "reviewers placed no bid" in res.stdout
     res = CliRunner().invoke(app, [*base, "-c", str(bids), "-o", str(tmp_path / "out")])
     assert res.exit_code == 1 and "is a folder, not a file" in res.output
+
+
+def test_a_dataset_folder_without_a_bids_folder_is_not_read_for_bids(tmp_path):
+    """Its submissions.jsonl holds notes, not bids."""
+    import json
+
+    from triage.assign import read_bids
+
+    dataset = tmp_path / "dataset"
+    dataset.mkdir()
+    (dataset / "submissions.jsonl").write_text(json.dumps({"id": "p1", "content": {"title": "T", "abstract": "A"}})
+                                               + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"dataset: holds no bids folder and no <submission id>.jsonl bid files"):
+        read_bids(dataset)
+

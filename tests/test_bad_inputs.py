@@ -1096,7 +1096,7 @@ def test_status_and_a_single_stage_say_which_outputs_are_out_of_date(good_run, f
 
 @pytest.mark.parametrize("command,option,path,needle", [
     ("run", "--bids", "nope.csv", "--bids {}: file not found"),
-    ("match", "--bids", ".", "{}: is a folder with no .jsonl files; pass openreview-expertise's bids folder"),
+    ("match", "--bids", ".", "{}: holds no bids folder and no <submission id>.jsonl bid files; pass"),
     ("topics", "--compare-with", "nope.csv", "--compare-with {}: file not found"),
     ("summarize", "--assumptions", "nope.yaml", "--assumptions {}: file not found"),
     ("summarize", "--pdf-dir", "pdfs", "--pdf-dir {}: no such folder"),

@@ -1327,7 +1327,9 @@ BIDS_DIR = "bids"  # openreview-expertise's dataset folder: bids/<submission id>
 def bid_files(path: Path) -> list[Path]:
     """The files of openreview-expertise's ``bids/`` folder, given it or the dataset folder that holds it."""
     folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
-    return _jsonl_files(folder, set(), "its submission's id (aBc123XyZ.jsonl)")
+    # a dataset folder without bids/: its submissions are no bids
+    return _jsonl_files(folder, {*SUBMISSIONS_FILES, *_NOT_A_SUBMISSION, *_NOT_A_REVIEWER},
+                        "its submission's id (aBc123XyZ.jsonl)")
 
 
 def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.DataFrame]:
@@ -1337,8 +1339,9 @@ def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.D
     folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
     files = bid_files(path)
     if not files:
-        raise InputError(f"{folder}: is a folder with no .jsonl files; pass openreview-expertise's bids folder (one "
-                         "<submission id>.jsonl per submission), the dataset folder that holds it, or a bids file")
+        raise InputError(f"{folder}: holds no bids folder and no <submission id>.jsonl bid files; pass "
+                         "openreview-expertise's bids folder (one <submission id>.jsonl per submission), the dataset "
+                         "folder that holds it, or a bids file")
     rows: list[tuple[str, str, str]] = []
     where: list[str] = []
     for file in files:
