@@ -1120,3 +1120,11 @@ def test_a_dataset_folder_without_a_bids_folder_is_not_read_for_bids(tmp_path):
     with pytest.raises(InputError, match=r"dataset: holds no bids folder and no <submission id>.jsonl bid files"):
         read_bids(dataset)
 
+
+def test_in_a_file_of_numeric_bids_the_one_off_aaais_scale_is_named(tmp_path):
+    from triage.assign import read_bids
+
+    p = tmp_path / "bids.csv"
+    p.write_text("paper_id,reviewer_id,bid\n1,r1,6\n1,r2,0.05\n2,r1,3\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"row 4 column 'bid' is '3'"):
+        read_bids(p)

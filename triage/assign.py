@@ -511,7 +511,8 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if len(df) and number.isin(list(AAAI_BIDS)).all():  # AAAI's numeric scale, every bid on it
         df["bid"] = number.map(AAAI_BIDS)
     label = df["bid"].str.lower()
-    bad = ~label.isin({*BIDS, CONFLICT_BID, *NO_BID})
+    # every bid a number: AAAI's scale, so the one off it is named, not the first bid
+    bad = ~number.isin(list(AAAI_BIDS)) if number.notna().all() else ~label.isin({*BIDS, CONFLICT_BID, *NO_BID})
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise InputError(f"{path}: {row_name(i, Path(path))} column 'bid' is {quoted(df['bid'].iloc[i])}; use one of "
