@@ -829,6 +829,15 @@ def test_openreview_expertise_submissions_json_keyed_by_paper_id_is_read(tmp_pat
         read_papers(tmp_path / "s.json")
 
 
+
+@pytest.mark.parametrize("bad", [None, {"id": "b"}, {"id": "b", "content": None}])
+def test_a_submissions_json_note_with_no_content_is_named_by_its_key(tmp_path, bad):
+    notes = {"a": {"id": "a", "content": {"title": "Leap complexity", "abstract": "We prove."}}, "b": bad}
+    (tmp_path / "submissions.json").write_text(json.dumps(notes), encoding="utf-8")
+    with pytest.raises(InputError, match=r"submissions.json: 'b' is not a note \(a JSON object with a 'content'"):
+        read_papers(tmp_path)
+
+
 @pytest.mark.parametrize("layout,needle", [
     ({"archives/~A1.jsonl": '{"id": "a", "content": {"title": "T"}}\n'},
      "dataset: is a folder without submissions.json(l), a submissions folder or <id>.jsonl files; pass "

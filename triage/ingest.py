@@ -403,9 +403,14 @@ def _read_json_records(path: Path, text: str) -> pd.DataFrame:
             ) from None
         if isinstance(data, dict) and isinstance(data.get("notes"), list):
             data = data["notes"]
-        elif isinstance(data, dict) and data and all(isinstance(v, dict) and isinstance(v.get("content"), dict)
-                                                     for v in data.values()):
+        elif isinstance(data, dict) and any(isinstance(v, dict) and isinstance(v.get("content"), dict)
+                                            for v in data.values()):
             # openreview-expertise's submissions.json: {paper id: note}; a note without its id takes the key
+            bad = next((k for k, v in data.items() if not (isinstance(v, dict) and isinstance(v.get("content"), dict))),
+                       None)
+            if bad is not None:
+                raise InputError(f"{path}: {quoted(bad)} is not a note (a JSON object with a 'content' object holding "
+                                 "its title and abstract); fix or remove that entry")
             data = [{"id": k, **v} if v.get("id") in (None, "") else v for k, v in data.items()]
         if not isinstance(data, list):
             raise InputError(
