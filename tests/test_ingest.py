@@ -916,3 +916,17 @@ def test_a_csv_that_names_no_known_column_says_it_needs_a_header_row(tmp_path):
     with pytest.raises(InputError, match="missing column 'paper_id' .*; the first line names no column triage knows: "
                                          r"give the file a header row \(paper_id,title,abstract ...\)"):
         read_papers(p)
+
+
+def test_a_file_of_the_submissions_folder_that_is_not_read_is_named_in_a_warning(tmp_path, caplog):
+    # A note saved as .json is no <id>.jsonl: its submission would otherwise be missing without a word.
+    folder = tmp_path / "dataset" / "submissions"
+    folder.mkdir(parents=True)
+    for name in ("aBc123XyZ.jsonl", "ZYx321Abc.json"):
+        (folder / name).write_text(json.dumps({"content": {"title": "Sparse PCA", "abstract": "Lower bounds."}}),
+                                   encoding="utf-8")
+    (folder / ".DS_Store").write_text("x", encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        papers = read_papers(tmp_path / "dataset")
+    assert papers["paper_id"].tolist() == ["aBc123XyZ"]
+    assert "submissions: 1 file(s) not read as submissions, which are <id>.jsonl files: ZYx321Abc.json" in caplog.text

@@ -1293,6 +1293,11 @@ def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.
                   path, files[0].name, SUBMISSIONS_DIR)
         return files[0], read_table(files[0], encoding=encoding)
     folder = files[0].parent
+    other = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p not in files and p.name.lower() not in _NOT_A_SUBMISSION)
+    if other:  # a note saved as .json, say: its submission would be missing without a word
+        _warn("%s: %d file(s) not read as submissions, which are <id>.jsonl files: %s", folder, len(other),
+              ", ".join(other[:5]) + (" ..." if len(other) > 5 else ""))
     rows: list[dict[str, Any]] = []
     file_of: dict[str, str] = {}
     for file in files:
