@@ -1128,3 +1128,14 @@ def test_in_a_file_of_numeric_bids_the_one_off_aaais_scale_is_named(tmp_path):
     p.write_text("paper_id,reviewer_id,bid\n1,r1,6\n1,r2,0.05\n2,r1,3\n", encoding="utf-8")
     with pytest.raises(InputError, match=r"row 4 column 'bid' is '3'"):
         read_bids(p)
+
+
+def test_cmt_bids_by_paper_id_and_reviewer_email_are_read(tmp_path):
+    from triage.assign import bid_values, read_bids
+
+    p = tmp_path / "bids.csv"
+    p.write_text("Paper ID,Paper Title,Reviewer Email,Bid\n1,Leap,a@x.org,Eager\n2,PCA,a@x.org,In a pinch\n"
+                 "2,PCA,b@x.org,Not Entered\n", encoding="utf-8")
+    bids = read_bids(p)
+    assert bids.values.tolist() == [["1", "a@x.org", "Eager"], ["2", "a@x.org", "In a pinch"]]
+    assert bid_values(bids).tolist() == [1.0, 0.25]

@@ -496,7 +496,8 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     df.columns = [str(c).strip().lower() for c in df.columns]
     df = df.rename(columns={"head": "paper_id", "tail": "reviewer_id", "label": "bid", "paper": "paper_id",
                             "user": "reviewer_id", "reviewer": "reviewer_id",
-                            "submission #": "paper_id", "member #": "reviewer_id"})  # EasyChair's bidding.csv
+                            "submission #": "paper_id", "member #": "reviewer_id",  # EasyChair's bidding.csv
+                            "paper id": "paper_id", "reviewer email": "reviewer_id"})  # CMT's, by reviewer email
     missing = [c for c in ("paper_id", "reviewer_id", "bid") if c not in df.columns]
     if missing:
         raise InputError(f"{path}: missing column(s) {', '.join(missing)} (found: {columns_shown(list(df.columns))}); "
