@@ -1026,6 +1026,15 @@ def test_bids_with_a_json_null_or_two_bid_columns_are_read_or_named(tmp_path):
         read_bids(p)
 
 
+def test_a_bids_table_of_small_numbers_is_not_taken_for_starts_matrix(tmp_path):
+    """Reviewer ids 1-4 and AAAI's bids 1 and 2 are all START codes too; a 'bid' column says it is a table."""
+    from triage.assign import read_bids
+
+    p = tmp_path / "bids.csv"
+    p.write_text("paper_id,reviewer_id,bid\n1,2,1\n2,3,2\n", encoding="utf-8")
+    assert read_bids(p).values.tolist() == [["2", "3", "in a pinch"]]
+
+
 def test_start_bids_matrix_of_codes_is_read_as_bids_by_username(tmp_path):
     """START's bids: a row per submission, a column per username, codes 1 yes, 2 maybe, 3 no, 4 conflict."""
     from triage.assign import bid_values, read_bids

@@ -485,7 +485,8 @@ def read_bids(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     else:
         df = read_table(path, encoding=encoding)
     codes = df.iloc[:, 1:].map(lambda v: clean_text(v).removesuffix(".0"))
-    if len(df.columns) > 1 and codes.isin({"", *START_BIDS}).all().all() and codes.ne("").any().any():
+    named = {str(c).strip().lower() for c in df.columns} & {"bid", "label"}  # a bids table, not START's matrix
+    if len(df.columns) > 1 and not named and codes.isin({"", *START_BIDS}).all().all() and codes.ne("").any().any():
         # START's bids: a matrix, one row per submission (its id first) and one column per username, of codes
         # 1 yes, 2 maybe, 3 no, 4 conflict; an empty cell is no bid.
         long = codes.set_axis(df.iloc[:, 0].map(clean_text)).stack()
