@@ -376,7 +376,8 @@ class LLMSummarizer:
 
     def config_sha256(self) -> str:
         # the server too: llama.cpp and vLLM servers of other models may answer to the same model name
-        blob = json.dumps({"model": self.client.model, "url": self.client.url.rstrip("/"), "prompts": {k: p.sha256() for k, p in self.prompts.items()},
+        blob = json.dumps({"model": self.client.model, "url": self.client.url.rstrip("/"),
+                           "prompts": {k: p.sha256() for k, p in self.prompts.items()},
                            "vocab": self.vocab.sha256, "max": [self.max_claims, self.max_results],
                            "split": SPLIT_VERSION}, sort_keys=True)  # answers cite sentences by number
         return hashlib.sha256(blob.encode()).hexdigest()
