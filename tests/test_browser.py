@@ -80,6 +80,16 @@ def test_report_in_browser(demo_run, tmp_path):
     assert dom.count('<article class="card') == n
     assert len(re.findall(r'<article [^>]*hidden', dom)) == n - in_cluster
     assert '<div class="controls" id="controls">' in dom  # shown once the script runs
+    # A cluster's colour and its id stay on one line in a narrow window (the id went below the dot).
+    probe = ("<script>window.addEventListener('load',()=>{const w=[];"
+             "for(const s of document.querySelectorAll('td .swatch')){const td=s.parentElement;"
+             "const r=document.createRange();r.selectNodeContents(td.lastChild);"
+             "if(r.getBoundingClientRect().top>=s.getBoundingClientRect().bottom)w.push(td.textContent.trim())}"
+             "document.documentElement.setAttribute('data-wrapped',w.join(' ')||'none')})</script>")
+    narrow = tmp_path / "narrow.html"
+    narrow.write_text(report.read_text(encoding="utf-8").replace("</body>", probe + "</body>"), encoding="utf-8")
+    dom, console = open_page(narrow.as_uri(), tmp_path / "pn", "--dump-dom", "--window-size=700,800")
+    assert console == [] and 'data-wrapped="none"' in dom, re.search(r'data-wrapped="[^"]*"', dom)
     # '?weak=0' leaves the weak-only filter off (any value used to turn it on).
     dom, console = open_page(report.as_uri() + "?weak=0", tmp_path / "p0", "--dump-dom")
     assert console == [] and f"{n} of {n} papers" in dom
