@@ -677,6 +677,19 @@ def test_openreview_expertise_archives_are_read_from_either_folder(tmp_path, cap
     assert not caplog.records
 
 
+def test_publications_weighed_by_openreview_expertise_are_said_to_count_alike(tmp_path, caplog):
+    archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "weight": 1}},
+            {"id": "b", "content": {"title": "Kernels", "weight": {"value": 0.5}}},
+            {"id": "c", "content": {"title": "Sketching", "weight": 2}},
+            {"id": "d", "content": {"title": "Sparse PCA", "weight": "1.0"}})
+    caplog.set_level(logging.WARNING, logger="triage")
+    assert read_publications(tmp_path)["pub_id"].tolist() == ["a", "b", "c", "d"]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{tmp_path / 'archives'}: 2 publication(s) carry a weight other than 1 (first: ~A1.jsonl line 2), from "
+        "openreview-expertise's weight_specification; triage does not weigh publications, so each counts as the "
+        "others do (leave out of the archives those that should not count)"]
+
+
 def test_a_too_long_abstract_in_an_archive_is_named_by_file_and_line(tmp_path, caplog):
     archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Short"}},
             {"id": "b", "content": {"title": "Long", "abstract": "word " * 5000}})

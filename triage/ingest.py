@@ -1206,6 +1206,7 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     where: list[str] = []
     empty: list[str] = []
+    weighted: list[str] = []  # publications openreview-expertise's weight_specification weighs other than 1
     file_of: dict[str, str] = {}
     for file in files:
         reviewer = _file_id(file)
@@ -1226,6 +1227,8 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
                          "authors": parse_authors(_unwrap(content.get("authors"))),
                          "venue": clean_text(_unwrap(content.get("venueid", content.get("venue"))))})
             where.append(f"{file.name} line {lineno}")
+            if _weighed(_unwrap(content.get("weight"))):
+                weighted.append(f"{file.name} line {lineno}")
         if len(rows) == before:
             empty.append(file.name)
     if not rows:
@@ -1233,10 +1236,24 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if empty:
         _warn("%s: %d reviewer file(s) hold no publication (first: %s); those reviewers get no affinity",
               path, len(empty), shown(empty[0]))
+    if weighted:
+        _warn("%s: %d publication(s) carry a weight other than 1 (first: %s), from openreview-expertise's "
+              "weight_specification; triage does not weigh publications, so each counts as the others do (leave "
+              "out of the archives those that should not count)", path, len(weighted), weighted[0])
     _SHEET_ROWS[str(path)] = where
     df = pd.DataFrame(rows, columns=PUB_COLUMNS)
     df["year"] = df["year"].astype("Int64")
     return df
+
+
+def _weighed(weight: Any) -> bool:
+    """A publication's weight in openreview-expertise's archives that is not 1 (none given is 1)."""
+    if weight is None or isinstance(weight, bool):
+        return False
+    try:
+        return float(weight) != 1
+    except (TypeError, ValueError):
+        return True
 
 
 def _content_ids(pubs: pd.DataFrame) -> list[str]:
