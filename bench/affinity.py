@@ -24,12 +24,15 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's triage, installed or not
 
 from triage.conflicts import normalize_name
 from triage.ingest import paper_texts

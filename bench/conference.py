@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's triage, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from scale import PeakRSS, fmt, make_people  # noqa: E402
 

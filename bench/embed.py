@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's triage, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from affinity import authorship, paper_to_reviewers, reviewer_to_papers  # noqa: E402

@@ -34,10 +34,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's triage, installed or not
 
 from triage.assign import AssignParams, assign, reserve_pool, reserve_size
 from triage.choices import REVIEWER_TOP_K

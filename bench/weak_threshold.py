@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's triage, installed or not
+
 from triage.conflicts import normalize_name
 from triage.embed import EmbeddingCache, embed_texts, load_embedder
 from triage.ingest import load_corpus, paper_texts
