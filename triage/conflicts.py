@@ -272,8 +272,7 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: dict[str, tuple[str, str]],
-                        more_than: int, max_authors: int | None,
-                        names: dict[str, str] | None = None) -> dict[tuple[str, str], str]:
+                        more_than: int, max_authors: int | None, names: dict[str, str]) -> dict[tuple[str, str], str]:
     """(co-author name as written, reviewer) -> evidence label, for co-authors on more than ``more_than`` of the
     reviewer's distinct publications (by title) in any year. A name written with initials ('A. Advisor') counts
     with the one full name of the reviewer's co-authors that it fits ('Ada Advisor'), if only one does."""
@@ -287,7 +286,7 @@ def _frequent_coauthors(publications: pd.DataFrame, years: pd.Series, own_keys: 
         key = title_key(title)
         for a in authors:
             full = _keys(a)[0]
-            if full and not _is_self(a, own_full, own_init, (names or {}).get(rid, "")):
+            if full and not _is_self(a, own_full, own_init, names.get(rid, "")):
                 joint.setdefault((full, rid), {})[key] = yr
                 spelled.setdefault((full, rid), set()).add(a)
     people: dict[tuple[str, str], set[str]] = {}  # (initials key, reviewer) -> the full names with a given name

@@ -1351,11 +1351,15 @@ def _read_submission_folder(path: Path, encoding: str | None) -> tuple[Path, pd.
 BIDS_DIR = "bids"  # openreview-expertise's dataset folder: bids/<submission id>.jsonl, one bid per line
 
 
+def _bid_folder(path: Path) -> Path:
+    """The ``bids`` folder, given it or the dataset folder that holds it."""
+    return path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
+
+
 def bid_files(path: Path) -> list[Path]:
     """The files of openreview-expertise's ``bids/`` folder, given it or the dataset folder that holds it."""
-    folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
     # a dataset folder without bids/: its submissions are no bids
-    return _jsonl_files(folder, {*SUBMISSIONS_FILES, *_NOT_A_SUBMISSION, *_NOT_A_REVIEWER},
+    return _jsonl_files(_bid_folder(path), {*SUBMISSIONS_FILES, *_NOT_A_SUBMISSION, *_NOT_A_REVIEWER},
                         "its submission's id (aBc123XyZ.jsonl)")
 
 
@@ -1363,7 +1367,7 @@ def read_bid_folder(path: Path, encoding: str | None = None) -> tuple[Path, pd.D
     """openreview-expertise's ``bids/`` folder (given it or the dataset folder that holds it): the folder read and
     its bids as ``paper_id, reviewer_id, bid``. Each ``<submission id>.jsonl`` holds that submission's bids, one per
     line, as an edge (``{"head", "tail", "label"}``) or an API v1 tag (``{"forum", "signatures": [...], "tag"}``)."""
-    folder = path / BIDS_DIR if (path / BIDS_DIR).is_dir() else path
+    folder = _bid_folder(path)
     files = bid_files(path)
     if not files:
         raise InputError(f"{folder}: holds no bids folder and no <submission id>.jsonl bid files; pass "
