@@ -341,19 +341,25 @@ def main() -> None:
                     help="surnames drawn by Zipf's law from a short list, so many people share one (and its initials)")
     ap.add_argument("--initials", type=float, default=0.0,
                     help="share of the co-authors of publications written with initials (a third of it for papers)")
+    ap.add_argument("--weighed", type=float, default=0.0,
+                    help="share of the publications that carry a weight of 0.5 (the rest 1; the data are otherwise "
+                         "the same)")
     args = ap.parse_args()
     params = replace(AffinityParams(), top_k=args.top_k, reviewer_top_k=args.reviewer_top_k,
                      lexical_weight=args.lexical_weight)
     ratio_r = args.reviewers / args.papers
     print(f"{os.cpu_count()} CPUs; affinity {params.aggregate.value}, top-k {params.top_k}, reviewer top-k "
           f"{params.reviewer_top_k}, lexical weight {params.lexical_weight}; vectors dim {args.dim}, one topic per "
-          f"{args.papers_per_topic} papers\n")
+          f"{args.papers_per_topic} papers; {args.weighed:.0%} of the publications weighed 0.5\n")
 
     def build(n: int) -> tuple[Synthetic, float]:
         t0 = time.perf_counter()
         d = make_data(n, max(args.per_paper, round(n * ratio_r)), args.pubs_per_reviewer, dim=args.dim,
                       topics=max(2, n // args.papers_per_topic), seed=args.seed, common_names=args.common_names,
                       initials=args.initials)
+        if args.weighed:  # a generator of its own, so that the data stay those of the unweighed run
+            light = np.random.default_rng(args.seed + 1).random(len(d.pubs)) < args.weighed
+            d.pubs["weight"] = np.where(light, 0.5, 1.0)
         return d, time.perf_counter() - t0
 
     d, t_gen = build(args.papers)

@@ -1148,3 +1148,38 @@ def test_cmt_bids_by_paper_id_and_reviewer_email_are_read(tmp_path):
     bids = read_bids(p)
     assert bids.values.tolist() == [["1", "a@x.org", "Eager"], ["2", "a@x.org", "In a pinch"]]
     assert bid_values(bids).tolist() == [1.0, 0.25]
+
+
+def test_a_publications_weight_column_weighs_the_affinity_and_is_not_served_from_the_cache(tmp_path, monkeypatch,
+                                                                                            fake_embedder):
+    """A run over the same folder with a weight column added: the pairs whose evidence is a publication weighed
+    0.2 score lower (cosine 0.5 becomes 0.0), none scores higher, and the cached table of the unweighed run is
+    not reused."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    import triage.pipeline
+    from triage.cli import app
+
+    monkeypatch.setattr(triage.pipeline, "load_embedder", lambda *a, **k: fake_embedder)
+    good = Path(__file__).parent / "bad_inputs" / "good"
+    pubs = pd.read_csv(good / "publications.csv", dtype=str, keep_default_na=False)
+    pubs.to_csv(tmp_path / "publications.csv", index=False)
+    cmd = ["match", str(good / "submissions.csv"), "-p", str(tmp_path / "publications.csv"), "-r",
+           str(good / "reviewers.csv"), "--all-pairs", "--aggregate", "max", "--lexical-weight", "0",
+           "-o", str(tmp_path / "out")]
+    assert (res := CliRunner().invoke(app, cmd)).exit_code == 0, res.output
+    before = pd.read_csv(tmp_path / "out" / "affinity.csv")
+    light = before["evidence_title"].value_counts().index[0]  # the publication that drives most pairs
+    pubs["weight"] = np.where(pubs["title"] == light, "0.2", "")
+    pubs.to_csv(tmp_path / "publications.csv", index=False)
+    assert (res := CliRunner().invoke(app, cmd)).exit_code == 0, res.output
+    after = pd.read_csv(tmp_path / "out" / "affinity.csv")
+    m = before.merge(after, on=["paper_id", "reviewer_id"], suffixes=("", "_w"))
+    assert len(m) == len(before) == len(after) and (m["score_w"] <= m["score"] + 1e-4).all()
+    hit = m[m["evidence_title"] == light]
+    assert (hit["score_w"] < hit["score"] - 1e-3).all() and len(hit) > 0
+    untouched = m[m["evidence_title"] != light]
+    assert (untouched["score_w"] == untouched["score"]).all()
+    assert (untouched["evidence_id_w"] == untouched["evidence_id"]).all()

@@ -4,6 +4,7 @@ import gzip
 import json
 import logging
 import os
+import re
 import sys
 
 import pandas as pd
@@ -677,17 +678,46 @@ def test_openreview_expertise_archives_are_read_from_either_folder(tmp_path, cap
     assert not caplog.records
 
 
-def test_publications_weighed_by_openreview_expertise_are_said_to_count_alike(tmp_path, caplog):
+def test_publications_weighed_by_openreview_expertise_keep_their_weights(tmp_path, caplog):
+    """openreview-expertise's weight_specification puts a weight in each publication's content; 0 leaves it out."""
     archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "weight": 1}},
             {"id": "b", "content": {"title": "Kernels", "weight": {"value": 0.5}}},
             {"id": "c", "content": {"title": "Sketching", "weight": 2}},
-            {"id": "d", "content": {"title": "Sparse PCA", "weight": "1.0"}})
+            {"id": "d", "content": {"title": "Sparse PCA", "weight": "1.0"}},
+            {"id": "e", "content": {"title": "Workshop note", "weight": 0}},
+            {"id": "f", "content": {"title": "Unweighed"}})
     caplog.set_level(logging.WARNING, logger="triage")
-    assert read_publications(tmp_path)["pub_id"].tolist() == ["a", "b", "c", "d"]
+    df = read_publications(tmp_path)
+    assert df[["pub_id", "weight"]].values.tolist() == [["a", 1.0], ["b", 0.5], ["c", 2.0], ["d", 1.0], ["f", 1.0]]
     assert [r.getMessage() for r in caplog.records] == [
-        f"{tmp_path / 'archives'}: 2 publication(s) carry a weight other than 1 (first: ~A1.jsonl line 2), from "
-        "openreview-expertise's weight_specification; triage does not weigh publications, so each counts as the "
-        "others do (leave out of the archives those that should not count)"]
+        f"{tmp_path / 'archives'}: leaving out 1 publication(s) of weight 0 (first: ~A1.jsonl line 5), as "
+        "openreview-expertise does"]
+    archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "weight": "high"}})
+    with pytest.raises(InputError) as err:
+        read_publications(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path / 'archives' / '~A1.jsonl'}: line 1 column 'weight' is 'high', not a weight; use a number such "
+        "as 0.5 (1, or an empty cell, counts the publication fully; 0 leaves it out)")
+
+
+@pytest.mark.parametrize("cell, message", [("-1", "row 3 column 'weight' is '-1', not a weight"),
+                                           ("heavy", "row 3 column 'weight' is 'heavy', not a weight"),
+                                           ("inf", "row 3 column 'weight' is 'inf', not a weight")])
+def test_a_publications_file_may_weigh_its_rows(tmp_path, caplog, cell, message):
+    p = tmp_path / "pubs.csv"
+    p.write_text("reviewer_id,title,weight\nr1,Bandits,0.5\nr1,Kernels,\nr2,Sketching,0\nr2,Sparse PCA,3\n",
+                 encoding="utf-8")
+    caplog.set_level(logging.WARNING, logger="triage")
+    df = read_publications(p)
+    assert df[["title", "weight"]].values.tolist() == [["Bandits", 0.5], ["Kernels", 1.0], ["Sparse PCA", 3.0]]
+    assert caplog.messages == [f"{p}: leaving out 1 publication(s) of weight 0 (first: row 4), as "
+                               "openreview-expertise does"]
+    p.write_text(f"reviewer_id,title,weight\nr1,Bandits,1\nr1,Kernels,{cell}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{p}: {message}")):
+        read_publications(p)
+    p.write_text("reviewer_id,title,weight\nr1,Bandits,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match="every publication has weight 0; give the ones that count a weight above 0"):
+        read_publications(p)
 
 
 def test_a_too_long_abstract_in_an_archive_is_named_by_file_and_line(tmp_path, caplog):

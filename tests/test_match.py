@@ -13,6 +13,7 @@ from triage.match import (
     blend_calibration,
     blend_weight,
     compute_affinity,
+    reweigh,
 )
 
 DENSE = dict(lexical_weight=0.0)
@@ -35,13 +36,15 @@ def setup(n_pap=30, n_rev=40, per=(0, 5), d=16, seed=1):
 
 
 def brute(P, E, pubs, revs, how):
+    weight = pubs["weight"].to_numpy(dtype=float) if "weight" in pubs.columns else np.ones(len(pubs))
     out = {}
     for i in range(len(P)):
         for r in revs["reviewer_id"]:
             rows = np.flatnonzero(pubs["reviewer_id"].to_numpy() == r)
             if not len(rows):
                 continue
-            s = np.sort(E[rows] @ P[i])[::-1]
+            sims = np.where(weight[rows] == 1, E[rows] @ P[i], reweigh(E[rows] @ P[i], weight[rows]))
+            s = np.sort(sims)[::-1]
             if how == "max":
                 v = s[0]
             elif how == "mean":
@@ -51,7 +54,7 @@ def brute(P, E, pubs, revs, how):
             else:
                 w = np.array([1, 1 / 2, 1 / 3])[: len(s[:3])]
                 v = (s[:3] * w).sum() / w.sum()
-            out[(f"p{i}", r)] = (round(float(v), 4), pubs["pub_id"].to_numpy()[rows[np.argmax(E[rows] @ P[i])]])
+            out[(f"p{i}", r)] = (round(float(v), 4), pubs["pub_id"].to_numpy()[rows[np.argmax(sims)]])
     return out
 
 
@@ -79,6 +82,87 @@ def test_top_k_equals_brute_force_top_k():
         pd.testing.assert_frame_equal(top.reset_index(drop=True), ref.reset_index(drop=True))
         merged = top.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
         assert len(merged) == len(top) and (merged.score == merged.score_all).all()
+
+
+def test_reweigh_is_openreview_expertises_odds_on_the_cosine_scale():
+    s = np.array([-1.0, -0.5, 0.0, 0.5, 0.8, 1.0], dtype=np.float32)
+    np.testing.assert_allclose(reweigh(s, 1.0), s, atol=1e-5)
+    np.testing.assert_allclose(reweigh(np.array([0.5, 0.8, 0.0]), 0.5), [0.2, 0.6364, -1 / 3], atol=1e-4)
+    np.testing.assert_allclose(reweigh(np.array([0.2, 0.0]), 2.0), [0.5, 1 / 3], atol=1e-4)
+    for w in (0.1, 0.5, 2.0, 10.0):
+        out = reweigh(s, w)
+        assert (np.diff(out) >= 0).all() and (out >= -1).all() and (out <= 1).all()
+        assert ((out < s) if w < 1 else (out > s))[1:-1].all()
+
+
+@pytest.mark.parametrize("choices", [(0.2, 0.5, 1.0, 1.0, 2.0), (0.001,) * 8 + (1.0, 3.0)])
+def test_publication_weights_score_as_brute_force_on_every_path(choices):
+    """Weighed publications: all pairs match a brute force of the weighed similarities (score and evidence), and
+    the top-k and reviewers' best-papers paths keep exactly the best of those scores, for every aggregate. In the
+    second draw most publications weigh next to nothing, so the closest ones are seldom the best: the candidate
+    lists must grow, and stop only when no reviewer (or paper) left out could outscore, weighed by up to 3."""
+    papers, P, pubs, E, revs = setup(n_pap=80, n_rev=120, per=(0, 6))
+    pubs = pubs.assign(weight=np.random.default_rng(2).choice(choices, len(pubs)))
+    for how in Aggregate:
+        allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
+        ref = brute(P, E, pubs, revs, how.value)
+        assert len(allp) == len(ref)
+        for row in allp.itertuples():
+            s, ev = ref[(row.paper_id, row.reviewer_id)]
+            assert abs(row.score - s) < 2e-4 and row.evidence_id == ev, (how, row)
+        top = compute_affinity(papers, P, pubs, E, revs,
+                               params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=0, **DENSE))
+        ref = allp.groupby("paper_id", sort=False).head(5).reset_index(drop=True)
+        assert (top["score"].to_numpy() == ref["score"].to_numpy()).all()  # rounded scores may tie at the fifth
+        fifth = ref.groupby("paper_id")["score"].transform("min")
+        assert set(zip(*ref[ref["score"] > fifth][["paper_id", "reviewer_id"]].T.to_numpy())) <= set(
+            zip(top["paper_id"], top["reviewer_id"])), how
+        got = compute_affinity(papers, P, pubs, E, revs,
+                               params=AffinityParams(aggregate=how, top_k=1, reviewer_top_k=2, **DENSE))
+        merged = got.merge(allp, on=["paper_id", "reviewer_id"], suffixes=("", "_all"))
+        assert len(merged) == len(got) and (merged.score == merged.score_all).all()
+        for r, mine in allp.groupby("reviewer_id"):
+            kept = set(got.loc[got["reviewer_id"] == r, "paper_id"])
+            second = mine["score"].nlargest(2).iloc[-1]
+            assert set(mine.loc[mine["score"] > second, "paper_id"]) <= kept, (how, r)
+
+
+def test_a_weight_below_one_moves_the_evidence_and_lowers_the_score():
+    papers, P, pubs, E, revs = setup(n_pap=1, n_rev=1, per=(2, 2))
+    other = np.linalg.qr(np.c_[P[0], np.eye(16)[:, :1]])[0][:, 1]  # a unit vector orthogonal to the paper's
+    E[0] = 0.9 * P[0] + np.sqrt(1 - 0.81) * other  # cosine 0.9
+    E[1] = 0.6 * P[0] + 0.8 * other  # cosine 0.6
+    params = AffinityParams(aggregate=Aggregate.max, top_k=None, **DENSE)
+    plain = compute_affinity(papers, P, pubs, E, revs, params=params)
+    assert plain.evidence_id[0] == "x0" and plain.score[0] == pytest.approx(0.9, abs=1e-3)
+    low = compute_affinity(papers, P, pubs.assign(weight=[0.01, 1.0]), E, revs, params=params)
+    assert low.evidence_id[0] == "x1" and low.score[0] == pytest.approx(0.6, abs=1e-3)
+
+
+def test_a_reviewers_best_paper_is_found_past_the_papers_of_their_light_publications():
+    """A reviewer's 30 light publications are each close to a paper (cosine about 0.95), their one full-weight
+    publication only 0.6 to paper 35, which another reviewer takes on the papers' side: their best paper, 35, lies
+    past the 22 candidates their closest publications give, and is still found."""
+    rng = np.random.default_rng(0)
+    d = 64
+    P = rng.normal(size=(40, d)).astype(np.float32)
+    P /= np.linalg.norm(P, axis=1, keepdims=True)
+    noise = rng.normal(size=(31, d)).astype(np.float32)
+    noise -= (noise * P[list(range(30)) + [35]]).sum(1, keepdims=True) * P[list(range(30)) + [35]]
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    near = 0.95 * P[:30] + np.sqrt(1 - 0.95 ** 2) * noise[:30]
+    heavy = 0.6 * P[35] + 0.8 * noise[30]
+    E = np.vstack([near, heavy, P[35]]).astype(np.float32)
+    papers = pd.DataFrame({"paper_id": [f"p{i}" for i in range(40)], "title": "t", "abstract": "a"})
+    pubs = pd.DataFrame({"pub_id": [f"x{i}" for i in range(32)], "reviewer_id": ["r0"] * 31 + ["r1"],
+                         "title": [f"pub {i}" for i in range(32)], "abstract": "", "year": 2020,
+                         "weight": [0.001] * 30 + [1.0, 1.0]})
+    revs = pd.DataFrame({"reviewer_id": ["r0", "r1"]})
+    got = compute_affinity(papers, P, pubs, E, revs,
+                           params=AffinityParams(aggregate=Aggregate.max, top_k=1, reviewer_top_k=1, **DENSE))
+    best = got[got["reviewer_id"] == "r0"].nlargest(1, "score")
+    assert best[["paper_id", "evidence_id"]].values.tolist() == [["p35", "x30"]]
+    assert best["score"].iloc[0] == pytest.approx(0.6, abs=1e-3)
 
 
 def with_words(papers: pd.DataFrame, pubs: pd.DataFrame, seed: int) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from triage.errors import InputError
-from triage.topics import ClusterParams, auto_k, cluster_papers, ctfidf_labels
+from triage.topics import ClusterParams, auto_k, cluster_papers, ctfidf_labels, reviewer_paper_qualified
 
 
 def blobs(k=4, per=25, d=32, seed=0):
@@ -345,3 +345,16 @@ def test_a_word_every_cluster_shares_is_in_no_label_though_two_word_terms_rank_a
     terms = ctfidf_labels(docs, labels)
     assert len(terms) == 9 and all(terms.values())
     assert not any(t in ("hard", "problem") for chosen in terms.values() for t in chosen)
+
+
+def test_qualified_reviewers_weigh_their_publications_as_the_match_does():
+    """The supply table's "close" reviewers: a publication's weight moves it across the threshold as the
+    match stage's weighing moves its score (cosine 0.6 weighed 0.5 is 0.33; 0.5 weighed 2 is 0.71)."""
+    paper = np.eye(4, dtype=np.float32)[:1]
+    pubs = np.array([[0.6, 0.8, 0, 0], [0.5, 0, np.sqrt(0.75), 0]], dtype=np.float32)
+    owner = np.array([0, 1])
+    plain = reviewer_paper_qualified(paper, pubs, owner, 2, threshold=0.55)
+    assert plain.tolist() == [[True, False]]
+    weighed = reviewer_paper_qualified(paper, pubs, owner, 2, threshold=0.55, pub_weight=np.array([0.5, 2.0]))
+    assert weighed.tolist() == [[False, True]]
+    assert (reviewer_paper_qualified(paper, pubs, owner, 2, threshold=0.55, pub_weight=np.ones(2)) == plain).all()

@@ -80,7 +80,7 @@ MAX_TEXT_CHARS = 20_000  # OpenReview caps abstracts at 5,000; anything far long
 
 PAPER_COLUMNS = ["paper_id", "title", "abstract", "keywords", "authors", "authorids", "primary_area", "pdf", "domains",
                  "author_persons"]
-PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue"]
+PUB_COLUMNS = ["pub_id", "reviewer_id", "title", "abstract", "year", "authors", "venue", "weight"]
 REVIEWER_COLUMNS = ["reviewer_id", "name", "email", "domains", "max_load", "min_load", "person_id", "member_id",
                     "senior", "other_emails"]
 CONFLICT_COLUMNS = ["paper_id", "reviewer_id", "reason"]
@@ -108,7 +108,7 @@ PUB_ALIASES = {
     "profile_id": "reviewer_id", "email": "reviewer_id",
     "paper_id": "pub_id", "pub_id": "pub_id", "publication_id": "pub_id", "id": "pub_id",
     "title": "title", "abstract": "abstract", "paperabstract": "abstract",
-    "year": "year", "authors": "authors", "venue": "venue",
+    "year": "year", "authors": "authors", "venue": "venue", "weight": "weight",
 }
 REVIEWER_ALIASES = {
     "reviewer_id": "reviewer_id", "reviewer": "reviewer_id", "user": "reviewer_id", "id": "reviewer_id",
@@ -1042,11 +1042,35 @@ def read_publications(path: Path, *, encoding: str | None = None) -> pd.DataFram
         raise InputError(f"{path}: {row_name(i, path)} column 'year' is {quoted(df.at[i, 'year'])}, not a year; "
                          "use a number such as 2023 or leave it empty")
     df["year"] = years.astype("Int64")
+    df["weight"] = [_pub_weight(v, path, row_name(i, path)) for i, v in enumerate(df["weight"])]
     return _publications_text(df, path)
 
 
+def _pub_weight(value: Any, path: Path, where: str) -> float:
+    """A publication's weight: a number from 0 on (none given is 1), as openreview-expertise's archives carry it."""
+    text = clean_text(value) if isinstance(value, str) else value
+    if text is None or (isinstance(text, str) and text == "") or (isinstance(text, float) and np.isnan(text)):
+        return 1.0
+    try:
+        weight = float(text) if not isinstance(text, bool) else float("nan")
+    except (TypeError, ValueError):
+        weight = float("nan")
+    if not (np.isfinite(weight) and weight >= 0):
+        raise InputError(f"{path}: {where} column 'weight' is {quoted(str(value))}, not a weight; use a number such "
+                         "as 0.5 (1, or an empty cell, counts the publication fully; 0 leaves it out)")
+    return weight
+
+
 def _publications_text(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The publications with a title or an abstract (the others dropped with a warning), each with an id."""
+    """The publications with a title or an abstract and a weight above 0 (the others dropped with a warning), each
+    with an id."""
+    zero = (df["weight"] == 0).to_numpy()
+    if zero.any():
+        _warn("%s: leaving out %d publication(s) of weight 0 (first: %s), as openreview-expertise does", path,
+              int(zero.sum()), row_name(int(np.flatnonzero(zero)[0]), path))
+        df = df[~zero]
+        if df.empty:
+            raise InputError(f"{path}: every publication has weight 0; give the ones that count a weight above 0")
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         _warn("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))
@@ -1206,7 +1230,6 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     where: list[str] = []
     empty: list[str] = []
-    weighted: list[str] = []  # publications openreview-expertise's weight_specification weighs other than 1
     file_of: dict[str, str] = {}
     for file in files:
         reviewer = _file_id(file)
@@ -1225,10 +1248,9 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
                          "abstract": clean_prose(_unwrap(content.get("abstract"))),
                          "year": _archive_year(rec, file, lineno),
                          "authors": parse_authors(_unwrap(content.get("authors"))),
-                         "venue": clean_text(_unwrap(content.get("venueid", content.get("venue"))))})
+                         "venue": clean_text(_unwrap(content.get("venueid", content.get("venue")))),
+                         "weight": _pub_weight(_unwrap(content.get("weight")), file, f"line {lineno}")})
             where.append(f"{file.name} line {lineno}")
-            if _weighed(_unwrap(content.get("weight"))):
-                weighted.append(f"{file.name} line {lineno}")
         if len(rows) == before:
             empty.append(file.name)
     if not rows:
@@ -1236,24 +1258,10 @@ def read_archives(path: Path, *, encoding: str | None = None) -> pd.DataFrame:
     if empty:
         _warn("%s: %d reviewer file(s) hold no publication (first: %s); those reviewers get no affinity",
               path, len(empty), shown(empty[0]))
-    if weighted:
-        _warn("%s: %d publication(s) carry a weight other than 1 (first: %s), from openreview-expertise's "
-              "weight_specification; triage does not weigh publications, so each counts as the others do (leave "
-              "out of the archives those that should not count)", path, len(weighted), weighted[0])
     _SHEET_ROWS[str(path)] = where
     df = pd.DataFrame(rows, columns=PUB_COLUMNS)
     df["year"] = df["year"].astype("Int64")
     return df
-
-
-def _weighed(weight: Any) -> bool:
-    """A publication's weight in openreview-expertise's archives that is not 1 (none given is 1)."""
-    if weight is None or isinstance(weight, bool):
-        return False
-    try:
-        return float(weight) != 1
-    except (TypeError, ValueError):
-        return True
 
 
 def _content_ids(pubs: pd.DataFrame) -> list[str]:

@@ -3,7 +3,8 @@
 A reviewer's affinity to a paper aggregates the similarities between the paper and each of
 the reviewer's publications (their *profile*). The similarity of a paper and a publication is
 the cosine of their embeddings, optionally blended with a lexical (BM25 or TF-IDF) cosine
-fitted on the run's corpus. The publication with the highest similarity is the evidence.
+fitted on the run's corpus, then weighed by the publication's ``weight`` when the publications
+carry one (:func:`reweigh`). The publication with the highest similarity is the evidence.
 
 The embedding part of a (paper, reviewer) score depends only on that paper and that reviewer's
 profile, so a reviewer's scores are comparable across papers; the lexical part's word weights and
@@ -100,6 +101,13 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
                     shown(lost[0]))
 
 
+def publication_weights(pubs: pd.DataFrame) -> np.ndarray:
+    """Each publication's weight (float64): its ``weight`` column, 1 where the table has none."""
+    if "weight" not in pubs.columns:
+        return np.ones(len(pubs))
+    return pd.to_numeric(pubs["weight"], errors="coerce").fillna(1.0).to_numpy(dtype=np.float64)
+
+
 def segments(owner_codes: np.ndarray, n_reviewers: int) -> tuple[np.ndarray, np.ndarray]:
     """(perm, ptr): publication rows grouped by reviewer; reviewer r owns ``perm[ptr[r]:ptr[r+1]]``."""
     perm = np.argsort(owner_codes, kind="stable")
@@ -154,6 +162,36 @@ def aggregate_segments(vals: np.ndarray, ptr: np.ndarray, how: Aggregate = Aggre
     score[full] = s
     best[full] = first
     return score, best
+
+
+def reweigh(vals: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
+    """Similarities of publications that carry a ``weight``, as openreview-expertise weighs them: the odds of
+    ``(s + 1) / 2`` (the cosine scale -1..1 read as 0..1) times the weight. A weight of 1 changes nothing, 0.5
+    halves the odds (0.5 -> 0.2, 0.8 -> 0.64), 2 doubles them; the order of a publication's similarities is kept,
+    and they stay within -1..1."""
+    u = np.clip((np.asarray(vals, dtype=np.float64) + 1.0) / 2.0, 1e-6, 1.0 - 1e-6)
+    z = np.log(u) - np.log1p(-u) + np.log(weight)
+    return (2.0 / (1.0 + np.exp(-z)) - 1.0).astype(np.float32)
+
+
+def weighed(vals: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """``vals`` with :func:`reweigh` applied where ``weight`` (broadcast against them) is not 1."""
+    if weight is None:
+        return vals
+    weight = np.broadcast_to(weight, vals.shape)
+    other = weight != 1.0
+    if not other.any():
+        return vals
+    out = np.array(vals, dtype=np.float32)
+    out[other] = reweigh(out[other], weight[other])
+    return out
+
+
+def _bound(vals: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
+    """An upper bound of the weighed similarities of publications whose plain similarity is at most ``vals``."""
+    if weight is None:
+        return vals
+    return np.where(np.isfinite(vals), reweigh(vals, max(float(weight.max()), 1.0)), vals)
 
 
 def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalParams
@@ -228,11 +266,12 @@ def _rows_dot(a: sp.csr_matrix, b: sp.csr_matrix) -> np.ndarray:
 
 def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams,
                     LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
-                    calib: tuple[float, float, float] | None = None
+                    calib: tuple[float, float, float] | None = None, weight: np.ndarray | None = None
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Every (paper row, reviewer row) pair with a profile: (paper, reviewer, score, evidence pub row).
 
-    ``E`` (and ``LE``) must be sorted by reviewer so that ``ptr`` delimits each profile.
+    ``E`` (and ``LE``, ``weight``: each publication's weight, None for all 1) must be sorted by reviewer so that
+    ``ptr`` delimits each profile.
     """
     n_pubs, n_rev = E.shape[0], len(ptr) - 1
     w, a, c = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
@@ -241,6 +280,7 @@ def score_all_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: Affin
         V = P[s:s + BLOCK] @ E.T
         if w:
             V = a * ((1 - w) * V + w * _rows_dot(LP[s:s + BLOCK], LE)) + c
+        V = weighed(V, None if weight is None else weight[None, :])
         b = V.shape[0]
         flat_ptr = (np.arange(b)[:, None] * n_pubs + ptr[None, :-1]).ravel()
         flat_ptr = np.append(flat_ptr, b * n_pubs)
@@ -284,12 +324,12 @@ def _pair_dots(A: sp.csr_matrix, B: sp.csr_matrix, ia: np.ndarray, ib: np.ndarra
 
 def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, top_k: int,
                 LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
-                calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None,
+                weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each paper's ``top_k`` reviewers: candidates by their closest publication, then exact scores.
 
-    Every aggregate is at most the reviewer's closest publication, so with embeddings alone the
-    candidate list grows until no reviewer left out could still enter the top k (exact). With
+    Every aggregate is at most the reviewer's closest publication (weighed by the largest weight), so with
+    embeddings alone the candidate list grows until no reviewer left out could still enter the top k (exact). With
     the lexical blend the candidates are the ``2 * top_k + 20`` closest by embeddings. ``closest``
     is given each block's closest publications, so the reviewers' side needs no search of its own.
     """
@@ -317,14 +357,15 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
             vals = D[entry_row, entry_pub]
             if w:
                 vals = scale * ((1 - w) * vals + w * _pair_dots(LP, LE, s + entry_row, entry_pub)) + shift
+            vals = weighed(vals, None if weight is None else weight[entry_pub])
             sc, best = aggregate_segments(vals, pair_ptr, params.aggregate, params.percentile)
             sc = sc.reshape(b, n_cand)
             keep = min(top_k, n_cand)
             top = np.argsort(-sc, axis=1, kind="stable")[:, :keep]
-            if w or n_cand >= n_act or params.aggregate is Aggregate.max:
+            if w or n_cand >= n_act or (params.aggregate is Aggregate.max and weight is None):
                 break
             kth = np.take_along_axis(sc, top[:, -1:], axis=1)[:, 0]
-            bound = np.take_along_axis(mx, order[:, n_cand:n_cand + 1], axis=1)[:, 0]
+            bound = _bound(np.take_along_axis(mx, order[:, n_cand:n_cand + 1], axis=1)[:, 0], weight)
             if (bound < kth).all():
                 break
             n_cand = min(n_act, 2 * n_cand)
@@ -338,7 +379,7 @@ def score_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
 
 def score_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, pi: np.ndarray,
                 ri: np.ndarray, LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
-                calib: tuple[float, float, float] | None = None
+                calib: tuple[float, float, float] | None = None, weight: np.ndarray | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The exact scores of the listed (paper row, reviewer row) pairs, as the other paths give them;
     pairs whose reviewer has no profile are left out."""
@@ -356,6 +397,7 @@ def score_pairs(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityP
     w, scale, shift = calib or blend_calibration(P, E, LP, LE, params.lexical_weight)
     if w:
         vals = scale * ((1 - w) * vals + w * _pair_dots(LP, LE, entry_row, entry_pub)) + shift
+    vals = weighed(vals, None if weight is None else weight[entry_pub])
     sc, best = aggregate_segments(vals, pair_ptr, params.aggregate, params.percentile)
     return _cat([pi], [ri], [sc], [entry_pub[best]])
 
@@ -415,8 +457,8 @@ def closest_papers(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, revs: np.ndarr
 
 def score_reviewer_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: AffinityParams, n: int,
                          LP: sp.csr_matrix | None = None, LE: sp.csr_matrix | None = None,
-                         calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None
-                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                         calib: tuple[float, float, float] | None = None, closest: ClosestPapers | None = None,
+                         weight: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each reviewer's ``n`` best papers: candidates by the reviewer's closest publication, then exact scores.
 
     The first candidates come from ``closest`` (fed by :func:`score_top_k`, with ``k = 2 * n + 20``), else from
@@ -444,12 +486,12 @@ def score_reviewer_top_k(P: np.ndarray, E: np.ndarray, ptr: np.ndarray, params: 
         for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(order)]):
             if lo < hi:  # in slices, so that the gathered vectors stay small
                 sel = order[lo:hi]
-                _, _, sc[sel], ev[sel] = score_pairs(P, E, ptr, params, pi[sel], ri[sel], LP, LE, calib)
+                _, _, sc[sel], ev[sel] = score_pairs(P, E, ptr, params, pi[sel], ri[sel], LP, LE, calib, weight)
         sc2 = sc.reshape(len(todo), -1)
         top = np.argsort(-sc2, axis=1, kind="stable")[:, :n]
         kth = np.take_along_axis(sc2, top[:, -1:], axis=1)[:, 0]
-        exact = bool(calib[0]) or cand.shape[1] >= n_pap or params.aggregate is Aggregate.max
-        done = np.ones(len(todo), dtype=bool) if exact else bound < kth
+        exact = bool(calib[0]) or cand.shape[1] >= n_pap or (params.aggregate is Aggregate.max and weight is None)
+        done = np.ones(len(todo), dtype=bool) if exact else _bound(bound, weight) < kth
         pick = (np.flatnonzero(done)[:, None] * sc2.shape[1] + top[done]).ravel()
         out_p.append(pi[pick])
         out_r.append(ri[pick])
@@ -524,19 +566,22 @@ def compute_affinity(
     E = np.ascontiguousarray(pub_emb[canon[rows]], dtype=np.float32)
     if LE is not None:
         LE = LE[perm]
+    weight = publication_weights(pubs)[rows]
+    weight = None if (weight == 1.0).all() else weight
     if pairs is not None:
         row_of = {pid: i for i, pid in enumerate(papers["paper_id"])}
         pi = np.array([row_of.get(x, -1) for x in pairs["paper_id"]], dtype=np.int64)
         ri = np.array([code.get(x, -1) for x in pairs["reviewer_id"]], dtype=np.int64)
         known = (pi >= 0) & (ri >= 0)
-        p, r, s, e = score_pairs(P, E, ptr, params, pi[known], ri[known], LP, LE, calib)
+        p, r, s, e = score_pairs(P, E, ptr, params, pi[known], ri[known], LP, LE, calib, weight)
     elif params.top_k is None:
-        p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE, calib)
+        p, r, s, e = score_all_pairs(P, E, ptr, params, LP, LE, calib, weight)
     else:
         closest = ClosestPapers(2 * params.reviewer_top_k + 20) if params.reviewer_top_k else None
-        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib, closest)
+        p, r, s, e = score_top_k(P, E, ptr, params, params.top_k, LP, LE, calib, closest, weight)
         if closest is not None:
-            rp, rr, rs, rv = score_reviewer_top_k(P, E, ptr, params, params.reviewer_top_k, LP, LE, calib, closest)
+            rp, rr, rs, rv = score_reviewer_top_k(P, E, ptr, params, params.reviewer_top_k, LP, LE, calib, closest,
+                                                  weight)
             new = ~np.isin(rp * len(rev_ids) + rr, p * len(rev_ids) + r)  # a pair both ways keeps the paper's row
             p, r, s, e = _cat([p, rp[new]], [r, rr[new]], [s, rs[new]], [e, rv[new]])
     ok = np.isfinite(s)
@@ -555,4 +600,5 @@ def compute_affinity(
 
 __all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "ClosestPapers", "LexicalParams", "Weighting",
            "aggregate_segments", "blend_calibration", "blend_weight", "bottom_k", "closest_papers", "compute_affinity",
-           "score_all_pairs", "score_pairs", "score_reviewer_top_k", "score_top_k", "segments", "select_profiles"]
+           "publication_weights", "reweigh", "score_all_pairs", "score_pairs", "score_reviewer_top_k", "score_top_k",
+           "segments", "select_profiles", "weighed"]

@@ -74,7 +74,7 @@ from triage.ingest import (
     resolve_paper_ids,
     resolve_reviewer_ids,
 )
-from triage.match import AffinityParams, compute_affinity, select_profiles, warn_profiles_lost
+from triage.match import AffinityParams, compute_affinity, publication_weights, select_profiles, warn_profiles_lost
 from triage.report import ReportData, render_report
 from triage.rerun import describe_changes, plan_keep
 from triage.screen import ScreenParams, screen_papers, screen_stats
@@ -428,7 +428,8 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     keep = owner.notna().to_numpy()
     qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
                                          owner[keep].astype(np.int64).to_numpy(), len(revs),
-                                         threshold=params.qualified_affinity)
+                                         threshold=params.qualified_affinity,
+                                         pub_weight=publication_weights(corpus.publications)[keep])
     read = (W.PUB_EMB,) if conflicts is None else (W.PUB_EMB, W.CONFLICTS)
     if conflicts is None:
         conflicts = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from triage.errors import InputError
 from triage.ingest import paper_texts
+from triage.match import weighed
 
 
 @dataclass(frozen=True)
@@ -284,12 +285,14 @@ class SupplyParams:
 
 
 def reviewer_paper_qualified(paper_emb: np.ndarray, pub_emb: np.ndarray, pub_owner: np.ndarray, n_reviewers: int,
-                             *, threshold: float, block: int = 256) -> np.ndarray:
+                             *, threshold: float, block: int = 256, pub_weight: np.ndarray | None = None
+                             ) -> np.ndarray:
     """(papers, reviewers) booleans: the reviewer's best publication has cosine >= threshold with the paper.
 
     The scale is the plain cosine of the closest publication (``Aggregate.max`` with no lexical share), not
-    the match stage's default affinity (a top-3 mean blended with BM25, :mod:`triage.match`). Computed in
-    blocks so memory stays at block x publications.
+    the match stage's default affinity (a top-3 mean blended with BM25, :mod:`triage.match`); publications
+    that carry a ``pub_weight`` other than 1 are weighed as the match stage weighs them (:func:`triage.match.reweigh`).
+    Computed in blocks so memory stays at block x publications.
     """
     n = paper_emb.shape[0]
     out = np.zeros((n, n_reviewers), dtype=bool)
@@ -302,8 +305,11 @@ def reviewer_paper_qualified(paper_emb: np.ndarray, pub_emb: np.ndarray, pub_own
     starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
     present = owners[starts]
     pubs = pubs[order]
+    weight = None
+    if pub_weight is not None and (np.asarray(pub_weight) != 1.0).any():
+        weight = np.asarray(pub_weight, dtype=np.float64)[order][None, :]
     for s in range(0, n, block):
-        sims = x[s:s + block] @ pubs.T
+        sims = weighed(x[s:s + block] @ pubs.T, weight)
         best = np.maximum.reduceat(sims, starts, axis=1)
         out[s:s + block, present] = best >= threshold
     return out
