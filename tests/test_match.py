@@ -58,16 +58,20 @@ def brute(P, E, pubs, revs, how):
     return out
 
 
+def assert_brute(got: pd.DataFrame, P, E, pubs, revs, how: Aggregate) -> None:
+    """``got`` holds every pair, each with the brute force's score and evidence."""
+    ref = brute(P, E, pubs, revs, how.value)
+    assert len(got) == len(ref)
+    for row in got.itertuples():
+        s, ev = ref[(row.paper_id, row.reviewer_id)]
+        assert abs(row.score - s) < 2e-4 and row.evidence_id == ev, (how, row)
+
+
 def test_all_pairs_equals_brute_force():
     papers, P, pubs, E, revs = setup()
     for how in Aggregate:
         got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
-        ref = brute(P, E, pubs, revs, how.value)
-        assert len(got) == len(ref)
-        for row in got.itertuples():
-            s, ev = ref[(row.paper_id, row.reviewer_id)]
-            assert abs(row.score - s) < 2e-4
-            assert row.evidence_id == ev
+        assert_brute(got, P, E, pubs, revs, how)
 
 
 def test_top_k_equals_brute_force_top_k():
@@ -105,11 +109,7 @@ def test_publication_weights_score_as_brute_force_on_every_path(choices):
     pubs = pubs.assign(weight=np.random.default_rng(2).choice(choices, len(pubs)))
     for how in Aggregate:
         allp = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(aggregate=how, top_k=None, **DENSE))
-        ref = brute(P, E, pubs, revs, how.value)
-        assert len(allp) == len(ref)
-        for row in allp.itertuples():
-            s, ev = ref[(row.paper_id, row.reviewer_id)]
-            assert abs(row.score - s) < 2e-4 and row.evidence_id == ev, (how, row)
+        assert_brute(allp, P, E, pubs, revs, how)
         top = compute_affinity(papers, P, pubs, E, revs,
                                params=AffinityParams(aggregate=how, top_k=5, reviewer_top_k=0, **DENSE))
         ref = allp.groupby("paper_id", sort=False).head(5).reset_index(drop=True)
