@@ -426,3 +426,30 @@ def test_shuffled_reviewers_and_publications_give_the_same_outputs(fake_embedder
     aff = pd.read_csv(tmp_path / "outNone" / "affinity.csv")
     assert aff.duplicated(["paper_id", "score"]).any()  # there are ties to break
     assert outs[1] == outs[0] and outs[2] == outs[0]
+
+
+def test_a_weight_never_lowers_a_near_copy_the_lexical_blend_puts_above_one():
+    """The blend is put back on the cosine scale, so a reviewer's own copy of a paper may score above 1; a weight
+    of 2 must not bring it down to 1, nor may a weight of 0.5 and one of 2 score it alike."""
+    papers, P, pubs, E, revs = setup(n_pap=30, n_rev=20, per=(2, 4))
+    with_words(papers, pubs, seed=3)
+    E[0] = P[0]
+    pubs.loc[0, "abstract"] = papers.loc[0, "abstract"]
+    owner = pubs.loc[0, "reviewer_id"]
+    params = AffinityParams(aggregate=Aggregate.max, top_k=None, lexical_weight=0.5, lexical=LexicalParams(min_df=1))
+
+    def copy_score(w: float) -> float:
+        aff = compute_affinity(papers, P, pubs.assign(weight=[w] + [1.0] * (len(pubs) - 1)), E, revs, params=params)
+        return float(aff.loc[(aff.paper_id == "p0") & (aff.reviewer_id == owner), "score"].iloc[0])
+
+    plain = copy_score(1.0)
+    assert plain > 1.0
+    assert copy_score(2.0) >= plain and copy_score(0.5) <= plain
+
+
+def test_a_weight_next_to_one_changes_no_similarity_not_even_a_copys():
+    """A weight of 1.0000001 (a spreadsheet's rounding) weighs as 1 does: a copy's cosine of 1 stays 1, so the
+    top-k bound, reckoned at the largest weight, stays above every unweighed publication's similarity."""
+    s = np.array([-1.0, -0.3, 0.0, 0.7, 0.9999999, 1.0], dtype=np.float32)
+    assert (reweigh(s, 1.0) == s).all() and np.abs(reweigh(s, 1.0000001) - s).max() < 5e-7
+    assert [reweigh(s, w)[-1] for w in (0.5, 1.0000001, 2.0)] == [1.0, 1.0, 1.0]

@@ -167,11 +167,15 @@ def aggregate_segments(vals: np.ndarray, ptr: np.ndarray, how: Aggregate = Aggre
 def reweigh(vals: np.ndarray, weight: np.ndarray | float) -> np.ndarray:
     """Similarities of publications that carry a ``weight``, as openreview-expertise weighs them: the odds of
     ``(s + 1) / 2`` (the cosine scale -1..1 read as 0..1) times the weight. A weight of 1 changes nothing, 0.5
-    halves the odds (0.5 -> 0.2, 0.8 -> 0.64), 2 doubles them; the order of a publication's similarities is kept,
-    and they stay within -1..1."""
-    u = np.clip((np.asarray(vals, dtype=np.float64) + 1.0) / 2.0, 1e-6, 1.0 - 1e-6)
-    z = np.log(u) - np.log1p(-u) + np.log(weight)
-    return (2.0 / (1.0 + np.exp(-z)) - 1.0).astype(np.float32)
+    halves the odds (0.5 -> 0.2, 0.8 -> 0.64), 2 doubles them; the order of a publication's similarities is kept.
+    -1 and 1 stay as they are (a copy's cosine of 1 is not weighed down), and so does a similarity beyond them (the
+    lexical blend, put back on the cosine scale, can score a near-copy above 1): a weight moves none of them."""
+    s = np.asarray(vals, dtype=np.float64)
+    inside = np.clip(s, -1.0, 1.0)
+    up, down = np.asarray(weight, dtype=np.float64) * (1.0 + inside), 1.0 - inside  # the odds are up / down
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(np.abs(s) < 1.0, (up - down) / (up + down), s)
+    return out.astype(np.float32)
 
 
 def weighed(vals: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
