@@ -351,3 +351,30 @@ def test_start_upload_says_when_reviewers_are_not_start_usernames(tmp_path, monk
     res = invoke("match", sub, "-p", pub, "-o", str(out), "--per-paper", "2", "--export-format", "start")
     assert res.exit_code == 0, res.output
     assert "START usernames" not in res.stderr
+
+
+def test_a_reviewer_whose_publications_all_weigh_0_keeps_their_coauthor_conflicts(work, tmp_path):
+    """Weight 0 takes publications out of the profile, not out of the conflicts: the reviewer is named, gets no
+    score, and is still in conflict with their co-authors' submissions, in the match and in `triage affinity`."""
+    res = invoke("match", SUB, "-p", PUB, "-r", REV, "-o", str(work), "--per-paper", "1")
+    assert res.exit_code == 0, res.output
+    confl = pd.read_csv(work / "conflicts.csv", keep_default_na=False)
+    coauthored = confl[confl["reason"].str.contains("co-author of")].iloc[0]
+    who = coauthored["reviewer_id"]
+    pubs = pd.read_csv(PUB, dtype=str, keep_default_na=False)
+    pubs["weight"] = ["0" if r == who else "" for r in pubs["reviewer_id"]]
+    pub = tmp_path / "publications.csv"
+    pubs.to_csv(pub, index=False)
+    res = invoke("match", SUB, "-p", str(pub), "-r", REV, "-o", str(work), "--per-paper", "1")
+    assert res.exit_code == 0, res.output
+    said = f"reviewer(s) have only publications of weight 0 (first: {who}); they get no affinity"
+    assert said in res.output.replace("\n", " ")
+    confl = pd.read_csv(work / "conflicts.csv", keep_default_na=False)
+    again = confl[(confl["paper_id"] == coauthored["paper_id"]) & (confl["reviewer_id"] == who)]
+    assert again["reason"].tolist() == [coauthored["reason"]]
+    assert who not in set(pd.read_csv(work / "affinity.csv", keep_default_na=False)["reviewer_id"])
+    out = tmp_path / "scores.csv"
+    res = invoke("affinity", SUB, "-p", str(pub), "-r", REV, "-o", str(out), "--work", str(work), "--all-pairs")
+    assert res.exit_code == 0, res.output
+    assert said in res.output.replace("\n", " ")
+    assert who not in set(pd.read_csv(out, keep_default_na=False)["reviewer_id"])

@@ -392,3 +392,22 @@ def test_a_reviewer_listed_with_a_middle_initial_in_their_publications_is_not_th
         got = dict(zip(c["paper_id"], c["reason"]))
         assert "co-author" not in got["p1"] and "initials: 'Rita M. Rev' ~ 'Rita Rev'" in got["p1"], params
         assert "co-author of Bo Co" in got["p2"], params
+
+
+def test_a_publication_of_weight_0_still_makes_its_coauthors_conflicts(tmp_path):
+    """A weight of 0 says a publication is no expertise, not that it was never written: its co-author is still the
+    reviewer's co-author, though the publication is in no profile."""
+    from triage.ingest import load_corpus
+    from triage.match import select_profiles
+
+    (tmp_path / "s.csv").write_text("paper_id,title,abstract,authors\np1,Leaps,We prove a bound.,Ana Ruiz\n",
+                                    encoding="utf-8")
+    (tmp_path / "p.csv").write_text("reviewer_id,title,year,authors,weight\n"
+                                    "r1,Joint workshop note,2023,Bo Chen; Ana Ruiz,0\nr1,Solo paper,2023,Bo Chen,1\n",
+                                    encoding="utf-8")
+    (tmp_path / "r.csv").write_text("reviewer_id,name\nr1,Bo Chen\n", encoding="utf-8")
+    c = load_corpus(tmp_path / "s.csv", publications=tmp_path / "p.csv", reviewers=tmp_path / "r.csv")
+    got = detect_conflicts(c.papers, c.reviewers, c.publications, c.conflicts)
+    assert got[["paper_id", "reviewer_id"]].values.tolist() == [["p1", "r1"]]
+    assert "co-author of Ana Ruiz on 'Joint workshop note' (2023)" in got["reason"].iloc[0]
+    assert c.publications.loc[select_profiles(c.publications), "title"].tolist() == ["Solo paper"]

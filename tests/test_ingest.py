@@ -679,7 +679,8 @@ def test_openreview_expertise_archives_are_read_from_either_folder(tmp_path, cap
 
 
 def test_publications_weighed_by_openreview_expertise_keep_their_weights(tmp_path, caplog):
-    """openreview-expertise's weight_specification puts a weight in each publication's content; 0 leaves it out."""
+    """openreview-expertise's weight_specification puts a weight in each publication's content; 0 leaves it out of
+    the profiles (:func:`triage.match.select_profiles`), not out of the table the conflicts read."""
     archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "weight": 1}},
             {"id": "b", "content": {"title": "Kernels", "weight": {"value": 0.5}}},
             {"id": "c", "content": {"title": "Sketching", "weight": 2}},
@@ -688,10 +689,11 @@ def test_publications_weighed_by_openreview_expertise_keep_their_weights(tmp_pat
             {"id": "f", "content": {"title": "Unweighed"}})
     caplog.set_level(logging.WARNING, logger="triage")
     df = read_publications(tmp_path)
-    assert df[["pub_id", "weight"]].values.tolist() == [["a", 1.0], ["b", 0.5], ["c", 2.0], ["d", 1.0], ["f", 1.0]]
+    assert df[["pub_id", "weight"]].values.tolist() == [["a", 1.0], ["b", 0.5], ["c", 2.0], ["d", 1.0], ["e", 0.0],
+                                                        ["f", 1.0]]
     assert [r.getMessage() for r in caplog.records] == [
-        f"{tmp_path / 'archives'}: leaving out 1 publication(s) of weight 0 (first: ~A1.jsonl line 5), as "
-        "openreview-expertise does"]
+        f"{tmp_path / 'archives'}: 1 publication(s) of weight 0 (first: ~A1.jsonl line 5) are left out of the "
+        "reviewers' profiles, as openreview-expertise does; their co-authors still count for the conflicts"]
     archive(tmp_path / "archives", "~A1.jsonl", {"id": "a", "content": {"title": "Bandits", "weight": "high"}})
     with pytest.raises(InputError) as err:
         read_publications(tmp_path)
@@ -709,9 +711,11 @@ def test_a_publications_file_may_weigh_its_rows(tmp_path, caplog, cell, message)
                  encoding="utf-8")
     caplog.set_level(logging.WARNING, logger="triage")
     df = read_publications(p)
-    assert df[["title", "weight"]].values.tolist() == [["Bandits", 0.5], ["Kernels", 1.0], ["Sparse PCA", 3.0]]
-    assert caplog.messages == [f"{p}: leaving out 1 publication(s) of weight 0 (first: row 4), as "
-                               "openreview-expertise does"]
+    assert df[["title", "weight"]].values.tolist() == [["Bandits", 0.5], ["Kernels", 1.0], ["Sketching", 0.0],
+                                                       ["Sparse PCA", 3.0]]
+    assert caplog.messages == [f"{p}: 1 publication(s) of weight 0 (first: row 4) are left out of the reviewers' "
+                               "profiles, as openreview-expertise does; their co-authors still count for the "
+                               "conflicts"]
     p.write_text(f"reviewer_id,title,weight\nr1,Bandits,1\nr1,Kernels,{cell}\n", encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(f"{p}: {message}")):
         read_publications(p)

@@ -453,3 +453,23 @@ def test_a_weight_next_to_one_changes_no_similarity_not_even_a_copys():
     s = np.array([-1.0, -0.3, 0.0, 0.7, 0.9999999, 1.0], dtype=np.float32)
     assert (reweigh(s, 1.0) == s).all() and np.abs(reweigh(s, 1.0000001) - s).max() < 5e-7
     assert [reweigh(s, w)[-1] for w in (0.5, 1.0000001, 2.0)] == [1.0, 1.0, 1.0]
+
+
+def test_publications_of_weight_0_are_in_no_profile_and_not_among_the_recent(caplog):
+    """Weight 0 leaves a publication out of the profile before ``--recent`` picks the newest, and a reviewer
+    whose every publication weighs 0 is named: they get no affinity."""
+    import logging
+
+    from triage.match import warn_profiles_lost
+
+    papers, P, pubs, E, revs = setup(n_rev=3, per=(2, 2))
+    pubs["year"] = [2024, 2020] * 3
+    pubs["weight"] = [0.0, 1.0, 1.0, 1.0, 0.0, 0.0]
+    params = AffinityParams(top_k=None, recent=1)
+    got = compute_affinity(papers, P, pubs, E, revs, params=params)
+    assert set(got["evidence_id"]) == {"x1", "x2"} and "r02" not in set(got["reviewer_id"])
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        warn_profiles_lost(pubs, revs, params)
+    assert caplog.messages == ["1 reviewer(s) have only publications of weight 0 (first: r02); they get no affinity "
+                               "and are not assigned, and their bids are not used; give the publications that show "
+                               "their expertise a weight above 0"]

@@ -358,3 +358,21 @@ def test_qualified_reviewers_weigh_their_publications_as_the_match_does():
     weighed = reviewer_paper_qualified(paper, pubs, owner, 2, threshold=0.55, pub_weight=np.array([0.5, 2.0]))
     assert weighed.tolist() == [[False, True]]
     assert (reviewer_paper_qualified(paper, pubs, owner, 2, threshold=0.55, pub_weight=np.ones(2)) == plain).all()
+
+
+def test_the_supply_table_counts_no_reviewer_on_publications_of_weight_0(tmp_path):
+    """A reviewer whose one publication weighs 0 is in no profile: the supply table neither counts them close to a
+    paper (here their publication is a copy of it) nor counts their slots."""
+    from triage.ingest import load_corpus
+    from triage.pipeline import Embedded, run_supply
+    from triage.workdir import Workdir
+
+    (tmp_path / "s.csv").write_text("paper_id,title,abstract\np1,Leaps,We prove a bound.\n", encoding="utf-8")
+    (tmp_path / "p.csv").write_text("reviewer_id,title,weight\nr1,Leaps again,0\nr2,Other,1\n", encoding="utf-8")
+    (tmp_path / "r.csv").write_text("reviewer_id\nr1\nr2\n", encoding="utf-8")
+    corpus = load_corpus(tmp_path / "s.csv", publications=tmp_path / "p.csv", reviewers=tmp_path / "r.csv")
+    emb = Embedded(np.eye(4, dtype=np.float32)[:1], np.array([[1, 0, 0, 0], [0.6, 0.8, 0, 0]], dtype=np.float32), "m")
+    wd = Workdir(tmp_path / "out")
+    wd.ensure()
+    supply = run_supply(corpus, emb, wd, pd.DataFrame({"paper_id": ["p1"], "area": ["A"]}))
+    assert supply[["qualified_reviewers", "slots_available"]].values.tolist() == [[1, 6]]

@@ -1062,15 +1062,16 @@ def _pub_weight(value: Any, path: Path, where: str) -> float:
 
 
 def _publications_text(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The publications with a title or an abstract and a weight above 0 (the others dropped with a warning), each
-    with an id."""
+    """The publications with a title or an abstract (the others dropped with a warning), each with an id. Those of
+    weight 0 are kept, with a warning: they are in no reviewer's profile (:func:`triage.match.select_profiles`), but
+    their co-authors are still the reviewer's co-authors for the conflicts."""
     zero = (df["weight"] == 0).to_numpy()
+    if zero.all():
+        raise InputError(f"{path}: every publication has weight 0; give the ones that count a weight above 0")
     if zero.any():
-        _warn("%s: leaving out %d publication(s) of weight 0 (first: %s), as openreview-expertise does", path,
+        _warn("%s: %d publication(s) of weight 0 (first: %s) are left out of the reviewers' profiles, as "
+              "openreview-expertise does; their co-authors still count for the conflicts", path,
               int(zero.sum()), row_name(int(np.flatnonzero(zero)[0]), path))
-        df = df[~zero]
-        if df.empty:
-            raise InputError(f"{path}: every publication has weight 0; give the ones that count a weight above 0")
     no_text = (df["title"] == "") & (df["abstract"] == "")
     if no_text.any():
         _warn("%s: dropping %d publication(s) with neither title nor abstract", path, int(no_text.sum()))

@@ -65,12 +65,14 @@ class AffinityParams:
 def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int | None = None) -> np.ndarray:
     """Boolean mask of publications kept in the reviewer profiles.
 
-    ``since`` drops older publications (those without a year are kept only without ``since``);
-    ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks ties).
+    Publications of weight 0 are in no profile; ``since`` drops older publications (those without a year are kept
+    only without ``since``); ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks
+    ties).
     """
     keep = np.ones(len(pubs), dtype=bool)
     if len(pubs) == 0:
         return keep
+    keep &= publication_weights(pubs) > 0
     years = pd.to_numeric(pubs["year"], errors="coerce")
     if since is not None:
         keep &= (years >= since).fillna(False).to_numpy(dtype=bool)
@@ -86,11 +88,21 @@ def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int
 
 
 def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: AffinityParams) -> None:
-    """Name the reviewers whom ``--since`` leaves without a publication: they get no affinity, so they are not
-    assigned and their bids are not used. (Said by the match stage whether or not its affinity is cached.)"""
-    if params.since is None or not len(pubs):
+    """Name the reviewers whom weights of 0 or ``--since`` leave without a publication: they get no affinity, so
+    they are not assigned and their bids are not used. (Said by the match stage whether or not its affinity is
+    cached, and by `triage affinity`.)"""
+    if not len(pubs):
         return
     known = pubs["reviewer_id"].isin(set(reviewers["reviewer_id"])).to_numpy(dtype=bool)
+    weighed = known & (publication_weights(pubs) > 0)
+    unweighed = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][weighed]))
+    if unweighed:
+        log.warning("%d reviewer(s) have only publications of weight 0 (first: %s); they get no affinity and are not "
+                    "assigned, and their bids are not used; give the publications that show their expertise a "
+                    "weight above 0", len(unweighed), shown(unweighed[0]))
+    if params.since is None:
+        return
+    known = weighed
     keep = select_profiles(pubs, recent=params.recent, since=params.since) & known
     if not keep.any():
         return  # compute_affinity says that no publication is left at all

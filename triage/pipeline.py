@@ -425,7 +425,7 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     revs = corpus.reviewers.reset_index(drop=True)
     rid = {r: i for i, r in enumerate(revs["reviewer_id"])}
     owner = corpus.publications["reviewer_id"].map(rid)
-    keep = owner.notna().to_numpy()
+    keep = owner.notna().to_numpy() & (publication_weights(corpus.publications) > 0)  # weight 0: in no profile
     qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
                                          owner[keep].astype(np.int64).to_numpy(), len(revs),
                                          threshold=params.qualified_affinity,
@@ -599,6 +599,7 @@ def run_affinity(corpus: Corpus, emb: Embedded, path: Path, *, affinity: Affinit
     check_choice(ScoresFormat, fmt, "scores format")  # before the scoring, not after
     confl = (detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts,
                               params=conflicts) if conflicts is not None else pd.DataFrame(columns=CONFLICT_COLUMNS))
+    warn_profiles_lost(corpus.publications, corpus.reviewers, affinity)
     aff = compute_affinity(corpus.papers, emb.papers, corpus.publications, emb.publications, corpus.reviewers,
                            params=affinity)
     aff = drop_conflicted(aff, confl)
