@@ -977,3 +977,10 @@ def test_a_file_of_the_submissions_folder_that_is_not_read_is_named_in_a_warning
         papers = read_papers(tmp_path / "dataset")
     assert papers["paper_id"].tolist() == ["aBc123XyZ"]
     assert "submissions: 1 file(s) not read as submissions, which are <id>.jsonl files: ZYx321Abc.json" in caplog.text
+
+
+def test_a_weight_too_large_for_a_number_is_refused_in_one_line(tmp_path):
+    p = tmp_path / "pubs.jsonl"
+    p.write_text('{"reviewer_id": "r1", "title": "Bandits", "weight": 1' + "0" * 400 + "}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{p}: record 1 column 'weight' is '1000")):
+        read_publications(p)

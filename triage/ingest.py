@@ -1053,7 +1053,7 @@ def _pub_weight(value: Any, path: Path, where: str) -> float:
         return 1.0
     try:
         weight = float(text) if not isinstance(text, bool) else float("nan")
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a JSON integer of hundreds of digits
         weight = float("nan")
     if not (np.isfinite(weight) and weight >= 0):
         raise InputError(f"{path}: {where} column 'weight' is {quoted(str(value))}, not a weight; use a number such "
