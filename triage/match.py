@@ -94,15 +94,15 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
     if not len(pubs):
         return
     known = pubs["reviewer_id"].isin(set(reviewers["reviewer_id"])).to_numpy(dtype=bool)
-    weighed = known & (publication_weights(pubs) > 0)
-    unweighed = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][weighed]))
-    if unweighed:
+    counted = known & (publication_weights(pubs) > 0)
+    zero_only = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][counted]))
+    if zero_only:
         log.warning("%d reviewer(s) have only publications of weight 0 (first: %s); they get no affinity and are not "
                     "assigned, and their bids are not used; give the publications that show their expertise a "
-                    "weight above 0", len(unweighed), shown(unweighed[0]))
+                    "weight above 0", len(zero_only), shown(zero_only[0]))
     if params.since is None:
         return
-    known = weighed
+    known = counted
     keep = select_profiles(pubs, recent=params.recent, since=params.since) & known
     if not keep.any():
         return  # compute_affinity says that no publication is left at all

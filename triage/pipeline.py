@@ -425,11 +425,11 @@ def run_supply(corpus: Corpus, emb: Embedded, wd: Workdir, topics: pd.DataFrame,
     revs = corpus.reviewers.reset_index(drop=True)
     rid = {r: i for i, r in enumerate(revs["reviewer_id"])}
     owner = corpus.publications["reviewer_id"].map(rid)
-    keep = owner.notna().to_numpy() & (publication_weights(corpus.publications) > 0)  # weight 0: in no profile
+    weight = publication_weights(corpus.publications)
+    keep = owner.notna().to_numpy() & (weight > 0)  # weight 0: in no profile
     qualified = reviewer_paper_qualified(emb.papers, np.asarray(emb.publications)[keep],
                                          owner[keep].astype(np.int64).to_numpy(), len(revs),
-                                         threshold=params.qualified_affinity,
-                                         pub_weight=publication_weights(corpus.publications)[keep])
+                                         threshold=params.qualified_affinity, pub_weight=weight[keep])
     read = (W.PUB_EMB,) if conflicts is None else (W.PUB_EMB, W.CONFLICTS)
     if conflicts is None:
         conflicts = detect_conflicts(corpus.papers, corpus.reviewers, corpus.publications, corpus.conflicts)
