@@ -411,3 +411,11 @@ def test_a_publication_of_weight_0_still_makes_its_coauthors_conflicts(tmp_path)
     assert got[["paper_id", "reviewer_id"]].values.tolist() == [["p1", "r1"]]
     assert "co-author of Ana Ruiz on 'Joint workshop note' (2023)" in got["reason"].iloc[0]
     assert c.publications.loc[select_profiles(c.publications), "title"].tolist() == ["Solo paper"]
+
+
+def test_title_keys_is_title_key_on_every_string():
+    from triage.conflicts import title_key, title_keys
+
+    titles = pd.Series(["Über α-Divergences.", "snake_case and CamelCase", "x² ≤ ½", "ﬁne-tuning", "İstanbul",
+                        "Straße", "ǅemal", "日本語の題名 2", "", "  spaced\tout\n", "Ångström-scale (MD)"])
+    assert title_keys(titles).tolist() == [title_key(t) for t in titles]

@@ -473,3 +473,69 @@ def test_publications_of_weight_0_are_in_no_profile_and_not_among_the_recent(cap
     assert caplog.messages == ["1 reviewer(s) have only publications of weight 0 (first: r02); they get no affinity "
                                "and are not assigned, and their bids are not used; give the publications that show "
                                "their expertise a weight above 0"]
+
+
+@pytest.mark.parametrize("lexical_weight", [0.0, 0.5])
+def test_a_work_listed_twice_counts_once_at_its_largest_weight(lexical_weight):
+    """A preprint and its published version (the same title, case and punctuation aside) are one work: the second
+    copy changes no score (not the top-3 mean, nor the lexical word weights), and the copy kept is the heavier one,
+    whatever the rows' order."""
+    papers, P, pubs, E, revs = setup(n_rev=8, per=(2, 4), seed=5)
+    with_words(papers, pubs, seed=5)
+    pubs["title"] = [f"Title of work number {i}" for i in range(len(pubs))]
+    params = AffinityParams(top_k=None, lexical_weight=lexical_weight, lexical=LexicalParams(min_df=1))
+    once = compute_affinity(papers, P, pubs, E, revs, params=params)
+    # r00's first work again, as a preprint weighed less (its own id, text and vector)
+    extra = pubs.iloc[:1].assign(pub_id="arxiv", title="title of work number 0.", abstract="w1 w2 w3 w4", year=2019)
+    twice = pd.concat([pubs, extra], ignore_index=True)
+    twice["weight"] = [1.0] * len(pubs) + [0.5]
+    rng = np.random.default_rng(0)
+    E2 = np.vstack([E, rng.normal(size=(1, E.shape[1])).astype(np.float32)])
+    got = compute_affinity(papers, P, twice, E2, revs, params=params)
+    pd.testing.assert_frame_equal(got, once)
+    # the heavier copy is kept: here the preprint, in any order of the rows
+    twice["weight"] = [0.5] + [1.0] * len(pubs)
+    order = rng.permutation(len(twice))
+    shuffled = compute_affinity(papers, P, twice.iloc[order].reset_index(drop=True), E2[order], revs, params=params)
+    assert "arxiv" in set(shuffled["evidence_id"]) and "x0" not in set(shuffled["evidence_id"])
+
+
+def test_repeated_publications_are_told_by_the_title_or_for_a_short_title_by_the_whole_text(caplog):
+    import logging
+
+    from triage.match import repeated_publications, warn_profiles_lost
+
+    pubs = pd.DataFrame({
+        "pub_id": [f"x{i}" for i in range(8)],
+        "reviewer_id": ["a", "a", "b", "a", "a", "a", "a", "a"],
+        "title": ["Über α-Divergences in Learning", "Uber alpha-divergences in learning",
+                  "Über α-Divergences in Learning", "Editorial", "Editorial", "Lazy Training", "Lazy Training",
+                  "Über α-Divergences in Learning"],
+        "abstract": ["", "", "", "issue one", "issue two", "same words", "Same words.", "longer abstract"],
+        "year": 2020})
+    # x1 spells the title another way (not the same key: 'alpha' is not 'α'); b's copy is b's own;
+    # two editorials differ, the short titles with the same text are one work; the longer abstracts are kept
+    assert repeated_publications(pubs).tolist() == [True, False, False, False, False, True, False, False]
+    with caplog.at_level(logging.WARNING, logger="triage"):
+        warn_profiles_lost(pubs, pd.DataFrame({"reviewer_id": ["a", "b"]}), AffinityParams())
+    assert caplog.messages == ["2 publication(s) repeat a work their reviewer already lists (the same title; first: "
+                               "a, 'Über α-Divergences in Learning'); each work counts once in the reviewer's profile, "
+                               "at its largest weight"]
+
+
+def test_since_with_only_weight_0_publications_left_blames_the_weights_not_the_year():
+    papers, P, pubs, E, revs = setup(n_rev=2, per=(2, 2))
+    pubs["weight"] = [0.0, 0.0, 0.0, 0.0]
+    pubs["year"] = 2024
+    got = compute_affinity(papers, P, pubs, E, revs, params=AffinityParams(top_k=None, since=2020))
+    assert got.empty
+
+
+def test_recent_counts_works_not_copies():
+    from triage.match import select_profiles
+
+    pubs = pd.DataFrame({"pub_id": ["a1", "a2", "b", "c"], "reviewer_id": "r",
+                         "title": ["Lazy Training in Deep Networks", "Lazy training in deep networks.",
+                                   "Benign Overfitting in Regression", "Edge of Stability Explained"],
+                         "abstract": ["short", "the longer abstract", "x", "y"], "year": [2024, 2024, 2023, 2020]})
+    assert select_profiles(pubs, recent=2).tolist() == [False, True, True, False]

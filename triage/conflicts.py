@@ -246,6 +246,18 @@ def title_key(title: str) -> str:
     return "".join(ch for ch in s if ch.isalnum() and not unicodedata.combining(ch))
 
 
+def distinctive_titles(titles: pd.Series, keys: pd.Series) -> pd.Series:
+    """Whether each title tells one paper from another: three words or more, not a generic one ("Editorial",
+    "Preface"), and 12 letters and digits or more in its key (:func:`title_keys`)."""
+    return ((titles.str.split().str.len() >= 3) & ~titles.str.strip().str.match(GENERIC_TITLES)
+            & (keys.str.len() >= 12))
+
+
+def title_keys(titles: pd.Series) -> pd.Series:
+    """:func:`title_key` of each string of a Series, with pandas' string methods (about twice as fast)."""
+    return titles.astype(str).str.lower().str.normalize("NFKD").str.replace(r"[\W_]+", "", regex=True)
+
+
 def paper_authors(conflicts: pd.DataFrame) -> dict[str, set[str]]:
     """Paper -> the reviewers who are (or may be) among its authors, read from the conflicts' reasons."""
     if conflicts is None or not len(conflicts):
@@ -261,9 +273,9 @@ def reviewer_coauthors(publications: pd.DataFrame) -> dict[str, set[str]]:
     words), generic ones ("Editorial", "Preface") and titles listed by more than 25 reviewers are
     not matched."""
     titles = publications["title"].astype(str)
-    usable = (titles.str.split().str.len() >= 3) & ~titles.str.strip().str.match(GENERIC_TITLES)
-    table = pd.DataFrame({"key": titles[usable].map(title_key), "reviewer_id": publications["reviewer_id"][usable]})
-    table = table[table["key"].str.len() >= 12].drop_duplicates()
+    keys = title_keys(titles)
+    usable = distinctive_titles(titles, keys)
+    table = pd.DataFrame({"key": keys[usable], "reviewer_id": publications["reviewer_id"][usable]}).drop_duplicates()
     size = table.groupby("key")["reviewer_id"].transform("size")
     table = table[(size > 1) & (size <= MAX_SHARED)]
     pairs = table.merge(table, on="key", suffixes=("", "_other"))

@@ -35,7 +35,8 @@ import numpy as np
 import pandas as pd
 
 from triage.choices import REVIEWER_TOP_K, Aggregate
-from triage.errors import InputError, shown
+from triage.conflicts import distinctive_titles, title_keys
+from triage.errors import InputError, quoted, shown
 from triage.lexical import LexicalParams, Weighting
 
 if TYPE_CHECKING:
@@ -62,17 +63,46 @@ class AffinityParams:
     since: int | None = None  # keep publications from this year on
 
 
+def work_keys(pubs: pd.DataFrame) -> np.ndarray:
+    """Each publication's work: its title (case, accents, spacing and punctuation aside), or, for a title too short
+    or generic to tell one paper from another ("Editorial", two words), its title and abstract together."""
+    titles = pubs["title"].fillna("").astype(str).reset_index(drop=True)
+    keys = title_keys(titles)
+    short = ~distinctive_titles(titles, keys)
+    abstracts = pubs["abstract"].fillna("").astype(str).reset_index(drop=True)
+    keys[short] = "\x00" + keys[short] + "\x00" + title_keys(abstracts[short])
+    return keys.to_numpy()
+
+
+def repeated_publications(pubs: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the publications that repeat another of the same reviewer's (the same work listed twice, as a
+    preprint and its published version often are). Of each work the copy kept is the one of the largest weight,
+    then of the longest abstract, then the first by pub_id and title, whatever the order of the rows."""
+    table = pd.DataFrame({"r": pubs["reviewer_id"].astype(str).to_numpy(), "k": work_keys(pubs)})
+    repeated = np.zeros(len(pubs), dtype=bool)
+    copies = np.flatnonzero(table.duplicated(["r", "k"], keep=False).to_numpy())
+    if not len(copies):
+        return repeated
+    table = table.iloc[copies].assign(
+        w=publication_weights(pubs)[copies], n=pubs["abstract"].fillna("").astype(str).str.len().to_numpy()[copies],
+        p=pubs["pub_id"].astype(str).to_numpy()[copies], t=pubs["title"].astype(str).to_numpy()[copies])
+    order = table.sort_values(["r", "k", "w", "n", "p", "t"], ascending=[True, True, False, False, True, True],
+                              kind="stable")
+    repeated[order.index.to_numpy()] = order.duplicated(["r", "k"]).to_numpy()
+    return repeated
+
+
 def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int | None = None) -> np.ndarray:
     """Boolean mask of publications kept in the reviewer profiles.
 
-    Publications of weight 0 are in no profile; ``since`` drops older publications (those without a year are kept
-    only without ``since``); ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks
-    ties).
+    Publications of weight 0 are in no profile, and a work a reviewer lists twice counts once
+    (:func:`repeated_publications`); ``since`` drops older publications (those without a year are kept only without
+    ``since``); ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks ties).
     """
     keep = np.ones(len(pubs), dtype=bool)
     if len(pubs) == 0:
         return keep
-    keep &= publication_weights(pubs) > 0
+    keep &= (publication_weights(pubs) > 0) & ~repeated_publications(pubs)
     years = pd.to_numeric(pubs["year"], errors="coerce")
     if since is not None:
         keep &= (years >= since).fillna(False).to_numpy(dtype=bool)
@@ -95,6 +125,12 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
         return
     known = pubs["reviewer_id"].isin(set(reviewers["reviewer_id"])).to_numpy(dtype=bool)
     counted = known & (publication_weights(pubs) > 0)
+    repeated = np.flatnonzero(counted & repeated_publications(pubs))
+    if len(repeated):
+        first = pubs.iloc[repeated[0]]
+        log.warning("%d publication(s) repeat a work their reviewer already lists (the same title; first: %s, %s); "
+                    "each work counts once in the reviewer's profile, at its largest weight", len(repeated),
+                    shown(first["reviewer_id"]), quoted(first["title"] or first["abstract"]))
     zero_only = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][counted]))
     if zero_only:
         log.warning("%d reviewer(s) have only publications of weight 0 (first: %s); they get no affinity and are not "
@@ -212,10 +248,18 @@ def _bound(vals: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
 
 def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalParams
                       ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """The lexical vectors of the papers and of the publications, fitted on both but without the copies of a work a
+    reviewer lists twice (their rows are empty), so that a second copy changes no word weight."""
     from triage.ingest import paper_texts
     from triage.lexical import fit_transform
 
-    lp, le = fit_transform([paper_texts(papers), paper_texts(pubs)], params)
+    counted = np.flatnonzero(~repeated_publications(pubs))
+    lp, le = fit_transform([paper_texts(papers), paper_texts(pubs.iloc[counted])], params)
+    if len(counted) < len(pubs):
+        import scipy.sparse as sp
+
+        le = sp.csr_matrix((np.ones(len(counted), dtype=le.dtype), (counted, np.arange(len(counted)))),
+                           shape=(len(pubs), len(counted))) @ le
     return lp, le
 
 
@@ -560,7 +604,7 @@ def compute_affinity(
     pub_emb = np.asarray(pub_emb)  # row canon[i] is the vector of pubs' row i (no copy: 460 MB at 300k)
     owner = np.array([code.get(r, -1) for r in pubs["reviewer_id"]], dtype=np.int64)
     keep = select_profiles(pubs, recent=params.recent, since=params.since) & (owner >= 0)
-    if params.since is not None and (owner >= 0).any() and not keep.any():
+    if params.since is not None and ((owner >= 0) & (publication_weights(pubs) > 0)).any() and not keep.any():
         newest = pd.to_numeric(pubs["year"], errors="coerce").max()
         raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
                          f"is from {'no known year' if pd.isna(newest) else int(newest)}); lower --since")
@@ -617,4 +661,4 @@ def compute_affinity(
 __all__ = ["AFFINITY_COLUMNS", "Aggregate", "AffinityParams", "ClosestPapers", "LexicalParams", "Weighting",
            "aggregate_segments", "blend_calibration", "blend_weight", "bottom_k", "closest_papers", "compute_affinity",
            "publication_weights", "reweigh", "score_all_pairs", "score_pairs", "score_reviewer_top_k", "score_top_k",
-           "segments", "select_profiles", "weighed"]
+           "repeated_publications", "segments", "select_profiles", "weighed", "work_keys"]
