@@ -384,7 +384,7 @@ def test_late_papers_barely_move_the_blend_constants():
     papers, P, pubs, E, revs = setup(n_pap=600, n_rev=80, per=(3, 6), d=32)
     papers["abstract"] = [" ".join(rng.choice(vocab, 80)) for _ in range(len(papers))]
     pubs["abstract"] = [" ".join(rng.choice(vocab, 80)) for _ in range(len(pubs))]
-    LP, LE = _lexical_matrices(papers, pubs, LexicalParams())
+    LP, LE = _lexical_matrices(papers, pubs, LexicalParams(), np.zeros(len(pubs), dtype=bool))
     ids, keys = papers["paper_id"].tolist(), pubs["pub_id"].tolist()
     before = np.array(blend_calibration(P[:597], E, LP[:597], LE, 0.5, paper_keys=ids[:597], pub_keys=keys))
     after = np.array(blend_calibration(P, E, LP, LE, 0.5, paper_keys=ids, pub_keys=keys))

@@ -92,17 +92,21 @@ def repeated_publications(pubs: pd.DataFrame) -> np.ndarray:
     return repeated
 
 
-def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int | None = None) -> np.ndarray:
+def select_profiles(pubs: pd.DataFrame, *, recent: int | None = None, since: int | None = None,
+                    repeated: np.ndarray | None = None) -> np.ndarray:
     """Boolean mask of publications kept in the reviewer profiles.
 
-    Publications of weight 0 are in no profile, and a work a reviewer lists twice counts once
-    (:func:`repeated_publications`); ``since`` drops older publications (those without a year are kept only without
-    ``since``); ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks ties).
+    Publications of weight 0 are in no profile, and a work a reviewer lists twice counts once (``repeated``, computed
+    by :func:`repeated_publications` unless given); ``since`` drops older publications (those without a year are kept
+    only without ``since``); ``recent`` then keeps each reviewer's N newest (undated ones last, input order breaks
+    ties).
     """
     keep = np.ones(len(pubs), dtype=bool)
     if len(pubs) == 0:
         return keep
-    keep &= (publication_weights(pubs) > 0) & ~repeated_publications(pubs)
+    if repeated is None:
+        repeated = repeated_publications(pubs)
+    keep &= (publication_weights(pubs) > 0) & ~repeated
     years = pd.to_numeric(pubs["year"], errors="coerce")
     if since is not None:
         keep &= (years >= since).fillna(False).to_numpy(dtype=bool)
@@ -125,11 +129,12 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
         return
     known = pubs["reviewer_id"].isin(set(reviewers["reviewer_id"])).to_numpy(dtype=bool)
     counted = known & (publication_weights(pubs) > 0)
-    repeated = np.flatnonzero(counted & repeated_publications(pubs))
-    if len(repeated):
-        first = pubs.iloc[repeated[0]]
+    repeated = repeated_publications(pubs)
+    copies = np.flatnonzero(counted & repeated)
+    if len(copies):
+        first = pubs.iloc[copies[0]]
         log.warning("%d publication(s) repeat a work their reviewer already lists (the same title; first: %s, %s); "
-                    "each work counts once in the reviewer's profile, at its largest weight", len(repeated),
+                    "each work counts once in the reviewer's profile, at its largest weight", len(copies),
                     shown(first["reviewer_id"]), quoted(first["title"] or first["abstract"]))
     zero_only = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][counted]))
     if zero_only:
@@ -139,7 +144,7 @@ def warn_profiles_lost(pubs: pd.DataFrame, reviewers: pd.DataFrame, params: Affi
     if params.since is None:
         return
     known = counted
-    keep = select_profiles(pubs, recent=params.recent, since=params.since) & known
+    keep = select_profiles(pubs, recent=params.recent, since=params.since, repeated=repeated) & known
     if not keep.any():
         return  # compute_affinity says that no publication is left at all
     lost = sorted(set(pubs["reviewer_id"][known]) - set(pubs["reviewer_id"][keep]))
@@ -246,14 +251,14 @@ def _bound(vals: np.ndarray, weight: np.ndarray | None) -> np.ndarray:
     return np.where(np.isfinite(vals), reweigh(vals, max(float(weight.max()), 1.0)), vals)
 
 
-def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalParams
+def _lexical_matrices(papers: pd.DataFrame, pubs: pd.DataFrame, params: LexicalParams, repeated: np.ndarray
                       ) -> tuple[sp.csr_matrix, sp.csr_matrix]:
-    """The lexical vectors of the papers and of the publications, fitted on both but without the copies of a work a
-    reviewer lists twice (their rows are empty), so that a second copy changes no word weight."""
+    """The lexical vectors of the papers and of the publications, fitted on both but without the ``repeated`` copies
+    of a work a reviewer lists twice (their rows are empty), so that a second copy changes no word weight."""
     from triage.ingest import paper_texts
     from triage.lexical import fit_transform
 
-    counted = np.flatnonzero(~repeated_publications(pubs))
+    counted = np.flatnonzero(~repeated)
     lp, le = fit_transform([paper_texts(papers), paper_texts(pubs.iloc[counted])], params)
     if len(counted) < len(pubs):
         import scipy.sparse as sp
@@ -603,7 +608,8 @@ def compute_affinity(
     pubs = pubs.reset_index(drop=True)
     pub_emb = np.asarray(pub_emb)  # row canon[i] is the vector of pubs' row i (no copy: 460 MB at 300k)
     owner = np.array([code.get(r, -1) for r in pubs["reviewer_id"]], dtype=np.int64)
-    keep = select_profiles(pubs, recent=params.recent, since=params.since) & (owner >= 0)
+    repeated = repeated_publications(pubs)
+    keep = select_profiles(pubs, recent=params.recent, since=params.since, repeated=repeated) & (owner >= 0)
     if params.since is not None and ((owner >= 0) & (publication_weights(pubs) > 0)).any() and not keep.any():
         newest = pd.to_numeric(pubs["year"], errors="coerce").max()
         raise InputError(f"--since {params.since}: no reviewer publication is from {params.since} or later (the newest "
@@ -612,7 +618,7 @@ def compute_affinity(
         return pd.DataFrame(columns=AFFINITY_COLUMNS)
     LP = LE = None
     if params.lexical_weight > 0:
-        LP, LE_all = _lexical_matrices(papers, pubs, params.lexical)  # fitted on the whole run's corpus
+        LP, LE_all = _lexical_matrices(papers, pubs, params.lexical, repeated)  # fitted on the whole run's corpus
         LE = LE_all[np.flatnonzero(keep)]
     rows = np.flatnonzero(keep)
     P = np.ascontiguousarray(paper_emb, dtype=np.float32)
